@@ -1,0 +1,472 @@
+//! The content model: what an editor may write in a page's or a section's front matter, parsed into types
+//! that hold only valid values. Parsing is pure: `text` in, typed value or located errors out.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::ContentDate;
+use crate::error::ContentError;
+use crate::front_matter::{self, Split};
+use crate::slug::slugify;
+
+/// What kind of pages a section holds; set by `page_kind` in its `_index.md`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PageKind {
+    /// News, models, about pages: the common fields only.
+    #[default]
+    Article,
+    /// Legal and policy documents: number, type, issuer, signing date, attachments.
+    Document,
+}
+
+/// Who issued a document: the four groups of the portal's documents section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Issuer {
+    /// The Party (Đảng).
+    Dang,
+    /// The Government (Chính phủ).
+    ChinhPhu,
+    /// Ministries and agencies (Bộ, ngành).
+    BoNganh,
+    /// Provinces and cities (Tỉnh, thành phố).
+    TinhThanh,
+}
+
+impl Issuer {
+    /// All issuers, in the portal's order.
+    pub const ALL: [Issuer; 4] = [Issuer::Dang, Issuer::ChinhPhu, Issuer::BoNganh, Issuer::TinhThanh];
+
+    /// The value written in front matter and used in URLs.
+    pub fn key(self) -> &'static str {
+        match self {
+            Issuer::Dang => "dang",
+            Issuer::ChinhPhu => "chinh-phu",
+            Issuer::BoNganh => "bo-nganh",
+            Issuer::TinhThanh => "tinh-thanh",
+        }
+    }
+
+    /// The name shown to readers.
+    pub fn label(self) -> &'static str {
+        match self {
+            Issuer::Dang => "Đảng",
+            Issuer::ChinhPhu => "Chính phủ",
+            Issuer::BoNganh => "Bộ, ngành",
+            Issuer::TinhThanh => "Tỉnh, thành phố",
+        }
+    }
+}
+
+/// Whether a document is still in force.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentStatus {
+    /// In force.
+    #[default]
+    ConHieuLuc,
+    /// In force, amended by a later document.
+    DuocSuaDoi,
+    /// Replaced by a later document.
+    BiThayThe,
+    /// No longer in force.
+    HetHieuLuc,
+}
+
+impl DocumentStatus {
+    /// The value written in front matter.
+    pub fn key(self) -> &'static str {
+        match self {
+            DocumentStatus::ConHieuLuc => "con-hieu-luc",
+            DocumentStatus::DuocSuaDoi => "duoc-sua-doi",
+            DocumentStatus::BiThayThe => "bi-thay-the",
+            DocumentStatus::HetHieuLuc => "het-hieu-luc",
+        }
+    }
+
+    /// The name shown to readers.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentStatus::ConHieuLuc => "Còn hiệu lực",
+            DocumentStatus::DuocSuaDoi => "Còn hiệu lực, đã được sửa đổi",
+            DocumentStatus::BiThayThe => "Đã bị thay thế",
+            DocumentStatus::HetHieuLuc => "Hết hiệu lực",
+        }
+    }
+}
+
+/// A file attached to a document, as written in front matter (`file` relative to the Markdown file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRef {
+    /// Path of the file, relative to the page's folder or, starting with `/`, to `content/`.
+    pub file: String,
+    /// What the reader sees, e.g. "Toàn văn Nghị quyết (PDF)".
+    pub label: String,
+}
+
+/// Front matter as written: every key any page kind accepts, so a typo is an error with a suggestion.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPage {
+    title: String,
+    date: Option<ContentDate>,
+    updated: Option<ContentDate>,
+    summary: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    draft: bool,
+    slug: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    image: Option<String>,
+    image_alt: Option<String>,
+    weight: Option<i64>,
+    template: Option<String>,
+    number: Option<String>,
+    doc_type: Option<String>,
+    issuer: Option<Issuer>,
+    issuing_body: Option<String>,
+    signed: Option<ContentDate>,
+    effective: Option<ContentDate>,
+    status: Option<DocumentStatus>,
+    #[serde(default)]
+    attachments: Vec<AttachmentRef>,
+}
+
+/// Fields every page has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageMeta {
+    /// The title, never empty.
+    pub title: String,
+    /// When it was posted.
+    pub date: Option<ContentDate>,
+    /// When it was last changed.
+    pub updated: Option<ContentDate>,
+    /// A summary written by the editor (plain text).
+    pub summary: Option<String>,
+    /// Tags, trimmed, never empty.
+    pub tags: Vec<String>,
+    /// Drafts are left out unless `--drafts`.
+    pub draft: bool,
+    /// The last URL segment, already a valid slug.
+    pub slug: Option<String>,
+    /// Old URLs that redirect here, as root-relative paths ending in `/`.
+    pub aliases: Vec<String>,
+    /// Lead image (path as written).
+    pub image: Option<String>,
+    /// Text alternative for the lead image.
+    pub image_alt: Option<String>,
+    /// Sort key when the section sorts by weight.
+    pub weight: Option<i64>,
+    /// A template other than the section's default.
+    pub template: Option<String>,
+}
+
+/// Fields only documents have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentMeta {
+    /// E.g. `76/NQ-CP`.
+    pub number: String,
+    /// E.g. `Nghị quyết`.
+    pub doc_type: String,
+    /// Which of the four groups issued it.
+    pub issuer: Issuer,
+    /// E.g. `Chính phủ`, `Bộ Nội vụ`.
+    pub issuing_body: Option<String>,
+    /// Signing date.
+    pub signed: ContentDate,
+    /// Date it takes effect.
+    pub effective: Option<ContentDate>,
+    /// In force, amended, replaced, expired.
+    pub status: DocumentStatus,
+    /// Attached files, as written.
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// A page's front matter, typed for its kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageFrontMatter {
+    /// Fields every page has.
+    pub meta: PageMeta,
+    /// Present exactly when the page is in a section of documents.
+    pub document: Option<DocumentMeta>,
+}
+
+impl PageFrontMatter {
+    /// Parses the front matter of a page in a section holding `kind` pages.
+    pub fn parse(file: &Path, split: &Split<'_>, kind: PageKind) -> Result<Self, Vec<ContentError>> {
+        let raw: RawPage = front_matter::parse_yaml(file, split.yaml, split.yaml_line).map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        let at = |key: &str, message: String| {
+            ContentError::new(file, message).at_line(front_matter::key_line(split, key)).field(key)
+        };
+        let title = raw.title.trim().to_string();
+        if title.is_empty() {
+            errors.push(at("title", "tiêu đề không được để trống".into()));
+        }
+        let slug = match raw.slug.as_deref().map(slugify) {
+            Some(s) if s.is_empty() => {
+                errors.push(at("slug", "slug không được để trống; bỏ trường này để dùng tên tệp".into()));
+                None
+            }
+            other => other,
+        };
+        let mut aliases = Vec::new();
+        for alias in &raw.aliases {
+            match normalize_alias(alias) {
+                Some(a) => aliases.push(a),
+                None => errors.push(at("aliases", format!("đường dẫn cũ `{alias}` phải bắt đầu bằng `/`"))),
+            }
+        }
+        let tags: Vec<String> = raw.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+        for tag in &tags {
+            if slugify(tag).is_empty() {
+                errors.push(at("tags", format!("từ khoá `{tag}` không có chữ hay số nào")));
+            }
+        }
+        let document = match kind {
+            PageKind::Article => {
+                for (key, present) in [
+                    ("number", raw.number.is_some()),
+                    ("doc_type", raw.doc_type.is_some()),
+                    ("issuer", raw.issuer.is_some()),
+                    ("issuing_body", raw.issuing_body.is_some()),
+                    ("signed", raw.signed.is_some()),
+                    ("effective", raw.effective.is_some()),
+                    ("status", raw.status.is_some()),
+                    ("attachments", !raw.attachments.is_empty()),
+                ] {
+                    if present {
+                        errors.push(at(
+                            key,
+                            "trường này chỉ dùng cho văn bản; đặt `page_kind: document` trong `_index.md` của chuyên mục".into(),
+                        ));
+                    }
+                }
+                None
+            }
+            PageKind::Document => {
+                let mut required = |key: &str, value: Option<String>| match value.map(|v| v.trim().to_string()) {
+                    Some(v) if !v.is_empty() => Some(v),
+                    _ => {
+                        errors.push(
+                            ContentError::new(file, "văn bản cần trường này".to_string())
+                                .at_line(front_matter::key_line(split, key))
+                                .field(key),
+                        );
+                        None
+                    }
+                };
+                let number = required("number", raw.number);
+                let doc_type = required("doc_type", raw.doc_type);
+                if raw.issuer.is_none() {
+                    errors
+                        .push(at("issuer", "văn bản cần trường này: dang, chinh-phu, bo-nganh hoặc tinh-thanh".into()));
+                }
+                if raw.signed.is_none() {
+                    errors.push(at("signed", "văn bản cần ngày ký".into()));
+                }
+                match (number, doc_type, raw.issuer, raw.signed) {
+                    (Some(number), Some(doc_type), Some(issuer), Some(signed)) => Some(DocumentMeta {
+                        number,
+                        doc_type,
+                        issuer,
+                        issuing_body: raw.issuing_body.filter(|b| !b.trim().is_empty()),
+                        signed,
+                        effective: raw.effective,
+                        status: raw.status.unwrap_or_default(),
+                        attachments: raw.attachments,
+                    }),
+                    _ => None,
+                }
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            meta: PageMeta {
+                title,
+                // A document without `date` is dated by its signing date.
+                date: raw.date.or(document.as_ref().map(|d| d.signed)),
+                updated: raw.updated,
+                summary: raw.summary.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                tags,
+                draft: raw.draft,
+                slug,
+                aliases,
+                image: raw.image,
+                image_alt: raw.image_alt,
+                weight: raw.weight,
+                template: raw.template,
+            },
+            document,
+        })
+    }
+}
+
+/// `/cu/duong-dan` → `/cu/duong-dan/`; `None` unless root-relative.
+fn normalize_alias(alias: &str) -> Option<String> {
+    let alias = alias.trim();
+    if !alias.starts_with('/') || alias.contains("..") {
+        return None;
+    }
+    if alias.ends_with('/') || alias.rsplit('/').next().is_some_and(|last| last.contains('.')) {
+        Some(alias.to_string())
+    } else {
+        Some(format!("{alias}/"))
+    }
+}
+
+/// How a section orders its pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SortBy {
+    /// Newest first.
+    #[default]
+    Date,
+    /// Lightest `weight` first.
+    Weight,
+    /// Alphabetical by title.
+    Title,
+}
+
+/// A section's `_index.md` front matter.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionMeta {
+    /// Title shown in the menu, breadcrumbs and list heading.
+    pub title: String,
+    /// One sentence for the list page and search engines.
+    pub description: Option<String>,
+    /// Page order.
+    #[serde(default)]
+    pub sort_by: SortBy,
+    /// Pages per list page; the site's default when absent.
+    pub paginate_by: Option<usize>,
+    /// Template for the section's list pages.
+    pub template: Option<String>,
+    /// Template for the section's pages.
+    pub page_template: Option<String>,
+    /// What kind of pages the section holds.
+    #[serde(default)]
+    pub page_kind: PageKind,
+    /// Order among sibling sections.
+    pub weight: Option<i64>,
+}
+
+impl SectionMeta {
+    /// Parses a section's front matter.
+    pub fn parse(file: &Path, split: &Split<'_>) -> Result<Self, Vec<ContentError>> {
+        let meta: SectionMeta = front_matter::parse_yaml(file, split.yaml, split.yaml_line).map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        if meta.title.trim().is_empty() {
+            errors.push(
+                ContentError::new(file, "tiêu đề không được để trống")
+                    .at_line(front_matter::key_line(split, "title"))
+                    .field("title"),
+            );
+        }
+        if meta.paginate_by == Some(0) {
+            errors.push(
+                ContentError::new(file, "phải là số trang lớn hơn 0")
+                    .at_line(front_matter::key_line(split, "paginate_by"))
+                    .field("paginate_by"),
+            );
+        }
+        if errors.is_empty() { Ok(meta) } else { Err(errors) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(text: &str, kind: PageKind) -> Result<PageFrontMatter, Vec<ContentError>> {
+        let file = Path::new("content/van-ban/a.md");
+        let split = front_matter::split(file, text).map_err(|e| vec![e])?;
+        PageFrontMatter::parse(file, &split, kind)
+    }
+
+    #[test]
+    fn an_article_reads_every_common_field() {
+        let fm = page(
+            "---\ntitle: \" Tin A \"\ndate: 2023-06-11 08:12\nsummary: Tóm tắt\ntags: [Chuyển đổi số, \" \"]\ndraft: true\nslug: Tin Á\naliases: [/cu/tin-a]\nimage: a.jpg\nimage_alt: Ảnh\nweight: 3\n---\n",
+            PageKind::Article,
+        )
+        .expect("valid");
+        assert_eq!(fm.meta.title, "Tin A");
+        assert_eq!(fm.meta.tags, vec!["Chuyển đổi số"]);
+        assert_eq!(fm.meta.slug.as_deref(), Some("tin-a"));
+        assert_eq!(fm.meta.aliases, vec!["/cu/tin-a/"]);
+        assert!(fm.meta.draft);
+        assert_eq!(fm.meta.date.map(|d| d.display_vi()), Some("08:12 11-06-2023".into()));
+        assert!(fm.document.is_none());
+    }
+
+    #[test]
+    fn a_document_needs_number_type_issuer_and_signing_date() {
+        let errors =
+            page("---\ntitle: Nghị quyết\ndoc_type: Nghị quyết\n---\n", PageKind::Document).expect_err("incomplete");
+        let fields: Vec<_> = errors.iter().filter_map(|e| e.field.as_deref()).collect();
+        assert_eq!(fields, vec!["number", "issuer", "signed"]);
+    }
+
+    #[test]
+    fn a_document_is_dated_by_its_signing_date() {
+        let fm = page(
+            "---\ntitle: Nghị quyết 76\nnumber: 76/NQ-CP\ndoc_type: Nghị quyết\nissuer: chinh-phu\nsigned: 2021-07-15\nattachments:\n  - file: nq76.pdf\n    label: Toàn văn\n---\n",
+            PageKind::Document,
+        )
+        .expect("valid");
+        let doc = fm.document.expect("document");
+        assert_eq!(doc.issuer, Issuer::ChinhPhu);
+        assert_eq!(doc.status, DocumentStatus::ConHieuLuc);
+        assert_eq!(fm.meta.date, Some(doc.signed));
+        assert_eq!(doc.attachments[0].label, "Toàn văn");
+    }
+
+    #[test]
+    fn an_unknown_issuer_lists_the_valid_ones() {
+        let errors = page(
+            "---\ntitle: A\nnumber: 1\ndoc_type: x\nissuer: quoc-hoi\nsigned: 2021-01-01\n---\n",
+            PageKind::Document,
+        )
+        .expect_err("bad issuer");
+        assert_eq!((errors[0].line, errors[0].field.as_deref()), (Some(5), Some("issuer")));
+        assert!(errors[0].message.contains("chinh-phu"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn document_fields_on_an_article_are_an_error() {
+        let errors = page("---\ntitle: A\nnumber: 1/QĐ\n---\n", PageKind::Article).expect_err("misplaced");
+        assert_eq!((errors[0].line, errors[0].field.as_deref()), (Some(3), Some("number")));
+    }
+
+    #[test]
+    fn empty_title_and_bad_alias_are_reported_together() {
+        let errors = page("---\ntitle: \"  \"\naliases: [cu/tin]\n---\n", PageKind::Article).expect_err("two errors");
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].field.as_deref(), Some("title"));
+        assert_eq!(errors[1].field.as_deref(), Some("aliases"));
+    }
+
+    #[test]
+    fn a_section_reads_its_settings() {
+        let file = Path::new("content/van-ban/_index.md");
+        let split = front_matter::split(
+            file,
+            "---\ntitle: Văn bản\npage_kind: document\npaginate_by: 20\nsort_by: weight\n---\n",
+        )
+        .expect("split");
+        let meta = SectionMeta::parse(file, &split).expect("valid");
+        assert_eq!((meta.page_kind, meta.paginate_by, meta.sort_by), (PageKind::Document, Some(20), SortBy::Weight));
+        let split = front_matter::split(file, "---\ntitle: A\npaginate_by: 0\n---\n").expect("split");
+        let errors = SectionMeta::parse(file, &split).expect_err("zero");
+        assert_eq!((errors[0].line, errors[0].field.as_deref()), (Some(3), Some("paginate_by")));
+    }
+}

@@ -1,0 +1,122 @@
+//! Finds and reads the files under `content/`: Markdown and data are read into memory, other files are listed
+//! as assets to copy. The only stage that reads content from disk.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::error::BuildError;
+
+/// Folder under `content/` that holds YAML data for templates (reports, directory, …), not pages.
+pub const DATA_DIR: &str = "data";
+
+/// A text file of the content, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to `content/`, `/`-separated.
+    pub rel: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// A file copied to the output as it is (images, attachments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetFile {
+    /// Path relative to `content/`, `/`-separated; also its path in the output.
+    pub rel: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Everything under `content/`.
+#[derive(Debug, Default, Clone)]
+pub struct ContentFiles {
+    /// `*.md` files.
+    pub markdown: Vec<SourceFile>,
+    /// `data/**.yaml` files.
+    pub data: Vec<SourceFile>,
+    /// Everything else.
+    pub assets: Vec<AssetFile>,
+}
+
+/// Walks `content_dir` (hidden files and folders are skipped) and reads the text files in parallel.
+pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
+    let mut text_files = Vec::new();
+    let mut assets = Vec::new();
+    let walker = WalkDir::new(content_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| n.starts_with('.')));
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(content_dir).to_path_buf();
+            BuildError::Io { path, source: e.into() }
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = relative(content_dir, entry.path());
+        let is_data = rel.starts_with("data/") && (rel.ends_with(".yaml") || rel.ends_with(".yml"));
+        if rel.ends_with(".md") || is_data {
+            text_files.push((rel, entry.path().to_path_buf(), is_data));
+        } else {
+            let size = entry
+                .metadata()
+                .map_err(|e| BuildError::Io { path: entry.path().to_path_buf(), source: e.into() })?
+                .len();
+            assets.push(AssetFile { rel, path: entry.path().to_path_buf(), size });
+        }
+    }
+    let read: Vec<(SourceFile, bool)> = text_files
+        .into_par_iter()
+        .map(|(rel, path, is_data)| {
+            std::fs::read_to_string(&path)
+                .map(|text| (SourceFile { rel, text }, is_data))
+                .map_err(|e| BuildError::io(&path, e))
+        })
+        .collect::<Result<_, _>>()?;
+    let (data, markdown): (Vec<_>, Vec<_>) = read.into_iter().partition(|(_, is_data)| *is_data);
+    Ok(ContentFiles {
+        markdown: markdown.into_iter().map(|(f, _)| f).collect(),
+        data: data.into_iter().map(|(f, _)| f).collect(),
+        assets,
+    })
+}
+
+/// `content/tin-tuc/a.md` → `tin-tuc/a.md`, with `/` on every platform.
+fn relative(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_files_into_markdown_data_and_assets_and_skips_hidden_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for (path, text) in [
+            ("_index.md", "---\ntitle: A\n---\n"),
+            ("tin-tuc/a.md", "x"),
+            ("tin-tuc/anh.png", "png"),
+            ("data/chi-so.yaml", "a: 1"),
+            (".git/config", "x"),
+            ("tin-tuc/.nhap.md", "x"),
+        ] {
+            let p = root.join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        let files = discover(root).expect("discover");
+        let md: Vec<_> = files.markdown.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(md, vec!["_index.md", "tin-tuc/a.md"]);
+        assert_eq!(files.data[0].rel, "data/chi-so.yaml");
+        assert_eq!((files.assets[0].rel.as_str(), files.assets[0].size), ("tin-tuc/anh.png", 3));
+        assert_eq!(files.assets.len(), 1);
+    }
+}

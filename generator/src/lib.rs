@@ -1,0 +1,160 @@
+//! The portal's static-site generator: `content/` (Markdown + YAML) and `themes/` (tera) → a static site.
+//!
+//! The build is a pipeline of values (see `ARCHITECTURE.md`): discover → parse → link map → Markdown →
+//! assemble → render → write. Each stage is timed; errors from every file are gathered and reported together.
+
+pub mod config;
+pub mod content;
+pub mod date;
+pub mod discover;
+pub mod error;
+pub mod front_matter;
+pub mod highlight;
+pub mod markdown;
+pub mod new_page;
+pub mod output;
+pub mod render;
+pub mod serve;
+pub mod site;
+pub mod slug;
+pub mod taxonomy;
+pub mod theme;
+pub mod views;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use error::{BuildError, ContentError};
+
+use config::{CONFIG_FILE, SiteConfig};
+use highlight::Highlighter;
+use output::Staging;
+use site::Site;
+use theme::Theme;
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Folder holding `site.yaml`, `content/` and `themes/`.
+    pub root: PathBuf,
+    /// Where the site goes; `None` checks everything and writes nothing.
+    pub out: Option<PathBuf>,
+    /// Overrides `base_url` from `site.yaml`.
+    pub base_url: Option<String>,
+    /// Includes pages marked `draft: true`.
+    pub drafts: bool,
+}
+
+/// What a build did, for the progress line.
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    /// Pages published.
+    pub pages: usize,
+    /// Sections, the home page included.
+    pub sections: usize,
+    /// Taxonomy terms.
+    pub terms: usize,
+    /// Files written.
+    pub files: usize,
+    /// Each stage's name and duration.
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+impl BuildReport {
+    /// Total time of all stages.
+    pub fn total(&self) -> Duration {
+        self.stages.iter().map(|(_, d)| *d).sum()
+    }
+
+    /// One line for the terminal: counts, then the time of each stage.
+    pub fn summary(&self) -> String {
+        let stages: Vec<String> = self.stages.iter().map(|(name, d)| format!("{name} {}", ms(*d))).collect();
+        format!(
+            "{} trang, {} chuyên mục, {} mục phân loại → {} tệp trong {} ({})",
+            self.pages,
+            self.sections,
+            self.terms,
+            self.files,
+            ms(self.total()),
+            stages.join(" · ")
+        )
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{} ms", d.as_millis())
+}
+
+struct Timer {
+    stages: Vec<(&'static str, Duration)>,
+    last: Instant,
+}
+
+impl Timer {
+    fn new() -> Self {
+        Self { stages: Vec::new(), last: Instant::now() }
+    }
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.stages.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+/// Reads `site.yaml` from `root`.
+pub fn load_config(root: &Path) -> Result<SiteConfig, BuildError> {
+    let path = root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| BuildError::io(&path, e))?;
+    SiteConfig::parse(Path::new(CONFIG_FILE), &text).map_err(|e| BuildError::Content(vec![e]))
+}
+
+/// Runs the whole pipeline. With `out`, the output replaces the previous one only if everything succeeded.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let mut timer = Timer::new();
+    let highlighter = Highlighter::new();
+    let mut config = load_config(&options.root)?;
+    if let Some(url) = &options.base_url {
+        config = config.with_base_url(url);
+    }
+    let files = discover::discover(&options.root.join("content"))?;
+    timer.lap("đọc");
+    let site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
+    timer.lap("phân tích");
+    let mut theme = Theme::load(&options.root, &site.config.theme, &highlight::stylesheet())?;
+    theme.register_data(site.data.clone());
+    timer.lap("giao diện");
+    let staging_dir;
+    let staging = match &options.out {
+        Some(out) => Staging::create(out)?,
+        None => {
+            // `check` renders too (template errors are errors) but into a throw-away folder.
+            staging_dir = tempfile::tempdir().map_err(|e| BuildError::io(Path::new("/tmp"), e))?;
+            Staging::create(&staging_dir.path().join("out"))?
+        }
+    };
+    let rendered = render::render_site(&site, &theme, &staging)?;
+    timer.lap("dựng trang");
+    if options.out.is_some() {
+        staging.commit()?;
+        timer.lap("ghi");
+    }
+    Ok(BuildReport {
+        pages: site.pages.len(),
+        sections: site.sections.len(),
+        terms: site.taxonomies.iter().map(|t| t.terms.len()).sum(),
+        files: rendered.rendered + rendered.copied,
+        stages: timer.stages,
+    })
+}
+
+/// Every problem of a failed build, one per line, as editors read them.
+pub fn error_lines(error: &BuildError) -> String {
+    match error {
+        BuildError::Content(errors) => {
+            let mut lines: Vec<String> = errors.iter().map(|e| format!("lỗi: {e}")).collect();
+            lines.push(format!("Không dựng được trang: {} lỗi, kết quả lần trước được giữ nguyên.", errors.len()));
+            lines.join("\n")
+        }
+        other => format!("lỗi: {other}\nKhông dựng được trang; kết quả lần trước được giữ nguyên."),
+    }
+}

@@ -1,0 +1,130 @@
+//! `cchc`: builds, checks and previews the portal, and starts new pages.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cchc_generator::serve::{ServeOptions, serve};
+use cchc_generator::{BuildError, BuildOptions, build, date::ContentDate, error_lines, new_page::new_page};
+
+/// Exit code for content or theme errors (usage errors exit with 2, as clap does).
+const EXIT_CONTENT: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(name = "cchc", version, about = "Dựng và xem trước Trang thông tin điện tử Cải cách hành chính")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Dựng toàn bộ trang vào thư mục đầu ra (mặc định: public/).
+    Build {
+        /// Thư mục gốc của trang (chứa site.yaml, content/, themes/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Thư mục đầu ra.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Địa chỉ gốc thay cho base_url trong site.yaml.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Dựng cả các bản nháp (draft: true).
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Kiểm tra mọi thứ như khi dựng, nhưng không ghi gì.
+    Check {
+        /// Thư mục gốc của trang.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Kiểm tra cả các bản nháp.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Dựng, phục vụ tại máy và tự tải lại trình duyệt khi nội dung thay đổi.
+    Serve {
+        /// Thư mục gốc của trang.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Địa chỉ lắng nghe.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+        /// Cổng.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Ẩn các bản nháp (mặc định bản xem trước hiện cả bản nháp).
+        #[arg(long)]
+        no_drafts: bool,
+    },
+    /// Tạo một trang mới trong một chuyên mục, ví dụ: cchc new tin-tuc "Hội nghị trực tuyến".
+    New {
+        /// Chuyên mục (thư mục trong content/), ví dụ tin-tuc hoặc van-ban/chinh-phu.
+        section: String,
+        /// Tiêu đề của trang.
+        title: String,
+        /// Thư mục gốc của trang.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+fn report_failure(error: &BuildError) -> ExitCode {
+    eprintln!("{}", error_lines(error));
+    ExitCode::from(EXIT_CONTENT)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { root, out, base_url, drafts } => {
+            let out = out.unwrap_or_else(|| root.join("public"));
+            match build(&BuildOptions { root, out: Some(out.clone()), base_url, drafts }) {
+                Ok(report) => {
+                    eprintln!("Đã dựng vào {}: {}", out.display(), report.summary());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report_failure(&e),
+            }
+        }
+        Command::Check { root, drafts } => match build(&BuildOptions { root, out: None, base_url: None, drafts }) {
+            Ok(report) => {
+                eprintln!("Không có lỗi: {}", report.summary());
+                ExitCode::SUCCESS
+            }
+            Err(e) => report_failure(&e),
+        },
+        Command::Serve { root, bind, port, no_drafts } => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("lỗi: không khởi động được: {e}");
+                    return ExitCode::from(EXIT_CONTENT);
+                }
+            };
+            let options = ServeOptions { root, bind, port, drafts: !no_drafts };
+            let result = runtime.block_on(serve(options, |addr| {
+                eprintln!(
+                    "Đang phục vụ tại http://{addr}/ — trình duyệt tự tải lại khi nội dung thay đổi (Ctrl+C để dừng)."
+                );
+            }));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("lỗi: {e:#}");
+                    ExitCode::from(EXIT_CONTENT)
+                }
+            }
+        }
+        Command::New { section, title, root } => match new_page(&root, &section, &title, ContentDate::now()) {
+            Ok(path) => {
+                println!("{}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => report_failure(&e),
+        },
+    }
+}

@@ -1,0 +1,343 @@
+//! Renders every output file of the site with the theme's templates, in parallel, straight into the staging
+//! folder: pages, paginated section and taxonomy lists, feeds, sitemap, redirects, robots.txt, 404.
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Context;
+
+use crate::content::PageKind;
+use crate::error::{BuildError, ContentError};
+use crate::output::Staging;
+use crate::site::{PageId, SectionId, Site};
+use crate::theme::{StaticFile, Theme, template_content_error};
+use crate::views::{self, DateView, PageSummaryView, Views, page_count};
+
+/// Entries in a feed.
+const FEED_SIZE: usize = 20;
+/// Newest pages shown per section on the home page.
+const HOME_SECTION_SIZE: usize = 5;
+/// URLs per sitemap file, the protocol's limit.
+const SITEMAP_LIMIT: usize = 50_000;
+
+/// One file to produce.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Home,
+    Page(PageId),
+    SectionList(SectionId, usize),
+    TaxonomyIndex(usize),
+    TermList(usize, usize, usize),
+    Feed(Option<SectionId>),
+    Alias(usize),
+    Sitemap(usize),
+    SitemapIndex(usize),
+    Robots,
+    NotFound,
+}
+
+#[derive(Serialize)]
+struct FeedView<'a> {
+    title: String,
+    url: String,
+    alternate: String,
+    updated: String,
+    pages: Vec<PageSummaryView<'a>>,
+}
+
+#[derive(Serialize)]
+struct SitemapEntry<'a> {
+    permalink: &'a str,
+    lastmod: Option<String>,
+}
+
+/// Counts of what was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// Files rendered from templates.
+    pub rendered: usize,
+    /// Files copied or written as they are.
+    pub copied: usize,
+}
+
+/// Which template a page uses: its own, its section's, or by kind (`document.html` if the theme has it).
+fn page_template<'a>(site: &'a Site, theme: &Theme, id: PageId) -> &'a str {
+    let page = &site.pages[id];
+    let section = &site.sections[page.section].meta;
+    if let Some(t) = page.meta.template.as_deref().or(section.page_template.as_deref()) {
+        return t;
+    }
+    if section.page_kind == PageKind::Document && theme.has_template("document.html") {
+        "document.html"
+    } else {
+        "page.html"
+    }
+}
+
+fn section_template(site: &Site, id: SectionId) -> &str {
+    site.sections[id].meta.template.as_deref().unwrap_or(if id == 0 { "index.html" } else { "section.html" })
+}
+
+/// Every template a page or section asks for must exist; checked before anything renders.
+fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
+    let mut errors = Vec::new();
+    let missing = |name: &str| !theme.has_template(name);
+    for (id, page) in site.pages.iter().enumerate() {
+        let name = page_template(site, theme, id);
+        if missing(name) {
+            errors.push(
+                ContentError::new(&page.file, format!("không có mẫu `{name}` trong {}", theme.templates_dir.display()))
+                    .field("template"),
+            );
+        }
+    }
+    for (id, section) in site.sections.iter().enumerate() {
+        let name = section_template(site, id);
+        if missing(name) {
+            let file = section.file.clone().unwrap_or_else(|| theme.templates_dir.clone());
+            errors.push(
+                ContentError::new(file, format!("không có mẫu `{name}` trong {}", theme.templates_dir.display()))
+                    .field("template"),
+            );
+        }
+    }
+    for name in ["404.html", "page.html", "section.html"] {
+        if missing(name) && !errors.iter().any(|e| e.message.contains(name)) {
+            errors.push(ContentError::new(theme.templates_dir.join(name), "giao diện thiếu mẫu bắt buộc này"));
+        }
+    }
+    if !site.taxonomies.is_empty() {
+        for name in ["taxonomy.html", "term.html"] {
+            if missing(name) {
+                errors.push(ContentError::new(
+                    theme.templates_dir.join(name),
+                    "giao diện thiếu mẫu bắt buộc này (trang từ khoá, danh mục văn bản)",
+                ));
+            }
+        }
+    }
+    errors
+}
+
+fn jobs(site: &Site) -> Vec<Job> {
+    let mut jobs = vec![Job::Home, Job::Robots, Job::NotFound, Job::Feed(None)];
+    jobs.extend((0..site.pages.len()).map(Job::Page));
+    for (id, section) in site.sections.iter().enumerate().skip(1) {
+        jobs.extend((1..=page_count(section.pages.len(), section.paginate_by)).map(|n| Job::SectionList(id, n)));
+        if site.section_feed(id).is_some() {
+            jobs.push(Job::Feed(Some(id)));
+        }
+    }
+    for (t, taxonomy) in site.taxonomies.iter().enumerate() {
+        jobs.push(Job::TaxonomyIndex(t));
+        for (i, term) in taxonomy.terms.iter().enumerate() {
+            jobs.extend((1..=page_count(term.pages.len(), site.config.paginate_by)).map(|n| Job::TermList(t, i, n)));
+        }
+    }
+    jobs.extend((0..site.aliases.len()).map(Job::Alias));
+    let sitemaps = sitemap_entries(site).len().div_ceil(SITEMAP_LIMIT).max(1);
+    if sitemaps == 1 {
+        jobs.push(Job::Sitemap(0));
+    } else {
+        jobs.extend((0..sitemaps).map(Job::Sitemap));
+        jobs.push(Job::SitemapIndex(sitemaps));
+    }
+    jobs
+}
+
+fn sitemap_entries(site: &Site) -> Vec<SitemapEntry<'_>> {
+    let mut entries: Vec<SitemapEntry<'_>> =
+        site.sections.iter().map(|s| SitemapEntry { permalink: &s.permalink, lastmod: None }).collect();
+    entries.extend(site.pages.iter().map(|p| SitemapEntry {
+        permalink: &p.permalink,
+        lastmod: p.meta.updated.or(p.meta.date).map(|d| d.rfc3339()),
+    }));
+    for taxonomy in &site.taxonomies {
+        entries.push(SitemapEntry { permalink: &taxonomy.permalink, lastmod: None });
+        entries.extend(taxonomy.terms.iter().map(|t| SitemapEntry { permalink: &t.permalink, lastmod: None }));
+    }
+    entries
+}
+
+/// Renders the site into `staging`. Every template error is collected; identical ones are reported once.
+pub fn render_site(site: &Site, theme: &Theme, staging: &Staging) -> Result<Rendered, BuildError> {
+    let errors = check_templates(site, theme);
+    if !errors.is_empty() {
+        return Err(BuildError::Content(errors));
+    }
+    let views = Views::new(site);
+    let mut base = Context::new();
+    base.insert("config", &site.config);
+    base.insert("assets", &theme.assets);
+    let menu_sections: Vec<_> = site.sections[0].subsections.iter().map(|&s| views.section(s)).collect();
+    base.insert("sections", &menu_sections);
+    let taxonomy_links: Vec<_> = site
+        .taxonomies
+        .iter()
+        .map(|t| serde_json::json!({ "kind": t.kind, "label": t.kind.label(), "permalink": t.permalink }))
+        .collect();
+    base.insert("taxonomies", &taxonomy_links);
+    let sitemap = sitemap_entries(site);
+
+    let jobs = jobs(site);
+    let results: Vec<Result<(), BuildError>> = jobs
+        .par_iter()
+        .map(|&job| {
+            let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, job);
+            let text = theme.tera.render(template, &context).map_err(|e| {
+                let mut error = template_content_error(&theme.templates_dir, Some(template), &e);
+                error.file = theme.template_file(template);
+                BuildError::Content(vec![error])
+            })?;
+            staging.write(&path, text.as_bytes())
+        })
+        .collect();
+    let mut errors: Vec<ContentError> = Vec::new();
+    for result in results {
+        match result {
+            Ok(()) => {}
+            Err(BuildError::Content(found)) => {
+                for e in found {
+                    if !errors.contains(&e) {
+                        errors.push(e);
+                    }
+                }
+            }
+            Err(io) => return Err(io),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(BuildError::Content(errors));
+    }
+    let copied: Vec<Result<(), BuildError>> = theme
+        .statics
+        .par_iter()
+        .map(|file| match file {
+            StaticFile::Copy { source, rel } => staging.copy(source, rel),
+            StaticFile::Bytes { bytes, rel } => staging.write(rel, bytes),
+        })
+        .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
+        .collect();
+    copied.into_iter().collect::<Result<Vec<()>, _>>()?;
+    Ok(Rendered { rendered: jobs.len(), copied: theme.statics.len() + site.assets.len() })
+}
+
+fn index_path(permalink: &str) -> String {
+    format!("{}index.html", permalink.trim_start_matches('/'))
+}
+
+fn prepare<'a>(
+    site: &'a Site,
+    theme: &Theme,
+    views: &Views<'a>,
+    base: &Context,
+    sitemap: &[SitemapEntry<'_>],
+    job: Job,
+) -> (&'a str, String, Context) {
+    let mut context = base.clone();
+    let set_path = |context: &mut Context, permalink: &str| context.insert("current_path", permalink);
+    match job {
+        Job::Home => {
+            let home = &site.sections[0];
+            set_path(&mut context, "/");
+            context.insert("section", &views.section(0));
+            context.insert("home_sections", &views.home_sections(HOME_SECTION_SIZE));
+            context.insert("paginator", &views.paginator(&home.pages, home.paginate_by.max(home.pages.len()), 1, "/"));
+            (section_template(site, 0), "index.html".into(), context)
+        }
+        Job::Page(id) => {
+            let page = &site.pages[id];
+            set_path(&mut context, &page.permalink);
+            context.insert("page", &views.page(id));
+            context.insert("section", &views.section(page.section));
+            (page_template(site, theme, id), index_path(&page.permalink), context)
+        }
+        Job::SectionList(id, number) => {
+            let section = &site.sections[id];
+            let permalink = views::pager_permalink(&section.permalink, number);
+            set_path(&mut context, &permalink);
+            context.insert("section", &views.section(id));
+            context
+                .insert("paginator", &views.paginator(&section.pages, section.paginate_by, number, &section.permalink));
+            (section_template(site, id), index_path(&permalink), context)
+        }
+        Job::TaxonomyIndex(t) => {
+            let taxonomy = &site.taxonomies[t];
+            set_path(&mut context, &taxonomy.permalink);
+            context.insert("taxonomy", &views.taxonomy(taxonomy));
+            ("taxonomy.html", index_path(&taxonomy.permalink), context)
+        }
+        Job::TermList(t, i, number) => {
+            let taxonomy = &site.taxonomies[t];
+            let term = &taxonomy.terms[i];
+            let permalink = views::pager_permalink(&term.permalink, number);
+            set_path(&mut context, &permalink);
+            context.insert("taxonomy", &views.taxonomy(taxonomy));
+            context.insert("term", &views::term_view(term));
+            context
+                .insert("paginator", &views.paginator(&term.pages, site.config.paginate_by, number, &term.permalink));
+            ("term.html", index_path(&permalink), context)
+        }
+        Job::Feed(section) => {
+            let (title, alternate, pages): (String, &str, Vec<PageId>) = match section {
+                Some(id) => {
+                    let s = &site.sections[id];
+                    (
+                        format!("{} - {}", s.meta.title, site.config.title),
+                        &s.permalink,
+                        s.pages
+                            .iter()
+                            .copied()
+                            .filter(|&p| site.pages[p].meta.date.is_some())
+                            .take(FEED_SIZE)
+                            .collect(),
+                    )
+                }
+                None => {
+                    let mut all: Vec<PageId> =
+                        (0..site.pages.len()).filter(|&p| site.pages[p].meta.date.is_some()).collect();
+                    crate::site::sort_pages(&mut all, &site.pages, crate::content::SortBy::Date);
+                    all.truncate(FEED_SIZE);
+                    (site.config.title.clone(), "/", all)
+                }
+            };
+            let updated = pages
+                .iter()
+                .filter_map(|&p| site.pages[p].meta.updated.or(site.pages[p].meta.date))
+                .max()
+                .map(|d| DateView::from(d).iso)
+                .unwrap_or_else(|| "1970-01-01T00:00:00+07:00".into());
+            let path = format!("{}atom.xml", alternate.trim_start_matches('/'));
+            let feed = FeedView {
+                title,
+                url: site.config.absolute(&format!("/{path}")),
+                alternate: site.config.absolute(alternate),
+                updated,
+                pages: pages.iter().map(|&p| views.summary(p)).collect(),
+            };
+            context.insert("feed", &feed);
+            ("atom.xml", path, context)
+        }
+        Job::Alias(i) => {
+            let (from, to) = &site.aliases[i];
+            context.insert("target", to);
+            let path = if from.ends_with('/') { index_path(from) } else { from.trim_start_matches('/').to_string() };
+            ("alias.html", path, context)
+        }
+        Job::Sitemap(i) => {
+            let chunk: Vec<&SitemapEntry<'_>> = sitemap.iter().skip(i * SITEMAP_LIMIT).take(SITEMAP_LIMIT).collect();
+            context.insert("entries", &chunk);
+            let whole = sitemap.len() <= SITEMAP_LIMIT;
+            ("sitemap.xml", if whole { "sitemap.xml".into() } else { format!("sitemap-{}.xml", i + 1) }, context)
+        }
+        Job::SitemapIndex(count) => {
+            let files: Vec<String> = (1..=count).map(|i| format!("/sitemap-{i}.xml")).collect();
+            context.insert("sitemaps", &files);
+            ("sitemap_index.xml", "sitemap.xml".into(), context)
+        }
+        Job::Robots => ("robots.txt", "robots.txt".into(), context),
+        Job::NotFound => {
+            set_path(&mut context, "/404.html");
+            ("404.html", "404.html".into(), context)
+        }
+    }
+}

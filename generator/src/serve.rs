@@ -1,0 +1,249 @@
+//! `cchc serve`: builds the site into a temporary folder, serves it, rebuilds when `content/`, `themes/` or
+//! `site.yaml` change, and tells open browser tabs to reload (or shows the build's errors over the page).
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::WatchStream;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::{BuildOptions, BuildReport, build};
+
+/// Where the browser listens for build events.
+pub const EVENTS_PATH: &str = "/__cchc/events";
+
+/// How long the watcher waits for a burst of file events to settle.
+const DEBOUNCE: Duration = Duration::from_millis(20);
+
+/// Settings of `cchc serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Site root.
+    pub root: PathBuf,
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Whether drafts are shown (they are, by default, in a preview).
+    pub drafts: bool,
+}
+
+/// The outcome of the latest build, sent to every open tab.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BuildStatus {
+    /// Increases with every build, failed or not.
+    pub generation: u64,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// The errors, one per line, when it failed.
+    pub errors: String,
+}
+
+fn run_build(options: &BuildOptions, generation: u64) -> BuildStatus {
+    match build(options) {
+        Ok(report) => {
+            log_report(&report);
+            BuildStatus { generation, ok: true, errors: String::new() }
+        }
+        Err(error) => {
+            let text = crate::error_lines(&error);
+            eprintln!("{text}");
+            BuildStatus { generation, ok: false, errors: text }
+        }
+    }
+}
+
+fn log_report(report: &BuildReport) {
+    eprintln!("Đã dựng: {}", report.summary());
+}
+
+/// Builds, then serves until Ctrl+C. Returns the address actually bound through `on_ready`.
+pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    let out_parent = tempfile::Builder::new().prefix("cchc-serve-").tempdir().context("không tạo được thư mục tạm")?;
+    let out = out_parent.path().join("site");
+    let build_options =
+        BuildOptions { root: options.root.clone(), out: Some(out.clone()), base_url: None, drafts: options.drafts };
+    let first = tokio::task::spawn_blocking({
+        let build_options = build_options.clone();
+        move || run_build(&build_options, 1)
+    })
+    .await?;
+    let (status_tx, status_rx) = watch::channel(first);
+    let _watcher = watch_and_rebuild(&options.root, build_options, status_tx)?;
+
+    let app = router(&out, status_rx);
+    let listener = tokio::net::TcpListener::bind((options.bind, options.port))
+        .await
+        .with_context(|| format!("không mở được cổng {}:{}", options.bind, options.port))?;
+    on_ready(listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// The preview's routes: build events, then the built files.
+pub fn router(out: &Path, status: watch::Receiver<BuildStatus>) -> Router {
+    let files = ServeDir::new(out)
+        .append_index_html_on_directories(true)
+        .not_found_service(ServeFile::new(out.join("404.html")));
+    let events_status = status.clone();
+    Router::new()
+        .route(
+            EVENTS_PATH,
+            get(move || {
+                let stream = WatchStream::new(events_status.clone()).map(|s| {
+                    Ok::<_, Infallible>(
+                        Event::default().event("build").data(serde_json::to_string(&s).unwrap_or_default()),
+                    )
+                });
+                async move { Sse::new(stream).keep_alive(KeepAlive::default()) }
+            }),
+        )
+        .fallback_service(files)
+        .layer(axum::middleware::map_response(move |response: Response<Body>| {
+            let generation = status.borrow().generation;
+            inject_reload(response, generation)
+        }))
+}
+
+/// Adds the live-reload script to HTML responses and forbids caching, so a preview is never stale.
+async fn inject_reload(response: Response<Body>, generation: u64) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let is_html = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024 * 1024).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let mut html = String::from_utf8_lossy(&bytes).into_owned();
+    let script = reload_script(generation);
+    match html.rfind("</body>") {
+        Some(at) => html.insert_str(at, &script),
+        None => html.push_str(&script),
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(html))
+}
+
+fn reload_script(generation: u64) -> String {
+    format!(
+        r#"<script>(()=>{{const g={generation};const s=new EventSource("{EVENTS_PATH}");s.addEventListener("build",e=>{{const d=JSON.parse(e.data);let b=document.getElementById("cchc-build-errors");if(d.ok){{if(d.generation!==g)location.reload();else if(b)b.remove();return}}if(!b){{b=document.createElement("pre");b.id="cchc-build-errors";b.setAttribute("role","alert");b.style.cssText="position:fixed;left:0;right:0;bottom:0;max-height:60vh;overflow:auto;margin:0;padding:1rem;background:#fff4f4;color:#8a0000;border-top:4px solid #8a0000;z-index:2147483647;white-space:pre-wrap;font:14px/1.4 monospace";document.body.appendChild(b)}}b.textContent="Lỗi khi dựng trang (trang đang xem là bản trước):\n\n"+d.errors}})}})();</script>"#
+    )
+}
+
+/// Watches the site's sources on a thread of its own; each settled burst of changes triggers one rebuild.
+fn watch_and_rebuild(
+    root: &Path,
+    options: BuildOptions,
+    status: watch::Sender<BuildStatus>,
+) -> anyhow::Result<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
+    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+    let mut debouncer = new_debouncer(DEBOUNCE, tx).context("không theo dõi được thay đổi tệp")?;
+    for (path, mode) in [
+        ("content", RecursiveMode::Recursive),
+        ("themes", RecursiveMode::Recursive),
+        (crate::config::CONFIG_FILE, RecursiveMode::NonRecursive),
+    ] {
+        let path = root.join(path);
+        if path.exists() {
+            debouncer
+                .watcher()
+                .watch(&path, mode)
+                .with_context(|| format!("không theo dõi được {}", path.display()))?;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut generation = status.borrow().generation;
+        while let Ok(first) = rx.recv() {
+            // Fold events that queued up during the previous build into this one.
+            let mut changed: Vec<PathBuf> =
+                first.map(|events| events.into_iter().map(|e| e.path).collect()).unwrap_or_default();
+            while let Ok(more) = rx.try_recv() {
+                changed.extend(more.map(|events| events.into_iter().map(|e| e.path)).into_iter().flatten());
+            }
+            let relevant: Vec<&PathBuf> = changed.iter().filter(|p| !is_editor_noise(p)).collect();
+            if relevant.is_empty() {
+                continue;
+            }
+            if let Some(path) = relevant.first() {
+                eprintln!(
+                    "Thay đổi: {}{}",
+                    path.display(),
+                    if relevant.len() > 1 {
+                        format!(" (và {} tệp khác)", relevant.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            generation += 1;
+            let result = run_build(&options, generation);
+            if status.send(result).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(debouncer)
+}
+
+/// Swap and backup files editors write next to the real one.
+fn is_editor_noise(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    name.starts_with(".#") || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".swx") || name == "4913"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_swap_files_are_ignored() {
+        assert!(is_editor_noise(Path::new("content/.a.md.swp")));
+        assert!(is_editor_noise(Path::new("content/a.md~")));
+        assert!(!is_editor_noise(Path::new("content/a.md")));
+    }
+
+    #[tokio::test]
+    async fn html_gets_the_reload_script_and_nothing_is_cached() {
+        let response = Response::builder()
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .body(Body::from("<html><body><p>A</p></body></html>"))
+            .expect("response");
+        let response = inject_reload(response, 7).await;
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        let html = String::from_utf8(body.to_vec()).expect("utf8");
+        assert!(html.contains("const g=7;") && html.ends_with("</script></body></html>"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn other_files_are_left_alone() {
+        let response =
+            Response::builder().header(header::CONTENT_TYPE, "text/css").body(Body::from("a{}")).expect("response");
+        let response = inject_reload(response, 1).await;
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        assert_eq!(&body[..], b"a{}");
+    }
+}

@@ -1,0 +1,537 @@
+//! Assembles the site model from the content files: sections, pages with permalinks and rendered Markdown,
+//! taxonomies, order, previous/next and related pages. Pure: files in, `Site` or every error out.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::config::SiteConfig;
+use crate::content::{DocumentMeta, PageFrontMatter, PageKind, PageMeta, SectionMeta, SortBy};
+use crate::discover::{AssetFile, ContentFiles, DATA_DIR, SourceFile};
+use crate::error::ContentError;
+use crate::front_matter;
+use crate::highlight::Highlighter;
+use crate::markdown::{self, LinkContext, Rendered};
+use crate::slug::slugify;
+use crate::taxonomy::{Taxonomy, TaxonomyKind};
+
+/// Index of a page in `Site::pages`.
+pub type PageId = usize;
+/// Index of a section in `Site::sections`; 0 is the home page.
+pub type SectionId = usize;
+
+/// How many related pages each page links to.
+const RELATED_COUNT: usize = 5;
+
+/// A file attached to a document, resolved to its URL and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// What the reader sees.
+    pub label: String,
+    /// Root-relative URL.
+    pub url: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lower-case extension (`pdf`, `docx`), for the file-type label.
+    pub extension: String,
+}
+
+/// A document's own fields, with attachments resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// As written in front matter.
+    pub meta: DocumentMeta,
+    /// Attachments found in `content/`.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A page of the site.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Site-relative source path, for errors (`content/tin-tuc/a.md`).
+    pub file: PathBuf,
+    /// Root-relative URL ending in `/`.
+    pub permalink: String,
+    /// The section that lists it.
+    pub section: SectionId,
+    /// Common front matter.
+    pub meta: PageMeta,
+    /// Document fields, for pages in a section of documents.
+    pub document: Option<Document>,
+    /// The body, rendered.
+    pub rendered: Rendered,
+    /// The page before this one in its section's order.
+    pub previous: Option<PageId>,
+    /// The page after this one in its section's order.
+    pub next: Option<PageId>,
+    /// Pages sharing the most tags, most recent first.
+    pub related: Vec<PageId>,
+}
+
+/// A folder with an `_index.md`: a list of pages.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Site-relative path of its `_index.md`, if it has one (the home page may not).
+    pub file: Option<PathBuf>,
+    /// Folder relative to `content/`, empty for the home page.
+    pub dir: String,
+    /// Root-relative URL ending in `/`.
+    pub permalink: String,
+    /// Front matter.
+    pub meta: SectionMeta,
+    /// The intro text, rendered.
+    pub rendered: Rendered,
+    /// Its pages, in its order.
+    pub pages: Vec<PageId>,
+    /// Sections in its sub-folders, by weight then title.
+    pub subsections: Vec<SectionId>,
+    /// The section above, `None` for the home page.
+    pub parent: Option<SectionId>,
+    /// Pages per list page.
+    pub paginate_by: usize,
+}
+
+/// The whole site, ready to render.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// `site.yaml`.
+    pub config: SiteConfig,
+    /// All sections; index 0 is the home page.
+    pub sections: Vec<Section>,
+    /// All published pages.
+    pub pages: Vec<Page>,
+    /// Tags, and for documents issuer, type and year.
+    pub taxonomies: Vec<Taxonomy>,
+    /// Files under `content/data/`, by path without extension (`bao-cao/par-index-2023`).
+    pub data: BTreeMap<String, serde_json::Value>,
+    /// Files copied as they are.
+    pub assets: Vec<AssetFile>,
+    /// Old URL → permalink, for redirect pages.
+    pub aliases: Vec<(String, String)>,
+}
+
+/// A page's rendered body and resolved document fields, or its errors.
+type PageResult = Result<(Rendered, Option<Document>), Vec<ContentError>>;
+
+struct ParsedSection {
+    dir: String,
+    file: PathBuf,
+    meta: SectionMeta,
+    body_start: usize,
+    body_line: usize,
+    text: String,
+}
+
+struct ParsedPage {
+    file: PathBuf,
+    dir: String,
+    permalink: String,
+    front: PageFrontMatter,
+    section: SectionId,
+    body_start: usize,
+    body_line: usize,
+    text: String,
+}
+
+fn site_path(rel: &str) -> PathBuf {
+    PathBuf::from("content").join(rel)
+}
+
+fn parent_dir(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn dir_permalink(dir: &str) -> String {
+    let mut link = String::from("/");
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        let slug = slugify(part);
+        link.push_str(if slug.is_empty() { part } else { &slug });
+        link.push('/');
+    }
+    link
+}
+
+impl Site {
+    /// Builds the site model; every error found is returned, not only the first.
+    pub fn assemble(
+        config: SiteConfig,
+        files: ContentFiles,
+        drafts: bool,
+        highlighter: &Highlighter,
+    ) -> Result<Site, Vec<ContentError>> {
+        let ContentFiles { markdown, data, assets } = files;
+        let mut errors = Vec::new();
+        let (index_files, page_files): (Vec<SourceFile>, Vec<SourceFile>) =
+            markdown.into_iter().partition(|f| f.rel == "_index.md" || f.rel.ends_with("/_index.md"));
+
+        // Sections first: a page's kind comes from its section.
+        let mut parsed_sections: Vec<ParsedSection> = Vec::new();
+        for source in index_files {
+            let file = site_path(&source.rel);
+            let parsed = front_matter::split(&file, &source.text).map_err(|e| vec![e]).and_then(|split| {
+                Ok((
+                    SectionMeta::parse(&file, &split)?,
+                    split.body.as_ptr() as usize - source.text.as_ptr() as usize,
+                    split.body_line,
+                ))
+            });
+            match parsed {
+                Ok((meta, body_start, body_line)) => parsed_sections.push(ParsedSection {
+                    dir: parent_dir(&source.rel).to_string(),
+                    file,
+                    meta,
+                    body_start,
+                    body_line,
+                    text: source.text,
+                }),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !parsed_sections.iter().any(|s| s.dir.is_empty()) {
+            parsed_sections.push(ParsedSection {
+                dir: String::new(),
+                file: site_path("_index.md"),
+                meta: SectionMeta {
+                    title: config.title.clone(),
+                    description: None,
+                    sort_by: SortBy::Date,
+                    paginate_by: None,
+                    template: None,
+                    page_template: None,
+                    page_kind: PageKind::Article,
+                    weight: None,
+                },
+                body_start: 0,
+                body_line: 1,
+                text: String::new(),
+            });
+        }
+        // Home first, then parents before children.
+        parsed_sections.sort_by(|a, b| {
+            let key = |s: &ParsedSection| (!s.dir.is_empty(), s.dir.matches('/').count(), s.dir.clone());
+            key(a).cmp(&key(b))
+        });
+        let section_by_dir: HashMap<&str, SectionId> =
+            parsed_sections.iter().enumerate().map(|(i, s)| (s.dir.as_str(), i)).collect();
+        let section_of = |dir: &str| -> SectionId {
+            let mut dir = dir;
+            loop {
+                if let Some(id) = section_by_dir.get(dir) {
+                    return *id;
+                }
+                if dir.is_empty() {
+                    return 0;
+                }
+                dir = parent_dir(dir);
+            }
+        };
+
+        let results: Vec<Result<Option<ParsedPage>, Vec<ContentError>>> = page_files
+            .into_par_iter()
+            .map(|source| {
+                let file = site_path(&source.rel);
+                let split = front_matter::split(&file, &source.text).map_err(|e| vec![e])?;
+                let mut dir = parent_dir(&source.rel).to_string();
+                let stem = source.rel.rsplit('/').next().unwrap_or_default().trim_end_matches(".md");
+                // A page bundle (`bai-viet/index.md`) is named by its folder and listed by the section above it.
+                let (own_dir, default_slug) = if stem == "index" {
+                    let bundle = dir.clone();
+                    dir = parent_dir(&bundle).to_string();
+                    (bundle.clone(), slugify(bundle.rsplit('/').next().unwrap_or_default()))
+                } else {
+                    (dir.clone(), slugify(stem))
+                };
+                let section = section_of(&dir);
+                let kind = parsed_sections[section].meta.page_kind;
+                let front = PageFrontMatter::parse(&file, &split, kind)?;
+                if front.meta.draft && !drafts {
+                    return Ok(None);
+                }
+                let slug = front.meta.slug.clone().unwrap_or(default_slug);
+                let permalink = format!("{}{}/", dir_permalink(&dir), slug);
+                let body_start = split.body.as_ptr() as usize - source.text.as_ptr() as usize;
+                Ok(Some(ParsedPage {
+                    file,
+                    dir: own_dir,
+                    permalink,
+                    front,
+                    section,
+                    body_start,
+                    body_line: split.body_line,
+                    text: source.text,
+                }))
+            })
+            .collect();
+        let mut parsed_pages = Vec::new();
+        for result in results {
+            match result {
+                Ok(Some(page)) => parsed_pages.push(page),
+                Ok(None) => {}
+                Err(e) => errors.extend(e),
+            }
+        }
+        parsed_pages.sort_by(|a, b| a.file.cmp(&b.file));
+
+        // Permalinks: every URL has exactly one source.
+        let mut owners: HashMap<&str, &PathBuf> = HashMap::new();
+        let mut permalinks: HashMap<String, String> = HashMap::new();
+        let section_links: Vec<String> = parsed_sections.iter().map(|s| dir_permalink(&s.dir)).collect();
+        for (section, link) in parsed_sections.iter().zip(&section_links) {
+            owners.insert(link, &section.file);
+            let rel =
+                if section.dir.is_empty() { "_index.md".to_string() } else { format!("{}/_index.md", section.dir) };
+            permalinks.insert(rel, link.clone());
+        }
+        let mut aliases = Vec::new();
+        for page in &parsed_pages {
+            let claims =
+                std::iter::once(page.permalink.as_str()).chain(page.front.meta.aliases.iter().map(String::as_str));
+            for link in claims {
+                if let Some(other) = owners.insert(link, &page.file) {
+                    errors.push(ContentError::new(
+                        &page.file,
+                        format!(
+                            "đường dẫn {link} trùng với {}; đặt `slug` khác cho một trong hai trang",
+                            other.display()
+                        ),
+                    ));
+                }
+            }
+            for alias in &page.front.meta.aliases {
+                aliases.push((alias.clone(), page.permalink.clone()));
+            }
+            let rel = page.file.strip_prefix("content").unwrap_or(&page.file).to_string_lossy().replace('\\', "/");
+            permalinks.insert(rel, page.permalink.clone());
+        }
+
+        let asset_set: HashSet<String> = assets.iter().map(|a| a.rel.clone()).collect();
+        let asset_by_rel: HashMap<&str, &AssetFile> = assets.iter().map(|a| (a.rel.as_str(), a)).collect();
+
+        // Markdown needs the full link map, so it comes after every permalink is known.
+        let render = |text: &str, body_start: usize, body_line: usize, dir: &str, file: &PathBuf| {
+            let links = LinkContext { dir, permalinks: &permalinks, assets: &asset_set };
+            markdown::render(&text[body_start..], body_line, &links, highlighter).map_err(|broken| {
+                broken
+                    .into_iter()
+                    .map(|b| {
+                        ContentError::new(file, format!("liên kết hỏng `{}`: {}", b.target, b.reason))
+                            .at_line(b.line)
+                            .field("liên kết")
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let rendered_pages: Vec<PageResult> = parsed_pages
+            .par_iter()
+            .map(|p| {
+                let rendered = render(&p.text, p.body_start, p.body_line, &p.dir, &p.file);
+                let document = p
+                    .front
+                    .document
+                    .as_ref()
+                    .map(|d| resolve_document(d, &p.dir, &p.file, &p.text, &asset_by_rel))
+                    .transpose();
+                match (rendered, document) {
+                    (Ok(r), Ok(d)) => Ok((r, d)),
+                    (r, d) => Err(r.err().into_iter().flatten().chain(d.err().into_iter().flatten()).collect()),
+                }
+            })
+            .collect();
+        let mut pages = Vec::with_capacity(parsed_pages.len());
+        for (parsed, result) in parsed_pages.into_iter().zip(rendered_pages) {
+            match result {
+                Ok((rendered, document)) => pages.push(Page {
+                    file: parsed.file,
+                    permalink: parsed.permalink,
+                    section: parsed.section,
+                    meta: parsed.front.meta,
+                    document,
+                    rendered,
+                    previous: None,
+                    next: None,
+                    related: Vec::new(),
+                }),
+                Err(e) => errors.extend(e),
+            }
+        }
+        let mut sections = Vec::with_capacity(parsed_sections.len());
+        for (parsed, permalink) in parsed_sections.iter().zip(section_links) {
+            let rendered = render(&parsed.text, parsed.body_start, parsed.body_line, &parsed.dir, &parsed.file)
+                .unwrap_or_else(|e| {
+                    errors.extend(e);
+                    Rendered::default()
+                });
+            let parent = (!parsed.dir.is_empty()).then(|| section_of(parent_dir(&parsed.dir)));
+            sections.push(Section {
+                file: (!parsed.text.is_empty()).then(|| parsed.file.clone()),
+                dir: parsed.dir.clone(),
+                permalink,
+                paginate_by: parsed.meta.paginate_by.unwrap_or(config.paginate_by),
+                meta: parsed.meta.clone(),
+                rendered,
+                pages: Vec::new(),
+                subsections: Vec::new(),
+                parent,
+            });
+        }
+        let data = parse_data(&data, &mut errors);
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            return Err(errors);
+        }
+
+        for (id, page) in pages.iter().enumerate() {
+            sections[page.section].pages.push(id);
+        }
+        for id in 1..sections.len() {
+            if let Some(parent) = sections[id].parent {
+                sections[parent].subsections.push(id);
+            }
+        }
+        for id in 0..sections.len() {
+            let mut list = std::mem::take(&mut sections[id].pages);
+            sort_pages(&mut list, &pages, sections[id].meta.sort_by);
+            for (i, &page) in list.iter().enumerate() {
+                pages[page].previous = i.checked_sub(1).map(|j| list[j]);
+                pages[page].next = list.get(i + 1).copied();
+            }
+            sections[id].pages = list;
+            let mut subs = std::mem::take(&mut sections[id].subsections);
+            subs.sort_by(|&a, &b| {
+                let (a, b) = (&sections[a].meta, &sections[b].meta);
+                (a.weight.unwrap_or(i64::MAX), &a.title).cmp(&(b.weight.unwrap_or(i64::MAX), &b.title))
+            });
+            sections[id].subsections = subs;
+        }
+        let taxonomies: Vec<Taxonomy> = TaxonomyKind::ALL
+            .iter()
+            .map(|&kind| Taxonomy::collect(kind, &pages))
+            .filter(|t| !t.terms.is_empty())
+            .collect();
+        let related = related_pages(&pages, &taxonomies);
+        for (page, related) in pages.iter_mut().zip(related) {
+            page.related = related;
+        }
+        aliases.sort();
+        Ok(Site { config, sections, pages, taxonomies, data, assets, aliases })
+    }
+
+    /// The taxonomy of `kind`, if any page uses it.
+    pub fn taxonomy(&self, kind: TaxonomyKind) -> Option<&Taxonomy> {
+        self.taxonomies.iter().find(|t| t.kind == kind)
+    }
+
+    /// Root-relative URL of a section's Atom feed; only sections with dated pages have one.
+    pub fn section_feed(&self, id: SectionId) -> Option<String> {
+        let section = &self.sections[id];
+        let dated = section.pages.iter().any(|&p| self.pages[p].meta.date.is_some());
+        (id != 0 && dated).then(|| format!("{}atom.xml", section.permalink))
+    }
+
+    /// Sections from the home page down to `id`, for breadcrumbs.
+    pub fn ancestors(&self, id: SectionId) -> Vec<SectionId> {
+        let mut chain = vec![id];
+        let mut current = id;
+        while let Some(parent) = self.sections[current].parent {
+            chain.push(parent);
+            current = parent;
+        }
+        chain.reverse();
+        chain
+    }
+}
+
+/// Newest first with undated pages last; ties broken by permalink so every build is the same.
+pub fn sort_pages(list: &mut [PageId], pages: &[Page], by: SortBy) {
+    match by {
+        SortBy::Date => list.sort_by(|&a, &b| {
+            let (a, b) = (&pages[a], &pages[b]);
+            b.meta.date.cmp(&a.meta.date).then_with(|| a.permalink.cmp(&b.permalink))
+        }),
+        SortBy::Weight => list.sort_by(|&a, &b| {
+            let (a, b) = (&pages[a], &pages[b]);
+            (a.meta.weight.unwrap_or(i64::MAX), &a.permalink).cmp(&(b.meta.weight.unwrap_or(i64::MAX), &b.permalink))
+        }),
+        SortBy::Title => list.sort_by_cached_key(|&p| (slugify(&pages[p].meta.title), pages[p].permalink.clone())),
+    }
+}
+
+fn resolve_document(
+    doc: &DocumentMeta,
+    dir: &str,
+    file: &PathBuf,
+    text: &str,
+    assets: &HashMap<&str, &AssetFile>,
+) -> Result<Document, Vec<ContentError>> {
+    let mut errors = Vec::new();
+    let mut attachments = Vec::new();
+    for reference in &doc.attachments {
+        let found = markdown::join(dir, &reference.file).and_then(|rel| assets.get(rel.as_str()).copied());
+        match found {
+            Some(asset) => attachments.push(Attachment {
+                label: reference.label.clone(),
+                url: format!("/{}", asset.rel),
+                size: asset.size,
+                extension: asset.rel.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default(),
+            }),
+            None => {
+                let line = text.lines().position(|l| l.contains(&reference.file)).map(|i| i + 1);
+                errors.push(
+                    ContentError::new(file, format!("không có tệp đính kèm `{}` trong content/{dir}", reference.file))
+                        .at_opt_line(line)
+                        .field("attachments"),
+                );
+            }
+        }
+    }
+    if errors.is_empty() { Ok(Document { meta: doc.clone(), attachments }) } else { Err(errors) }
+}
+
+fn parse_data(files: &[SourceFile], errors: &mut Vec<ContentError>) -> BTreeMap<String, serde_json::Value> {
+    let mut data = BTreeMap::new();
+    for file in files {
+        let path = site_path(&file.rel);
+        match front_matter::parse_yaml::<serde_json::Value>(&path, &file.text, 1) {
+            Ok(value) => {
+                let key = file.rel.strip_prefix(DATA_DIR).unwrap_or(&file.rel).trim_start_matches('/');
+                let key = key.rsplit_once('.').map_or(key, |(k, _)| k);
+                data.insert(key.to_string(), value);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    data
+}
+
+/// For each page, up to `RELATED_COUNT` recent pages sharing the most tags with it. Candidates are the newest
+/// pages of each of its tags, which keeps this linear in the number of pages.
+fn related_pages(pages: &[Page], taxonomies: &[Taxonomy]) -> Vec<Vec<PageId>> {
+    let Some(tags) = taxonomies.iter().find(|t| t.kind == TaxonomyKind::Tags) else {
+        return vec![Vec::new(); pages.len()];
+    };
+    let term_of: HashMap<&str, usize> = tags.terms.iter().enumerate().map(|(i, t)| (t.slug.as_str(), i)).collect();
+    let page_terms: Vec<Vec<usize>> = pages
+        .iter()
+        .map(|p| p.meta.tags.iter().filter_map(|t| term_of.get(slugify(t).as_str()).copied()).collect())
+        .collect();
+    (0..pages.len())
+        .into_par_iter()
+        .map(|id| {
+            let mine = &page_terms[id];
+            let mut scored: Vec<(usize, PageId)> = Vec::new();
+            for &term in mine {
+                for &other in tags.terms[term].pages.iter().take(RELATED_COUNT * 4) {
+                    if other != id && !scored.iter().any(|&(_, p)| p == other) {
+                        let shared = page_terms[other].iter().filter(|t| mine.contains(t)).count();
+                        scored.push((shared, other));
+                    }
+                }
+            }
+            scored.sort_by(|a, b| {
+                b.0.cmp(&a.0).then_with(|| pages[b.1].meta.date.cmp(&pages[a.1].meta.date)).then(a.1.cmp(&b.1))
+            });
+            scored.into_iter().take(RELATED_COUNT).map(|(_, p)| p).collect()
+        })
+        .collect()
+}

@@ -1,0 +1,431 @@
+//! What templates see: borrowed, serialisable views of the site model. Templates never see internal types.
+
+use serde::Serialize;
+
+use crate::date::ContentDate;
+use crate::markdown::Heading;
+use crate::site::{Page, PageId, Section, SectionId, Site};
+use crate::slug::slugify;
+use crate::taxonomy::{Taxonomy, TaxonomyKind, Term};
+
+/// A title and where it leads.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkView<'a> {
+    /// Text.
+    pub title: &'a str,
+    /// Root-relative URL.
+    pub permalink: &'a str,
+}
+
+/// A date in every form templates need.
+#[derive(Debug, Clone, Serialize)]
+pub struct DateView {
+    /// RFC 3339, for `<time datetime>` and feeds.
+    pub iso: String,
+    /// `08:12 11-06-2023` (or the date alone when no time was given).
+    pub display: String,
+    /// `11-06-2023`.
+    pub date: String,
+    /// `2023`.
+    pub year: i32,
+}
+
+impl From<ContentDate> for DateView {
+    fn from(d: ContentDate) -> Self {
+        Self { iso: d.rfc3339(), display: d.display_vi(), date: d.date_vi(), year: d.year() }
+    }
+}
+
+/// A tag with its page.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagView<'a> {
+    /// As written.
+    pub name: &'a str,
+    /// Root-relative URL of the tag's list.
+    pub permalink: String,
+}
+
+/// An attachment, with a human size.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView<'a> {
+    /// What the reader sees.
+    pub label: &'a str,
+    /// Root-relative URL.
+    pub url: &'a str,
+    /// Size in bytes.
+    pub size: u64,
+    /// `1,2 MB`, `350 KB`.
+    pub size_display: String,
+    /// `PDF`, `DOCX`.
+    pub format: String,
+}
+
+/// A key and the label readers see.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelView<'a> {
+    /// Value in front matter and URLs.
+    pub key: &'a str,
+    /// Shown to readers.
+    pub label: &'a str,
+    /// The list of documents with this value, if there is one.
+    pub permalink: Option<String>,
+}
+
+/// A document's own fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView<'a> {
+    /// `76/NQ-CP`.
+    pub number: &'a str,
+    /// `Nghị quyết`, with its list.
+    pub doc_type: LabelView<'a>,
+    /// Issuer group, with its list.
+    pub issuer: LabelView<'a>,
+    /// `Chính phủ`.
+    pub issuing_body: Option<&'a str>,
+    /// Signing date.
+    pub signed: DateView,
+    /// Date it takes effect.
+    pub effective: Option<DateView>,
+    /// In force, amended, replaced, expired.
+    pub status: LabelView<'a>,
+    /// Attached files.
+    pub attachments: Vec<AttachmentView<'a>>,
+}
+
+/// A page as a list shows it: no body.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageSummaryView<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Root-relative URL.
+    pub permalink: &'a str,
+    /// Posted.
+    pub date: Option<DateView>,
+    /// Last changed.
+    pub updated: Option<DateView>,
+    /// The editor's summary, plain text.
+    pub summary: Option<&'a str>,
+    /// The body's summary, HTML.
+    pub summary_html: &'a str,
+    /// Tags.
+    pub tags: Vec<TagView<'a>>,
+    /// Lead image.
+    pub image: Option<&'a str>,
+    /// Its text alternative.
+    pub image_alt: Option<&'a str>,
+    /// Document fields.
+    pub document: Option<DocumentView<'a>>,
+    /// Whether it is a draft (only with `--drafts`).
+    pub draft: bool,
+}
+
+/// A whole page.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView<'a> {
+    /// The fields a list shows.
+    #[serde(flatten)]
+    pub summary: PageSummaryView<'a>,
+    /// The body, HTML.
+    pub content: &'a str,
+    /// Whether the editor placed a `<!-- more -->`.
+    pub has_more: bool,
+    /// Headings.
+    pub toc: &'a [Heading],
+    /// Home page down to its section.
+    pub breadcrumbs: Vec<LinkView<'a>>,
+    /// Previous page in the section's order.
+    pub previous: Option<LinkView<'a>>,
+    /// Next page in the section's order.
+    pub next: Option<LinkView<'a>>,
+    /// Pages sharing its tags.
+    pub related: Vec<PageSummaryView<'a>>,
+}
+
+/// A section, without its pages (they come in the paginator).
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// One sentence.
+    pub description: Option<&'a str>,
+    /// Root-relative URL.
+    pub permalink: &'a str,
+    /// Intro text, HTML.
+    pub content: &'a str,
+    /// Folder under `content/`.
+    pub dir: &'a str,
+    /// Number of pages.
+    pub page_count: usize,
+    /// Sub-sections.
+    pub subsections: Vec<LinkView<'a>>,
+    /// Home page down to the section above.
+    pub breadcrumbs: Vec<LinkView<'a>>,
+    /// `article` or `document`.
+    pub page_kind: crate::content::PageKind,
+    /// Root-relative URL of its Atom feed, if it has one.
+    pub feed: Option<String>,
+}
+
+/// One numbered link of a paginator.
+#[derive(Debug, Clone, Serialize)]
+pub struct PagerLink {
+    /// 1-based.
+    pub number: usize,
+    /// Root-relative URL.
+    pub permalink: String,
+    /// Whether it is the page shown.
+    pub current: bool,
+}
+
+/// One page of a paginated list.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaginatorView<'a> {
+    /// 1-based number of this page.
+    pub current: usize,
+    /// Number of pages.
+    pub total_pages: usize,
+    /// Number of items over all pages.
+    pub total_items: usize,
+    /// URL of the previous page.
+    pub previous: Option<String>,
+    /// URL of the next page.
+    pub next: Option<String>,
+    /// Every page's link.
+    pub links: Vec<PagerLink>,
+    /// The items on this page.
+    pub pages: Vec<PageSummaryView<'a>>,
+}
+
+/// A taxonomy term in a list of terms.
+#[derive(Debug, Clone, Serialize)]
+pub struct TermView<'a> {
+    /// As shown.
+    pub name: &'a str,
+    /// Root-relative URL.
+    pub permalink: &'a str,
+    /// Number of pages.
+    pub count: usize,
+}
+
+/// A taxonomy.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaxonomyView<'a> {
+    /// Which one.
+    pub kind: TaxonomyKind,
+    /// Heading.
+    pub label: &'static str,
+    /// Root-relative URL.
+    pub permalink: &'a str,
+    /// Its terms.
+    pub terms: Vec<TermView<'a>>,
+}
+
+/// A section on the home page: its latest pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeSectionView<'a> {
+    /// The section.
+    pub section: SectionView<'a>,
+    /// Its newest pages.
+    pub pages: Vec<PageSummaryView<'a>>,
+}
+
+/// `1,2 MB` in Vietnamese number style.
+pub fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    let text = if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.0} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    };
+    text.replace('.', ",")
+}
+
+/// Builds views from the site model.
+#[derive(Debug, Clone, Copy)]
+pub struct Views<'a> {
+    site: &'a Site,
+}
+
+impl<'a> Views<'a> {
+    /// Views over `site`.
+    pub fn new(site: &'a Site) -> Self {
+        Self { site }
+    }
+
+    fn link_page(&self, id: PageId) -> LinkView<'a> {
+        let p = &self.site.pages[id];
+        LinkView { title: &p.meta.title, permalink: &p.permalink }
+    }
+
+    fn link_section(&self, id: SectionId) -> LinkView<'a> {
+        let s = &self.site.sections[id];
+        LinkView { title: &s.meta.title, permalink: &s.permalink }
+    }
+
+    /// A page for lists.
+    pub fn summary(&self, id: PageId) -> PageSummaryView<'a> {
+        let p: &'a Page = &self.site.pages[id];
+        PageSummaryView {
+            title: &p.meta.title,
+            permalink: &p.permalink,
+            date: p.meta.date.map(DateView::from),
+            updated: p.meta.updated.map(DateView::from),
+            summary: p.meta.summary.as_deref(),
+            summary_html: &p.rendered.summary_html,
+            tags: p
+                .meta
+                .tags
+                .iter()
+                .map(|t| TagView { name: t, permalink: format!("/{}/{}/", TaxonomyKind::Tags.segment(), slugify(t)) })
+                .collect(),
+            image: p.meta.image.as_deref(),
+            image_alt: p.meta.image_alt.as_deref(),
+            document: p.document.as_ref().map(|d| {
+                let term_link = |kind: TaxonomyKind, slug: String| {
+                    self.site.taxonomy(kind).map(|t| format!("{}{}/", t.permalink, slug))
+                };
+                DocumentView {
+                    number: &d.meta.number,
+                    doc_type: LabelView {
+                        key: &d.meta.doc_type,
+                        label: &d.meta.doc_type,
+                        permalink: term_link(TaxonomyKind::DocType, slugify(&d.meta.doc_type)),
+                    },
+                    issuer: LabelView {
+                        key: d.meta.issuer.key(),
+                        label: d.meta.issuer.label(),
+                        permalink: term_link(TaxonomyKind::Issuer, d.meta.issuer.key().to_string()),
+                    },
+                    issuing_body: d.meta.issuing_body.as_deref(),
+                    signed: d.meta.signed.into(),
+                    effective: d.meta.effective.map(DateView::from),
+                    status: LabelView { key: d.meta.status.key(), label: d.meta.status.label(), permalink: None },
+                    attachments: d
+                        .attachments
+                        .iter()
+                        .map(|a| AttachmentView {
+                            label: &a.label,
+                            url: &a.url,
+                            size: a.size,
+                            size_display: human_size(a.size),
+                            format: a.extension.to_uppercase(),
+                        })
+                        .collect(),
+                }
+            }),
+            draft: p.meta.draft,
+        }
+    }
+
+    /// A whole page.
+    pub fn page(&self, id: PageId) -> PageView<'a> {
+        let p: &'a Page = &self.site.pages[id];
+        PageView {
+            summary: self.summary(id),
+            content: &p.rendered.html,
+            has_more: p.rendered.has_more,
+            toc: &p.rendered.toc,
+            breadcrumbs: self.site.ancestors(p.section).into_iter().map(|s| self.link_section(s)).collect(),
+            previous: p.previous.map(|i| self.link_page(i)),
+            next: p.next.map(|i| self.link_page(i)),
+            related: p.related.iter().map(|&i| self.summary(i)).collect(),
+        }
+    }
+
+    /// A section.
+    pub fn section(&self, id: SectionId) -> SectionView<'a> {
+        let s: &'a Section = &self.site.sections[id];
+        let mut breadcrumbs: Vec<LinkView<'a>> =
+            self.site.ancestors(id).into_iter().map(|s| self.link_section(s)).collect();
+        breadcrumbs.pop();
+        SectionView {
+            title: &s.meta.title,
+            description: s.meta.description.as_deref(),
+            permalink: &s.permalink,
+            content: &s.rendered.html,
+            dir: &s.dir,
+            page_count: s.pages.len(),
+            subsections: s.subsections.iter().map(|&i| self.link_section(i)).collect(),
+            breadcrumbs,
+            page_kind: s.meta.page_kind,
+            feed: self.site.section_feed(id),
+        }
+    }
+
+    /// Page `number` (1-based) of `items`, `per_page` at a time, under `base`.
+    pub fn paginator(&self, items: &[PageId], per_page: usize, number: usize, base: &str) -> PaginatorView<'a> {
+        let total_pages = page_count(items.len(), per_page);
+        let url = |n: usize| pager_permalink(base, n);
+        let start = (number - 1) * per_page;
+        PaginatorView {
+            current: number,
+            total_pages,
+            total_items: items.len(),
+            previous: (number > 1).then(|| url(number - 1)),
+            next: (number < total_pages).then(|| url(number + 1)),
+            links: (1..=total_pages)
+                .map(|n| PagerLink { number: n, permalink: url(n), current: n == number })
+                .collect(),
+            pages: items.iter().skip(start).take(per_page).map(|&i| self.summary(i)).collect(),
+        }
+    }
+
+    /// A taxonomy with its terms.
+    pub fn taxonomy(&self, taxonomy: &'a Taxonomy) -> TaxonomyView<'a> {
+        TaxonomyView {
+            kind: taxonomy.kind,
+            label: taxonomy.kind.label(),
+            permalink: &taxonomy.permalink,
+            terms: taxonomy.terms.iter().map(term_view).collect(),
+        }
+    }
+
+    /// Top-level sections with their newest `count` pages, for the home page.
+    pub fn home_sections(&self, count: usize) -> Vec<HomeSectionView<'a>> {
+        self.site.sections[0]
+            .subsections
+            .iter()
+            .map(|&id| HomeSectionView {
+                section: self.section(id),
+                pages: self.site.sections[id].pages.iter().take(count).map(|&p| self.summary(p)).collect(),
+            })
+            .collect()
+    }
+}
+
+/// A term in a list of terms.
+pub fn term_view(term: &Term) -> TermView<'_> {
+    TermView { name: &term.name, permalink: &term.permalink, count: term.pages.len() }
+}
+
+/// Number of list pages for `items` items; an empty list still has one page.
+pub fn page_count(items: usize, per_page: usize) -> usize {
+    items.div_ceil(per_page.max(1)).max(1)
+}
+
+/// `/tin-tuc/` for page 1, `/tin-tuc/trang/2/` after.
+pub fn pager_permalink(base: &str, number: usize) -> String {
+    if number <= 1 { base.to_string() } else { format!("{base}trang/{number}/") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_naturally_in_vietnamese() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(350 * 1024), "350 KB");
+        assert_eq!(human_size(1_258_291), "1,2 MB");
+    }
+
+    #[test]
+    fn pagination_counts_and_urls() {
+        assert_eq!((page_count(0, 20), page_count(20, 20), page_count(21, 20)), (1, 1, 2));
+        assert_eq!(pager_permalink("/tin-tuc/", 1), "/tin-tuc/");
+        assert_eq!(pager_permalink("/tin-tuc/", 3), "/tin-tuc/trang/3/");
+    }
+}

@@ -1,0 +1,216 @@
+//! Builds the fixture sites and asserts on their output and on the exact errors of the invalid ones.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use cchc_generator::{BuildError, BuildOptions, ContentError, build};
+use common::{dangling_links, fixture, read};
+
+fn build_into(root: &Path, out: &Path, drafts: bool) -> Result<cchc_generator::BuildReport, BuildError> {
+    build(&BuildOptions { root: root.to_path_buf(), out: Some(out.to_path_buf()), base_url: None, drafts })
+}
+
+fn errors_of(name: &str) -> Vec<ContentError> {
+    let site = fixture(name);
+    match build(&BuildOptions { root: site.path().to_path_buf(), out: None, base_url: None, drafts: false }) {
+        Err(BuildError::Content(errors)) => errors,
+        other => panic!("{name}: expected content errors, got {other:?}"),
+    }
+}
+
+fn located(e: &ContentError) -> (PathBuf, Option<usize>, Option<&str>) {
+    (e.file.clone(), e.line, e.field.as_deref())
+}
+
+#[test]
+fn the_fixture_site_builds_every_kind_of_output() {
+    let site = fixture("site");
+    let out = site.path().join("public");
+    let report = build_into(site.path(), &out, false).expect("builds");
+    assert_eq!(report.pages, 9, "5 news + old-URL news + bundle + 2 documents, draft left out");
+    for file in [
+        "index.html",
+        "404.html",
+        "robots.txt",
+        "sitemap.xml",
+        "atom.xml",
+        "tin-tuc/index.html",
+        "tin-tuc/trang/2/index.html",
+        "tin-tuc/trang/4/index.html",
+        "tin-tuc/atom.xml",
+        "tin-tuc/tin-1/index.html",
+        "tin-tuc/tin-doi-ten/index.html",
+        "tin-tuc/bai-co-anh/index.html",
+        "tin-tuc/bai-co-anh/anh.svg",
+        "tin-cu-2019/index.html",
+        "van-ban/nq-76/index.html",
+        "van-ban/nq-76.pdf",
+        "tu-khoa/index.html",
+        "tu-khoa/cai-cach/index.html",
+        "tu-khoa/nhom-1/index.html",
+        "co-quan-ban-hanh/chinh-phu/index.html",
+        "loai-van-ban/quyet-dinh/index.html",
+        "nam-ban-hanh/2021/index.html",
+    ] {
+        assert!(out.join(file).is_file(), "missing {file}");
+    }
+    assert!(!out.join("tin-tuc/trang/5/index.html").exists(), "7 news at 2 a page make 4 pages");
+    assert!(!out.join("tin-tuc/ban-nhap").exists(), "drafts are left out");
+    assert_eq!(dangling_links(&out), Vec::<(String, String)>::new());
+
+    // Newest first, 2 a page; page 2 links back to page 1 and on to page 3.
+    let first = read(out.join("tin-tuc/index.html"));
+    assert!(first.find("Tin số 5").expect("5") < first.find("Tin số 4").expect("4"));
+    assert!(!first.contains("Tin số 3"));
+    let second = read(out.join("tin-tuc/trang/2/index.html"));
+    assert!(
+        second.contains("href=\"/tin-tuc/\" rel=\"prev\"")
+            && second.contains("href=\"/tin-tuc/trang/3/\" rel=\"next\"")
+    );
+
+    // Tags merge spellings by slug; internal .md links became permalinks with their fragment.
+    let tag = read(out.join("tu-khoa/cai-cach/index.html"));
+    assert!(tag.contains("6 bài viết"), "5 'Cải cách' + 1 'cải cách'");
+    let old = read(out.join("tin-tuc/tin-doi-ten/index.html"));
+    assert!(old.contains("href=\"/van-ban/nq-76/#dieu-1\""));
+    assert!(read(out.join("tin-cu-2019/index.html")).contains("url=/tin-tuc/tin-doi-ten/"));
+
+    // The document shows its fields and its attachment with size.
+    let doc = read(out.join("van-ban/nq-76/index.html"));
+    let size = std::fs::metadata(site.path().join("content/van-ban/nq-76.pdf")).expect("pdf").len();
+    for text in [
+        "76/NQ-CP",
+        "Nghị quyết",
+        "15-07-2021",
+        "Còn hiệu lực",
+        "href=\"/van-ban/nq-76.pdf\"",
+        &format!("(PDF, {size} B)"),
+    ] {
+        assert!(doc.contains(text), "document page lacks {text}");
+    }
+    let page = read(out.join("tin-tuc/tin-1/index.html"));
+    assert!(page.contains("<time datetime=\"2024-01-10T08:01:00+07:00\">08:01 10-01-2024</time>"));
+    assert!(page.contains("Trang chủ") && page.contains("href=\"/tin-tuc/\""), "breadcrumb");
+
+    // Feeds and sitemap use absolute URLs from base_url.
+    let feed = read(out.join("tin-tuc/atom.xml"));
+    assert!(feed.contains("<id>https://thu.example.vn/tin-tuc/tin-5/</id>"));
+    let sitemap = read(out.join("sitemap.xml"));
+    assert!(sitemap.contains("<loc>https://thu.example.vn/van-ban/qd-979/</loc>"));
+    assert!(!sitemap.contains("ban-nhap"));
+    let css: Vec<_> = std::fs::read_dir(&out)
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("style.") && n.ends_with(".css"))
+        .collect();
+    assert_eq!(css.len(), 1, "one fingerprinted stylesheet: {css:?}");
+    assert!(read(out.join(&css[0])).contains(".hl-"), "highlighting CSS is in the one stylesheet");
+}
+
+#[test]
+fn drafts_are_built_on_request() {
+    let site = fixture("site");
+    let out = site.path().join("public");
+    build_into(site.path(), &out, true).expect("builds");
+    assert!(out.join("tin-tuc/ban-nhap/index.html").is_file());
+}
+
+#[test]
+fn the_same_content_builds_the_same_bytes() {
+    let site = fixture("site");
+    let (a, b) = (site.path().join("a"), site.path().join("b"));
+    build_into(site.path(), &a, false).expect("a");
+    build_into(site.path(), &b, false).expect("b");
+    for entry in walkdir::WalkDir::new(&a).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let rel = entry.path().strip_prefix(&a).expect("prefix");
+        assert_eq!(
+            std::fs::read(entry.path()).expect("a"),
+            std::fs::read(b.join(rel)).expect("b"),
+            "{}",
+            rel.display()
+        );
+    }
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let site = fixture("site");
+    let out = site.path().join("public");
+    build_into(site.path(), &out, false).expect("first build");
+    let before = read(out.join("tin-tuc/tin-1/index.html"));
+    std::fs::write(site.path().join("content/tin-tuc/tin-1.md"), "---\ntitle: Tin 1\ndate: 2023-13-45\n---\nMới.\n")
+        .expect("write");
+    assert!(build_into(site.path(), &out, false).is_err());
+    assert_eq!(read(out.join("tin-tuc/tin-1/index.html")), before);
+    let leftovers: Vec<_> = std::fs::read_dir(site.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().contains("staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_impossible_date_names_file_line_and_field() {
+    let errors = errors_of("bad-date");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(located(&errors[0]), (PathBuf::from("content/tin-tuc/a.md"), Some(3), Some("date")));
+    assert!(errors[0].message.contains("2023-13-45") && errors[0].message.contains("YYYY-MM-DD"), "{}", errors[0]);
+}
+
+#[test]
+fn a_missing_title_names_the_field() {
+    let errors = errors_of("missing-title");
+    assert_eq!(located(&errors[0]), (PathBuf::from("content/tin-tuc/a.md"), Some(2), Some("title")));
+}
+
+#[test]
+fn a_mistyped_key_is_named_with_a_suggestion() {
+    let errors = errors_of("unknown-key");
+    assert_eq!(located(&errors[0]), (PathBuf::from("content/tin-tuc/a.md"), Some(2), Some("tittle")));
+    assert!(errors[0].message.contains("`title`"), "{}", errors[0]);
+}
+
+#[test]
+fn a_broken_internal_link_names_its_line() {
+    let errors = errors_of("broken-link");
+    assert_eq!(located(&errors[0]), (PathBuf::from("content/tin-tuc/a.md"), Some(7), Some("liên kết")));
+    assert!(errors[0].message.contains("../van-ban/khong-co.md"), "{}", errors[0]);
+}
+
+#[test]
+fn duplicate_permalinks_name_both_files() {
+    let errors = errors_of("duplicate");
+    assert_eq!(errors.len(), 1);
+    let text = errors[0].to_string();
+    assert!(
+        text.contains("content/tin-tuc/a.md")
+            && text.contains("content/tin-tuc/b.md")
+            && text.contains("/tin-tuc/trung/"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_template_error_names_the_template_and_line() {
+    let errors = errors_of("template-error");
+    assert_eq!(errors[0].file, PathBuf::from("themes/hong/templates/page.html"));
+    assert_eq!(errors[0].line, Some(4), "{}", errors[0]);
+}
+
+#[test]
+fn every_error_of_a_build_is_reported_together() {
+    let errors = errors_of("many-errors");
+    let found: Vec<_> = errors.iter().map(located).collect();
+    assert_eq!(
+        found,
+        vec![
+            (PathBuf::from("content/tin-tuc/a.md"), Some(3), Some("date")),
+            (PathBuf::from("content/tin-tuc/b.md"), Some(3), Some("weight")),
+            (PathBuf::from("content/tin-tuc/c.md"), Some(5), Some("liên kết")),
+        ]
+    );
+}

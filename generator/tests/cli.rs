@@ -1,0 +1,153 @@
+//! The `cchc` binary as editors use it: exit codes, messages, `new`, and `serve` with live reload.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::fixture;
+
+fn cchc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cchc"))
+}
+
+#[test]
+fn content_errors_exit_with_1_and_name_file_line_and_field() {
+    let site = fixture("bad-date");
+    let out = site.path().join("public");
+    let output = cchc().args(["build", "--root"]).arg(site.path()).arg("--out").arg(&out).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("content/tin-tuc/a.md:3: trường `date`: ngày không hợp lệ `2023-13-45`"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let output = cchc().arg("buidl").output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn build_then_check_succeed_on_a_valid_site() {
+    let site = fixture("site");
+    let status = cchc().args(["build", "--root"]).arg(site.path()).status().expect("run");
+    assert!(status.success());
+    assert!(site.path().join("public/index.html").is_file(), "default output folder is public/ under the root");
+    let output = cchc().args(["check", "--root"]).arg(site.path()).output().expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn new_writes_a_draft_in_the_section() {
+    let site = fixture("site");
+    let output = cchc()
+        .args(["new", "tin-tuc", "Hội nghị trực tuyến toàn quốc", "--root"])
+        .arg(site.path())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let path = site.path().join("content/tin-tuc/hoi-nghi-truc-tuyen-toan-quoc.md");
+    assert!(common::read(&path).contains("title: \"Hội nghị trực tuyến toàn quốc\""));
+    let again = cchc()
+        .args(["new", "tin-tuc", "Hội nghị trực tuyến toàn quốc", "--root"])
+        .arg(site.path())
+        .output()
+        .expect("run");
+    assert_eq!(again.status.code(), Some(1), "never overwrites");
+}
+
+/// A running `cchc serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(root: &std::path::Path) -> Server {
+    let mut child = cchc()
+        .args(["serve", "--port", "0", "--root"])
+        .arg(root)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn cchc serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let port = loop {
+        let line = lines.next().expect("server said where it listens").expect("line");
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            break rest.split('/').next().expect("port").parse().expect("number");
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, port }
+}
+
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    (status, response)
+}
+
+/// Reads server-sent events until one contains `needle`.
+fn wait_for_event(stream: &mut TcpStream, seen: &mut String, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut buffer = [0u8; 4096];
+    while !seen.contains(needle) {
+        assert!(Instant::now() < deadline, "no event with {needle} in: {seen}");
+        match stream.read(&mut buffer) {
+            Ok(0) => panic!("event stream closed: {seen}"),
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+#[test]
+fn serve_rebuilds_on_save_and_tells_the_browser() {
+    let site = fixture("site");
+    let server = start_server(site.path());
+
+    let (status, page) = get(server.port, "/tin-tuc/tin-1/");
+    assert_eq!(status, 200);
+    assert!(page.contains("Đoạn đầu của tin 1") && page.contains("/__cchc/events"), "live-reload script injected");
+    assert!(page.to_lowercase().contains("cache-control: no-store"));
+    let (status, missing) = get(server.port, "/khong-co/");
+    assert_eq!(status, 404);
+    assert!(missing.contains("Không tìm thấy trang"));
+    let (_, draft) = get(server.port, "/tin-tuc/ban-nhap/");
+    assert!(draft.contains("Chưa đăng"), "the preview shows drafts");
+
+    let mut events = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    events.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+    write!(events, "GET /__cchc/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
+    let mut seen = String::new();
+    wait_for_event(&mut events, &mut seen, "\"generation\":1");
+
+    let file = site.path().join("content/tin-tuc/tin-1.md");
+    let text = common::read(&file).replace("Đoạn đầu của tin 1.", "Đoạn đầu đã sửa.");
+    std::fs::write(&file, text).expect("edit");
+    wait_for_event(&mut events, &mut seen, "\"generation\":2,\"ok\":true");
+    let (_, page) = get(server.port, "/tin-tuc/tin-1/");
+    assert!(page.contains("Đoạn đầu đã sửa."), "the rebuilt page is served");
+
+    std::fs::write(&file, "---\ntitle: Tin 1\ntittle: x\n---\n").expect("break");
+    wait_for_event(&mut events, &mut seen, "\"ok\":false");
+    assert!(seen.contains("content/tin-tuc/tin-1.md:3: trường `tittle`"), "{seen}");
+    let (_, page) = get(server.port, "/tin-tuc/tin-1/");
+    assert!(page.contains("Đoạn đầu đã sửa."), "a failed build keeps serving the previous output");
+}
