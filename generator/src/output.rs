@@ -49,15 +49,14 @@ impl Staging {
         fs::write(&path, bytes).map_err(|e| BuildError::io(&path, e))
     }
 
-    /// Copies the file at `source` to `rel`, as a hard link when the file system allows.
+    /// Copies the file at `source` to `rel`. A copy, not a hard link: nothing done to the output may reach
+    /// the sources.
     pub fn copy(&self, source: &Path, rel: &str) -> Result<(), BuildError> {
         let path = self.path_of(rel)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
         }
-        if fs::hard_link(source, &path).is_err() {
-            fs::copy(source, &path).map_err(|e| BuildError::io(source, e))?;
-        }
+        fs::copy(source, &path).map_err(|e| BuildError::io(source, e))?;
         Ok(())
     }
 

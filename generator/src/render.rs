@@ -208,6 +208,21 @@ pub fn render_site(site: &Site, theme: &Theme, staging: &Staging) -> Result<Rend
     if !errors.is_empty() {
         return Err(BuildError::Content(errors));
     }
+    // A file in content/ must not silently replace (or be replaced by) a generated one.
+    let clashes: Vec<ContentError> = site
+        .assets
+        .iter()
+        .filter(|a| staging.exists(&a.rel))
+        .map(|a| {
+            ContentError::new(
+                format!("content/{}", a.rel),
+                "tệp này trùng đường dẫn với một trang được tạo; đổi tên tệp",
+            )
+        })
+        .collect();
+    if !clashes.is_empty() {
+        return Err(BuildError::Content(clashes));
+    }
     let copied: Vec<Result<(), BuildError>> = theme
         .statics
         .par_iter()

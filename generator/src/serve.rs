@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio_stream::StreamExt as _;
@@ -149,18 +149,19 @@ async fn inject_reload(response: Response<Body>, generation: u64) -> Response<Bo
 
 fn reload_script(generation: u64) -> String {
     format!(
-        r#"<script>(()=>{{const g={generation};const s=new EventSource("{EVENTS_PATH}");s.addEventListener("build",e=>{{const d=JSON.parse(e.data);let b=document.getElementById("cchc-build-errors");if(d.ok){{if(d.generation!==g)location.reload();else if(b)b.remove();return}}if(!b){{b=document.createElement("pre");b.id="cchc-build-errors";b.setAttribute("role","alert");b.style.cssText="position:fixed;left:0;right:0;bottom:0;max-height:60vh;overflow:auto;margin:0;padding:1rem;background:#fff4f4;color:#8a0000;border-top:4px solid #8a0000;z-index:2147483647;white-space:pre-wrap;font:14px/1.4 monospace";document.body.appendChild(b)}}b.textContent="Lỗi khi dựng trang (trang đang xem là bản trước):\n\n"+d.errors}})}})();</script>"#
+        r#"<script>(()=>{{const g={generation};const s=new EventSource("{EVENTS_PATH}");s.onopen=()=>{{document.documentElement.dataset.cchcLive="1"}};s.addEventListener("build",e=>{{const d=JSON.parse(e.data);let b=document.getElementById("cchc-build-errors");if(d.ok){{if(d.generation!==g)location.reload();else if(b)b.remove();return}}if(!b){{b=document.createElement("pre");b.id="cchc-build-errors";b.setAttribute("role","alert");b.style.cssText="position:fixed;left:0;right:0;bottom:0;max-height:60vh;overflow:auto;margin:0;padding:1rem;background:#fff4f4;color:#8a0000;border-top:4px solid #8a0000;z-index:2147483647;white-space:pre-wrap;font:14px/1.4 monospace";document.body.appendChild(b)}}b.textContent="Lỗi khi dựng trang (trang đang xem là bản trước):\n\n"+d.errors}})}})();</script>"#
     )
 }
 
 /// Watches the site's sources on a thread of its own; each settled burst of changes triggers one rebuild.
+/// Reads are not changes: the build's own reads would otherwise trigger the next build.
 fn watch_and_rebuild(
     root: &Path,
     options: BuildOptions,
     status: watch::Sender<BuildStatus>,
-) -> anyhow::Result<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
-    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let mut debouncer = new_debouncer(DEBOUNCE, tx).context("không theo dõi được thay đổi tệp")?;
+) -> anyhow::Result<RecommendedWatcher> {
+    let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = notify::recommended_watcher(tx).context("không theo dõi được thay đổi tệp")?;
     for (path, mode) in [
         ("content", RecursiveMode::Recursive),
         ("themes", RecursiveMode::Recursive),
@@ -168,36 +169,25 @@ fn watch_and_rebuild(
     ] {
         let path = root.join(path);
         if path.exists() {
-            debouncer
-                .watcher()
-                .watch(&path, mode)
-                .with_context(|| format!("không theo dõi được {}", path.display()))?;
+            watcher.watch(&path, mode).with_context(|| format!("không theo dõi được {}", path.display()))?;
         }
     }
     std::thread::spawn(move || {
         let mut generation = status.borrow().generation;
         while let Ok(first) = rx.recv() {
-            // Fold events that queued up during the previous build into this one.
-            let mut changed: Vec<PathBuf> =
-                first.map(|events| events.into_iter().map(|e| e.path).collect()).unwrap_or_default();
-            while let Ok(more) = rx.try_recv() {
-                changed.extend(more.map(|events| events.into_iter().map(|e| e.path)).into_iter().flatten());
+            let mut changed = changed_paths(first);
+            // A save is often several events (truncate, write, rename): wait until they stop coming.
+            loop {
+                match rx.recv_timeout(DEBOUNCE) {
+                    Ok(event) => changed.extend(changed_paths(event)),
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
             }
-            let relevant: Vec<&PathBuf> = changed.iter().filter(|p| !is_editor_noise(p)).collect();
-            if relevant.is_empty() {
-                continue;
-            }
-            if let Some(path) = relevant.first() {
-                eprintln!(
-                    "Thay đổi: {}{}",
-                    path.display(),
-                    if relevant.len() > 1 {
-                        format!(" (và {} tệp khác)", relevant.len() - 1)
-                    } else {
-                        String::new()
-                    }
-                );
-            }
+            let Some(path) = changed.first() else { continue };
+            let others = changed.iter().filter(|p| *p != path).count();
+            let more = if others > 0 { format!(" (và {others} thay đổi khác)") } else { String::new() };
+            eprintln!("Thay đổi: {}{more}", path.display());
             generation += 1;
             let result = run_build(&options, generation);
             if status.send(result).is_err() {
@@ -205,7 +195,17 @@ fn watch_and_rebuild(
             }
         }
     });
-    Ok(debouncer)
+    Ok(watcher)
+}
+
+/// The paths an event changed; none for reads, errors and editors' swap files.
+fn changed_paths(event: notify::Result<notify::Event>) -> Vec<PathBuf> {
+    match event {
+        Ok(event) if !matches!(event.kind, EventKind::Access(_)) => {
+            event.paths.into_iter().filter(|p| !is_editor_noise(p)).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Swap and backup files editors write next to the real one.

@@ -214,3 +214,17 @@ fn every_error_of_a_build_is_reported_together() {
         ]
     );
 }
+
+#[test]
+fn a_content_file_that_clashes_with_a_generated_one_is_an_error() {
+    let site = fixture("site");
+    std::fs::write(site.path().join("content/robots.txt"), "User-agent: *\n").expect("write");
+    let out = site.path().join("public");
+    match build_into(site.path(), &out, false) {
+        Err(BuildError::Content(errors)) => {
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].file, PathBuf::from("content/robots.txt"));
+        }
+        other => panic!("expected a clash, got {other:?}"),
+    }
+}

@@ -1,0 +1,37 @@
+// Shared set-up of the browser tests: Debian's Chromium driven by playwright-core, the site under test, axe-core.
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+
+/** Where `cchc serve` answers; tests/run starts it and sets this. */
+export const BASE_URL = process.env.CCHC_URL;
+/** The site folder that server builds from (a copy the tests may edit). */
+export const SITE_ROOT = process.env.CCHC_SITE_ROOT;
+/** Where screenshots go. */
+export const OUTPUT_DIR = process.env.CCHC_TEST_OUTPUT ?? 'test-output';
+
+if (!BASE_URL) {
+  throw new Error('CCHC_URL is not set: run the browser tests through tests/run, which builds the site, ' +
+    'starts `cchc serve` on 127.0.0.1 and points CCHC_URL at it.');
+}
+
+/** Starts headless Chromium with the flags this machine needs (no network beyond loopback). */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page and returns its violations. */
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+}
+
+export const url = (path) => new URL(path, BASE_URL).toString();
