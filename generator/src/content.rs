@@ -17,8 +17,41 @@ pub enum PageKind {
     /// News, models, about pages: the common fields only.
     #[default]
     Article,
-    /// Legal and policy documents: number, type, issuer, signing date, attachments.
+    /// Legal and policy documents: number, type, issuer, signing date, attachments, relations.
     Document,
+    /// Drafts open for public comment: window, drafting agency, attachments.
+    Consultation,
+}
+
+impl PageKind {
+    /// Front matter keys only this kind accepts.
+    fn own_keys(self) -> &'static [&'static str] {
+        match self {
+            PageKind::Article => &[],
+            PageKind::Document => &[
+                "number",
+                "doc_type",
+                "issuer",
+                "issuing_body",
+                "signed",
+                "effective",
+                "status",
+                "attachments",
+                "amends",
+                "replaces",
+            ],
+            PageKind::Consultation => &["opens", "closes", "drafting_agency", "attachments"],
+        }
+    }
+
+    /// How editors name the kind in `page_kind`.
+    fn key(self) -> &'static str {
+        match self {
+            PageKind::Article => "article",
+            PageKind::Document => "document",
+            PageKind::Consultation => "consultation",
+        }
+    }
 }
 
 /// Who issued a document: the four groups of the portal's documents section.
@@ -135,6 +168,39 @@ struct RawPage {
     status: Option<DocumentStatus>,
     #[serde(default)]
     attachments: Vec<AttachmentRef>,
+    #[serde(default)]
+    amends: Vec<String>,
+    #[serde(default)]
+    replaces: Vec<String>,
+    opens: Option<ContentDate>,
+    closes: Option<ContentDate>,
+    drafting_agency: Option<String>,
+    #[serde(default)]
+    data: Vec<String>,
+}
+
+impl RawPage {
+    /// The kind-specific keys this front matter sets.
+    fn present_keys(&self) -> Vec<&'static str> {
+        [
+            ("number", self.number.is_some()),
+            ("doc_type", self.doc_type.is_some()),
+            ("issuer", self.issuer.is_some()),
+            ("issuing_body", self.issuing_body.is_some()),
+            ("signed", self.signed.is_some()),
+            ("effective", self.effective.is_some()),
+            ("status", self.status.is_some()),
+            ("attachments", !self.attachments.is_empty()),
+            ("amends", !self.amends.is_empty()),
+            ("replaces", !self.replaces.is_empty()),
+            ("opens", self.opens.is_some()),
+            ("closes", self.closes.is_some()),
+            ("drafting_agency", self.drafting_agency.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, present)| present.then_some(key))
+        .collect()
+    }
 }
 
 /// Fields every page has.
@@ -164,6 +230,8 @@ pub struct PageMeta {
     pub weight: Option<i64>,
     /// A template other than the section's default.
     pub template: Option<String>,
+    /// Data files (`content/data/<key>.yaml`) shown on the page as charts and tables.
+    pub data: Vec<String>,
 }
 
 /// Fields only documents have.
@@ -185,6 +253,34 @@ pub struct DocumentMeta {
     pub status: DocumentStatus,
     /// Attached files, as written.
     pub attachments: Vec<AttachmentRef>,
+    /// Documents this one amends (Markdown paths, as written).
+    pub amends: Vec<String>,
+    /// Documents this one replaces (Markdown paths, as written).
+    pub replaces: Vec<String>,
+}
+
+/// Fields only consultations have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsultationMeta {
+    /// First day comments are accepted.
+    pub opens: ContentDate,
+    /// Last day comments are accepted (inclusive), never before `opens`.
+    pub closes: ContentDate,
+    /// The agency that drafted the text and answers the comments.
+    pub drafting_agency: Option<String>,
+    /// The draft and its explanatory files.
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// What a page is, with the fields of its kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KindMeta {
+    /// The common fields only.
+    Article,
+    /// A legal or policy document.
+    Document(DocumentMeta),
+    /// A draft under public consultation.
+    Consultation(ConsultationMeta),
 }
 
 /// A page's front matter, typed for its kind.
@@ -192,8 +288,8 @@ pub struct DocumentMeta {
 pub struct PageFrontMatter {
     /// Fields every page has.
     pub meta: PageMeta,
-    /// Present exactly when the page is in a section of documents.
-    pub document: Option<DocumentMeta>,
+    /// Fields of the page's kind.
+    pub kind: KindMeta,
 }
 
 impl PageFrontMatter {
@@ -228,71 +324,86 @@ impl PageFrontMatter {
                 errors.push(at("tags", format!("từ khoá `{tag}` không có chữ hay số nào")));
             }
         }
-        let document = match kind {
-            PageKind::Article => {
-                for (key, present) in [
-                    ("number", raw.number.is_some()),
-                    ("doc_type", raw.doc_type.is_some()),
-                    ("issuer", raw.issuer.is_some()),
-                    ("issuing_body", raw.issuing_body.is_some()),
-                    ("signed", raw.signed.is_some()),
-                    ("effective", raw.effective.is_some()),
-                    ("status", raw.status.is_some()),
-                    ("attachments", !raw.attachments.is_empty()),
-                ] {
-                    if present {
-                        errors.push(at(
-                            key,
-                            "trường này chỉ dùng cho văn bản; đặt `page_kind: document` trong `_index.md` của chuyên mục".into(),
-                        ));
-                    }
-                }
-                None
+        for key in raw.present_keys() {
+            if !kind.own_keys().contains(&key) {
+                let owners: Vec<&str> = [PageKind::Document, PageKind::Consultation]
+                    .into_iter()
+                    .filter(|k| k.own_keys().contains(&key))
+                    .map(PageKind::key)
+                    .collect();
+                errors.push(at(
+                    key,
+                    format!(
+                        "trường này không dùng cho trang loại `{}`; chỉ dùng khi `_index.md` của chuyên mục đặt `page_kind: {}`",
+                        kind.key(),
+                        owners.join(" hoặc ")
+                    ),
+                ));
             }
+        }
+        let mut required = |key: &str, present: bool, what: &str| {
+            if !present {
+                errors.push(at(key, format!("{what} cần trường này")));
+            }
+        };
+        let kind_meta = match kind {
+            PageKind::Article => Some(KindMeta::Article),
             PageKind::Document => {
-                let mut required = |key: &str, value: Option<String>| match value.map(|v| v.trim().to_string()) {
-                    Some(v) if !v.is_empty() => Some(v),
-                    _ => {
-                        errors.push(
-                            ContentError::new(file, "văn bản cần trường này".to_string())
-                                .at_line(front_matter::key_line(split, key))
-                                .field(key),
-                        );
+                let number = raw.number.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+                let doc_type = raw.doc_type.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+                required("number", number.is_some(), "văn bản");
+                required("doc_type", doc_type.is_some(), "văn bản");
+                required("issuer", raw.issuer.is_some(), "văn bản (dang, chinh-phu, bo-nganh hoặc tinh-thanh)");
+                required("signed", raw.signed.is_some(), "văn bản");
+                match (number, doc_type, raw.issuer, raw.signed) {
+                    (Some(number), Some(doc_type), Some(issuer), Some(signed)) => {
+                        Some(KindMeta::Document(DocumentMeta {
+                            number,
+                            doc_type,
+                            issuer,
+                            issuing_body: raw.issuing_body.filter(|b| !b.trim().is_empty()),
+                            signed,
+                            effective: raw.effective,
+                            status: raw.status.unwrap_or_default(),
+                            attachments: raw.attachments,
+                            amends: raw.amends,
+                            replaces: raw.replaces,
+                        }))
+                    }
+                    _ => None,
+                }
+            }
+            PageKind::Consultation => {
+                required("opens", raw.opens.is_some(), "dự thảo lấy ý kiến");
+                required("closes", raw.closes.is_some(), "dự thảo lấy ý kiến");
+                match (raw.opens, raw.closes) {
+                    (Some(opens), Some(closes)) if closes < opens => {
+                        errors.push(at("closes", "ngày kết thúc lấy ý kiến phải sau ngày bắt đầu".into()));
                         None
                     }
-                };
-                let number = required("number", raw.number);
-                let doc_type = required("doc_type", raw.doc_type);
-                if raw.issuer.is_none() {
-                    errors
-                        .push(at("issuer", "văn bản cần trường này: dang, chinh-phu, bo-nganh hoặc tinh-thanh".into()));
-                }
-                if raw.signed.is_none() {
-                    errors.push(at("signed", "văn bản cần ngày ký".into()));
-                }
-                match (number, doc_type, raw.issuer, raw.signed) {
-                    (Some(number), Some(doc_type), Some(issuer), Some(signed)) => Some(DocumentMeta {
-                        number,
-                        doc_type,
-                        issuer,
-                        issuing_body: raw.issuing_body.filter(|b| !b.trim().is_empty()),
-                        signed,
-                        effective: raw.effective,
-                        status: raw.status.unwrap_or_default(),
+                    (Some(opens), Some(closes)) => Some(KindMeta::Consultation(ConsultationMeta {
+                        opens,
+                        closes,
+                        drafting_agency: raw.drafting_agency.filter(|a| !a.trim().is_empty()),
                         attachments: raw.attachments,
-                    }),
+                    })),
                     _ => None,
                 }
             }
         };
-        if !errors.is_empty() {
+        let (Some(kind_meta), true) = (kind_meta, errors.is_empty()) else {
             return Err(errors);
-        }
+        };
+        let implied_date = match &kind_meta {
+            KindMeta::Document(d) => Some(d.signed),
+            KindMeta::Consultation(c) => Some(c.opens),
+            KindMeta::Article => None,
+        };
         Ok(Self {
             meta: PageMeta {
                 title,
-                // A document without `date` is dated by its signing date.
-                date: raw.date.or(document.as_ref().map(|d| d.signed)),
+                // Documents are dated by their signing date, consultations by their opening, unless `date` says.
+                date: raw.date.or(implied_date),
                 updated: raw.updated,
                 summary: raw.summary.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
                 tags,
@@ -303,9 +414,18 @@ impl PageFrontMatter {
                 image_alt: raw.image_alt,
                 weight: raw.weight,
                 template: raw.template,
+                data: raw.data,
             },
-            document,
+            kind: kind_meta,
         })
+    }
+
+    /// The document fields, if the page is a document.
+    pub fn document(&self) -> Option<&DocumentMeta> {
+        match &self.kind {
+            KindMeta::Document(d) => Some(d),
+            _ => None,
+        }
     }
 }
 
@@ -405,7 +525,7 @@ mod tests {
         assert_eq!(fm.meta.aliases, vec!["/cu/tin-a/"]);
         assert!(fm.meta.draft);
         assert_eq!(fm.meta.date.map(|d| d.display_vi()), Some("08:12 11-06-2023".into()));
-        assert!(fm.document.is_none());
+        assert_eq!(fm.kind, KindMeta::Article);
     }
 
     #[test]
@@ -423,11 +543,25 @@ mod tests {
             PageKind::Document,
         )
         .expect("valid");
-        let doc = fm.document.expect("document");
+        let doc = fm.document().expect("document").clone();
         assert_eq!(doc.issuer, Issuer::ChinhPhu);
         assert_eq!(doc.status, DocumentStatus::ConHieuLuc);
         assert_eq!(fm.meta.date, Some(doc.signed));
         assert_eq!(doc.attachments[0].label, "Toàn văn");
+    }
+
+    #[test]
+    fn a_consultation_needs_a_window_in_order() {
+        let fm = page("---\ntitle: Dự thảo\nopens: 2023-09-21\ncloses: 2023-11-21\n---\n", PageKind::Consultation)
+            .expect("valid");
+        let KindMeta::Consultation(c) = &fm.kind else { panic!("consultation") };
+        assert_eq!((c.opens.date_vi(), c.closes.date_vi()), ("21-09-2023".into(), "21-11-2023".into()));
+        assert_eq!(fm.meta.date, Some(c.opens));
+        let errors = page("---\ntitle: Dự thảo\nopens: 2023-09-21\ncloses: 2023-09-01\n---\n", PageKind::Consultation)
+            .expect_err("backwards");
+        assert_eq!((errors[0].line, errors[0].field.as_deref()), (Some(4), Some("closes")));
+        let errors = page("---\ntitle: Dự thảo\n---\n", PageKind::Consultation).expect_err("no window");
+        assert_eq!(errors.len(), 2);
     }
 
     #[test]

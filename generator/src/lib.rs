@@ -3,12 +3,14 @@
 //! The build is a pipeline of values (see `ARCHITECTURE.md`): discover → parse → link map → Markdown →
 //! assemble → render → write. Each stage is timed; errors from every file are gathered and reported together.
 
+pub mod chart;
 pub mod config;
 pub mod content;
 pub mod date;
 pub mod discover;
 pub mod error;
 pub mod front_matter;
+pub mod functions;
 pub mod highlight;
 pub mod markdown;
 pub mod new_page;
@@ -27,6 +29,7 @@ use std::time::{Duration, Instant};
 pub use error::{BuildError, ContentError};
 
 use config::{CONFIG_FILE, SiteConfig};
+use date::ContentDate;
 use highlight::Highlighter;
 use output::Staging;
 use site::Site;
@@ -43,6 +46,8 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Includes pages marked `draft: true`.
     pub drafts: bool,
+    /// The day the build is for: consultation windows and unit lists are judged on it.
+    pub today: ContentDate,
 }
 
 /// What a build did, for the progress line.
@@ -120,8 +125,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     timer.lap("đọc");
     let site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
     timer.lap("phân tích");
+    let site = std::sync::Arc::new(site);
     let mut theme = Theme::load(&options.root, &site.config.theme, &highlight::stylesheet())?;
-    theme.register_data(site.data.clone());
+    functions::register(&mut theme.tera, site.clone(), options.today);
     timer.lap("giao diện");
     let staging_dir;
     let staging = match &options.out {
@@ -132,7 +138,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             Staging::create(&staging_dir.path().join("out"))?
         }
     };
-    let rendered = render::render_site(&site, &theme, &staging)?;
+    let rendered = render::render_site(&site, &theme, &staging, options.today)?;
     timer.lap("dựng trang");
     if options.out.is_some() {
         staging.commit()?;

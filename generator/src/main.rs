@@ -35,6 +35,9 @@ enum Command {
         /// Dựng cả các bản nháp (draft: true).
         #[arg(long)]
         drafts: bool,
+        /// Ngày dựng trang (YYYY-MM-DD), để xét thời hạn lấy ý kiến; mặc định là hôm nay.
+        #[arg(long, value_parser = parse_day)]
+        today: Option<ContentDate>,
     },
     /// Kiểm tra mọi thứ như khi dựng, nhưng không ghi gì.
     Check {
@@ -44,6 +47,9 @@ enum Command {
         /// Kiểm tra cả các bản nháp.
         #[arg(long)]
         drafts: bool,
+        /// Ngày dựng trang (YYYY-MM-DD); mặc định là hôm nay.
+        #[arg(long, value_parser = parse_day)]
+        today: Option<ContentDate>,
     },
     /// Dựng, phục vụ tại máy và tự tải lại trình duyệt khi nội dung thay đổi.
     Serve {
@@ -72,6 +78,10 @@ enum Command {
     },
 }
 
+fn parse_day(text: &str) -> Result<ContentDate, String> {
+    ContentDate::parse(text).ok_or_else(|| format!("ngày không hợp lệ `{text}`: cần dạng YYYY-MM-DD"))
+}
+
 fn report_failure(error: &BuildError) -> ExitCode {
     eprintln!("{}", error_lines(error));
     ExitCode::from(EXIT_CONTENT)
@@ -80,9 +90,10 @@ fn report_failure(error: &BuildError) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { root, out, base_url, drafts } => {
+        Command::Build { root, out, base_url, drafts, today } => {
             let out = out.unwrap_or_else(|| root.join("public"));
-            match build(&BuildOptions { root, out: Some(out.clone()), base_url, drafts }) {
+            let today = today.unwrap_or_else(ContentDate::now);
+            match build(&BuildOptions { root, out: Some(out.clone()), base_url, drafts, today }) {
                 Ok(report) => {
                     eprintln!("Đã dựng vào {}: {}", out.display(), report.summary());
                     ExitCode::SUCCESS
@@ -90,7 +101,13 @@ fn main() -> ExitCode {
                 Err(e) => report_failure(&e),
             }
         }
-        Command::Check { root, drafts } => match build(&BuildOptions { root, out: None, base_url: None, drafts }) {
+        Command::Check { root, drafts, today } => match build(&BuildOptions {
+            root,
+            out: None,
+            base_url: None,
+            drafts,
+            today: today.unwrap_or_else(ContentDate::now),
+        }) {
             Ok(report) => {
                 eprintln!("Không có lỗi: {}", report.summary());
                 ExitCode::SUCCESS

@@ -6,6 +6,7 @@ use serde::Serialize;
 use tera::Context;
 
 use crate::content::PageKind;
+use crate::date::ContentDate;
 use crate::error::{BuildError, ContentError};
 use crate::output::Staging;
 use crate::site::{PageId, SectionId, Site};
@@ -159,12 +160,12 @@ fn sitemap_entries(site: &Site) -> Vec<SitemapEntry<'_>> {
 }
 
 /// Renders the site into `staging`. Every template error is collected; identical ones are reported once.
-pub fn render_site(site: &Site, theme: &Theme, staging: &Staging) -> Result<Rendered, BuildError> {
+pub fn render_site(site: &Site, theme: &Theme, staging: &Staging, today: ContentDate) -> Result<Rendered, BuildError> {
     let errors = check_templates(site, theme);
     if !errors.is_empty() {
         return Err(BuildError::Content(errors));
     }
-    let views = Views::new(site);
+    let views = Views::new(site, today);
     let mut base = Context::new();
     base.insert("config", &site.config);
     base.insert("assets", &theme.assets);

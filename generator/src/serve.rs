@@ -53,7 +53,9 @@ pub struct BuildStatus {
 }
 
 fn run_build(options: &BuildOptions, generation: u64) -> BuildStatus {
-    match build(options) {
+    // A preview left running overnight judges consultation windows on the day of each rebuild.
+    let options = BuildOptions { today: crate::date::ContentDate::now(), ..options.clone() };
+    match build(&options) {
         Ok(report) => {
             log_report(&report);
             BuildStatus { generation, ok: true, errors: String::new() }
@@ -74,8 +76,13 @@ fn log_report(report: &BuildReport) {
 pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
     let out_parent = tempfile::Builder::new().prefix("cchc-serve-").tempdir().context("không tạo được thư mục tạm")?;
     let out = out_parent.path().join("site");
-    let build_options =
-        BuildOptions { root: options.root.clone(), out: Some(out.clone()), base_url: None, drafts: options.drafts };
+    let build_options = BuildOptions {
+        root: options.root.clone(),
+        out: Some(out.clone()),
+        base_url: None,
+        drafts: options.drafts,
+        today: crate::date::ContentDate::now(),
+    };
     let first = tokio::task::spawn_blocking({
         let build_options = build_options.clone();
         move || run_build(&build_options, 1)

@@ -5,9 +5,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
+use crate::chart::DataTable;
 use crate::config::SiteConfig;
-use crate::content::{DocumentMeta, PageFrontMatter, PageKind, PageMeta, SectionMeta, SortBy};
+use crate::content::{
+    AttachmentRef, ConsultationMeta, DocumentMeta, DocumentStatus, KindMeta, PageFrontMatter, PageKind, PageMeta,
+    SectionMeta, SortBy,
+};
 use crate::discover::{AssetFile, ContentFiles, DATA_DIR, SourceFile};
 use crate::error::ContentError;
 use crate::front_matter;
@@ -24,7 +29,7 @@ pub type SectionId = usize;
 /// How many related pages each page links to.
 const RELATED_COUNT: usize = 5;
 
-/// A file attached to a document, resolved to its URL and size.
+/// A file attached to a document or a consultation, resolved to its URL, size and checksum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     /// What the reader sees.
@@ -35,15 +40,47 @@ pub struct Attachment {
     pub size: u64,
     /// Lower-case extension (`pdf`, `docx`), for the file-type label.
     pub extension: String,
+    /// SHA-256 of the file, hex, so readers can check the copy they downloaded.
+    pub sha256: String,
 }
 
-/// A document's own fields, with attachments resolved.
+/// A document's own fields, with attachments and relations resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
     /// As written in front matter.
     pub meta: DocumentMeta,
     /// Attachments found in `content/`.
     pub attachments: Vec<Attachment>,
+    /// In force, amended, replaced, expired: as written, or else derived from the relations.
+    pub status: DocumentStatus,
+    /// Documents this one amends.
+    pub amends: Vec<PageId>,
+    /// Documents this one replaces.
+    pub replaces: Vec<PageId>,
+    /// Documents that amend this one.
+    pub amended_by: Vec<PageId>,
+    /// Documents that replace this one.
+    pub replaced_by: Vec<PageId>,
+}
+
+/// A consultation's own fields, with attachments resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consultation {
+    /// As written in front matter.
+    pub meta: ConsultationMeta,
+    /// The draft and its explanatory files.
+    pub attachments: Vec<Attachment>,
+}
+
+/// What a page is, with its kind's fields resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// The common fields only.
+    Article,
+    /// A legal or policy document (boxed: much larger than the other kinds).
+    Document(Box<Document>),
+    /// A draft under public consultation.
+    Consultation(Consultation),
 }
 
 /// A page of the site.
@@ -57,8 +94,8 @@ pub struct Page {
     pub section: SectionId,
     /// Common front matter.
     pub meta: PageMeta,
-    /// Document fields, for pages in a section of documents.
-    pub document: Option<Document>,
+    /// The fields of its kind.
+    pub kind: Kind,
     /// The body, rendered.
     pub rendered: Rendered,
     /// The page before this one in its section's order.
@@ -105,14 +142,16 @@ pub struct Site {
     pub taxonomies: Vec<Taxonomy>,
     /// Files under `content/data/`, by path without extension (`bao-cao/par-index-2023`).
     pub data: BTreeMap<String, serde_json::Value>,
+    /// The data files pages show as figures, checked.
+    pub tables: BTreeMap<String, DataTable>,
     /// Files copied as they are.
     pub assets: Vec<AssetFile>,
     /// Old URL → permalink, for redirect pages.
     pub aliases: Vec<(String, String)>,
 }
 
-/// A page's rendered body and resolved document fields, or its errors.
-type PageResult = Result<(Rendered, Option<Document>), Vec<ContentError>>;
+/// A page's rendered body and resolved kind, or its errors.
+type PageResult = Result<(Rendered, Kind), Vec<ContentError>>;
 
 struct ParsedSection {
     dir: String,
@@ -326,13 +365,8 @@ impl Site {
             .par_iter()
             .map(|p| {
                 let rendered = render(&p.text, p.body_start, p.body_line, &p.dir, &p.file);
-                let document = p
-                    .front
-                    .document
-                    .as_ref()
-                    .map(|d| resolve_document(d, &p.dir, &p.file, &p.text, &asset_by_rel))
-                    .transpose();
-                match (rendered, document) {
+                let kind = resolve_kind(&p.front.kind, &p.dir, &p.file, &p.text, &asset_by_rel);
+                match (rendered, kind) {
                     (Ok(r), Ok(d)) => Ok((r, d)),
                     (r, d) => Err(r.err().into_iter().flatten().chain(d.err().into_iter().flatten()).collect()),
                 }
@@ -341,12 +375,12 @@ impl Site {
         let mut pages = Vec::with_capacity(parsed_pages.len());
         for (parsed, result) in parsed_pages.into_iter().zip(rendered_pages) {
             match result {
-                Ok((rendered, document)) => pages.push(Page {
+                Ok((rendered, kind)) => pages.push(Page {
                     file: parsed.file,
                     permalink: parsed.permalink,
                     section: parsed.section,
                     meta: parsed.front.meta,
-                    document,
+                    kind,
                     rendered,
                     previous: None,
                     next: None,
@@ -376,6 +410,34 @@ impl Site {
             });
         }
         let data = parse_data(&data, &mut errors);
+        resolve_relations(&mut pages, &mut errors);
+        let mut tables = BTreeMap::new();
+        for page in &pages {
+            for key in &page.meta.data {
+                let Some(value) = data.get(key) else {
+                    errors.push(
+                        ContentError::new(&page.file, format!("không có tệp dữ liệu content/data/{key}.yaml"))
+                            .field("data"),
+                    );
+                    continue;
+                };
+                if tables.contains_key(key) {
+                    continue;
+                }
+                let table = serde_json::from_value::<DataTable>(value.clone())
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| t.validate().map(|()| t));
+                match table {
+                    Ok(table) => {
+                        tables.insert(key.clone(), table);
+                    }
+                    Err(message) => errors.push(ContentError::new(
+                        format!("content/data/{key}.yaml"),
+                        format!("bảng số liệu không hợp lệ: {message} (cần title, label, columns, rows)"),
+                    )),
+                }
+            }
+        }
         if !errors.is_empty() {
             errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             return Err(errors);
@@ -414,7 +476,7 @@ impl Site {
             page.related = related;
         }
         aliases.sort();
-        Ok(Site { config, sections, pages, taxonomies, data, assets, aliases })
+        Ok(Site { config, sections, pages, taxonomies, data, tables, assets, aliases })
     }
 
     /// The taxonomy of `kind`, if any page uses it.
@@ -457,35 +519,116 @@ pub fn sort_pages(list: &mut [PageId], pages: &[Page], by: SortBy) {
     }
 }
 
-fn resolve_document(
-    doc: &DocumentMeta,
+fn resolve_kind(
+    kind: &KindMeta,
     dir: &str,
     file: &PathBuf,
     text: &str,
     assets: &HashMap<&str, &AssetFile>,
-) -> Result<Document, Vec<ContentError>> {
+) -> Result<Kind, Vec<ContentError>> {
+    Ok(match kind {
+        KindMeta::Article => Kind::Article,
+        KindMeta::Document(meta) => Kind::Document(Box::new(Document {
+            attachments: resolve_attachments(&meta.attachments, dir, file, text, assets)?,
+            status: meta.status,
+            meta: meta.clone(),
+            amends: Vec::new(),
+            replaces: Vec::new(),
+            amended_by: Vec::new(),
+            replaced_by: Vec::new(),
+        })),
+        KindMeta::Consultation(meta) => Kind::Consultation(Consultation {
+            attachments: resolve_attachments(&meta.attachments, dir, file, text, assets)?,
+            meta: meta.clone(),
+        }),
+    })
+}
+
+/// Finds each attachment among the content's files and reads it once for its checksum.
+fn resolve_attachments(
+    references: &[AttachmentRef],
+    dir: &str,
+    file: &PathBuf,
+    text: &str,
+    assets: &HashMap<&str, &AssetFile>,
+) -> Result<Vec<Attachment>, Vec<ContentError>> {
     let mut errors = Vec::new();
     let mut attachments = Vec::new();
-    for reference in &doc.attachments {
+    for reference in references {
+        let line = || text.lines().position(|l| l.contains(&reference.file)).map(|i| i + 1);
         let found = markdown::join(dir, &reference.file).and_then(|rel| assets.get(rel.as_str()).copied());
-        match found {
-            Some(asset) => attachments.push(Attachment {
+        let Some(asset) = found else {
+            errors.push(
+                ContentError::new(file, format!("không có tệp đính kèm `{}` trong content/{dir}", reference.file))
+                    .at_opt_line(line())
+                    .field("attachments"),
+            );
+            continue;
+        };
+        match std::fs::read(&asset.path) {
+            Ok(bytes) => attachments.push(Attachment {
                 label: reference.label.clone(),
                 url: format!("/{}", asset.rel),
                 size: asset.size,
                 extension: asset.rel.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default(),
+                sha256: Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect(),
             }),
-            None => {
-                let line = text.lines().position(|l| l.contains(&reference.file)).map(|i| i + 1);
-                errors.push(
-                    ContentError::new(file, format!("không có tệp đính kèm `{}` trong content/{dir}", reference.file))
-                        .at_opt_line(line)
-                        .field("attachments"),
-                );
+            Err(e) => errors.push(
+                ContentError::new(file, format!("không đọc được tệp đính kèm `{}`: {e}", reference.file))
+                    .at_opt_line(line())
+                    .field("attachments"),
+            ),
+        }
+    }
+    if errors.is_empty() { Ok(attachments) } else { Err(errors) }
+}
+
+/// Links documents to the ones they amend or replace, both ways, and derives the status of the documents they
+/// act on when the editor did not set it.
+fn resolve_relations(pages: &mut [Page], errors: &mut Vec<ContentError>) {
+    let by_rel: HashMap<String, PageId> = pages
+        .iter()
+        .enumerate()
+        .map(|(id, p)| (p.file.strip_prefix("content").unwrap_or(&p.file).to_string_lossy().replace('\\', "/"), id))
+        .collect();
+    let mut links: Vec<(PageId, PageId, bool)> = Vec::new();
+    for (id, page) in pages.iter().enumerate() {
+        let Kind::Document(doc) = &page.kind else { continue };
+        let rel = page.file.strip_prefix("content").unwrap_or(&page.file).to_string_lossy().replace('\\', "/");
+        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+        for (key, targets, replaces) in [("amends", &doc.meta.amends, false), ("replaces", &doc.meta.replaces, true)] {
+            for target in targets {
+                match markdown::join(dir, target).and_then(|t| by_rel.get(&t).copied()) {
+                    Some(other) if matches!(pages[other].kind, Kind::Document(_)) && other != id => {
+                        links.push((id, other, replaces));
+                    }
+                    _ => errors.push(
+                        ContentError::new(&page.file, format!("không có văn bản `{target}` (đường dẫn tới tệp .md)"))
+                            .field(key),
+                    ),
+                }
             }
         }
     }
-    if errors.is_empty() { Ok(Document { meta: doc.clone(), attachments }) } else { Err(errors) }
+    for (from, to, replaces) in links {
+        if let Kind::Document(doc) = &mut pages[from].kind {
+            if replaces { doc.replaces.push(to) } else { doc.amends.push(to) }
+        }
+        if let Kind::Document(doc) = &mut pages[to].kind {
+            if replaces { doc.replaced_by.push(from) } else { doc.amended_by.push(from) }
+        }
+    }
+    for page in pages.iter_mut() {
+        if let Kind::Document(doc) = &mut page.kind
+            && doc.status == DocumentStatus::ConHieuLuc
+        {
+            if !doc.replaced_by.is_empty() {
+                doc.status = DocumentStatus::BiThayThe;
+            } else if !doc.amended_by.is_empty() {
+                doc.status = DocumentStatus::DuocSuaDoi;
+            }
+        }
+    }
 }
 
 fn parse_data(files: &[SourceFile], errors: &mut Vec<ContentError>) -> BTreeMap<String, serde_json::Value> {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::content::Issuer;
-use crate::site::{Page, PageId};
+use crate::site::{Kind, Page, PageId};
 use crate::slug::slugify;
 
 /// The ways pages are grouped besides sections.
@@ -49,15 +49,17 @@ impl TaxonomyKind {
 
     /// The terms a page belongs to, as (sort key, display name).
     fn terms_of(self, page: &Page) -> Vec<(String, String)> {
-        match (self, &page.document) {
+        match (self, &page.kind) {
             (TaxonomyKind::Tags, _) => page.meta.tags.iter().map(|t| (slugify(t), t.clone())).collect(),
-            (TaxonomyKind::Issuer, Some(doc)) => {
+            (TaxonomyKind::Issuer, Kind::Document(doc)) => {
                 let position = Issuer::ALL.iter().position(|i| *i == doc.meta.issuer).unwrap_or_default();
                 vec![(format!("{position}"), doc.meta.issuer.label().to_string())]
             }
-            (TaxonomyKind::DocType, Some(doc)) => vec![(slugify(&doc.meta.doc_type), doc.meta.doc_type.clone())],
+            (TaxonomyKind::DocType, Kind::Document(doc)) => {
+                vec![(slugify(&doc.meta.doc_type), doc.meta.doc_type.clone())]
+            }
             // Newest year first: sort on the complement.
-            (TaxonomyKind::Year, Some(doc)) => {
+            (TaxonomyKind::Year, Kind::Document(doc)) => {
                 let year = doc.meta.signed.year();
                 vec![(format!("{:06}", 100_000 - year), year.to_string())]
             }
@@ -67,8 +69,8 @@ impl TaxonomyKind {
 
     /// URL slug of a term.
     fn term_slug(self, name: &str, page: &Page) -> String {
-        match (self, &page.document) {
-            (TaxonomyKind::Issuer, Some(doc)) => doc.meta.issuer.key().to_string(),
+        match (self, &page.kind) {
+            (TaxonomyKind::Issuer, Kind::Document(doc)) => doc.meta.issuer.key().to_string(),
             _ => slugify(name),
         }
     }

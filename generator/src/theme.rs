@@ -1,8 +1,7 @@
 //! The theme: tera templates (loaded once per build) and static files (CSS and JS fingerprinted).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
@@ -89,15 +88,6 @@ impl Theme {
 
     fn has_theme_file(&self, template: &str) -> bool {
         self.tera.templates.get(template).is_some_and(|t| t.path.is_some())
-    }
-
-    /// Registers a function templates can call: `data(name="bao-cao/par-index")` returns `content/data/…`.
-    pub fn register_data(&mut self, data: BTreeMap<String, serde_json::Value>) {
-        let data = Arc::new(data);
-        self.tera.register_function("data", move |args: &HashMap<String, tera::Value>| {
-            let name = args.get("name").and_then(|v| v.as_str()).ok_or("data(name=…) cần tên tệp dữ liệu")?;
-            data.get(name).cloned().ok_or_else(|| format!("không có tệp dữ liệu content/data/{name}.yaml").into())
-        });
     }
 }
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::date::ContentDate;
 use crate::markdown::Heading;
-use crate::site::{Page, PageId, Section, SectionId, Site};
+use crate::site::{Attachment, Consultation, Document, Kind, Page, PageId, Section, SectionId, Site};
 use crate::slug::slugify;
 use crate::taxonomy::{Taxonomy, TaxonomyKind, Term};
 
@@ -58,6 +58,8 @@ pub struct AttachmentView<'a> {
     pub size_display: String,
     /// `PDF`, `DOCX`.
     pub format: String,
+    /// SHA-256, hex.
+    pub sha256: &'a str,
 }
 
 /// A key and the label readers see.
@@ -90,6 +92,33 @@ pub struct DocumentView<'a> {
     pub status: LabelView<'a>,
     /// Attached files.
     pub attachments: Vec<AttachmentView<'a>>,
+    /// Documents this one amends.
+    pub amends: Vec<LinkView<'a>>,
+    /// Documents this one replaces.
+    pub replaces: Vec<LinkView<'a>>,
+    /// Documents that amend this one.
+    pub amended_by: Vec<LinkView<'a>>,
+    /// Documents that replace this one.
+    pub replaced_by: Vec<LinkView<'a>>,
+}
+
+/// A consultation's own fields and where it stands on the day of the build.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsultationView<'a> {
+    /// Stable identifier the functions know it by (the last segment of its URL).
+    pub id: &'a str,
+    /// First day of the window.
+    pub opens: DateView,
+    /// Last day of the window.
+    pub closes: DateView,
+    /// `sap-mo` (upcoming), `dang-mo` (open) or `da-dong` (closed), on the day of the build.
+    pub state: &'static str,
+    /// The state in words.
+    pub state_label: &'static str,
+    /// Who drafted the text.
+    pub drafting_agency: Option<&'a str>,
+    /// The draft and its explanatory files.
+    pub attachments: Vec<AttachmentView<'a>>,
 }
 
 /// A page as a list shows it: no body.
@@ -115,6 +144,10 @@ pub struct PageSummaryView<'a> {
     pub image_alt: Option<&'a str>,
     /// Document fields.
     pub document: Option<DocumentView<'a>>,
+    /// Consultation fields.
+    pub consultation: Option<ConsultationView<'a>>,
+    /// Keys of the data files shown on the page.
+    pub data: &'a [String],
     /// Whether it is a draft (only with `--drafts`).
     pub draft: bool,
 }
@@ -243,16 +276,84 @@ pub fn human_size(bytes: u64) -> String {
     text.replace('.', ",")
 }
 
-/// Builds views from the site model.
+/// Builds views from the site model, as of `today` (the day of the build).
 #[derive(Debug, Clone, Copy)]
 pub struct Views<'a> {
     site: &'a Site,
+    today: ContentDate,
+}
+
+fn attachment_view(a: &Attachment) -> AttachmentView<'_> {
+    AttachmentView {
+        label: &a.label,
+        url: &a.url,
+        size: a.size,
+        size_display: human_size(a.size),
+        format: a.extension.to_uppercase(),
+        sha256: &a.sha256,
+    }
 }
 
 impl<'a> Views<'a> {
-    /// Views over `site`.
-    pub fn new(site: &'a Site) -> Self {
-        Self { site }
+    /// Views over `site`, with consultation windows judged on `today`.
+    pub fn new(site: &'a Site, today: ContentDate) -> Self {
+        Self { site, today }
+    }
+
+    fn links(&self, ids: &[PageId]) -> Vec<LinkView<'a>> {
+        ids.iter().map(|&i| self.link_page(i)).collect()
+    }
+
+    fn document(&self, d: &'a Document) -> DocumentView<'a> {
+        let term_link =
+            |kind: TaxonomyKind, slug: String| self.site.taxonomy(kind).map(|t| format!("{}{}/", t.permalink, slug));
+        DocumentView {
+            number: &d.meta.number,
+            doc_type: LabelView {
+                key: &d.meta.doc_type,
+                label: &d.meta.doc_type,
+                permalink: term_link(TaxonomyKind::DocType, slugify(&d.meta.doc_type)),
+            },
+            issuer: LabelView {
+                key: d.meta.issuer.key(),
+                label: d.meta.issuer.label(),
+                permalink: term_link(TaxonomyKind::Issuer, d.meta.issuer.key().to_string()),
+            },
+            issuing_body: d.meta.issuing_body.as_deref(),
+            signed: d.meta.signed.into(),
+            effective: d.meta.effective.map(DateView::from),
+            status: LabelView { key: d.status.key(), label: d.status.label(), permalink: None },
+            attachments: d.attachments.iter().map(attachment_view).collect(),
+            amends: self.links(&d.amends),
+            replaces: self.links(&d.replaces),
+            amended_by: self.links(&d.amended_by),
+            replaced_by: self.links(&d.replaced_by),
+        }
+    }
+
+    fn consultation(&self, page: &'a Page, c: &'a Consultation) -> ConsultationView<'a> {
+        let today = self.today.iso_date();
+        let (state, state_label) = if today < c.meta.opens.iso_date() {
+            ("sap-mo", "Sắp lấy ý kiến")
+        } else if today <= c.meta.closes.iso_date() {
+            ("dang-mo", "Đang lấy ý kiến")
+        } else {
+            ("da-dong", "Đã kết thúc lấy ý kiến")
+        };
+        ConsultationView {
+            id: page.permalink.trim_end_matches('/').rsplit('/').next().unwrap_or_default(),
+            opens: c.meta.opens.into(),
+            closes: c.meta.closes.into(),
+            state,
+            state_label,
+            drafting_agency: c.meta.drafting_agency.as_deref(),
+            attachments: c.attachments.iter().map(attachment_view).collect(),
+        }
+    }
+
+    /// A page's title and URL.
+    pub fn summary_link(&self, id: PageId) -> LinkView<'a> {
+        self.link_page(id)
     }
 
     fn link_page(&self, id: PageId) -> LinkView<'a> {
@@ -283,39 +384,15 @@ impl<'a> Views<'a> {
                 .collect(),
             image: p.meta.image.as_deref(),
             image_alt: p.meta.image_alt.as_deref(),
-            document: p.document.as_ref().map(|d| {
-                let term_link = |kind: TaxonomyKind, slug: String| {
-                    self.site.taxonomy(kind).map(|t| format!("{}{}/", t.permalink, slug))
-                };
-                DocumentView {
-                    number: &d.meta.number,
-                    doc_type: LabelView {
-                        key: &d.meta.doc_type,
-                        label: &d.meta.doc_type,
-                        permalink: term_link(TaxonomyKind::DocType, slugify(&d.meta.doc_type)),
-                    },
-                    issuer: LabelView {
-                        key: d.meta.issuer.key(),
-                        label: d.meta.issuer.label(),
-                        permalink: term_link(TaxonomyKind::Issuer, d.meta.issuer.key().to_string()),
-                    },
-                    issuing_body: d.meta.issuing_body.as_deref(),
-                    signed: d.meta.signed.into(),
-                    effective: d.meta.effective.map(DateView::from),
-                    status: LabelView { key: d.meta.status.key(), label: d.meta.status.label(), permalink: None },
-                    attachments: d
-                        .attachments
-                        .iter()
-                        .map(|a| AttachmentView {
-                            label: &a.label,
-                            url: &a.url,
-                            size: a.size,
-                            size_display: human_size(a.size),
-                            format: a.extension.to_uppercase(),
-                        })
-                        .collect(),
-                }
-            }),
+            document: match &p.kind {
+                Kind::Document(d) => Some(self.document(d)),
+                _ => None,
+            },
+            consultation: match &p.kind {
+                Kind::Consultation(c) => Some(self.consultation(p, c)),
+                _ => None,
+            },
+            data: &p.meta.data,
             draft: p.meta.draft,
         }
     }

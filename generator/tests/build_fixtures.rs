@@ -8,12 +8,24 @@ use cchc_generator::{BuildError, BuildOptions, ContentError, build};
 use common::{dangling_links, fixture, read};
 
 fn build_into(root: &Path, out: &Path, drafts: bool) -> Result<cchc_generator::BuildReport, BuildError> {
-    build(&BuildOptions { root: root.to_path_buf(), out: Some(out.to_path_buf()), base_url: None, drafts })
+    build(&BuildOptions {
+        root: root.to_path_buf(),
+        out: Some(out.to_path_buf()),
+        base_url: None,
+        drafts,
+        today: common::today(),
+    })
 }
 
 fn errors_of(name: &str) -> Vec<ContentError> {
     let site = fixture(name);
-    match build(&BuildOptions { root: site.path().to_path_buf(), out: None, base_url: None, drafts: false }) {
+    match build(&BuildOptions {
+        root: site.path().to_path_buf(),
+        out: None,
+        base_url: None,
+        drafts: false,
+        today: common::today(),
+    }) {
         Err(BuildError::Content(errors)) => errors,
         other => panic!("{name}: expected content errors, got {other:?}"),
     }

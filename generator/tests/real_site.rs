@@ -10,8 +10,14 @@ use common::{dangling_links, read, repo_root};
 fn the_real_site_builds_and_links_only_to_pages_that_exist() {
     let out = tempfile::tempdir().expect("tempdir");
     let out = out.path().join("public");
-    let report = build(&BuildOptions { root: repo_root(), out: Some(out.clone()), base_url: None, drafts: false })
-        .unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
+    let report = build(&BuildOptions {
+        root: repo_root(),
+        out: Some(out.clone()),
+        base_url: None,
+        drafts: false,
+        today: common::today(),
+    })
+    .unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
     assert!(report.pages >= 10, "{}", report.summary());
     assert_eq!(dangling_links(&out), Vec::<(String, String)>::new());
 

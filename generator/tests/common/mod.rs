@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+/// The day the tests build for, so that consultation windows do not depend on the clock.
+pub fn today() -> cchc_generator::date::ContentDate {
+    cchc_generator::date::ContentDate::parse("2025-11-23").expect("valid date")
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("generator/ has a parent").to_path_buf()

@@ -1,0 +1,304 @@
+//! Data tables from `content/data/*.yaml` rendered at build time as a figure: a bar chart in inline SVG (no
+//! JavaScript) and the same numbers in an accessible table.
+
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+
+use crate::slug::slugify;
+use crate::theme::escape_html;
+
+/// How a column is drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChartMode {
+    /// Not drawn; only in the table.
+    #[default]
+    None,
+    /// One bar per row, its length the value.
+    Bars,
+    /// One bar per distinct value (grades A–E), its length the number of rows with it.
+    Count,
+}
+
+/// A column of a data table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// Header.
+    pub name: String,
+    /// Whether and how the chart draws it; one column at most is drawn.
+    #[serde(default)]
+    pub chart: ChartMode,
+    /// Scale maximum for bars; the largest value when absent.
+    pub max: Option<f64>,
+    /// Digits after the decimal comma.
+    #[serde(default)]
+    pub decimals: usize,
+    /// Unit shown after values (`%`, `điểm`).
+    pub unit: Option<String>,
+}
+
+/// A cell: a number or a text (a grade, a rank with an arrow).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Cell {
+    /// A number.
+    Number(f64),
+    /// Anything else.
+    Text(String),
+}
+
+/// `content/data/<key>.yaml` when a page shows it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataTable {
+    /// Caption of the figure.
+    pub title: String,
+    /// One or two sentences on what the numbers mean.
+    pub description: Option<String>,
+    /// Where the numbers come from.
+    pub source: Option<String>,
+    /// Header of the first column (the row labels).
+    pub label: String,
+    /// The other columns.
+    pub columns: Vec<Column>,
+    /// Rows as written: `[label, value, value, …]`, one value per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A row's label and its cells.
+type Row<'a> = (String, &'a [Cell]);
+
+fn label_of(cell: &Cell) -> String {
+    match cell {
+        Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
+        Cell::Number(n) => n.to_string(),
+        Cell::Text(t) => t.clone(),
+    }
+}
+
+impl DataTable {
+    /// Rows split into label and cells; call after `validate`.
+    pub fn labelled_rows(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().filter_map(|row| row.split_first().map(|(label, cells)| (label_of(label), cells)))
+    }
+
+    /// Checks the shape: as many cells as columns, at most one drawn column, numbers where bars are drawn.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.columns.iter().filter(|c| c.chart != ChartMode::None).count() > 1 {
+            return Err("chỉ một cột được vẽ biểu đồ (`chart`)".into());
+        }
+        for row in &self.rows {
+            if row.len() != self.columns.len() + 1 {
+                let label = row.first().map(label_of).unwrap_or_default();
+                return Err(format!(
+                    "dòng `{label}` có {} ô, cần {} ô (nhãn và {} cột)",
+                    row.len(),
+                    self.columns.len() + 1,
+                    self.columns.len()
+                ));
+            }
+        }
+        if let Some(i) = self.columns.iter().position(|c| c.chart == ChartMode::Bars)
+            && let Some((label, _)) = self.labelled_rows().find(|(_, cells)| !matches!(cells[i], Cell::Number(_)))
+        {
+            return Err(format!("dòng `{label}`: cột vẽ biểu đồ phải là số"));
+        }
+        Ok(())
+    }
+
+    /// The anchor of a row, so other pages can link to a unit's line.
+    pub fn row_id(key: &str, label: &str) -> String {
+        format!("{}-{}", slugify(key), slugify(label))
+    }
+}
+
+/// `0,6787`, `55.000`, `93,88`: Vietnamese decimal comma and thousands dot.
+pub fn format_number(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped},{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn cell_text(cell: &Cell, column: &Column) -> String {
+    let text = match cell {
+        Cell::Number(n) => format_number(*n, column.decimals),
+        Cell::Text(t) => t.clone(),
+    };
+    match &column.unit {
+        Some(unit) if matches!(cell, Cell::Number(_)) => format!("{text} {unit}"),
+        _ => text,
+    }
+}
+
+/// One bar: label, value, value as shown.
+type Bar = (String, f64, String);
+
+/// Bars to draw, and the value a full-length bar stands for.
+fn bars(table: &DataTable) -> Option<(Vec<Bar>, f64)> {
+    let index = table.columns.iter().position(|c| c.chart != ChartMode::None)?;
+    let column = &table.columns[index];
+    let bars: Vec<Bar> = match column.chart {
+        ChartMode::Bars => table
+            .labelled_rows()
+            .filter_map(|(label, cells)| match &cells[index] {
+                Cell::Number(n) => Some((label, *n, cell_text(&cells[index], column))),
+                Cell::Text(_) => None,
+            })
+            .collect(),
+        ChartMode::Count => {
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for (_, cells) in table.labelled_rows() {
+                let key = cell_text(&cells[index], column);
+                match counts.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((key, 1)),
+                }
+            }
+            counts.sort();
+            counts.into_iter().map(|(k, n)| (format!("{}: {k}", column.name), n as f64, n.to_string())).collect()
+        }
+        ChartMode::None => return None,
+    };
+    let largest = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max);
+    let max = column.max.filter(|_| column.chart == ChartMode::Bars).unwrap_or(largest).max(f64::EPSILON);
+    Some((bars, max))
+}
+
+/// The figure: caption, SVG chart (when a column is drawn), table, source.
+pub fn figure(key: &str, table: &DataTable) -> String {
+    let id = slugify(key);
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<figure class=\"data-figure\" id=\"{id}\"><figcaption>{}</figcaption>",
+        escape_html(&table.title)
+    );
+    if let Some(description) = &table.description {
+        let _ = write!(html, "<p class=\"data-description\">{}</p>", escape_html(description));
+    }
+    if let Some((bars, max)) = bars(table) {
+        const ROW: usize = 26;
+        const LABEL: usize = 250;
+        const BAR: f64 = 300.0;
+        let height = bars.len() * ROW + 8;
+        let _ = write!(
+            html,
+            "<svg class=\"chart\" viewBox=\"0 0 640 {height}\" role=\"img\" aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">Biểu đồ: {}. Số liệu chi tiết ở bảng dưới.</title>",
+            escape_html(&table.title)
+        );
+        for (i, (label, value, text)) in bars.iter().enumerate() {
+            let y = i * ROW + 4;
+            let width = (value / max * BAR).clamp(0.0, BAR);
+            let label: String = if label.chars().count() > 34 {
+                label.chars().take(33).chain(['…']).collect()
+            } else {
+                label.clone()
+            };
+            let _ = write!(
+                html,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect class=\"chart-bar\" x=\"{}\" y=\"{y}\" width=\"{width:.1}\" height=\"{}\"/><text x=\"{:.1}\" y=\"{}\">{}</text>",
+                LABEL - 8,
+                y + 16,
+                escape_html(&label),
+                LABEL,
+                ROW - 8,
+                LABEL as f64 + width + 6.0,
+                y + 16,
+                escape_html(text)
+            );
+        }
+        html.push_str("</svg>");
+    }
+    html.push_str("<div class=\"table-scroll\"><table class=\"data-table\"><thead><tr>");
+    let _ = write!(html, "<th scope=\"col\">{}</th>", escape_html(&table.label));
+    for column in &table.columns {
+        let _ = write!(html, "<th scope=\"col\">{}</th>", escape_html(&column.name));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for (label, cells) in table.labelled_rows() {
+        let _ = write!(
+            html,
+            "<tr id=\"{}\"><th scope=\"row\">{}</th>",
+            DataTable::row_id(key, &label),
+            escape_html(&label)
+        );
+        for (cell, column) in cells.iter().zip(&table.columns) {
+            let class = if matches!(cell, Cell::Number(_)) { " class=\"num\"" } else { "" };
+            let _ = write!(html, "<td{class}>{}</td>", escape_html(&cell_text(cell, column)));
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table></div>");
+    if let Some(source) = &table.source {
+        let _ = write!(html, "<p class=\"data-source\">Nguồn: {}</p>", escape_html(source));
+    }
+    html.push_str("</figure>");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(yaml: &str) -> DataTable {
+        serde_yaml::from_str(yaml).expect("valid table")
+    }
+
+    const EGDI: &str = "title: EGDI của Việt Nam\nlabel: Năm\ncolumns:\n  - { name: Chỉ số EGDI, chart: bars, max: 1, decimals: 4 }\n  - { name: Xếp hạng }\nrows:\n  - [2022, 0.6787, 86]\n  - [2020, 0.6667, 86]\n";
+
+    #[test]
+    fn numbers_use_the_decimal_comma_and_thousands_dot() {
+        assert_eq!(format_number(0.6787, 4), "0,6787");
+        assert_eq!(format_number(55000.0, 0), "55.000");
+        assert_eq!(format_number(1234567.891, 2), "1.234.567,89");
+        assert_eq!(format_number(-3.0, 0), "-3");
+    }
+
+    #[test]
+    fn a_bar_chart_draws_each_row_scaled_to_the_maximum_with_the_table_below() {
+        let t = table(EGDI);
+        t.validate().expect("valid");
+        let html = figure("egdi/viet-nam", &t);
+        assert!(html.contains("role=\"img\""));
+        assert_eq!(html.matches("class=\"chart-bar\"").count(), 2);
+        assert!(html.contains("width=\"203.6\""), "0.6787 of 300: {html}");
+        assert!(html.contains("<tr id=\"egdi-viet-nam-2022\"><th scope=\"row\">2022</th><td class=\"num\">0,6787</td><td class=\"num\">86</td></tr>"), "{html}");
+    }
+
+    #[test]
+    fn a_count_chart_counts_grades() {
+        let t = table(
+            "title: Xếp loại\nlabel: Bộ\ncolumns:\n  - { name: Mức, chart: count }\nrows:\n  - [Bộ A, A]\n  - [Bộ B, B]\n  - [Bộ C, A]\n",
+        );
+        let html = figure("x", &t);
+        assert!(html.contains(">Mức: A</text>") && html.contains(">2</text>"), "{html}");
+    }
+
+    #[test]
+    fn malformed_tables_are_explained() {
+        let t = table("title: T\nlabel: L\ncolumns:\n  - { name: A, chart: bars }\nrows:\n  - [x, 1, 2]\n");
+        assert!(t.validate().expect_err("two cells").contains("3 ô"));
+        let t = table("title: T\nlabel: L\ncolumns:\n  - { name: A, chart: bars }\nrows:\n  - [x, cao]\n");
+        assert!(t.validate().expect_err("text").contains("phải là số"));
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let t = table("title: \"<b>\"\nlabel: L\ncolumns:\n  - { name: A }\nrows:\n  - [\"<script>\", 1]\n");
+        let html = figure("x", &t);
+        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"));
+    }
+}

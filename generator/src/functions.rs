@@ -1,0 +1,122 @@
+//! Functions and filters templates call to reach beyond their own page: another section's latest pages, a
+//! taxonomy term's pages, data files, data figures, and lists filtered by effective dates.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+use tera::{Tera, Value, to_value};
+
+use crate::chart;
+use crate::date::ContentDate;
+use crate::site::Site;
+use crate::slug::slugify;
+use crate::views::{LinkView, Views, term_view};
+
+fn arg<'a>(args: &'a HashMap<String, Value>, name: &str, function: &str) -> tera::Result<&'a str> {
+    args.get(name).and_then(Value::as_str).ok_or_else(|| format!("{function}(…) cần tham số `{name}`").into())
+}
+
+fn limit(args: &HashMap<String, Value>) -> usize {
+    args.get("limit").and_then(Value::as_u64).map_or(usize::MAX, |n| n as usize)
+}
+
+#[derive(Serialize)]
+struct UnitReports<'a> {
+    name: String,
+    slug: String,
+    reports: Vec<LinkView<'a>>,
+    anchors: Vec<String>,
+}
+
+/// Registers every function and filter on `tera`, over `site` as of `today`.
+pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
+    let s = site.clone();
+    tera.register_function("data", move |args: &HashMap<String, Value>| {
+        let name = arg(args, "name", "data")?;
+        s.data.get(name).cloned().ok_or_else(|| format!("không có tệp dữ liệu content/data/{name}.yaml").into())
+    });
+
+    let s = site.clone();
+    tera.register_function("section_pages", move |args: &HashMap<String, Value>| {
+        let path = arg(args, "path", "section_pages")?.trim_matches('/');
+        let id = s
+            .sections
+            .iter()
+            .position(|sec| sec.dir == path)
+            .ok_or_else(|| format!("không có chuyên mục content/{path}/"))?;
+        let views = Views::new(&s, today);
+        let pages: Vec<_> = s.sections[id].pages.iter().take(limit(args)).map(|&p| views.summary(p)).collect();
+        to_value(serde_json::json!({ "section": views.section(id), "pages": pages })).map_err(Into::into)
+    });
+
+    let s = site.clone();
+    tera.register_function("term_pages", move |args: &HashMap<String, Value>| {
+        let segment = arg(args, "taxonomy", "term_pages")?;
+        let slug = arg(args, "term", "term_pages")?;
+        let views = Views::new(&s, today);
+        let empty = serde_json::json!({ "term": null, "pages": [] });
+        let Some(taxonomy) = s.taxonomies.iter().find(|t| t.kind.segment() == segment) else {
+            return Ok(empty);
+        };
+        let Some(term) = taxonomy.terms.iter().find(|t| t.slug == slug) else { return Ok(empty) };
+        let pages: Vec<_> = term.pages.iter().take(limit(args)).map(|&p| views.summary(p)).collect();
+        to_value(serde_json::json!({ "term": term_view(term), "pages": pages })).map_err(Into::into)
+    });
+
+    let s = site.clone();
+    tera.register_function("figure", move |args: &HashMap<String, Value>| {
+        let name = arg(args, "name", "figure")?;
+        let table = s
+            .tables
+            .get(name)
+            .ok_or_else(|| format!("content/data/{name}.yaml chưa được trang nào khai báo trong `data`"))?;
+        Ok(Value::String(chart::figure(name, table)))
+    });
+
+    let s = site.clone();
+    tera.register_function("units_in_reports", move |args: &HashMap<String, Value>| {
+        let path = arg(args, "path", "units_in_reports")?.trim_matches('/');
+        let id = s
+            .sections
+            .iter()
+            .position(|sec| sec.dir == path)
+            .ok_or_else(|| format!("không có chuyên mục content/{path}/"))?;
+        let views = Views::new(&s, today);
+        let mut units: BTreeMap<String, UnitReports<'_>> = BTreeMap::new();
+        for &page in &s.sections[id].pages {
+            for key in &s.pages[page].meta.data {
+                let Some(table) = s.tables.get(key) else { continue };
+                for (label, _) in table.labelled_rows() {
+                    let unit = units.entry(slugify(&label)).or_insert_with(|| UnitReports {
+                        slug: slugify(&label),
+                        name: label.clone(),
+                        reports: Vec::new(),
+                        anchors: Vec::new(),
+                    });
+                    let anchor = format!("{}#{}", s.pages[page].permalink, chart::DataTable::row_id(key, &label));
+                    if !unit.anchors.contains(&anchor) {
+                        unit.anchors.push(anchor);
+                        unit.reports.push(views.summary_link(page));
+                    }
+                }
+            }
+        }
+        to_value(units.into_values().collect::<Vec<_>>()).map_err(Into::into)
+    });
+
+    let day = today.iso_date();
+    tera.register_filter("in_effect", move |value: &Value, _: &HashMap<String, Value>| {
+        let items = value.as_array().ok_or("in_effect cần một danh sách")?;
+        let effective = |item: &Value, key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
+        let kept: Vec<Value> = items
+            .iter()
+            .filter(|item| {
+                effective(item, "from").is_none_or(|from| from.as_str() <= day.as_str())
+                    && effective(item, "to").is_none_or(|to| day.as_str() <= to.as_str())
+            })
+            .cloned()
+            .collect();
+        Ok(Value::Array(kept))
+    });
+}
