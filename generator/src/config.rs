@@ -20,6 +20,18 @@ pub struct Link {
     pub url: String,
 }
 
+/// A prominent link on the home page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Banner {
+    /// Text shown.
+    pub name: String,
+    /// Root-relative path or absolute URL.
+    pub url: String,
+    /// A second line, such as the site's address.
+    pub note: Option<String>,
+}
+
 /// The announcement line under the header ("Thông báo: …").
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -80,6 +92,9 @@ pub struct SiteConfig {
     /// The main menu, in order.
     #[serde(default)]
     pub menu: Vec<Link>,
+    /// Prominent links on the home page (the national public-service portal, …).
+    #[serde(default)]
+    pub banners: Vec<Banner>,
     /// The footer.
     #[serde(default)]
     pub footer: Footer,

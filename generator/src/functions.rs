@@ -40,11 +40,10 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
     let s = site.clone();
     tera.register_function("section_pages", move |args: &HashMap<String, Value>| {
         let path = arg(args, "path", "section_pages")?.trim_matches('/');
-        let id = s
-            .sections
-            .iter()
-            .position(|sec| sec.dir == path)
-            .ok_or_else(|| format!("không có chuyên mục content/{path}/"))?;
+        // A theme may show sections a site does not have: an absent section is empty, not an error.
+        let Some(id) = s.sections.iter().position(|sec| sec.dir == path) else {
+            return Ok(serde_json::json!({ "section": null, "pages": [] }));
+        };
         let views = Views::new(&s, today);
         let pages: Vec<_> = s.sections[id].pages.iter().take(limit(args)).map(|&p| views.summary(p)).collect();
         to_value(serde_json::json!({ "section": views.section(id), "pages": pages })).map_err(Into::into)

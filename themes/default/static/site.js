@@ -1,0 +1,217 @@
+/* Progressive enhancement for the portal. Every page works without this file; it only adds: the colour-theme and
+   font-size switches, list filters, the error-summary pattern on forms, and loading approved comments. */
+(function () {
+  'use strict';
+  var root = document.documentElement;
+
+  function store(key, value) {
+    try { localStorage.setItem(key, value); } catch (e) { /* not remembered, still applied */ }
+  }
+
+  /* Colour theme and font size, remembered across pages. */
+  function setupDisplayOptions() {
+    var box = document.querySelector('.display-options');
+    if (!box) return;
+    box.hidden = false;
+    function sync() {
+      var theme = root.getAttribute('data-theme') || 'mac-dinh';
+      var font = root.getAttribute('data-font') || 'thuong';
+      box.querySelectorAll('[data-theme-choice]').forEach(function (b) {
+        b.setAttribute('aria-pressed', String(b.getAttribute('data-theme-choice') === theme));
+      });
+      box.querySelectorAll('[data-font-choice]').forEach(function (b) {
+        b.setAttribute('aria-pressed', String(b.getAttribute('data-font-choice') === font));
+      });
+    }
+    box.addEventListener('click', function (event) {
+      var button = event.target.closest('button');
+      if (!button) return;
+      var theme = button.getAttribute('data-theme-choice');
+      var font = button.getAttribute('data-font-choice');
+      if (theme) {
+        if (theme === 'mac-dinh') root.removeAttribute('data-theme'); else root.setAttribute('data-theme', theme);
+        store('cchc-theme', theme);
+      }
+      if (font) {
+        if (font === 'thuong') root.removeAttribute('data-font'); else root.setAttribute('data-font', font);
+        store('cchc-font', font);
+      }
+      sync();
+    });
+    sync();
+  }
+
+  /* Vietnamese text compared without diacritics: "cai cach" finds "Cải cách". */
+  function fold(text) {
+    return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase();
+  }
+
+  function setupFilters() {
+    document.querySelectorAll('[data-filter-for]').forEach(function (box) {
+      var list = document.getElementById(box.getAttribute('data-filter-for'));
+      var input = box.querySelector('input');
+      var status = box.querySelector('.filter-status');
+      if (!list || !input) return;
+      box.hidden = false;
+      var items = Array.prototype.slice.call(list.querySelectorAll('li'));
+      var keys = items.map(function (li) { return fold(li.textContent); });
+      input.addEventListener('input', function () {
+        var query = fold(input.value.trim());
+        var shown = 0;
+        items.forEach(function (li, i) {
+          var match = !query || keys[i].indexOf(query) !== -1;
+          li.hidden = !match;
+          if (match) shown += 1;
+        });
+        if (status) status.textContent = query ? (shown ? 'Có ' + shown + ' kết quả.' : 'Không có kết quả phù hợp.') : '';
+      });
+    });
+  }
+
+  /* Forms: the error-summary pattern (summary at the top, focus moved to it, each error linked to its field,
+     page title prefixed "Lỗi: "), an idempotency key per submission. */
+  var originalTitle = document.title;
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function labelOf(field) {
+    if (field.getAttribute('data-label')) return field.getAttribute('data-label');
+    var label = field.labels && field.labels[0];
+    return label ? label.textContent.replace(/\(.*\)/, '').trim() : field.name;
+  }
+
+  function validate(form) {
+    var errors = [];
+    var fields = form.querySelectorAll('input, textarea, select');
+    fields.forEach(function (field) {
+      if (field.type === 'hidden' || field.closest('.honeypot')) return;
+      var value = field.type === 'file' ? '' : field.value.trim();
+      var label = labelOf(field);
+      var message = null;
+      if (field.required && !value) message = 'Nhập ' + label.charAt(0).toLowerCase() + label.slice(1);
+      else if (value && field.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) message = 'Thư điện tử chưa đúng dạng, ví dụ: ten@vidu.vn';
+      else if (value && field.minLength > 0 && value.length < field.minLength) message = label + ' cần ít nhất ' + field.minLength + ' ký tự';
+      else if (value && field.maxLength > 0 && value.length > field.maxLength) message = label + ' không được dài quá ' + field.maxLength + ' ký tự';
+      else if (value && field.pattern && !new RegExp('^(?:' + field.pattern + ')$').test(value)) message = label + ' chưa đúng dạng';
+      else if (field.type === 'file' && field.files && field.files[0] && field.getAttribute('data-max-bytes') && field.files[0].size > Number(field.getAttribute('data-max-bytes'))) message = 'Tệp đính kèm không được lớn hơn 5 MB';
+      if (message) errors.push({ field: field, message: message });
+    });
+    var one = form.getAttribute('data-require-one');
+    if (one) {
+      var names = one.split(' ');
+      var given = names.some(function (name) { return form.elements[name] && form.elements[name].value.trim(); });
+      var already = errors.some(function (e) { return names.indexOf(e.field.name) !== -1; });
+      if (!given && !already) errors.push({ field: form.elements[names[0]], message: 'Nhập thư điện tử hoặc số điện thoại để nhận trả lời' });
+    }
+    return errors;
+  }
+
+  function showErrors(form, errors) {
+    var main = document.getElementById('noi-dung');
+    var old = document.querySelector('.error-summary');
+    if (old) old.remove();
+    form.querySelectorAll('[aria-invalid]').forEach(function (f) { f.removeAttribute('aria-invalid'); });
+    form.querySelectorAll('.field-error').forEach(function (p) { p.hidden = true; p.textContent = ''; });
+    if (!errors.length) { document.title = originalTitle; return; }
+    var summary = document.createElement('div');
+    summary.className = 'error-summary';
+    summary.setAttribute('role', 'alert');
+    summary.setAttribute('tabindex', '-1');
+    summary.setAttribute('aria-labelledby', 'tieu-de-loi');
+    var heading = document.createElement('h2');
+    heading.id = 'tieu-de-loi';
+    heading.textContent = 'Có ' + errors.length + ' lỗi cần sửa';
+    var list = document.createElement('ul');
+    errors.forEach(function (error) {
+      var item = document.createElement('li');
+      var link = document.createElement('a');
+      link.href = '#' + error.field.id;
+      link.textContent = error.message;
+      link.addEventListener('click', function (event) {
+        event.preventDefault();
+        error.field.focus();
+        (error.field.labels && error.field.labels[0] || error.field).scrollIntoView();
+      });
+      item.appendChild(link);
+      list.appendChild(item);
+      error.field.setAttribute('aria-invalid', 'true');
+      var inline = document.getElementById(error.field.id + '-loi');
+      if (inline) { inline.hidden = false; inline.textContent = 'Lỗi: ' + error.message; }
+    });
+    summary.appendChild(heading);
+    summary.appendChild(list);
+    main.insertBefore(summary, main.firstChild);
+    document.title = 'Lỗi: ' + originalTitle;
+    summary.focus();
+  }
+
+  function setupForms() {
+    document.querySelectorAll('form[data-enhance]').forEach(function (form) {
+      form.noValidate = true;
+      var key = form.querySelector('input[name="idempotency_key"]');
+      if (key) key.value = newKey();
+      form.addEventListener('submit', function (event) {
+        var errors = validate(form);
+        showErrors(form, errors);
+        if (errors.length) event.preventDefault();
+      });
+    });
+  }
+
+  /* A static page may be older than the consultation window: judge it on today's date. */
+  function setupConsultations() {
+    var box = document.querySelector('[data-consultation]');
+    if (!box) return;
+    var today = new Date();
+    var day = today.getFullYear() + '-' + String(today.getMonth() + 1).padStart(2, '0') + '-' + String(today.getDate()).padStart(2, '0');
+    if (day > box.getAttribute('data-closes')) {
+      document.querySelectorAll('[data-when-open]').forEach(function (el) { el.hidden = true; });
+      document.querySelectorAll('[data-when-closed]').forEach(function (el) { el.hidden = false; });
+      var state = box.querySelector('[data-state]');
+      if (state) state.textContent = 'Đã kết thúc lấy ý kiến';
+    }
+  }
+
+  function setupComments() {
+    document.querySelectorAll('[data-comments]').forEach(function (box) {
+      if (!window.fetch) return;
+      fetch(box.getAttribute('data-comments'), { headers: { Accept: 'application/json' } })
+        .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+        .then(function (body) {
+          var comments = body.comments || [];
+          box.textContent = '';
+          if (!comments.length) {
+            var none = document.createElement('p');
+            none.textContent = 'Chưa có góp ý nào được đăng.';
+            box.appendChild(none);
+            return;
+          }
+          var list = document.createElement('ol');
+          list.className = 'comment-list';
+          comments.forEach(function (c) {
+            var item = document.createElement('li');
+            var meta = document.createElement('p');
+            meta.className = 'item-meta';
+            meta.textContent = [c.name || 'Người góp ý', c.organisation, c.section, c.created_at_display].filter(Boolean).join(' · ');
+            var text = document.createElement('p');
+            text.className = 'comment-text';
+            text.textContent = c.text;
+            item.appendChild(meta);
+            item.appendChild(text);
+            list.appendChild(item);
+          });
+          box.appendChild(list);
+        })
+        .catch(function () { /* keep the link to the plain list */ });
+    });
+  }
+
+  setupDisplayOptions();
+  setupFilters();
+  setupForms();
+  setupConsultations();
+  setupComments();
+})();
