@@ -60,18 +60,20 @@ pub struct Rendered {
     pub copied: usize,
 }
 
-/// Which template a page uses: its own, its section's, or by kind (`document.html` if the theme has it).
+/// Which template a page uses: its own, its section's, or by kind (`document.html`, `consultation.html`) when
+/// the theme has one.
 fn page_template<'a>(site: &'a Site, theme: &Theme, id: PageId) -> &'a str {
     let page = &site.pages[id];
     let section = &site.sections[page.section].meta;
     if let Some(t) = page.meta.template.as_deref().or(section.page_template.as_deref()) {
         return t;
     }
-    if section.page_kind == PageKind::Document && theme.has_template("document.html") {
-        "document.html"
-    } else {
-        "page.html"
-    }
+    let by_kind = match section.page_kind {
+        PageKind::Document => "document.html",
+        PageKind::Consultation => "consultation.html",
+        PageKind::Article => "page.html",
+    };
+    if theme.has_template(by_kind) { by_kind } else { "page.html" }
 }
 
 fn section_template(site: &Site, id: SectionId) -> &str {
