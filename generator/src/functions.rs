@@ -64,6 +64,18 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
     });
 
     let s = site.clone();
+    tera.register_function("terms", move |args: &HashMap<String, Value>| {
+        let segment = arg(args, "taxonomy", "terms")?;
+        let terms: Vec<_> = s
+            .taxonomies
+            .iter()
+            .find(|t| t.kind.segment() == segment)
+            .map(|t| t.terms.iter().map(term_view).collect())
+            .unwrap_or_default();
+        to_value(terms).map_err(Into::into)
+    });
+
+    let s = site.clone();
     tera.register_function("figure", move |args: &HashMap<String, Value>| {
         let name = arg(args, "name", "figure")?;
         let table = s
