@@ -219,6 +219,16 @@ test('without JavaScript every page reads and every form is a plain HTML form', 
   await context.close();
 });
 
+test('pages fit a 320-pixel screen without horizontal scrolling', async () => {
+  const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
+  for (const pathname of ['/', '/van-ban/nghi-quyet-76-nq-cp/', '/bao-cao/cai-cach-hanh-chinh/tinh-thanh/dti-tinh-2022/', '/hoi-dap/', '/xin-y-kien/du-thao-ke-hoach-cai-cach-hanh-chinh-2027/']) {
+    await page.goto(url(pathname));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${pathname} is ${overflow}px too wide at 320px`);
+  }
+  await page.close();
+});
+
 test('screenshots of the home page at 390 and 1280 pixels wide', async () => {
   for (const width of [390, 1280]) {
     const page = await browser.newPage({ viewport: { width, height: 900 } });
