@@ -1,0 +1,10 @@
+//! Lambda: Comments on drafts under consultation, plus health and the proof-of-work challenge.
+
+use cchc_functions::{config, http};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    config::init_tracing();
+    let state = config::dynamo_state_from_env().await?;
+    lambda_http::run(http::comments_router(state.clone()).merge(http::shared_router(state))).await
+}

@@ -1,0 +1,10 @@
+//! Lambda: Moderation: queues, decisions, answers, CSV export.
+
+use cchc_functions::{config, http};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    config::init_tracing();
+    let state = config::dynamo_state_from_env().await?;
+    lambda_http::run(http::moderation_router(state)).await
+}

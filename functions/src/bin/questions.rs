@@ -1,0 +1,10 @@
+//! Lambda: Questions to the ministry.
+
+use cchc_functions::{config, http};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    config::init_tracing();
+    let state = config::dynamo_state_from_env().await?;
+    lambda_http::run(http::questions_router(state)).await
+}

@@ -1,0 +1,50 @@
+//! Settings from the environment, and the wiring each Lambda binary shares: environment → client (created once)
+//! → store → router.
+
+use anyhow::Context as _;
+
+use crate::http::{AppState, Attachments, ModerationAuth, Settings};
+use crate::spam::Secrets;
+use crate::store::DynamoStore;
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn required(name: &str) -> anyhow::Result<String> {
+    var(name).with_context(|| format!("environment variable {name} is not set"))
+}
+
+/// Settings of a function on AWS: secrets from the environment, moderation behind API Gateway's JWT authorizer
+/// unless a token is given.
+pub fn settings_from_env() -> anyhow::Result<Settings> {
+    Ok(Settings {
+        secrets: Secrets::new(&required("CCHC_CHALLENGE_KEY")?, &required("CCHC_ADDRESS_SALT")?),
+        moderation: match var("CCHC_MODERATION_TOKEN") {
+            Some(token) => ModerationAuth::Token(token),
+            None => ModerationAuth::Gateway,
+        },
+        attachments: match var("CCHC_ATTACHMENTS_DIR") {
+            Some(dir) => Attachments::Dir(dir.into()),
+            None => Attachments::MetadataOnly,
+        },
+        site_url: var("CCHC_SITE_URL").unwrap_or_default(),
+    })
+}
+
+/// The state of a Lambda: the DynamoDB table named by `CCHC_TABLE` (and `CCHC_DYNAMODB_ENDPOINT` for a local
+/// server), with a client built once for the life of the process.
+pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<DynamoStore>> {
+    let table = required("CCHC_TABLE")?;
+    let client = DynamoStore::client_from_env(var("CCHC_DYNAMODB_ENDPOINT").as_deref()).await;
+    Ok(AppState::new(DynamoStore::new(client, table), settings_from_env()?))
+}
+
+/// Structured logs to stdout (CloudWatch on Lambda), level from `RUST_LOG`.
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(false)
+        .without_time()
+        .try_init();
+}

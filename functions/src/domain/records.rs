@@ -1,0 +1,339 @@
+//! What is stored: consultations, comments and questions, their private contact details kept apart, and
+//! moderators' decisions.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ulid::Ulid;
+
+use super::fields::*;
+
+/// Viet Nam's offset (UTC+07:00 all year), for dates shown to people.
+pub fn vietnam() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("UTC+07:00 is a valid offset"))
+}
+
+/// Today's date in Viet Nam.
+pub fn today_in_vietnam() -> NaiveDate {
+    Utc::now().with_timezone(&vietnam()).date_naive()
+}
+
+/// `08:12 11-06-2023`, the portal's way of showing a time.
+pub fn display_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&vietnam()).format("%H:%M %d-%m-%Y").to_string()
+}
+
+/// A draft under consultation, as `cchc sync` publishes it from the content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consultation {
+    /// Identifier (URL slug).
+    pub id: ConsultationId,
+    /// Title of the draft.
+    pub title: String,
+    /// First day comments are accepted (Viet Nam time).
+    pub opens: NaiveDate,
+    /// Last day comments are accepted, inclusive.
+    pub closes: NaiveDate,
+}
+
+/// Where a consultation's window stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Not open yet.
+    Upcoming,
+    /// Accepting comments.
+    Open,
+    /// No longer accepting comments.
+    Closed,
+}
+
+impl Consultation {
+    /// The window on `day`.
+    pub fn window(&self, day: NaiveDate) -> Window {
+        if day < self.opens {
+            Window::Upcoming
+        } else if day <= self.closes {
+            Window::Open
+        } else {
+            Window::Closed
+        }
+    }
+}
+
+/// Moderation state of a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Waiting for a moderator; never public.
+    Pending,
+    /// Public.
+    Approved,
+    /// Never public.
+    Rejected,
+}
+
+impl Status {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// From storage.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(Status::Pending),
+            "approved" => Some(Status::Approved),
+            "rejected" => Some(Status::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A comment as submitted, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewComment {
+    /// The consultation commented on.
+    pub consultation: ConsultationId,
+    /// Name to show, if the commenter gave one.
+    pub name: Option<PersonName>,
+    /// Private: for the drafting agency to reply.
+    pub email: Email,
+    /// Organisation, if any.
+    pub organisation: Option<Organisation>,
+    /// Article or section commented on, if any.
+    pub section: Option<SectionRef>,
+    /// The comment.
+    pub text: CommentText,
+}
+
+fn digest(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl NewComment {
+    /// A digest of everything submitted: a reused idempotency key with other content is a conflict.
+    pub fn fingerprint(&self) -> String {
+        digest(&[
+            "comment",
+            self.consultation.as_str(),
+            self.name.as_ref().map_or("", PersonName::as_str),
+            self.email.as_str(),
+            self.organisation.as_ref().map_or("", Organisation::as_str),
+            self.section.as_ref().map_or("", SectionRef::as_str),
+            self.text.as_str(),
+        ])
+    }
+}
+
+/// A stored comment's public part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// Time-ordered identifier.
+    pub id: Ulid,
+    /// The consultation.
+    pub consultation: ConsultationId,
+    /// Moderation state.
+    pub status: Status,
+    /// When it was received.
+    pub created_at: DateTime<Utc>,
+    /// Name shown.
+    pub name: Option<String>,
+    /// Organisation shown.
+    pub organisation: Option<String>,
+    /// Section commented on.
+    pub section: Option<String>,
+    /// The text, as sent.
+    pub text: String,
+    /// Why it was rejected, for moderators.
+    pub reason: Option<String>,
+}
+
+/// A comment's private part, stored apart and shown only to moderators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentContact {
+    /// The commenter's email.
+    pub email: String,
+}
+
+/// What anyone may read of an approved comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicComment {
+    /// Identifier.
+    pub id: String,
+    /// Name, if the commenter gave one.
+    pub name: Option<String>,
+    /// Organisation, if given.
+    pub organisation: Option<String>,
+    /// Section commented on, if given.
+    pub section: Option<String>,
+    /// The text.
+    pub text: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// `08:12 11-06-2023`.
+    pub created_at_display: String,
+}
+
+impl From<&Comment> for PublicComment {
+    fn from(c: &Comment) -> Self {
+        Self {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            organisation: c.organisation.clone(),
+            section: c.section.clone(),
+            text: c.text.clone(),
+            created_at: c.created_at.to_rfc3339(),
+            created_at_display: display_time(c.created_at),
+        }
+    }
+}
+
+/// A file attached to a question, already stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentMeta {
+    /// Where the file is (a key in the attachments bucket or folder).
+    pub key: String,
+    /// Checked from the file's first bytes.
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+}
+
+/// A question as submitted, validated: at least one way to reach the asker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQuestion {
+    /// The question.
+    pub text: QuestionText,
+    /// Private: the asker's name.
+    pub name: PersonName,
+    /// Private: email, if given.
+    pub email: Option<Email>,
+    /// Private: phone, if given.
+    pub phone: Option<Phone>,
+    /// The attachment, once stored.
+    pub attachment: Option<AttachmentMeta>,
+}
+
+impl NewQuestion {
+    /// Builds a question; without email or phone there is no way to answer, so that is an error.
+    pub fn new(
+        text: QuestionText,
+        name: PersonName,
+        email: Option<Email>,
+        phone: Option<Phone>,
+    ) -> Result<Self, FieldError> {
+        if email.is_none() && phone.is_none() {
+            return Err(FieldError::new("email", "Nhập thư điện tử hoặc số điện thoại để nhận trả lời"));
+        }
+        Ok(Self { text, name, email, phone, attachment: None })
+    }
+
+    /// A digest of everything submitted.
+    pub fn fingerprint(&self) -> String {
+        digest(&[
+            "question",
+            self.text.as_str(),
+            self.name.as_str(),
+            self.email.as_ref().map_or("", Email::as_str),
+            self.phone.as_ref().map_or("", Phone::as_str),
+            self.attachment.as_ref().map_or("", |a| a.sha256.as_str()),
+        ])
+    }
+}
+
+/// A stored question's non-private part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// Time-ordered identifier.
+    pub id: Ulid,
+    /// When it was received.
+    pub created_at: DateTime<Utc>,
+    /// The question.
+    pub text: String,
+    /// The attachment, if any.
+    pub attachment: Option<AttachmentMeta>,
+    /// The official answer, once recorded.
+    pub answer: Option<String>,
+}
+
+/// A question's private part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionContact {
+    /// Name.
+    pub name: String,
+    /// Email, if given.
+    pub email: Option<String>,
+    /// Phone, if given.
+    pub phone: Option<String>,
+}
+
+/// A moderator's decision on a comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Publish it.
+    Approve,
+    /// Keep it private, with the reason.
+    Reject(Reason),
+}
+
+/// The first answer given to an idempotent request, replayed on retries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consultation() -> Consultation {
+        Consultation {
+            id: ConsultationId::parse("du-thao").expect("id"),
+            title: "Dự thảo".into(),
+            opens: NaiveDate::from_ymd_opt(2023, 9, 21).expect("date"),
+            closes: NaiveDate::from_ymd_opt(2023, 11, 21).expect("date"),
+        }
+    }
+
+    #[test]
+    fn the_window_includes_both_ends() {
+        let c = consultation();
+        let day = |d| NaiveDate::from_ymd_opt(2023, 9, d).expect("date");
+        assert_eq!(c.window(day(20)), Window::Upcoming);
+        assert_eq!(c.window(day(21)), Window::Open);
+        assert_eq!(c.window(c.closes), Window::Open);
+        assert_eq!(c.window(c.closes.succ_opt().expect("date")), Window::Closed);
+    }
+
+    #[test]
+    fn a_question_needs_a_way_to_answer() {
+        let e = NewQuestion::new(
+            QuestionText::parse("Tôi nộp hồ sơ ở đâu?").expect("text"),
+            PersonName::parse("An").expect("name"),
+            None,
+            None,
+        )
+        .expect_err("no contact");
+        assert_eq!(e.field, "email");
+    }
+
+    #[test]
+    fn times_show_in_vietnam() {
+        let at = DateTime::parse_from_rfc3339("2023-06-11T01:12:00Z").expect("time").with_timezone(&Utc);
+        assert_eq!(display_time(at), "08:12 11-06-2023");
+    }
+}

@@ -1,0 +1,208 @@
+//! `POST /api/consultations/{id}/comments` and `GET` of the approved ones.
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+use ulid::Ulid;
+
+use super::body::{Origin, Submission};
+use super::context::{AppState, client_address};
+use super::guard::{self, Verdict};
+use super::pages;
+use super::problem::ApiError;
+use crate::domain::{
+    Comment, CommentContact, CommentText, ConsultationId, Email, FieldError, NewComment, Organisation, PersonName,
+    PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
+};
+use crate::store::{Cursor, Saved, Store};
+
+/// Largest comment request: 5,000 characters of Vietnamese text in UTF-8, form-encoded, with room for the rest.
+pub const BODY_LIMIT: usize = 64 * 1024;
+const FIELDS: [&str; 8] =
+    ["name", "email", "organisation", "section", "text", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+const THANK_YOU: &str = "/cam-on-gop-y/";
+
+/// The comments routes.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    Router::new().route("/api/consultations/{id}/comments", get(list::<S>).post(post::<S>)).with_state(state)
+}
+
+fn header_text<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Parses a field that may be left out, collecting its error.
+fn optional<T>(
+    value: Option<&str>,
+    parse: fn(&str) -> Result<T, FieldError>,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    match value.map(parse) {
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        None => None,
+    }
+}
+
+fn parse_comment(id: &ConsultationId, s: &Submission) -> Result<NewComment, ApiError> {
+    s.only(&FIELDS)?;
+    let mut errors = Vec::new();
+    let name = optional(s.get("name"), PersonName::parse, &mut errors);
+    let organisation = optional(s.get("organisation"), Organisation::parse, &mut errors);
+    let section = optional(s.get("section"), SectionRef::parse, &mut errors);
+    let email = Email::parse(s.get("email").unwrap_or_default()).map_err(|e| errors.push(e)).ok();
+    let text = CommentText::parse(s.get("text").unwrap_or_default()).map_err(|e| errors.push(e)).ok();
+    match (email, text) {
+        (Some(email), Some(text)) if errors.is_empty() => {
+            Ok(NewComment { consultation: id.clone(), name, email, organisation, section, text })
+        }
+        _ => Err(ApiError::Invalid(errors)),
+    }
+}
+
+async fn post<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>, request: Request) -> Response {
+    let back = format!("/xin-y-kien/{}/", pages::escape(&id));
+    let address = {
+        let (parts, body) = request.into_parts();
+        let address = client_address(&parts);
+        (address, Request::from_parts(parts, body))
+    };
+    let (address, request) = address;
+    let key_header = header_text(&request, "idempotency-key").map(str::to_string);
+    let proof_header = header_text(&request, "x-proof-of-work").map(str::to_string);
+    let submission = match Submission::read(request, BODY_LIMIT, false).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let origin = submission.origin;
+    let result = accept(&state, &id, &address, key_header.as_deref(), proof_header.as_deref(), &submission).await;
+    match (result, origin) {
+        (Ok(_), Origin::Form) => pages::redirect(&state.settings.site_url, THANK_YOU),
+        (Ok((status, body, replayed)), Origin::Json) => {
+            let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+            if replayed {
+                response.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
+            }
+            response
+        }
+        (Err(e), Origin::Form) => pages::form_error(e, &back),
+        (Err(e), Origin::Json) => e.into_response(),
+    }
+}
+
+/// Validates and stores; returns the status, the JSON body and whether it was a replay.
+async fn accept<S: Store>(
+    state: &AppState<S>,
+    id: &str,
+    address: &str,
+    key_header: Option<&str>,
+    proof_header: Option<&str>,
+    submission: &Submission,
+) -> Result<(StatusCode, String, bool), ApiError> {
+    let id = ConsultationId::parse(id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
+    let client = match guard::check(state, address, proof_header, submission).await? {
+        Verdict::Trap => {
+            return Ok((StatusCode::ACCEPTED, serde_json::json!({ "status": "pending" }).to_string(), false));
+        }
+        Verdict::Pass { client } => client,
+    };
+    let comment = parse_comment(&id, submission)?;
+    let consultation =
+        state.store.consultation(&id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
+    match consultation.window(today_in_vietnam()) {
+        Window::Open => {}
+        Window::Upcoming => {
+            return Err(ApiError::Conflict(format!(
+                "Dự thảo chưa bắt đầu lấy ý kiến; thời hạn từ {} đến {}.",
+                consultation.opens.format("%d-%m-%Y"),
+                consultation.closes.format("%d-%m-%Y")
+            )));
+        }
+        Window::Closed => {
+            return Err(ApiError::Conflict(format!(
+                "Đã hết thời hạn lấy ý kiến (từ {} đến {}).",
+                consultation.opens.format("%d-%m-%Y"),
+                consultation.closes.format("%d-%m-%Y")
+            )));
+        }
+    }
+    let fingerprint = comment.fingerprint();
+    let key = guard::idempotency_key(key_header, submission, &client, &fingerprint)?;
+    let stored = Comment {
+        id: Ulid::new(),
+        consultation: id,
+        status: Status::Pending,
+        created_at: Utc::now(),
+        name: comment.name.map(|n| n.as_str().to_string()),
+        organisation: comment.organisation.map(|o| o.as_str().to_string()),
+        section: comment.section.map(|s| s.as_str().to_string()),
+        text: comment.text.as_str().to_string(),
+        reason: None,
+    };
+    let body = serde_json::json!({
+        "id": stored.id.to_string(),
+        "status": "pending",
+        "message": "Đã nhận góp ý. Góp ý sẽ được đăng sau khi kiểm duyệt.",
+    })
+    .to_string();
+    let response = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body: body.clone() };
+    let contact = CommentContact { email: comment.email.as_str().to_string() };
+    match state.store.save_comment(&key, &fingerprint, &stored, &contact, &response).await? {
+        Saved::Created => Ok((StatusCode::ACCEPTED, body, false)),
+        Saved::Replayed(first) => {
+            Ok((StatusCode::from_u16(first.status).unwrap_or(StatusCode::ACCEPTED), first.body, true))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
+    format: Option<String>,
+}
+
+async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let html = query.format.as_deref() == Some("html");
+    let result = async {
+        let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
+        let consultation =
+            state.store.consultation(&id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
+        let cursor = query.cursor.as_deref().map(Cursor::parse).transpose()?;
+        let limit = query.limit.unwrap_or(20).clamp(1, 100);
+        let page = state.store.approved_comments(&id, cursor.as_ref(), limit).await?;
+        Ok::<_, ApiError>((consultation, page))
+    }
+    .await;
+    match result {
+        Ok((consultation, page)) => {
+            let comments: Vec<PublicComment> = page.items.iter().map(PublicComment::from).collect();
+            let next = page.next.as_ref().map(|c| c.as_str().to_string());
+            if html {
+                return pages::comments(
+                    &consultation.title,
+                    &format!("/xin-y-kien/{}/", consultation.id),
+                    &comments,
+                    next.as_deref(),
+                );
+            }
+            let mut response =
+                axum::Json(serde_json::json!({ "comments": comments, "next_cursor": next })).into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            response
+        }
+        Err(e) if html => pages::form_error(e, "/xin-y-kien/"),
+        Err(e) => e.into_response(),
+    }
+}

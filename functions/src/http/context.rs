@@ -1,0 +1,100 @@
+//! What handlers share: the store, the settings, and who the client is.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
+
+use crate::domain::ConsultationId;
+use crate::spam::Secrets;
+
+/// How moderators prove who they are.
+#[derive(Clone)]
+pub enum ModerationAuth {
+    /// A bearer token (locally: from the environment, printed by `cchc serve`).
+    Token(String),
+    /// API Gateway's JWT authorizer has already checked the caller (on AWS).
+    Gateway,
+}
+
+impl std::fmt::Debug for ModerationAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ModerationAuth::Token(_) => "Token(…)",
+            ModerationAuth::Gateway => "Gateway",
+        })
+    }
+}
+
+/// Where question attachments go.
+#[derive(Debug, Clone)]
+pub enum Attachments {
+    /// A folder (locally, under `.cchc/`).
+    Dir(PathBuf),
+    /// Keep only their checksum and type (when no storage is configured).
+    MetadataOnly,
+}
+
+/// Settings from the environment, fixed for the life of the process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Signing and hashing secrets.
+    pub secrets: Secrets,
+    /// Moderators' authentication.
+    pub moderation: ModerationAuth,
+    /// Attachment storage.
+    pub attachments: Attachments,
+    /// Where thank-you pages are, for redirects after plain form posts (empty: same origin).
+    pub site_url: String,
+}
+
+/// State of every handler.
+#[derive(Debug)]
+pub struct AppState<S> {
+    /// The store.
+    pub store: Arc<S>,
+    /// The settings.
+    pub settings: Arc<Settings>,
+}
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self { store: self.store.clone(), settings: self.settings.clone() }
+    }
+}
+
+impl<S> AppState<S> {
+    /// State over `store`.
+    pub fn new(store: S, settings: Settings) -> Self {
+        Self { store: Arc::new(store), settings: Arc::new(settings) }
+    }
+}
+
+/// The client's address: API Gateway's source IP on Lambda, the socket's peer locally.
+pub fn client_address(parts: &Parts) -> String {
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        parts.extensions.get::<lambda_http::request::RequestContext>()
+        && let Some(ip) = &context.http.source_ip
+    {
+        return ip.clone();
+    }
+    if let Some(ConnectInfo(address)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        return address.ip().to_string();
+    }
+    "unknown".into()
+}
+
+/// Whether API Gateway's JWT authorizer accepted the caller.
+pub fn gateway_authorized(parts: &Parts) -> bool {
+    matches!(
+        parts.extensions.get::<lambda_http::request::RequestContext>(),
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) if context.authorizer.as_ref().is_some_and(|a| a.jwt.is_some())
+    )
+}
+
+/// A consultation id no one uses, read by the health check.
+pub fn health_probe() -> ConsultationId {
+    ConsultationId::parse("kiem-tra-suc-khoe").unwrap_or_else(|_| unreachable!("a valid id"))
+}

@@ -1,0 +1,104 @@
+//! The checks every public write passes before it is read: honeypot, proof of work (or, for plain forms, a
+//! stricter limit), and the per-client rate limit. Then the idempotency key: the client's, or one derived from
+//! the client and the content so that a double submission of a plain form is stored once.
+
+use sha2::{Digest, Sha256};
+
+use super::body::{Origin, Submission};
+use super::context::AppState;
+use super::problem::ApiError;
+use crate::domain::{FieldError, IdempotencyKey};
+use crate::spam::{self, Limit};
+use crate::store::Store;
+
+/// Field a bot fills and a person does not see.
+pub const HONEYPOT: &str = "website";
+/// Field (or `X-Proof-Of-Work` header) carrying the answer to the challenge.
+pub const PROOF: &str = "pow";
+/// Field carrying the idempotency key in HTML forms.
+pub const KEY_FIELD: &str = "idempotency_key";
+
+/// What the guard decided.
+#[derive(Debug)]
+pub enum Verdict {
+    /// A bot filled the honeypot: answer as if accepted, store nothing.
+    Trap,
+    /// Go on; `client` is the salted hash of the client's address.
+    Pass {
+        /// The hashed client.
+        client: String,
+    },
+}
+
+/// Runs the spam checks for a submission from `address`.
+pub async fn check<S: Store>(
+    state: &AppState<S>,
+    address: &str,
+    proof_header: Option<&str>,
+    submission: &Submission,
+) -> Result<Verdict, ApiError> {
+    if submission.get(HONEYPOT).is_some() {
+        tracing::info!("honeypot filled; submission dropped");
+        return Ok(Verdict::Trap);
+    }
+    let client = state.settings.secrets.client_hash(address);
+    let proof = submission.get(PROOF).or(proof_header);
+    let (limit, prefix, no_js) = match proof {
+        Some(proof) => {
+            let salt = state
+                .settings
+                .secrets
+                .verify(proof)
+                .map_err(|e| ApiError::from(FieldError::new(PROOF, e.to_string())))?;
+            // Each solved challenge is good for one submission.
+            let uses = state.store.count_request("pow", &salt, spam::CHALLENGE_SECONDS as i64).await?;
+            if uses > 1 {
+                return Err(FieldError::new(PROOF, "bằng chứng chống thư rác đã được dùng; vui lòng gửi lại").into());
+            }
+            (spam::WITH_PROOF, "p", false)
+        }
+        None if submission.origin == Origin::Form => (spam::WITHOUT_PROOF, "f", true),
+        None => {
+            return Err(FieldError::new(PROOF, "cần bằng chứng chống thư rác: lấy thử thách tại /api/challenge").into());
+        }
+    };
+    let (window, retry_after) = limit.window(prefix);
+    let count = state.store.count_request(&client, &window, limit.seconds as i64 + 60).await?;
+    if count > limit.requests {
+        return Err(ApiError::RateLimited { retry_after, message: limit_message(limit, no_js, retry_after) });
+    }
+    Ok(Verdict::Pass { client })
+}
+
+fn limit_message(limit: Limit, no_js: bool, retry_after: u64) -> String {
+    let minutes = limit.seconds / 60;
+    let wait = retry_after.div_ceil(60);
+    if no_js {
+        format!(
+            "Bạn đang gửi biểu mẫu khi trình duyệt tắt JavaScript, nên mỗi máy chỉ gửi được {} lần trong {minutes} phút. \
+             Vui lòng thử lại sau {wait} phút, hoặc bật JavaScript để gửi ngay.",
+            limit.requests
+        )
+    } else {
+        format!("Bạn đã gửi {} lần trong {minutes} phút. Vui lòng thử lại sau {wait} phút.", limit.requests)
+    }
+}
+
+/// The client's key (header or form field), or one derived from the client and the content.
+pub fn idempotency_key(
+    header: Option<&str>,
+    submission: &Submission,
+    client: &str,
+    fingerprint: &str,
+) -> Result<IdempotencyKey, ApiError> {
+    match header.or(submission.get(KEY_FIELD)) {
+        Some(key) => Ok(IdempotencyKey::parse(key)?),
+        None => {
+            let digest: String = Sha256::digest(format!("{client}\0{fingerprint}").as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            Ok(IdempotencyKey::derived(&digest[..40]))
+        }
+    }
+}

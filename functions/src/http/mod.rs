@@ -1,0 +1,68 @@
+//! The HTTP API: one axum router per concern (comments, questions, moderation, and the shared health and
+//! challenge routes). The same routers run in Lambda and inside `cchc serve` under `/api`.
+
+mod body;
+mod comments;
+mod context;
+mod guard;
+mod moderation;
+mod pages;
+mod problem;
+mod questions;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub use body::{Origin, Submission};
+pub use context::{AppState, Attachments, ModerationAuth, Settings};
+pub use problem::ApiError;
+
+use crate::store::Store;
+
+/// Health and the proof-of-work challenge: every function answers these.
+pub fn shared_router<S: Store>(state: AppState<S>) -> Router {
+    Router::new().route("/api/health", get(health::<S>)).route("/api/challenge", get(challenge::<S>)).with_state(state)
+}
+
+/// Comments on consultations.
+pub fn comments_router<S: Store>(state: AppState<S>) -> Router {
+    comments::router(state).layer(DefaultBodyLimit::disable())
+}
+
+/// Questions to the ministry.
+pub fn questions_router<S: Store>(state: AppState<S>) -> Router {
+    questions::router(state).layer(DefaultBodyLimit::disable())
+}
+
+/// Moderation, behind authentication.
+pub fn moderation_router<S: Store>(state: AppState<S>) -> Router {
+    moderation::router(state).layer(DefaultBodyLimit::disable())
+}
+
+/// Every route, as `cchc serve` mounts them.
+pub fn api_router<S: Store>(state: AppState<S>) -> Router {
+    Router::new()
+        .merge(shared_router(state.clone()))
+        .merge(comments_router(state.clone()))
+        .merge(questions_router(state.clone()))
+        .merge(moderation_router(state))
+}
+
+async fn health<S: Store>(State(state): State<AppState<S>>) -> Response {
+    // A read that touches the store, so a broken store shows here.
+    match state.store.consultation(&context::health_probe()).await {
+        Ok(_) => (no_store(), axum::Json(serde_json::json!({ "status": "ok" }))).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn challenge<S: Store>(State(state): State<AppState<S>>) -> Response {
+    (no_store(), axum::Json(state.settings.secrets.challenge())).into_response()
+}
+
+fn no_store() -> [(header::HeaderName, HeaderValue); 1] {
+    [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]
+}

@@ -1,0 +1,202 @@
+//! Moderation, for the editorial board only: the queues, decisions on comments, answers to questions, and the
+//! export of a consultation's comments as CSV (UTF-8 with a byte-order mark, so Excel reads Vietnamese).
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use ulid::Ulid;
+
+use super::body::Submission;
+use super::context::{AppState, ModerationAuth, gateway_authorized};
+use super::problem::ApiError;
+use crate::domain::{AnswerText, ConsultationId, Decision, FieldError, Reason, display_time};
+use crate::store::{Cursor, Store};
+
+const BODY_LIMIT: usize = 128 * 1024;
+
+/// The moderation routes.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    Router::new()
+        .route("/api/moderation/comments", get(pending_comments::<S>))
+        .route("/api/moderation/consultations/{id}/comments/{comment}", post(decide::<S>))
+        .route("/api/moderation/consultations/{id}/comments.csv", get(export::<S>))
+        .route("/api/moderation/questions", get(pending_questions::<S>))
+        .route("/api/moderation/questions/{id}/answer", post(answer::<S>))
+        .with_state(state)
+}
+
+/// Same-length comparison that does not stop at the first difference.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<(), ApiError> {
+    match &state.settings.moderation {
+        ModerationAuth::Gateway if gateway_authorized(parts) => Ok(()),
+        ModerationAuth::Gateway => Err(ApiError::Unauthorized),
+        ModerationAuth::Token(token) => {
+            let given = parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            match given {
+                Some(given) if !token.is_empty() && same(given.trim().as_bytes(), token.as_bytes()) => Ok(()),
+                _ => Err(ApiError::Unauthorized),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn pending_comments<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(q): Query<PageQuery>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let result = async {
+        authorize(&state, &parts)?;
+        let cursor = q.cursor.as_deref().map(Cursor::parse).transpose()?;
+        let page = state.store.pending_comments(cursor.as_ref(), q.limit.unwrap_or(50).clamp(1, 200)).await?;
+        let items: Vec<_> = page
+            .items
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id.to_string(), "consultation": c.consultation.as_str(), "status": c.status.as_str(),
+                    "created_at": c.created_at.to_rfc3339(), "name": c.name, "organisation": c.organisation,
+                    "section": c.section, "text": c.text,
+                })
+            })
+            .collect();
+        Ok::<_, ApiError>(axum::Json(
+            serde_json::json!({ "comments": items, "next_cursor": page.next.map(|c| c.as_str().to_string()) }),
+        ))
+    }
+    .await;
+    result.into_response()
+}
+
+async fn decide<S: Store>(
+    State(state): State<AppState<S>>,
+    Path((id, comment)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let result = async {
+        authorize(&state, &parts)?;
+        let submission = Submission::read(Request::from_parts(parts, body), BODY_LIMIT, false).await?;
+        submission.only(&["decision", "reason"])?;
+        let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
+        let comment = Ulid::from_string(&comment).map_err(|_| ApiError::NotFound("không có góp ý này".into()))?;
+        let decision = match submission.get("decision") {
+            Some("approve") => Decision::Approve,
+            Some("reject") => Decision::Reject(Reason::parse(submission.get("reason").unwrap_or_default())?),
+            _ => return Err(FieldError::new("decision", "Chọn approve (đăng) hoặc reject (không đăng)").into()),
+        };
+        let updated = state.store.moderate_comment(&id, comment, &decision).await?;
+        Ok::<_, ApiError>(axum::Json(
+            serde_json::json!({ "id": updated.id.to_string(), "status": updated.status.as_str() }),
+        ))
+    }
+    .await;
+    result.into_response()
+}
+
+async fn export<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let result = async {
+        authorize(&state, &parts)?;
+        let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
+        let rows = state.store.export_comments(&id).await?;
+        let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+        let header = [
+            "Mã",
+            "Thời gian",
+            "Trạng thái",
+            "Họ và tên",
+            "Thư điện tử",
+            "Cơ quan, tổ chức",
+            "Điều, khoản",
+            "Nội dung",
+            "Lý do không đăng",
+        ];
+        writer.write_record(header).map_err(|e| ApiError::Unavailable(e.into()))?;
+        for (c, contact) in &rows {
+            writer
+                .write_record([
+                    c.id.to_string().as_str(),
+                    &display_time(c.created_at),
+                    c.status.as_str(),
+                    c.name.as_deref().unwrap_or_default(),
+                    &contact.email,
+                    c.organisation.as_deref().unwrap_or_default(),
+                    c.section.as_deref().unwrap_or_default(),
+                    &c.text,
+                    c.reason.as_deref().unwrap_or_default(),
+                ])
+                .map_err(|e| ApiError::Unavailable(e.into()))?;
+        }
+        let bytes = writer.into_inner().map_err(|e| ApiError::Unavailable(anyhow::anyhow!("{e}")))?;
+        let disposition = format!("attachment; filename=\"gop-y-{id}.csv\"");
+        let mut response = bytes.into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+        }
+        Ok::<_, ApiError>(response)
+    }
+    .await;
+    result.into_response()
+}
+
+async fn pending_questions<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(q): Query<PageQuery>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let result = async {
+        authorize(&state, &parts)?;
+        let cursor = q.cursor.as_deref().map(Cursor::parse).transpose()?;
+        let page = state.store.pending_questions(cursor.as_ref(), q.limit.unwrap_or(50).clamp(1, 200)).await?;
+        let items: Vec<_> = page
+            .items
+            .iter()
+            .map(|(question, contact)| {
+                serde_json::json!({
+                    "id": question.id.to_string(), "created_at": question.created_at.to_rfc3339(), "question": question.text,
+                    "attachment": question.attachment, "name": contact.name, "email": contact.email, "phone": contact.phone,
+                })
+            })
+            .collect();
+        Ok::<_, ApiError>(axum::Json(serde_json::json!({ "questions": items, "next_cursor": page.next.map(|c| c.as_str().to_string()) })))
+    }
+    .await;
+    result.into_response()
+}
+
+async fn answer<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let result = async {
+        authorize(&state, &parts)?;
+        let submission = Submission::read(Request::from_parts(parts, body), BODY_LIMIT, false).await?;
+        submission.only(&["answer"])?;
+        let id = Ulid::from_string(&id).map_err(|_| ApiError::NotFound("không có câu hỏi này".into()))?;
+        let answer = AnswerText::parse(submission.get("answer").unwrap_or_default())?;
+        let question = state.store.answer_question(id, &answer).await?;
+        Ok::<_, ApiError>(axum::Json(serde_json::json!({ "id": question.id.to_string(), "answer": question.answer })))
+    }
+    .await;
+    result.into_response()
+}

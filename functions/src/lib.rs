@@ -1,0 +1,11 @@
+//! The portal's functions: what citizens send (comments on drafts, questions, and survey responses) and what
+//! moderators do with it, kept in one DynamoDB table (or SQLite locally).
+//!
+//! request → `http` (axum routers: body limits, parsing) → `domain` types that can only hold valid values →
+//! rules (window open? spam? duplicate?) → `store::Store` → JSON problem details or a redirect.
+
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod spam;
+pub mod store;

@@ -1,0 +1,157 @@
+//! Storage, owned by the domain: the `Store` trait states what every backend MUST do; `SqliteStore` (embedded,
+//! for `cchc serve`) and `DynamoStore` (AWS) implement it, and one contract test suite runs against both.
+
+mod cursor;
+mod dynamo;
+mod sqlite;
+
+use std::future::Future;
+
+use ulid::Ulid;
+
+use crate::domain::{
+    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
+    QuestionContact, StoredResponse,
+};
+
+pub use cursor::Cursor;
+pub use dynamo::{DynamoStore, TABLE_DEFINITION};
+pub use sqlite::SqliteStore;
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item does not exist.
+    #[error("không tìm thấy")]
+    NotFound,
+    /// The idempotency key was used before for a different request.
+    #[error("khoá chống gửi trùng đã được dùng cho một nội dung khác")]
+    KeyReused,
+    /// The item is not in a state that allows the change (e.g. already moderated).
+    #[error("{0}")]
+    Conflict(String),
+    /// A pagination cursor that this store did not make.
+    #[error("con trỏ phân trang không hợp lệ")]
+    BadCursor,
+    /// The backend failed or is throttling; the caller may retry later.
+    #[error("kho dữ liệu tạm thời không phản hồi: {0:#}")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+impl StoreError {
+    /// Wraps a backend failure.
+    pub fn unavailable(error: impl Into<anyhow::Error>) -> Self {
+        Self::Unavailable(error.into())
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// The item was stored, with the response to give.
+    Created,
+    /// The key was seen before with the same request: nothing was stored; give this first response again.
+    Replayed(StoredResponse),
+}
+
+/// One page of a list, and the cursor for the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// Items, in the list's order.
+    pub items: Vec<T>,
+    /// Opaque cursor to the next page; `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// Everything the functions keep. Every method is safe to call concurrently.
+pub trait Store: Send + Sync + 'static {
+    /// Creates or replaces a consultation (its window comes from the content). MUST be idempotent.
+    fn put_consultation(&self, consultation: &Consultation) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The consultation, or `None` if `cchc sync` never published it.
+    fn consultation(
+        &self,
+        id: &ConsultationId,
+    ) -> impl Future<Output = Result<Option<Consultation>, StoreError>> + Send;
+
+    /// Stores a pending comment, its contact apart from it, and `response` under `key`, all or nothing.
+    /// If `key` was stored before: MUST store nothing and return `Replayed` with the first response when
+    /// `fingerprint` matches, or `KeyReused` when it does not.
+    fn save_comment(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        comment: &Comment,
+        contact: &CommentContact,
+        response: &StoredResponse,
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+
+    /// Approved comments of a consultation, newest first, at most `limit`, after `cursor`. MUST NOT return
+    /// comments in any other state.
+    fn approved_comments(
+        &self,
+        consultation: &ConsultationId,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Page<Comment>, StoreError>> + Send;
+
+    /// Pending comments of every consultation, oldest first (the moderation queue).
+    fn pending_comments(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Page<Comment>, StoreError>> + Send;
+
+    /// Applies a moderator's decision to a pending comment and returns it as now stored. MUST return `NotFound`
+    /// for an unknown comment and `Conflict` for one already moderated.
+    fn moderate_comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+        decision: &Decision,
+    ) -> impl Future<Output = Result<Comment, StoreError>> + Send;
+
+    /// Every comment of a consultation with its contact, oldest first, for the moderators' export.
+    fn export_comments(
+        &self,
+        consultation: &ConsultationId,
+    ) -> impl Future<Output = Result<Vec<(Comment, CommentContact)>, StoreError>> + Send;
+
+    /// Stores a question, its contact apart from it, and `response` under `key`, all or nothing; same key rules
+    /// as `save_comment`.
+    fn save_question(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        question: &Question,
+        contact: &QuestionContact,
+        response: &StoredResponse,
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+
+    /// Questions without an answer, oldest first, with their contacts (for moderators only).
+    fn pending_questions(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Page<(Question, QuestionContact)>, StoreError>> + Send;
+
+    /// Records the answer to a question and returns it as now stored. MUST return `NotFound` for an unknown
+    /// question and `Conflict` for one already answered.
+    fn answer_question(
+        &self,
+        id: Ulid,
+        answer: &AnswerText,
+    ) -> impl Future<Output = Result<Question, StoreError>> + Send;
+
+    /// Adds one to the request counter of `client` (a salted hash, never an address) in `window` and returns
+    /// the new count. Counters expire after `ttl_seconds`.
+    fn count_request(
+        &self,
+        client: &str,
+        window: &str,
+        ttl_seconds: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}

@@ -1,0 +1,507 @@
+//! The embedded store for `cchc serve`: SQLite (bundled) in WAL mode, one file under `.cchc/`, with the same
+//! semantics as DynamoDB: contacts in their own table, idempotency keys checked in the same transaction.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use ulid::Ulid;
+
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Saved, Store, StoreError};
+use crate::domain::{
+    AnswerText, AttachmentMeta, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey,
+    Question, QuestionContact, Status, StoredResponse,
+};
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+CREATE TABLE IF NOT EXISTS consultations (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, opens TEXT NOT NULL, closes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS comments (
+  id TEXT PRIMARY KEY, consultation TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+  name TEXT, organisation TEXT, section TEXT, text TEXT NOT NULL, reason TEXT);
+CREATE INDEX IF NOT EXISTS comments_public ON comments (consultation, status, id);
+CREATE INDEX IF NOT EXISTS comments_queue ON comments (status, id);
+CREATE TABLE IF NOT EXISTS comment_contacts (
+  comment_id TEXT PRIMARY KEY REFERENCES comments (id), email TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS questions (
+  id TEXT PRIMARY KEY, created_at TEXT NOT NULL, text TEXT NOT NULL, attachment TEXT, answer TEXT);
+CREATE INDEX IF NOT EXISTS questions_queue ON questions (answer, id);
+CREATE TABLE IF NOT EXISTS question_contacts (
+  question_id TEXT PRIMARY KEY REFERENCES questions (id), name TEXT NOT NULL, email TEXT, phone TEXT);
+CREATE TABLE IF NOT EXISTS idempotency (
+  key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+  expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rate_limits (
+  client TEXT NOT NULL, window TEXT NOT NULL, count INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (client, window));
+";
+
+/// SQLite behind a mutex; calls run on Tokio's blocking pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+fn sql(error: rusqlite::Error) -> StoreError {
+    StoreError::unavailable(error)
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::unavailable(anyhow::anyhow!("stored time `{text}`: {e}")))
+}
+
+fn comment_from(row: &Row<'_>) -> rusqlite::Result<CommentRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+    ))
+}
+
+/// The columns of `COMMENT_COLUMNS`, in order.
+type CommentRow =
+    (String, String, String, String, Option<String>, Option<String>, Option<String>, String, Option<String>);
+
+fn comment(row: CommentRow) -> Result<Comment, StoreError> {
+    let (id, consultation, status, created_at, name, organisation, section, text, reason) = row;
+    Ok(Comment {
+        id: Ulid::from_string(&id).map_err(StoreError::unavailable)?,
+        consultation: ConsultationId::parse(&consultation)
+            .map_err(|e| StoreError::unavailable(anyhow::anyhow!(e.message)))?,
+        status: Status::parse(&status).ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("status `{status}`")))?,
+        created_at: parse_time(&created_at)?,
+        name,
+        organisation,
+        section,
+        text,
+        reason,
+    })
+}
+
+const COMMENT_COLUMNS: &str = "id, consultation, status, created_at, name, organisation, section, text, reason";
+
+fn now_seconds() -> i64 {
+    Utc::now().timestamp()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(StoreError::unavailable)?;
+        }
+        Self::init(Connection::open(path).map_err(sql)?)
+    }
+
+    /// A private database in memory, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(sql)?)
+    }
+
+    fn init(connection: Connection) -> Result<Self, StoreError> {
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql)?;
+        connection.execute_batch(SCHEMA).map_err(sql)?;
+        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let connection = self.connection.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard =
+                connection.lock().map_err(|_| StoreError::unavailable(anyhow::anyhow!("store lock poisoned")))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(StoreError::unavailable)?
+    }
+}
+
+/// Inserts the idempotency record, or says what the first request got.
+fn claim_key(
+    tx: &rusqlite::Transaction<'_>,
+    key: &str,
+    fingerprint: &str,
+    response: &StoredResponse,
+) -> Result<Option<Saved>, StoreError> {
+    let now = now_seconds();
+    tx.execute("DELETE FROM idempotency WHERE key = ?1 AND expires_at < ?2", params![key, now]).map_err(sql)?;
+    let existing: Option<(String, u16, String)> = tx
+        .query_row("SELECT fingerprint, status, body FROM idempotency WHERE key = ?1", params![key], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(sql)?;
+    if let Some((stored, status, body)) = existing {
+        return if stored == fingerprint {
+            Ok(Some(Saved::Replayed(StoredResponse { status, body })))
+        } else {
+            Err(StoreError::KeyReused)
+        };
+    }
+    tx.execute(
+        "INSERT INTO idempotency (key, fingerprint, status, body, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![key, fingerprint, response.status, response.body, now + IDEMPOTENCY_TTL_SECONDS],
+    )
+    .map_err(sql)?;
+    Ok(None)
+}
+
+fn page<T>(mut items: Vec<T>, limit: usize, last_id: impl Fn(&T) -> String) -> Page<T> {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|item| Cursor::encode(&last_id(item)))
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+fn cursor_id(cursor: Option<&Cursor>) -> Result<Option<String>, StoreError> {
+    cursor
+        .map(|c| {
+            c.position().and_then(|p| Ulid::from_string(&p).map(|u| u.to_string()).map_err(|_| StoreError::BadCursor))
+        })
+        .transpose()
+}
+
+/// id, created_at, text, attachment, answer, name, email, phone.
+type QuestionRow = (String, String, String, Option<String>, Option<String>, String, Option<String>, Option<String>);
+
+fn question_from(row: &Row<'_>) -> rusqlite::Result<QuestionRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?))
+}
+
+impl Store for SqliteStore {
+    async fn put_consultation(&self, c: &Consultation) -> Result<(), StoreError> {
+        let c = c.clone();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO consultations (id, title, opens, closes) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, opens = excluded.opens, closes = excluded.closes",
+                params![c.id.as_str(), c.title, c.opens.to_string(), c.closes.to_string()],
+            )
+            .map_err(sql)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn consultation(&self, id: &ConsultationId) -> Result<Option<Consultation>, StoreError> {
+        let id = id.clone();
+        self.run(move |conn| {
+            let row: Option<(String, String, String)> = conn
+                .query_row("SELECT title, opens, closes FROM consultations WHERE id = ?1", params![id.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(sql)?;
+            row.map(|(title, opens, closes)| {
+                let date = |t: &str| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(StoreError::unavailable);
+                Ok(Consultation { id: id.clone(), title, opens: date(&opens)?, closes: date(&closes)? })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn save_comment(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        comment: &Comment,
+        contact: &CommentContact,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let (key, fingerprint, c, contact, response) = (
+            format!("comment#{}", key.as_str()),
+            fingerprint.to_string(),
+            comment.clone(),
+            contact.clone(),
+            response.clone(),
+        );
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+            if let Some(replay) = claim_key(&tx, &key, &fingerprint, &response)? {
+                return Ok(replay);
+            }
+            tx.execute(
+                &format!("INSERT INTO comments ({COMMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![
+                    c.id.to_string(),
+                    c.consultation.as_str(),
+                    c.status.as_str(),
+                    c.created_at.to_rfc3339(),
+                    c.name,
+                    c.organisation,
+                    c.section,
+                    c.text,
+                    c.reason
+                ],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "INSERT INTO comment_contacts (comment_id, email) VALUES (?1, ?2)",
+                params![c.id.to_string(), contact.email],
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            Ok(Saved::Created)
+        })
+        .await
+    }
+
+    async fn approved_comments(
+        &self,
+        consultation: &ConsultationId,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Page<Comment>, StoreError> {
+        let (consultation, after) = (consultation.clone(), cursor_id(cursor)?);
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare_cached(&format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments WHERE consultation = ?1 AND status = 'approved'
+                     AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
+                ))
+                .map_err(sql)?;
+            let rows = statement
+                .query_map(params![consultation.as_str(), after, (limit + 1) as i64], comment_from)
+                .map_err(sql)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql)?;
+            let items = rows.into_iter().map(comment).collect::<Result<Vec<_>, _>>()?;
+            Ok(page(items, limit, |c: &Comment| c.id.to_string()))
+        })
+        .await
+    }
+
+    async fn pending_comments(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Page<Comment>, StoreError> {
+        let after = cursor_id(cursor)?;
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare_cached(&format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments WHERE status = 'pending' AND (?1 IS NULL OR id > ?1)
+                     ORDER BY id LIMIT ?2"
+                ))
+                .map_err(sql)?;
+            let rows = statement
+                .query_map(params![after, (limit + 1) as i64], comment_from)
+                .map_err(sql)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql)?;
+            let items = rows.into_iter().map(comment).collect::<Result<Vec<_>, _>>()?;
+            Ok(page(items, limit, |c: &Comment| c.id.to_string()))
+        })
+        .await
+    }
+
+    async fn moderate_comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+        decision: &Decision,
+    ) -> Result<Comment, StoreError> {
+        let (consultation, decision) = (consultation.clone(), decision.clone());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+            let (status, reason) = match &decision {
+                Decision::Approve => (Status::Approved, None),
+                Decision::Reject(r) => (Status::Rejected, Some(r.as_str().to_string())),
+            };
+            let changed = tx
+                .execute(
+                    "UPDATE comments SET status = ?1, reason = ?2 WHERE id = ?3 AND consultation = ?4 AND status = 'pending'",
+                    params![status.as_str(), reason, id.to_string(), consultation.as_str()],
+                )
+                .map_err(sql)?;
+            let row = tx
+                .query_row(
+                    &format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?1 AND consultation = ?2"),
+                    params![id.to_string(), consultation.as_str()],
+                    comment_from,
+                )
+                .optional()
+                .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            match (row, changed) {
+                (None, _) => Err(StoreError::NotFound),
+                (Some(_), 0) => Err(StoreError::Conflict("góp ý này đã được kiểm duyệt trước đó".into())),
+                (Some(row), _) => comment(row),
+            }
+        })
+        .await
+    }
+
+    async fn export_comments(
+        &self,
+        consultation: &ConsultationId,
+    ) -> Result<Vec<(Comment, CommentContact)>, StoreError> {
+        let consultation = consultation.clone();
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare(
+                    "SELECT c.id, c.consultation, c.status, c.created_at, c.name, c.organisation, c.section, c.text, c.reason, k.email
+                     FROM comments c JOIN comment_contacts k ON k.comment_id = c.id WHERE c.consultation = ?1 ORDER BY c.id",
+                )
+                .map_err(sql)?;
+            let rows = statement
+                .query_map(params![consultation.as_str()], |r| Ok((comment_from(r)?, r.get::<_, String>(9)?)))
+                .map_err(sql)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql)?;
+            rows.into_iter().map(|(row, email)| Ok((comment(row)?, CommentContact { email }))).collect()
+        })
+        .await
+    }
+
+    async fn save_question(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        q: &Question,
+        contact: &QuestionContact,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let (key, fingerprint, q, contact, response) = (
+            format!("question#{}", key.as_str()),
+            fingerprint.to_string(),
+            q.clone(),
+            contact.clone(),
+            response.clone(),
+        );
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+            if let Some(replay) = claim_key(&tx, &key, &fingerprint, &response)? {
+                return Ok(replay);
+            }
+            let attachment =
+                q.attachment.as_ref().map(serde_json::to_string).transpose().map_err(StoreError::unavailable)?;
+            tx.execute(
+                "INSERT INTO questions (id, created_at, text, attachment, answer) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![q.id.to_string(), q.created_at.to_rfc3339(), q.text, attachment, q.answer],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "INSERT INTO question_contacts (question_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
+                params![q.id.to_string(), contact.name, contact.email, contact.phone],
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            Ok(Saved::Created)
+        })
+        .await
+    }
+
+    async fn pending_questions(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Page<(Question, QuestionContact)>, StoreError> {
+        let after = cursor_id(cursor)?;
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT q.id, q.created_at, q.text, q.attachment, q.answer, k.name, k.email, k.phone
+                     FROM questions q JOIN question_contacts k ON k.question_id = q.id
+                     WHERE q.answer IS NULL AND (?1 IS NULL OR q.id > ?1) ORDER BY q.id LIMIT ?2",
+                )
+                .map_err(sql)?;
+            let rows = statement
+                .query_map(params![after, (limit + 1) as i64], question_from)
+                .map_err(sql)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql)?;
+            let items = rows
+                .into_iter()
+                .map(|(id, created_at, text, attachment, answer, name, email, phone)| {
+                    Ok((
+                        Question {
+                            id: Ulid::from_string(&id).map_err(StoreError::unavailable)?,
+                            created_at: parse_time(&created_at)?,
+                            text,
+                            attachment: attachment
+                                .map(|a| serde_json::from_str::<AttachmentMeta>(&a))
+                                .transpose()
+                                .map_err(StoreError::unavailable)?,
+                            answer,
+                        },
+                        QuestionContact { name, email, phone },
+                    ))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(page(items, limit, |(q, _): &(Question, QuestionContact)| q.id.to_string()))
+        })
+        .await
+    }
+
+    async fn answer_question(&self, id: Ulid, answer: &AnswerText) -> Result<Question, StoreError> {
+        let answer = answer.as_str().to_string();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+            let changed = tx
+                .execute(
+                    "UPDATE questions SET answer = ?1 WHERE id = ?2 AND answer IS NULL",
+                    params![answer, id.to_string()],
+                )
+                .map_err(sql)?;
+            let row: Option<(String, String, Option<String>, Option<String>)> = tx
+                .query_row(
+                    "SELECT created_at, text, attachment, answer FROM questions WHERE id = ?1",
+                    params![id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            match (row, changed) {
+                (None, _) => Err(StoreError::NotFound),
+                (Some(_), 0) => Err(StoreError::Conflict("câu hỏi này đã có câu trả lời".into())),
+                (Some((created_at, text, attachment, answer)), _) => Ok(Question {
+                    id,
+                    created_at: parse_time(&created_at)?,
+                    text,
+                    attachment: attachment
+                        .map(|a| serde_json::from_str(&a))
+                        .transpose()
+                        .map_err(StoreError::unavailable)?,
+                    answer,
+                }),
+            }
+        })
+        .await
+    }
+
+    async fn count_request(&self, client: &str, window: &str, ttl_seconds: i64) -> Result<u64, StoreError> {
+        let (client, window) = (client.to_string(), window.to_string());
+        self.run(move |conn| {
+            let now = now_seconds();
+            conn.execute("DELETE FROM rate_limits WHERE client = ?1 AND expires_at < ?2", params![client, now])
+                .map_err(sql)?;
+            let count: i64 = conn
+                .query_row(
+                    "INSERT INTO rate_limits (client, window, count, expires_at) VALUES (?1, ?2, 1, ?3)
+                     ON CONFLICT (client, window) DO UPDATE SET count = count + 1 RETURNING count",
+                    params![client, window, now + ttl_seconds],
+                    |r| r.get(0),
+                )
+                .map_err(sql)?;
+            Ok(count.max(0) as u64)
+        })
+        .await
+    }
+}
