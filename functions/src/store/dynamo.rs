@@ -276,35 +276,41 @@ impl DynamoStore {
         for item in items {
             writes.push(self.put(item, Some("attribute_not_exists(pk)"))?);
         }
-        let result = self.client.transact_write_items().set_transact_items(Some(writes)).send().await;
-        match result {
-            Ok(_) => Ok(Saved::Created),
-            Err(error) => {
-                let service = error.as_service_error();
-                let cancelled = service.is_some_and(|e| e.code() == Some("TransactionCanceledException"));
-                if !cancelled {
-                    return Err(unavailable(error));
-                }
-                let first = self
-                    .client
-                    .get_item()
-                    .table_name(&self.table)
-                    .key("pk", s(format!("IDEM#{key}")))
-                    .key("sk", s("IDEM"))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                let Some(item) = first.item else {
-                    return Err(StoreError::unavailable(anyhow::anyhow!("transaction cancelled: {error}")));
-                };
+        // A transaction cancelled by a concurrent one on the same key (`TransactionConflict`) leaves nothing to
+        // read yet: try again, with backoff, until the other one's record is there or ours goes through.
+        let mut delay = std::time::Duration::from_millis(10);
+        for attempt in 0..6 {
+            let result = self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await;
+            let error = match result {
+                Ok(_) => return Ok(Saved::Created),
+                Err(error) => error,
+            };
+            let cancelled = error.as_service_error().is_some_and(|e| e.code() == Some("TransactionCanceledException"));
+            if !cancelled {
+                return Err(unavailable(error));
+            }
+            let first = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(format!("IDEM#{key}")))
+                .key("sk", s("IDEM"))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            if let Some(item) = first.item {
                 if get_s(&item, "fingerprint").as_deref() != Some(fingerprint) {
                     return Err(StoreError::KeyReused);
                 }
                 let status = item.get("status").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(202);
-                Ok(Saved::Replayed(StoredResponse { status, body: get_s(&item, "body").unwrap_or_default() }))
+                return Ok(Saved::Replayed(StoredResponse { status, body: get_s(&item, "body").unwrap_or_default() }));
             }
+            tracing::debug!(attempt, "transaction cancelled by a concurrent one; retrying");
+            tokio::time::sleep(delay).await;
+            delay *= 2;
         }
+        Err(StoreError::unavailable(anyhow::anyhow!("transaction kept conflicting with concurrent writes")))
     }
 }
 

@@ -1,0 +1,288 @@
+//! The `Store` contract, run against both backends: SQLite (a file in a temporary folder) and DynamoDB (the moto
+//! server started by `tests/run`; each test gets a table of its own).
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use cchc_functions::domain::{
+    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
+    QuestionContact, Reason, Status, StoredResponse,
+};
+use cchc_functions::store::{Cursor, DynamoStore, Saved, SqliteStore, Store, StoreError};
+use chrono::{Duration, NaiveDate, Utc};
+use ulid::Ulid;
+
+async fn sqlite() -> (SqliteStore, Option<tempfile::TempDir>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    (SqliteStore::open(&dir.path().join("cchc.sqlite3")).expect("open"), Some(dir))
+}
+
+/// A DynamoDB client for the local server named by `CCHC_TEST_DYNAMODB_ENDPOINT`.
+pub fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    let endpoint = std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "CCHC_TEST_DYNAMODB_ENDPOINT is not set. The DynamoDB half of the contract runs against a local server: \
+             run tests/run (it installs moto[server] from PyPI into a virtual environment and starts it), or start \
+             one yourself with `moto_server -H 127.0.0.1 -p 5123` and export CCHC_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:5123"
+        )
+    });
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+async fn dynamo() -> (DynamoStore, Option<tempfile::TempDir>) {
+    let client = dynamo_client();
+    let table = format!("cchc-test-{}", Ulid::new().to_string().to_lowercase());
+    DynamoStore::create_table(&client, &table).await.expect("create table on the moto server");
+    (DynamoStore::new(client, table), None)
+}
+
+fn consultation(id: &str) -> Consultation {
+    let today = Utc::now().date_naive();
+    Consultation {
+        id: ConsultationId::parse(id).expect("id"),
+        title: format!("Dự thảo {id}"),
+        opens: today - Duration::days(10),
+        closes: today + Duration::days(10),
+    }
+}
+
+fn comment(consultation: &str, text: &str) -> Comment {
+    Comment {
+        id: Ulid::new(),
+        consultation: ConsultationId::parse(consultation).expect("id"),
+        status: Status::Pending,
+        created_at: Utc::now(),
+        name: Some("Nguyễn Văn An".into()),
+        organisation: None,
+        section: Some("Điều 5".into()),
+        text: text.into(),
+        reason: None,
+    }
+}
+
+fn key(k: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(k).expect("key")
+}
+
+fn response(body: &str) -> StoredResponse {
+    StoredResponse { status: 202, body: body.into() }
+}
+
+fn contact(email: &str) -> CommentContact {
+    CommentContact { email: email.into() }
+}
+
+async fn save<S: Store>(store: &S, k: &str, c: &Comment) -> Saved {
+    store
+        .save_comment(&key(k), &format!("fp-{}", c.text), c, &contact("an@vidu.vn"), &response(&c.id.to_string()))
+        .await
+        .expect("save")
+}
+
+async fn consultations_round_trip_and_replace<S: Store>(store: S) {
+    let mut c = consultation("du-thao-a");
+    assert_eq!(store.consultation(&c.id).await.expect("read"), None);
+    store.put_consultation(&c).await.expect("put");
+    assert_eq!(store.consultation(&c.id).await.expect("read"), Some(c.clone()));
+    c.closes = NaiveDate::from_ymd_opt(2030, 1, 1).expect("date");
+    store.put_consultation(&c).await.expect("put again");
+    assert_eq!(store.consultation(&c.id).await.expect("read").map(|x| x.closes), Some(c.closes));
+}
+
+async fn a_retry_with_the_same_key_replays_and_stores_nothing<S: Store>(store: S) {
+    let first = comment("du-thao-a", "Góp ý thứ nhất");
+    assert_eq!(save(&store, "khoa-00000001", &first).await, Saved::Created);
+    let retry = Comment { id: Ulid::new(), ..first.clone() };
+    assert_eq!(save(&store, "khoa-00000001", &retry).await, Saved::Replayed(response(&first.id.to_string())));
+    let all = store.export_comments(&first.consultation).await.expect("export");
+    assert_eq!(all.len(), 1, "the retry stored nothing");
+    assert_eq!(all[0].0.id, first.id);
+}
+
+async fn a_reused_key_with_other_content_is_refused<S: Store>(store: S) {
+    let first = comment("du-thao-a", "Một");
+    save(&store, "khoa-00000002", &first).await;
+    let other = comment("du-thao-a", "Hai");
+    let result = store.save_comment(&key("khoa-00000002"), "khac", &other, &contact("b@vidu.vn"), &response("x")).await;
+    assert!(matches!(result, Err(StoreError::KeyReused)), "{result:?}");
+    assert_eq!(store.export_comments(&first.consultation).await.expect("export").len(), 1);
+}
+
+async fn only_approved_comments_are_public_newest_first_in_pages<S: Store>(store: S) {
+    let id = ConsultationId::parse("du-thao-b").expect("id");
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let c = comment("du-thao-b", &format!("Góp ý {i}"));
+        save(&store, &format!("khoa-b-{i:04}"), &c).await;
+        ids.push(c.id);
+        // ULIDs made in the same millisecond still sort by creation thanks to their random part only
+        // when monotonic; keep them a millisecond apart so "newest first" is well defined.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    save(&store, "khoa-khac-dt", &comment("du-thao-khac", "Dự thảo khác")).await;
+    assert!(
+        store.approved_comments(&id, None, 10).await.expect("list").items.is_empty(),
+        "pending ones are not public"
+    );
+    for (i, c) in ids.iter().enumerate() {
+        if i != 3 {
+            store.moderate_comment(&id, *c, &Decision::Approve).await.expect("approve");
+        }
+    }
+    store
+        .moderate_comment(&id, ids[3], &Decision::Reject(Reason::parse("Quảng cáo").expect("reason")))
+        .await
+        .expect("reject");
+    let first = store.approved_comments(&id, None, 4).await.expect("page 1");
+    let cursor = first.next.clone().expect("a second page");
+    let second = store.approved_comments(&id, Some(&cursor), 4).await.expect("page 2");
+    assert_eq!(second.next, None);
+    let listed: Vec<Ulid> = first.items.iter().chain(&second.items).map(|c| c.id).collect();
+    let expected: Vec<Ulid> = ids.iter().rev().filter(|c| **c != ids[3]).copied().collect();
+    assert_eq!(listed, expected, "approved only, newest first, no gap or repeat across pages");
+    assert!(first.items.iter().chain(&second.items).all(|c| c.status == Status::Approved && c.consultation == id));
+}
+
+async fn the_moderation_queue_empties_as_moderators_decide<S: Store>(store: S) {
+    let a = comment("du-thao-c", "A");
+    save(&store, "khoa-c-0001", &a).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let b = comment("du-thao-c", "B");
+    save(&store, "khoa-c-0002", &b).await;
+    let queue = store.pending_comments(None, 10).await.expect("queue");
+    assert_eq!(queue.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a.id, b.id], "oldest first");
+    let page = store.pending_comments(None, 1).await.expect("queue page");
+    let rest = store.pending_comments(page.next.as_ref(), 1).await.expect("queue page 2");
+    assert_eq!((page.items[0].id, rest.items[0].id), (a.id, b.id));
+    let approved = store.moderate_comment(&a.consultation, a.id, &Decision::Approve).await.expect("approve");
+    assert_eq!(approved.status, Status::Approved);
+    assert_eq!(
+        store.pending_comments(None, 10).await.expect("queue").items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![b.id]
+    );
+    let again = store.moderate_comment(&a.consultation, a.id, &Decision::Approve).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let unknown = store.moderate_comment(&a.consultation, Ulid::new(), &Decision::Approve).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+}
+
+async fn the_export_has_every_comment_with_its_contact<S: Store>(store: S) {
+    let a = comment("du-thao-d", "A");
+    store.save_comment(&key("khoa-d-0001"), "a", &a, &contact("a@vidu.vn"), &response("a")).await.expect("save");
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let b = comment("du-thao-d", "B");
+    store.save_comment(&key("khoa-d-0002"), "b", &b, &contact("b@vidu.vn"), &response("b")).await.expect("save");
+    store
+        .moderate_comment(&a.consultation, b.id, &Decision::Reject(Reason::parse("Trùng").expect("r")))
+        .await
+        .expect("reject");
+    let rows = store.export_comments(&a.consultation).await.expect("export");
+    let emails: Vec<(&str, Status)> = rows.iter().map(|(c, k)| (k.email.as_str(), c.status)).collect();
+    assert_eq!(emails, vec![("a@vidu.vn", Status::Pending), ("b@vidu.vn", Status::Rejected)]);
+    assert_eq!(rows[1].0.reason.as_deref(), Some("Trùng"));
+}
+
+async fn questions_wait_for_one_answer<S: Store>(store: S) {
+    let q = Question {
+        id: Ulid::new(),
+        created_at: Utc::now(),
+        text: "Tôi nộp hồ sơ ở đâu?".into(),
+        attachment: None,
+        answer: None,
+    };
+    let who = QuestionContact { name: "Trần Thị Bình".into(), email: None, phone: Some("0912345678".into()) };
+    assert_eq!(
+        store.save_question(&key("khoa-q-0001"), "q", &q, &who, &response("q")).await.expect("save"),
+        Saved::Created
+    );
+    assert_eq!(
+        store.save_question(&key("khoa-q-0001"), "q", &q, &who, &response("other")).await.expect("retry"),
+        Saved::Replayed(response("q"))
+    );
+    let pending = store.pending_questions(None, 10).await.expect("queue");
+    assert_eq!(pending.items.len(), 1);
+    assert_eq!(pending.items[0].1, who);
+    let answered = store
+        .answer_question(q.id, &AnswerText::parse("Tại Trung tâm phục vụ hành chính công.").expect("a"))
+        .await
+        .expect("answer");
+    assert_eq!(answered.answer.as_deref(), Some("Tại Trung tâm phục vụ hành chính công."));
+    assert!(store.pending_questions(None, 10).await.expect("queue").items.is_empty());
+    let again = store.answer_question(q.id, &AnswerText::parse("Lần hai").expect("a")).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let unknown = store.answer_question(Ulid::new(), &AnswerText::parse("x").expect("a")).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+}
+
+async fn request_counters_count_per_client_and_window<S: Store>(store: S) {
+    assert_eq!(store.count_request("khach-a", "w1", 60).await.expect("count"), 1);
+    assert_eq!(store.count_request("khach-a", "w1", 60).await.expect("count"), 2);
+    assert_eq!(store.count_request("khach-a", "w2", 60).await.expect("count"), 1);
+    assert_eq!(store.count_request("khach-b", "w1", 60).await.expect("count"), 1);
+}
+
+async fn a_forged_cursor_is_refused<S: Store>(store: S) {
+    let forged = Cursor::parse("bm90LWEtY3Vyc29y").expect("well-formed base64");
+    let id = ConsultationId::parse("du-thao-e").expect("id");
+    assert!(matches!(store.approved_comments(&id, Some(&forged), 5).await, Err(StoreError::BadCursor)));
+}
+
+async fn concurrent_posts_are_each_stored_exactly_once<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    // 200 different comments, each sent twice at the same time (a client retrying too early).
+    for i in 0..200 {
+        let c = comment("du-thao-f", &format!("Góp ý số {i}"));
+        for _ in 0..2 {
+            let (store, c) = (store.clone(), c.clone());
+            tasks.push(tokio::spawn(async move { save(&*store, &format!("khoa-f-{i:05}"), &c).await }));
+        }
+    }
+    let mut created = 0;
+    for task in tasks {
+        if task.await.expect("task") == Saved::Created {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 200);
+    let stored = store.export_comments(&ConsultationId::parse("du-thao-f").expect("id")).await.expect("export");
+    assert_eq!(stored.len(), 200, "every comment once, none twice");
+}
+
+macro_rules! contract {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite_store {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                let (store, _dir) = super::sqlite().await;
+                super::$test(store).await;
+            })*
+        }
+        mod dynamo_store {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                let (store, _dir) = super::dynamo().await;
+                super::$test(store).await;
+            })*
+        }
+    };
+}
+
+contract!(
+    consultations_round_trip_and_replace,
+    a_retry_with_the_same_key_replays_and_stores_nothing,
+    a_reused_key_with_other_content_is_refused,
+    only_approved_comments_are_public_newest_first_in_pages,
+    the_moderation_queue_empties_as_moderators_decide,
+    the_export_has_every_comment_with_its_contact,
+    questions_wait_for_one_answer,
+    request_counters_count_per_client_and_window,
+    a_forged_cursor_is_refused,
+    concurrent_posts_are_each_stored_exactly_once,
+);
