@@ -29,6 +29,7 @@ pub fn settings_from_env() -> anyhow::Result<Settings> {
             None => Attachments::MetadataOnly,
         },
         site_url: var("CCHC_SITE_URL").unwrap_or_default(),
+        spam_checks: true,
     })
 }
 

@@ -19,6 +19,7 @@ pub mod render;
 pub mod serve;
 pub mod site;
 pub mod slug;
+pub mod sync;
 pub mod taxonomy;
 pub mod theme;
 pub mod views;
@@ -63,6 +64,8 @@ pub struct BuildReport {
     pub files: usize,
     /// Each stage's name and duration.
     pub stages: Vec<(&'static str, Duration)>,
+    /// The consultations the functions must enforce, as the content defines them.
+    pub consultations: Vec<cchc_functions::domain::Consultation>,
 }
 
 impl BuildReport {
@@ -113,9 +116,12 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, BuildError> {
     SiteConfig::parse(Path::new(CONFIG_FILE), &text).map_err(|e| BuildError::Content(vec![e]))
 }
 
-/// Runs the whole pipeline. With `out`, the output replaces the previous one only if everything succeeded.
-pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
-    let mut timer = Timer::new();
+/// Reads and assembles the site without rendering it (for `cchc sync`).
+pub fn load_site(options: &BuildOptions) -> Result<Site, BuildError> {
+    load_site_timed(options, &mut Timer::new())
+}
+
+fn load_site_timed(options: &BuildOptions, timer: &mut Timer) -> Result<Site, BuildError> {
     let highlighter = Highlighter::new();
     let mut config = load_config(&options.root)?;
     if let Some(url) = &options.base_url {
@@ -125,6 +131,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     timer.lap("đọc");
     let site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
     timer.lap("phân tích");
+    Ok(site)
+}
+
+/// Runs the whole pipeline. With `out`, the output replaces the previous one only if everything succeeded.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let mut timer = Timer::new();
+    let site = load_site_timed(options, &mut timer)?;
     let site = std::sync::Arc::new(site);
     let mut theme = Theme::load(&options.root, &site.config.theme, &highlight::stylesheet())?;
     functions::register(&mut theme.tera, site.clone(), options.today);
@@ -150,6 +163,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         terms: site.taxonomies.iter().map(|t| t.terms.len()).sum(),
         files: rendered.rendered + rendered.copied,
         stages: timer.stages,
+        consultations: sync::consultations(&site),
     })
 }
 

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use cchc_functions::store::{DynamoStore, SqliteStore};
 use cchc_generator::serve::{ServeOptions, serve};
+use cchc_generator::sync;
 use cchc_generator::{BuildError, BuildOptions, build, date::ContentDate, error_lines, new_page::new_page};
 
 /// Exit code for content or theme errors (usage errors exit with 2, as clap does).
@@ -65,6 +67,18 @@ enum Command {
         /// Ẩn các bản nháp (mặc định bản xem trước hiện cả bản nháp).
         #[arg(long)]
         no_drafts: bool,
+    },
+    /// Ghi những gì các hàm API phải thực thi (thời hạn lấy ý kiến) từ content/ vào kho dữ liệu.
+    Sync {
+        /// Thư mục gốc của trang.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Bảng DynamoDB; không có thì ghi vào SQLite .cchc/cchc.sqlite3 như `cchc serve`.
+        #[arg(long)]
+        dynamodb_table: Option<String>,
+        /// Địa chỉ máy chủ DynamoDB khác AWS (ví dụ máy chủ thử nghiệm cục bộ).
+        #[arg(long, requires = "dynamodb_table")]
+        endpoint_url: Option<String>,
     },
     /// Tạo một trang mới trong một chuyên mục, ví dụ: cchc new tin-tuc "Hội nghị trực tuyến".
     New {
@@ -132,6 +146,49 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("lỗi: {e:#}");
+                    ExitCode::from(EXIT_CONTENT)
+                }
+            }
+        }
+        Command::Sync { root, dynamodb_table, endpoint_url } => {
+            let options = BuildOptions {
+                root: root.clone(),
+                out: None,
+                base_url: None,
+                drafts: false,
+                today: ContentDate::now(),
+            };
+            let site = match cchc_generator::load_site(&options) {
+                Ok(site) => site,
+                Err(e) => return report_failure(&e),
+            };
+            let consultations = cchc_generator::sync::consultations(&site);
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("lỗi: không khởi động được: {e}");
+                    return ExitCode::from(EXIT_CONTENT);
+                }
+            };
+            let written = runtime.block_on(async {
+                match dynamodb_table {
+                    Some(table) => {
+                        let client = DynamoStore::client_from_env(endpoint_url.as_deref()).await;
+                        sync::publish(&DynamoStore::new(client, table), &consultations).await
+                    }
+                    None => {
+                        let store = SqliteStore::open(&root.join(".cchc").join("cchc.sqlite3"))?;
+                        sync::publish(&store, &consultations).await
+                    }
+                }
+            });
+            match written {
+                Ok(n) => {
+                    eprintln!("Đã ghi {n} dự thảo lấy ý kiến vào kho dữ liệu.");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lỗi: {e}");
                     ExitCode::from(EXIT_CONTENT)
                 }
             }

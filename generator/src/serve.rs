@@ -20,6 +20,10 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::WatchStream;
 use tower_http::services::{ServeDir, ServeFile};
 
+use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
+use cchc_functions::spam::Secrets;
+use cchc_functions::store::SqliteStore;
+
 use crate::{BuildOptions, BuildReport, build};
 
 /// Where the browser listens for build events.
@@ -52,12 +56,16 @@ pub struct BuildStatus {
     pub errors: String,
 }
 
-fn run_build(options: &BuildOptions, generation: u64) -> BuildStatus {
+/// Builds, then writes the consultation windows to the local store so the API enforces what the pages show.
+fn run_build(options: &BuildOptions, generation: u64, api: &LocalApi) -> BuildStatus {
     // A preview left running overnight judges consultation windows on the day of each rebuild.
     let options = BuildOptions { today: crate::date::ContentDate::now(), ..options.clone() };
     match build(&options) {
         Ok(report) => {
             log_report(&report);
+            if let Err(e) = api.runtime.block_on(crate::sync::publish(&*api.state.store, &report.consultations)) {
+                eprintln!("lỗi: không ghi được thời hạn lấy ý kiến vào kho dữ liệu: {e}");
+            }
             BuildStatus { generation, ok: true, errors: String::new() }
         }
         Err(error) => {
@@ -68,6 +76,48 @@ fn run_build(options: &BuildOptions, generation: u64) -> BuildStatus {
     }
 }
 
+/// The functions as `cchc serve` runs them: SQLite under `.cchc/`, on the server's runtime.
+#[derive(Clone)]
+struct LocalApi {
+    state: AppState<SqliteStore>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Secrets that must survive restarts (so hashed client addresses stay comparable), made on first run.
+fn local_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
+    let path = dir.join(name);
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && !existing.trim().is_empty()
+    {
+        return Ok(existing.trim().to_string());
+    }
+    let secret = format!("{}{}", ulid::Ulid::new(), ulid::Ulid::new());
+    std::fs::write(&path, &secret).with_context(|| format!("không ghi được {}", path.display()))?;
+    Ok(secret)
+}
+
+fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, String)> {
+    let dir = root.join(".cchc");
+    std::fs::create_dir_all(&dir).with_context(|| format!("không tạo được {}", dir.display()))?;
+    let store = SqliteStore::open(&dir.join("cchc.sqlite3")).context("không mở được kho dữ liệu SQLite")?;
+    let token = std::env::var("CCHC_MODERATION_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| ulid::Ulid::new().to_string().to_lowercase());
+    let spam_checks = std::env::var("CCHC_SPAM_CHECKS").map_or(true, |v| v != "off");
+    if !spam_checks {
+        eprintln!("CẢNH BÁO: CCHC_SPAM_CHECKS=off: không kiểm tra chống thư rác (chỉ dùng để đo hiệu năng).");
+    }
+    let settings = Settings {
+        secrets: Secrets::new(&local_secret(&dir, "challenge-key")?, &local_secret(&dir, "address-salt")?),
+        moderation: ModerationAuth::Token(token.clone()),
+        attachments: Attachments::Dir(dir.join("attachments")),
+        site_url: String::new(),
+        spam_checks,
+    };
+    Ok((AppState::new(store, settings), token))
+}
+
 fn log_report(report: &BuildReport) {
     eprintln!("Đã dựng: {}", report.summary());
 }
@@ -76,6 +126,8 @@ fn log_report(report: &BuildReport) {
 pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
     let out_parent = tempfile::Builder::new().prefix("cchc-serve-").tempdir().context("không tạo được thư mục tạm")?;
     let out = out_parent.path().join("site");
+    let (state, token) = local_api(&options.root)?;
+    let api = LocalApi { state: state.clone(), runtime: tokio::runtime::Handle::current() };
     let build_options = BuildOptions {
         root: options.root.clone(),
         out: Some(out.clone()),
@@ -84,19 +136,20 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         today: crate::date::ContentDate::now(),
     };
     let first = tokio::task::spawn_blocking({
-        let build_options = build_options.clone();
-        move || run_build(&build_options, 1)
+        let (build_options, api) = (build_options.clone(), api.clone());
+        move || run_build(&build_options, 1, &api)
     })
     .await?;
     let (status_tx, status_rx) = watch::channel(first);
-    let _watcher = watch_and_rebuild(&options.root, build_options, status_tx)?;
+    let _watcher = watch_and_rebuild(&options.root, build_options, status_tx, api)?;
 
-    let app = router(&out, status_rx);
+    let app = router(&out, status_rx).merge(cchc_functions::http::api_router(state));
+    eprintln!("API tại /api; kiểm duyệt với tiêu đề: Authorization: Bearer {token}");
     let listener = tokio::net::TcpListener::bind((options.bind, options.port))
         .await
         .with_context(|| format!("không mở được cổng {}:{}", options.bind, options.port))?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -104,7 +157,7 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
     Ok(())
 }
 
-/// The preview's routes: build events, then the built files.
+/// The preview's routes: build events, then the built files (the API is merged in by `serve`).
 pub fn router(out: &Path, status: watch::Receiver<BuildStatus>) -> Router {
     let files = ServeDir::new(out)
         .append_index_html_on_directories(true)
@@ -166,6 +219,7 @@ fn watch_and_rebuild(
     root: &Path,
     options: BuildOptions,
     status: watch::Sender<BuildStatus>,
+    api: LocalApi,
 ) -> anyhow::Result<RecommendedWatcher> {
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(tx).context("không theo dõi được thay đổi tệp")?;
@@ -196,7 +250,7 @@ fn watch_and_rebuild(
             let more = if others > 0 { format!(" (và {others} thay đổi khác)") } else { String::new() };
             eprintln!("Thay đổi: {}{more}", path.display());
             generation += 1;
-            let result = run_build(&options, generation);
+            let result = run_build(&options, generation, &api);
             if status.send(result).is_err() {
                 break;
             }

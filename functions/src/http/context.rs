@@ -48,6 +48,8 @@ pub struct Settings {
     pub attachments: Attachments,
     /// Where thank-you pages are, for redirects after plain form posts (empty: same origin).
     pub site_url: String,
+    /// Proof of work and rate limits; off only to measure the server itself.
+    pub spam_checks: bool,
 }
 
 /// State of every handler.

@@ -1,0 +1,481 @@
+//! The HTTP API through its real router and a real SQLite store: every error status, privacy of contact details,
+//! idempotent retries, the anti-spam rules, plain HTML forms, attachments and moderation.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use cchc_functions::domain::{Consultation, ConsultationId};
+use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_router};
+use cchc_functions::spam::{self, Secrets};
+use cchc_functions::store::{SqliteStore, Store};
+use chrono::{Duration, Utc};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const TOKEN: &str = "ma-kiem-duyet-thu";
+const OPEN: &str = "du-thao-dang-mo";
+
+struct Api {
+    router: Router,
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    attachments: std::path::PathBuf,
+}
+
+async fn api() -> Api {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("cchc.sqlite3");
+    let store = SqliteStore::open(&db).expect("store");
+    let today = Utc::now().date_naive();
+    for (id, opens, closes) in [
+        (OPEN, today - Duration::days(3), today + Duration::days(3)),
+        ("du-thao-da-dong", today - Duration::days(30), today - Duration::days(1)),
+        ("du-thao-sap-mo", today + Duration::days(2), today + Duration::days(30)),
+    ] {
+        let c =
+            Consultation {
+                id: ConsultationId::parse(id).expect("id"), title: format!("Dự thảo {id}"), opens, closes
+            };
+        store.put_consultation(&c).await.expect("put");
+    }
+    let attachments = dir.path().join("tep");
+    let settings = Settings {
+        secrets: Secrets::new("khoa-thu-thach", "muoi"),
+        moderation: ModerationAuth::Token(TOKEN.into()),
+        attachments: Attachments::Dir(attachments.clone()),
+        site_url: String::new(),
+        spam_checks: true,
+    };
+    Api { router: api_router(AppState::new(store, settings)), _dir: dir, db, attachments }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn send(api: &Api, request: Request<Body>) -> Reply {
+    let response = api.router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+    Reply { status, headers, body }
+}
+
+async fn get(api: &Api, uri: &str) -> Reply {
+    send(api, Request::get(uri).body(Body::empty()).expect("request")).await
+}
+
+async fn proof(api: &Api) -> String {
+    let c = get(api, "/api/challenge").await.json();
+    let challenge = spam::Challenge {
+        salt: c["salt"].as_str().expect("salt").into(),
+        difficulty: c["difficulty"].as_u64().expect("difficulty") as u32,
+        signature: c["signature"].as_str().expect("signature").into(),
+    };
+    spam::solve(&challenge)
+}
+
+fn json_post(uri: &str, body: Value) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+fn comments_uri(id: &str) -> String {
+    format!("/api/consultations/{id}/comments")
+}
+
+async fn post_comment(api: &Api, id: &str, mut body: Value) -> Reply {
+    body["pow"] = json!(proof(api).await);
+    send(api, json_post(&comments_uri(id), body)).await
+}
+
+fn with_token(mut request: Request<Body>) -> Request<Body> {
+    request.headers_mut().insert(header::AUTHORIZATION, format!("Bearer {TOKEN}").parse().expect("header"));
+    request
+}
+
+async fn moderate(api: &Api, id: &str, comment: &str, decision: Value) -> Reply {
+    send(api, with_token(json_post(&format!("/api/moderation/consultations/{id}/comments/{comment}"), decision))).await
+}
+
+#[tokio::test]
+async fn a_comment_is_public_only_after_approval_and_never_with_its_email() {
+    let api = api().await;
+    let reply = post_comment(&api, OPEN, json!({ "name": "Lê Văn Cường", "email": "cuong@vidu.vn", "text": "<script>alert(1)</script> Đề nghị rút gọn hồ sơ." })).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    let id = reply.json()["id"].as_str().expect("id").to_string();
+    assert!(
+        get(&api, &comments_uri(OPEN)).await.json()["comments"].as_array().expect("list").is_empty(),
+        "pending is private"
+    );
+
+    assert_eq!(moderate(&api, OPEN, &id, json!({ "decision": "approve" })).await.status, StatusCode::OK);
+    let list = get(&api, &comments_uri(OPEN)).await;
+    assert_eq!(list.header("cache-control"), Some("public, max-age=60"));
+    let comments = list.json()["comments"].clone();
+    assert_eq!(comments[0]["id"], id.as_str());
+    assert_eq!(comments[0]["text"], "<script>alert(1)</script> Đề nghị rút gọn hồ sơ.", "stored as sent");
+    assert!(!list.text().contains("cuong@vidu.vn") && !list.text().contains("email"), "{}", list.text());
+
+    let html = get(&api, &format!("{}?format=html", comments_uri(OPEN))).await;
+    assert!(
+        html.text().contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.text().contains("<script>"),
+        "escaped"
+    );
+    assert!(!html.text().contains("cuong@vidu.vn"));
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_key_gets_the_first_answer_and_stores_nothing() {
+    let api = api().await;
+    let mut request = json!({ "email": "an@vidu.vn", "text": "Góp ý một lần" });
+    request["pow"] = json!(proof(&api).await);
+    let keyed = |body: &Value| {
+        let mut r = json_post(&comments_uri(OPEN), body.clone());
+        r.headers_mut().insert("idempotency-key", "khoa-gui-lai-0001".parse().expect("header"));
+        r
+    };
+    let first = send(&api, keyed(&request)).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    request["pow"] = json!(proof(&api).await);
+    let retry = send(&api, keyed(&request)).await;
+    assert_eq!((retry.status, retry.json()), (StatusCode::ACCEPTED, first.json()));
+    assert_eq!(retry.header("idempotency-replayed"), Some("true"));
+    request["text"] = json!("Nội dung khác");
+    request["pow"] = json!(proof(&api).await);
+    assert_eq!(send(&api, keyed(&request)).await.status, StatusCode::CONFLICT, "a key reused for other content");
+    let csv = send(
+        &api,
+        with_token(
+            Request::get(format!("/api/moderation/consultations/{OPEN}/comments.csv")).body(Body::empty()).expect("r"),
+        ),
+    )
+    .await;
+    assert_eq!(csv.text().lines().count(), 2, "header and one comment: {}", csv.text());
+}
+
+#[tokio::test]
+async fn malformed_too_large_and_wrongly_typed_bodies_are_refused_before_anything_is_stored() {
+    let api = api().await;
+    let malformed = send(
+        &api,
+        Request::post(comments_uri(OPEN))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{\"text\": "))
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.header("content-type"), Some("application/problem+json"));
+    assert_eq!(malformed.json()["status"], 400);
+
+    let declared = send(
+        &api,
+        Request::post(comments_uri(OPEN))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, "10000000")
+            .body(Body::from("{}"))
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(declared.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let big = "x".repeat(200_000);
+    let actual = send(&api, json_post(&comments_uri(OPEN), json!({ "text": big }))).await;
+    assert_eq!(actual.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(actual.json()["detail"].as_str().expect("detail").contains("quá lớn"));
+
+    let typed = send(
+        &api,
+        Request::post(comments_uri(OPEN))
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("xin chào"))
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(typed.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        get(&api, &format!("{}?cursor=khong-phai-con-tro!", comments_uri(OPEN))).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn invalid_fields_are_named_in_vietnamese() {
+    let api = api().await;
+    let reply = post_comment(&api, OPEN, json!({ "email": "khong-phai-thu", "text": "   " })).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = reply.json()["errors"].clone();
+    let fields: Vec<&str> = errors.as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["email", "text"]);
+    assert_eq!(errors[1]["message"], "Nhập nội dung góp ý");
+    let unknown = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": "x", "dien_thoai": "1" })).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.text().contains("dien_thoai"));
+    let long = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": "ệ".repeat(5_001) })).await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY, "5,001 characters");
+}
+
+#[tokio::test]
+async fn comments_outside_the_window_are_a_conflict_and_unknown_drafts_not_found() {
+    let api = api().await;
+    for id in ["du-thao-da-dong", "du-thao-sap-mo"] {
+        let reply = post_comment(&api, id, json!({ "email": "a@vidu.vn", "text": "Muộn" })).await;
+        assert_eq!(reply.status, StatusCode::CONFLICT, "{id}");
+        assert!(reply.json()["detail"].as_str().expect("detail").contains("lấy ý kiến"));
+    }
+    assert_eq!(
+        post_comment(&api, "khong-co", json!({ "email": "a@vidu.vn", "text": "x" })).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn writes_need_a_proof_of_work_each_usable_once() {
+    let api = api().await;
+    let without = send(&api, json_post(&comments_uri(OPEN), json!({ "email": "a@vidu.vn", "text": "x" }))).await;
+    assert_eq!(without.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(without.json()["errors"][0]["field"], "pow");
+    let pow = proof(&api).await;
+    let body = json!({ "email": "a@vidu.vn", "text": "x", "pow": pow });
+    assert_eq!(send(&api, json_post(&comments_uri(OPEN), body.clone())).await.status, StatusCode::ACCEPTED);
+    let mut again = body;
+    again["text"] = json!("y");
+    assert_eq!(
+        send(&api, json_post(&comments_uri(OPEN), again)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "proof reused"
+    );
+}
+
+#[tokio::test]
+async fn too_many_posts_are_told_when_to_retry() {
+    let api = api().await;
+    for i in 0..10 {
+        let reply = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": format!("Góp ý {i}") })).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{i}: {}", reply.text());
+    }
+    let limited = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": "Thêm nữa" })).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.header("retry-after").expect("Retry-After").parse().expect("seconds");
+    assert!((1..=60).contains(&retry));
+}
+
+fn form(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn plain_html_forms_work_without_javascript_under_a_stricter_limit_that_says_so() {
+    let api = api().await;
+    let ok =
+        send(&api, form(&comments_uri(OPEN), "name=L%C3%AA+An&email=an%40vidu.vn&text=C%E1%BA%A3i+c%C3%A1ch")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.header("location"), Some("/cam-on-gop-y/"));
+    let double =
+        send(&api, form(&comments_uri(OPEN), "name=L%C3%AA+An&email=an%40vidu.vn&text=C%E1%BA%A3i+c%C3%A1ch")).await;
+    assert_eq!(double.status, StatusCode::SEE_OTHER, "a double submission is answered the same");
+    let csv = send(
+        &api,
+        with_token(
+            Request::get(format!("/api/moderation/consultations/{OPEN}/comments.csv")).body(Body::empty()).expect("r"),
+        ),
+    )
+    .await;
+    assert_eq!(csv.text().lines().count(), 2, "and stored once: {}", csv.text());
+
+    let bad = send(&api, form(&comments_uri(OPEN), "email=&text=x")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("<title>Lỗi: ") && bad.text().contains("Nhập thư điện tử"), "{}", bad.text());
+    let limited = send(&api, form(&comments_uri(OPEN), "email=b%40vidu.vn&text=th%E1%BB%A9+t%C6%B0")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.text());
+    assert!(limited.text().contains("JavaScript"), "says why the limit is stricter");
+    assert!(limited.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn a_filled_honeypot_looks_accepted_but_stores_nothing() {
+    let api = api().await;
+    let reply =
+        send(&api, form(&comments_uri(OPEN), "email=bot%40spam.vn&text=mua+ngay&website=http%3A%2F%2Fspam")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let csv = send(
+        &api,
+        with_token(
+            Request::get(format!("/api/moderation/consultations/{OPEN}/comments.csv")).body(Body::empty()).expect("r"),
+        ),
+    )
+    .await;
+    assert_eq!(csv.text().lines().count(), 1, "header only");
+}
+
+#[tokio::test]
+async fn a_broken_store_is_a_503_with_retry_after_and_no_internal_detail() {
+    let api = api().await;
+    let other = rusqlite::Connection::open(&api.db).expect("second connection");
+    other.execute_batch("DROP TABLE comment_contacts; DROP TABLE comments;").expect("break the store");
+    let reply = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": "x" })).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text());
+    assert!(reply.header("retry-after").is_some());
+    assert!(
+        !reply.text().to_lowercase().contains("sqlite") && !reply.text().contains("no such table"),
+        "{}",
+        reply.text()
+    );
+}
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Request<Body> {
+    let boundary = "ranh-gioi-thu-nghiem";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::post("/api/questions")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_question_with_an_attachment_checked_by_content_and_private_contacts() {
+    let api = api().await;
+    let fields =
+        [("question", "Tôi nộp hồ sơ ở đâu sau khi sắp xếp?"), ("name", "Phạm Thị Dung"), ("phone", "0912 345 678")];
+    let pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n";
+    let ok = send(&api, multipart(&fields, Some(("ho-so.pdf", pdf)))).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    assert_eq!(ok.header("location"), Some("/cam-on-cau-hoi/"));
+    let stored: Vec<_> = walk(&api.attachments);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(std::fs::read(&stored[0]).expect("file"), pdf);
+
+    let fake = send(&api, multipart(&fields, Some(("ho-so.pdf", b"MZ\x90\x00 not a pdf")))).await;
+    assert_eq!(fake.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(fake.text().contains("PDF, DOCX, JPG hoặc PNG"));
+    let huge = vec![b'%'; 6 * 1024 * 1024];
+    assert_eq!(send(&api, multipart(&fields, Some(("to.pdf", &huge)))).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let no_contact =
+        send(&api, multipart(&[("question", "Câu hỏi không có liên hệ"), ("name", "Ẩn danh")], None)).await;
+    assert_eq!(no_contact.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_contact.text().contains("thư điện tử hoặc số điện thoại"));
+
+    let queue =
+        send(&api, with_token(Request::get("/api/moderation/questions").body(Body::empty()).expect("r"))).await.json();
+    let question = &queue["questions"][0];
+    assert_eq!(
+        (question["phone"].as_str(), question["attachment"]["content_type"].as_str()),
+        (Some("0912345678"), Some("application/pdf"))
+    );
+    let id = question["id"].as_str().expect("id");
+    let answered = send(
+        &api,
+        with_token(json_post(
+            &format!("/api/moderation/questions/{id}/answer"),
+            json!({ "answer": "Tại Trung tâm phục vụ hành chính công." }),
+        )),
+    )
+    .await;
+    assert_eq!(answered.status, StatusCode::OK);
+    let again = send(
+        &api,
+        with_token(json_post(&format!("/api/moderation/questions/{id}/answer"), json!({ "answer": "Lần nữa" }))),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            out.extend(walk(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn moderation_needs_the_token_and_exports_csv_for_excel() {
+    let api = api().await;
+    for uri in ["/api/moderation/comments", "/api/moderation/questions"] {
+        let reply = get(&api, uri).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+        let wrong =
+            send(&api, Request::get(uri).header(header::AUTHORIZATION, "Bearer sai").body(Body::empty()).expect("r"))
+                .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let id = post_comment(
+        &api,
+        OPEN,
+        json!({ "name": "Võ Thị Én", "email": "en@vidu.vn", "text": "Nội dung, có dấu phẩy \"và ngoặc\"" }),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let reject = moderate(&api, OPEN, &id, json!({ "decision": "reject", "reason": "Không liên quan" })).await;
+    assert_eq!(reject.json()["status"], "rejected");
+    assert_eq!(moderate(&api, OPEN, &id, json!({ "decision": "approve" })).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        moderate(&api, OPEN, "01HZZZZZZZZZZZZZZZZZZZZZZZ", json!({ "decision": "approve" })).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let csv = send(
+        &api,
+        with_token(
+            Request::get(format!("/api/moderation/consultations/{OPEN}/comments.csv")).body(Body::empty()).expect("r"),
+        ),
+    )
+    .await;
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv.body.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+    let text = csv.text();
+    assert!(
+        text.contains("Võ Thị Én,en@vidu.vn")
+            && text.contains("\"Nội dung, có dấu phẩy \"\"và ngoặc\"\"\"")
+            && text.contains("Không liên quan"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn health_answers_and_challenges_are_never_cached() {
+    let api = api().await;
+    let health = get(&api, "/api/health").await;
+    assert_eq!((health.status, health.json()["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let challenge = get(&api, "/api/challenge").await;
+    assert_eq!(challenge.header("cache-control"), Some("no-store"));
+    assert_eq!(challenge.json()["difficulty"], spam::DIFFICULTY_BITS);
+}
