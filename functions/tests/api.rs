@@ -128,7 +128,7 @@ async fn a_comment_is_public_only_after_approval_and_never_with_its_email() {
 
     assert_eq!(moderate(&api, OPEN, &id, json!({ "decision": "approve" })).await.status, StatusCode::OK);
     let list = get(&api, &comments_uri(OPEN)).await;
-    assert_eq!(list.header("cache-control"), Some("public, max-age=60"));
+    assert_eq!(list.header("cache-control"), Some("public, max-age=0, s-maxage=60"));
     let comments = list.json()["comments"].clone();
     assert_eq!(comments[0]["id"], id.as_str());
     assert_eq!(comments[0]["text"], "<script>alert(1)</script> Đề nghị rút gọn hồ sơ.", "stored as sent");

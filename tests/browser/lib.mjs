@@ -8,6 +8,9 @@ const require = createRequire(import.meta.url);
 export const BASE_URL = process.env.CCHC_URL;
 /** The site folder that server builds from (a copy the tests may edit). */
 export const SITE_ROOT = process.env.CCHC_SITE_ROOT;
+/** The bearer token `cchc serve` was started with. */
+export const MODERATION_TOKEN = process.env.CCHC_MODERATION_TOKEN;
+
 /** Where screenshots go. */
 export const OUTPUT_DIR = process.env.CCHC_TEST_OUTPUT ?? 'test-output';
 

@@ -30,6 +30,7 @@ trap cleanup EXIT
 # Serve a copy: the live-reload test edits content.
 mkdir -p "$work/site"
 cp -r "$ROOT/site.yaml" "$ROOT/content" "$ROOT/themes" "$work/site/"
+export CCHC_MODERATION_TOKEN="kiem-duyet-$RANDOM$RANDOM"
 "$CCHC" serve --root "$work/site" --port 0 2> "$work/serve.log" &
 server_pid=$!
 for _ in $(seq 300); do

@@ -95,7 +95,7 @@ pub fn comments(title: &str, back: &str, comments: &[PublicComment], next: Optio
         body.push_str(&format!("<p><a href=\"?format=html&amp;cursor={}\">Các góp ý cũ hơn »</a></p>", escape(cursor)));
     }
     let mut response = Html(page(&format!("Các góp ý: {title}"), &body)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
     response
 }
 
