@@ -6,5 +6,5 @@ use cchc_functions::{config, http};
 async fn main() -> Result<(), lambda_http::Error> {
     config::init_tracing();
     let state = config::dynamo_state_from_env().await?;
-    lambda_http::run(http::moderation_router(state)).await
+    lambda_http::run(http::moderation_router(state.clone()).merge(http::shared_router(state))).await
 }

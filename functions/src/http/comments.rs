@@ -199,7 +199,9 @@ async fn list<S: Store>(
             }
             let mut response =
                 axum::Json(serde_json::json!({ "comments": comments, "next_cursor": next })).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
             response
         }
         Err(e) if html => pages::form_error(e, "/xin-y-kien/"),

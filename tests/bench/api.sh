@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# API benchmark: comment posts through `cchc serve` on the embedded SQLite store, 64 concurrent connections
+# (wrk, 2 threads), RUNS runs of DURATION. Anti-spam is switched off (CCHC_SPAM_CHECKS=off) so the figure is the
+# server's own cost: wrk cannot solve proofs of work. After each run the stored comments are counted and must
+# equal the acknowledged ones.
+#
+#   tests/bench/api.sh            RUNS=5 DURATION=10s by default; needs wrk (apt-get install wrk)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+RUNS="${RUNS:-5}"
+DURATION="${DURATION:-10s}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cchc/target}"
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
+cargo build --release --locked -q -p cchc-generator
+CCHC="$CARGO_TARGET_DIR/release/cchc"
+CONSULTATION="du-thao-ke-hoach-cai-cach-hanh-chinh-2027"
+
+work="$(mktemp -d)"
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+cp -r "$ROOT/site.yaml" "$ROOT/content" "$ROOT/themes" "$work/"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+CCHC_SPAM_CHECKS=off "$CCHC" serve --root "$work" --port "$port" 2> "$work/serve.log" &
+pid=$!
+for _ in $(seq 100); do grep -q "Đang phục vụ" "$work/serve.log" && break; sleep 0.1; done
+url="http://127.0.0.1:$port/api/consultations/$CONSULTATION/comments"
+
+stored() {
+  python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from comments").fetchone()[0])' "$work/.cchc/cchc.sqlite3"
+}
+
+results=()
+for run in $(seq "$RUNS"); do
+  before=$(stored)
+  line=$(wrk -t2 -c64 -d"$DURATION" --latency -s "$ROOT/tests/bench/post-comment.lua" "$url" -- "run$run-$$" | grep '^RESULT')
+  after=$(stored)
+  requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
+  non2xx=$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line")
+  acknowledged=$((requests - non2xx))
+  echo "run $run: $line stored=$((after - before)) acknowledged=$acknowledged"
+  [ $((after - before)) -ge "$acknowledged" ] || { echo "LOST WRITES: $acknowledged acknowledged, $((after - before)) stored" >&2; exit 1; }
+  results+=("$line")
+done
+printf '%s\n' "${results[@]}" | python3 -c '
+import re, statistics, sys
+rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin]
+def col(k): return [float(r[k]) for r in rows]
+for key, label in (("rps", "requests/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms")):
+    v = col(key); print(f"{label:<11} median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})")
+errors, sockets = int(sum(col("non2xx"))), int(sum(col("socket_errors")))
+print(f"errors      non-2xx {errors}, socket {sockets}")
+'
