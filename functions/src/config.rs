@@ -16,18 +16,23 @@ fn required(name: &str) -> anyhow::Result<String> {
 }
 
 /// Settings of a function on AWS: secrets from the environment, moderation behind API Gateway's JWT authorizer
-/// unless a token is given.
-pub fn settings_from_env() -> anyhow::Result<Settings> {
+/// unless a token is given, attachments to `CCHC_ATTACHMENTS_BUCKET` (or a folder, `CCHC_ATTACHMENTS_DIR`).
+pub async fn settings_from_env() -> anyhow::Result<Settings> {
+    let attachments = match (var("CCHC_ATTACHMENTS_BUCKET"), var("CCHC_ATTACHMENTS_DIR")) {
+        (Some(bucket), _) => {
+            let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+            Attachments::S3 { client: aws_sdk_s3::Client::new(&config), bucket }
+        }
+        (None, Some(dir)) => Attachments::Dir(dir.into()),
+        (None, None) => Attachments::MetadataOnly,
+    };
     Ok(Settings {
         secrets: Secrets::new(&required("CCHC_CHALLENGE_KEY")?, &required("CCHC_ADDRESS_SALT")?),
         moderation: match var("CCHC_MODERATION_TOKEN") {
             Some(token) => ModerationAuth::Token(token),
             None => ModerationAuth::Gateway,
         },
-        attachments: match var("CCHC_ATTACHMENTS_DIR") {
-            Some(dir) => Attachments::Dir(dir.into()),
-            None => Attachments::MetadataOnly,
-        },
+        attachments,
         site_url: var("CCHC_SITE_URL").unwrap_or_default(),
         spam_checks: true,
     })
@@ -38,7 +43,7 @@ pub fn settings_from_env() -> anyhow::Result<Settings> {
 pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<DynamoStore>> {
     let table = required("CCHC_TABLE")?;
     let client = DynamoStore::client_from_env(var("CCHC_DYNAMODB_ENDPOINT").as_deref()).await;
-    Ok(AppState::new(DynamoStore::new(client, table), settings_from_env()?))
+    Ok(AppState::new(DynamoStore::new(client, table), settings_from_env().await?))
 }
 
 /// Structured logs to stdout (CloudWatch on Lambda), level from `RUST_LOG`.

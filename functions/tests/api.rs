@@ -25,6 +25,11 @@ struct Api {
 
 async fn api() -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
+    let attachments = dir.path().join("tep");
+    api_with(dir, Attachments::Dir(attachments)).await
+}
+
+async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
     let db = dir.path().join("cchc.sqlite3");
     let store = SqliteStore::open(&db).expect("store");
     let today = Utc::now().date_naive();
@@ -39,15 +44,18 @@ async fn api() -> Api {
             };
         store.put_consultation(&c).await.expect("put");
     }
-    let attachments = dir.path().join("tep");
+    let folder = match &attachments {
+        Attachments::Dir(path) => path.clone(),
+        _ => dir.path().join("khong-dung"),
+    };
     let settings = Settings {
         secrets: Secrets::new("khoa-thu-thach", "muoi"),
         moderation: ModerationAuth::Token(TOKEN.into()),
-        attachments: Attachments::Dir(attachments.clone()),
+        attachments,
         site_url: String::new(),
         spam_checks: true,
     };
-    Api { router: api_router(AppState::new(store, settings)), _dir: dir, db, attachments }
+    Api { router: api_router(AppState::new(store, settings)), _dir: dir, db, attachments: folder }
 }
 
 struct Reply {
@@ -478,4 +486,38 @@ async fn health_answers_and_challenges_are_never_cached() {
     let challenge = get(&api, "/api/challenge").await;
     assert_eq!(challenge.header("cache-control"), Some("no-store"));
     assert_eq!(challenge.json()["difficulty"], spam::DIFFICULTY_BITS);
+}
+
+#[tokio::test]
+async fn on_aws_an_attachment_goes_to_the_private_bucket() {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let endpoint = std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!("CCHC_TEST_DYNAMODB_ENDPOINT is not set: run tests/run, which starts the moto server (it serves S3 too)")
+    });
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(config);
+    let bucket = format!("cchc-tep-{}", ulid::Ulid::new().to_string().to_lowercase());
+    client.create_bucket().bucket(&bucket).send().await.expect("bucket on the moto server");
+    let api = api_with(
+        tempfile::tempdir().expect("tempdir"),
+        Attachments::S3 { client: client.clone(), bucket: bucket.clone() },
+    )
+    .await;
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
+    let fields =
+        [("question", "Ảnh chụp biên nhận có hợp lệ không?"), ("name", "Hồ Văn Lâm"), ("email", "lam@vidu.vn")];
+    assert_eq!(send(&api, multipart(&fields, Some(("bien-nhan.png", png)))).await.status, StatusCode::SEE_OTHER);
+    let listed = client.list_objects_v2().bucket(&bucket).send().await.expect("list");
+    let keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].starts_with("questions/") && keys[0].ends_with(".png"), "{keys:?}");
+    let object = client.get_object().bucket(&bucket).key(&keys[0]).send().await.expect("get");
+    assert_eq!(object.content_type(), Some("image/png"));
+    assert_eq!(object.body.collect().await.expect("bytes").into_bytes().as_ref(), png);
 }

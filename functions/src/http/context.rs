@@ -33,6 +33,13 @@ impl std::fmt::Debug for ModerationAuth {
 pub enum Attachments {
     /// A folder (locally, under `.cchc/`).
     Dir(PathBuf),
+    /// A private S3 bucket, under a prefix (on AWS).
+    S3 {
+        /// Client, created once.
+        client: aws_sdk_s3::Client,
+        /// Bucket name.
+        bucket: String,
+    },
     /// Keep only their checksum and type (when no storage is configured).
     MetadataOnly,
 }

@@ -94,12 +94,26 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload) -> Result<
     let (content_type, extension, digest) = check_attachment(upload)?;
     // Named by content: a retried upload lands on the same file.
     let key = format!("questions/{digest}.{extension}");
-    if let Attachments::Dir(dir) = attachments {
-        let path = dir.join(&key);
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+    match attachments {
+        Attachments::Dir(dir) => {
+            let path = dir.join(&key);
+            if let Some(parent) = path.parent() {
+                tokio::fs::create_dir_all(parent).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+            }
+            tokio::fs::write(&path, &upload.bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
         }
-        tokio::fs::write(&path, &upload.bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+        Attachments::S3 { client, bucket } => {
+            client
+                .put_object()
+                .bucket(bucket)
+                .key(&key)
+                .content_type(content_type)
+                .body(upload.bytes.clone().into())
+                .send()
+                .await
+                .map_err(|e| ApiError::Unavailable(anyhow::Error::new(e).context("S3")))?;
+        }
+        Attachments::MetadataOnly => {}
     }
     Ok(AttachmentMeta { key, content_type: content_type.into(), size: upload.bytes.len() as u64, sha256: digest })
 }
