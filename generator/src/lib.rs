@@ -7,6 +7,7 @@ pub mod chart;
 pub mod config;
 pub mod content;
 pub mod date;
+pub mod deploy;
 pub mod discover;
 pub mod error;
 pub mod front_matter;

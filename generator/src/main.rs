@@ -80,6 +80,24 @@ enum Command {
         #[arg(long, requires = "dynamodb_table")]
         endpoint_url: Option<String>,
     },
+    /// Xuất bản trang đã dựng lên S3, chỉ tải các tệp thay đổi, và làm mới CloudFront.
+    Deploy {
+        /// Thư mục trang đã dựng.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Bucket S3 của trang.
+        #[arg(long)]
+        bucket: String,
+        /// Mã phân phối CloudFront cần làm mới.
+        #[arg(long)]
+        distribution: Option<String>,
+        /// Địa chỉ máy chủ tương thích S3 khác AWS (thử nghiệm cục bộ).
+        #[arg(long)]
+        endpoint_url: Option<String>,
+        /// Chỉ in kế hoạch, không thay đổi gì.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Tạo một trang mới trong một chuyên mục, ví dụ: cchc new tin-tuc "Hội nghị trực tuyến".
     New {
         /// Chuyên mục (thư mục trong content/), ví dụ tin-tuc hoặc van-ban/chinh-phu.
@@ -189,6 +207,40 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("lỗi: {e}");
+                    ExitCode::from(EXIT_CONTENT)
+                }
+            }
+        }
+        Command::Deploy { out, bucket, distribution, endpoint_url, dry_run } => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("lỗi: không khởi động được: {e}");
+                    return ExitCode::from(EXIT_CONTENT);
+                }
+            };
+            let result = runtime.block_on(cchc_generator::deploy::deploy(
+                &out,
+                &bucket,
+                distribution.as_deref(),
+                endpoint_url.as_deref(),
+                dry_run,
+            ));
+            match result {
+                Ok(outcome) => {
+                    if !dry_run {
+                        eprintln!(
+                            "Đã tải lên {} tệp, giữ nguyên {}, xoá {}, làm mới {} đường dẫn.",
+                            outcome.uploaded,
+                            outcome.unchanged,
+                            outcome.deleted,
+                            outcome.invalidated.len()
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lỗi: {e:#}");
                     ExitCode::from(EXIT_CONTENT)
                 }
             }

@@ -1,0 +1,141 @@
+//! `cchc deploy` against a real S3-compatible server (moto, started by tests/run, which also serves CloudFront):
+//! a first deploy uploads everything, a second nothing, a changed page one file and its invalidation, a removed
+//! page is deleted.
+
+mod common;
+
+use aws_sdk_cloudfront::types::{
+    DefaultCacheBehavior, DistributionConfig, ForwardedValues, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
+};
+use cchc_generator::deploy::{apply, local_files, plan, remote_objects};
+use cchc_generator::{BuildOptions, build};
+use common::fixture;
+
+fn endpoint() -> String {
+    std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "CCHC_TEST_DYNAMODB_ENDPOINT is not set. The deploy tests run against the moto server (S3 and CloudFront): \
+             run tests/run, or start `python3 tests/moto_server.py 5123` and export CCHC_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:5123"
+        )
+    })
+}
+
+async fn clients() -> (aws_sdk_s3::Client, aws_sdk_cloudfront::Client) {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let credentials = Credentials::new("test", "test", None, None, "tests");
+    let s3 = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(credentials.clone())
+        .endpoint_url(endpoint())
+        .force_path_style(true)
+        .build();
+    let cf = aws_sdk_cloudfront::Config::builder()
+        .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(endpoint())
+        .build();
+    (aws_sdk_s3::Client::from_conf(s3), aws_sdk_cloudfront::Client::from_conf(cf))
+}
+
+async fn distribution(cf: &aws_sdk_cloudfront::Client, bucket: &str) -> String {
+    let origin = Origin::builder()
+        .id("site")
+        .domain_name(format!("{bucket}.s3.amazonaws.com"))
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .expect("origin");
+    let behavior = DefaultCacheBehavior::builder()
+        .target_origin_id("site")
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .forwarded_values(
+            ForwardedValues::builder()
+                .query_string(false)
+                .cookies(
+                    aws_sdk_cloudfront::types::CookiePreference::builder()
+                        .forward(aws_sdk_cloudfront::types::ItemSelection::None)
+                        .build()
+                        .expect("cookies"),
+                )
+                .build()
+                .expect("forwarded"),
+        )
+        .min_ttl(0)
+        .build()
+        .expect("behavior");
+    let config = DistributionConfig::builder()
+        .caller_reference(ulid::Ulid::new().to_string())
+        .comment("thử nghiệm")
+        .enabled(true)
+        .origins(Origins::builder().quantity(1).items(origin).build().expect("origins"))
+        .default_cache_behavior(behavior)
+        .build()
+        .expect("config");
+    let created =
+        cf.create_distribution().distribution_config(config).send().await.expect("distribution on the moto server");
+    created.distribution().expect("distribution").id().to_string()
+}
+
+fn build_site(root: &std::path::Path, out: &std::path::Path) {
+    build(&BuildOptions {
+        root: root.to_path_buf(),
+        out: Some(out.to_path_buf()),
+        base_url: None,
+        drafts: false,
+        today: common::today(),
+    })
+    .unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
+}
+
+#[tokio::test]
+async fn deploys_upload_only_what_changed_and_invalidate_only_changed_pages() {
+    let (s3, cf) = clients().await;
+    let bucket = format!("cchc-site-{}", ulid::Ulid::new().to_string().to_lowercase());
+    s3.create_bucket().bucket(&bucket).send().await.expect("bucket on the moto server");
+    let distribution = distribution(&cf, &bucket).await;
+    let site = fixture("site");
+    let out = site.path().join("public");
+    build_site(site.path(), &out);
+
+    let deploy = || async {
+        let planned = plan(local_files(&out).expect("local"), &remote_objects(&s3, &bucket).await.expect("remote"));
+        apply(&s3, &cf, &bucket, Some(&distribution), &planned).await.expect("apply")
+    };
+
+    let files = local_files(&out).expect("local").len();
+    let first = deploy().await;
+    assert_eq!((first.uploaded, first.unchanged, first.deleted), (files, 0, 0), "first deploy uploads everything");
+    assert!(first.invalidated.is_empty(), "new pages need no invalidation");
+    let head = s3.head_object().bucket(&bucket).key("tin-tuc/tin-1/index.html").send().await.expect("head");
+    assert_eq!(head.content_type(), Some("text/html; charset=utf-8"));
+    assert_eq!(head.cache_control(), Some("public, max-age=0, s-maxage=300, must-revalidate"));
+    let css = local_files(&out).expect("local").into_iter().find(|f| f.key.starts_with("style.")).expect("stylesheet");
+    let head = s3.head_object().bucket(&bucket).key(&css.key).send().await.expect("head");
+    assert_eq!(head.cache_control(), Some("public, max-age=31536000, immutable"));
+
+    let second = deploy().await;
+    assert_eq!((second.uploaded, second.unchanged, second.deleted), (0, files, 0), "nothing changed, nothing sent");
+    assert_eq!(second.invalidation_requests, 0);
+
+    // A change in a later paragraph shows on that page only (lists show the first paragraph).
+    let page = site.path().join("content/tin-tuc/tin-3.md");
+    std::fs::write(&page, common::read(&page).replace("có liên kết tới", "đã sửa, có liên kết tới")).expect("edit");
+    build_site(site.path(), &out);
+    let third = deploy().await;
+    assert_eq!(third.uploaded, 1);
+    assert_eq!(third.invalidated, ["/tin-tuc/tin-3/", "/tin-tuc/tin-3/index.html"]);
+    assert_eq!(third.invalidation_requests, 1);
+    let invalidations = cf.list_invalidations().distribution_id(&distribution).send().await.expect("list");
+    assert_eq!(invalidations.invalidation_list().map(|l| l.quantity()), Some(1));
+
+    std::fs::remove_file(site.path().join("content/tin-tuc/tin-5.md")).expect("remove");
+    build_site(site.path(), &out);
+    let fourth = deploy().await;
+    assert!(fourth.deleted >= 1);
+    assert!(fourth.invalidated.contains(&"/tin-tuc/tin-5/".to_string()));
+    let gone = s3.head_object().bucket(&bucket).key("tin-tuc/tin-5/index.html").send().await;
+    assert!(gone.is_err(), "the removed page is deleted from the bucket");
+    let remote = remote_objects(&s3, &bucket).await.expect("remote");
+    assert_eq!(remote.len(), local_files(&out).expect("local").len(), "the bucket mirrors the site");
+}
