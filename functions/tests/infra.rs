@@ -29,7 +29,7 @@ fn the_template_table_is_the_one_the_code_uses() {
         pairs(&table["KeySchema"], "AttributeName", "KeyType"),
         vec![(t.partition_key.into(), "HASH".into()), (t.sort_key.into(), "RANGE".into())]
     );
-    let mut attributes = vec![t.partition_key, t.sort_key, t.gsi_partition_key, t.gsi_sort_key];
+    let mut attributes = [t.partition_key, t.sort_key, t.gsi_partition_key, t.gsi_sort_key];
     attributes.sort_unstable();
     assert_eq!(
         pairs(&table["AttributeDefinitions"], "AttributeName", "AttributeType"),
