@@ -5,7 +5,7 @@
 mod common;
 
 use aws_sdk_cloudfront::types::{
-    DefaultCacheBehavior, DistributionConfig, ForwardedValues, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
+    DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
 };
 use cchc_generator::deploy::{apply, local_files, plan, remote_objects};
 use cchc_generator::{BuildOptions, build};
@@ -49,19 +49,8 @@ async fn distribution(cf: &aws_sdk_cloudfront::Client, bucket: &str) -> String {
     let behavior = DefaultCacheBehavior::builder()
         .target_origin_id("site")
         .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-        .forwarded_values(
-            ForwardedValues::builder()
-                .query_string(false)
-                .cookies(
-                    aws_sdk_cloudfront::types::CookiePreference::builder()
-                        .forward(aws_sdk_cloudfront::types::ItemSelection::None)
-                        .build()
-                        .expect("cookies"),
-                )
-                .build()
-                .expect("forwarded"),
-        )
-        .min_ttl(0)
+        // Managed CachingOptimized, as infra/template.yaml uses.
+        .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
         .build()
         .expect("behavior");
     let config = DistributionConfig::builder()
