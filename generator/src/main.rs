@@ -114,6 +114,14 @@ fn parse_day(text: &str) -> Result<ContentDate, String> {
     ContentDate::parse(text).ok_or_else(|| format!("ngày không hợp lệ `{text}`: cần dạng YYYY-MM-DD"))
 }
 
+/// The async runtime for the commands that talk to servers.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("lỗi: không khởi động được: {e}");
+        ExitCode::from(EXIT_CONTENT)
+    })
+}
+
 fn report_failure(error: &BuildError) -> ExitCode {
     eprintln!("{}", error_lines(error));
     ExitCode::from(EXIT_CONTENT)
@@ -147,12 +155,9 @@ fn main() -> ExitCode {
             Err(e) => report_failure(&e),
         },
         Command::Serve { root, bind, port, no_drafts } => {
-            let runtime = match tokio::runtime::Runtime::new() {
+            let runtime = match runtime() {
                 Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("lỗi: không khởi động được: {e}");
-                    return ExitCode::from(EXIT_CONTENT);
-                }
+                Err(code) => return code,
             };
             let options = ServeOptions { root, bind, port, drafts: !no_drafts };
             let result = runtime.block_on(serve(options, |addr| {
@@ -181,12 +186,9 @@ fn main() -> ExitCode {
                 Err(e) => return report_failure(&e),
             };
             let consultations = cchc_generator::sync::consultations(&site);
-            let runtime = match tokio::runtime::Runtime::new() {
+            let runtime = match runtime() {
                 Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("lỗi: không khởi động được: {e}");
-                    return ExitCode::from(EXIT_CONTENT);
-                }
+                Err(code) => return code,
             };
             let written = runtime.block_on(async {
                 match dynamodb_table {
@@ -212,12 +214,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Deploy { out, bucket, distribution, endpoint_url, dry_run } => {
-            let runtime = match tokio::runtime::Runtime::new() {
+            let runtime = match runtime() {
                 Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("lỗi: không khởi động được: {e}");
-                    return ExitCode::from(EXIT_CONTENT);
-                }
+                Err(code) => return code,
             };
             let result = runtime.block_on(cchc_generator::deploy::deploy(
                 &out,

@@ -9,16 +9,16 @@ use chrono::Utc;
 use serde::Deserialize;
 use ulid::Ulid;
 
-use super::body::{Origin, Submission};
+use super::body::Submission;
 use super::context::{AppState, client_address};
-use super::guard::{self, Verdict};
+use super::guard::{self, Accepted, Verdict};
 use super::pages;
 use super::problem::ApiError;
 use crate::domain::{
     Comment, CommentContact, CommentText, ConsultationId, Email, FieldError, NewComment, Organisation, PersonName,
     PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
 };
-use crate::store::{Cursor, Saved, Store};
+use crate::store::{Cursor, Store};
 
 /// Largest comment request: 5,000 characters of Vietnamese text in UTF-8, form-encoded, with room for the rest.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -83,21 +83,10 @@ async fn post<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>
     };
     let origin = submission.origin;
     let result = accept(&state, &id, &address, key_header.as_deref(), proof_header.as_deref(), &submission).await;
-    match (result, origin) {
-        (Ok(_), Origin::Form) => pages::redirect(&state.settings.site_url, THANK_YOU),
-        (Ok((status, body, replayed)), Origin::Json) => {
-            let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-            if replayed {
-                response.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
-            }
-            response
-        }
-        (Err(e), Origin::Form) => pages::form_error(e, &back),
-        (Err(e), Origin::Json) => e.into_response(),
-    }
+    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, &back)
 }
 
-/// Validates and stores; returns the status, the JSON body and whether it was a replay.
+/// Validates and stores.
 async fn accept<S: Store>(
     state: &AppState<S>,
     id: &str,
@@ -105,11 +94,11 @@ async fn accept<S: Store>(
     key_header: Option<&str>,
     proof_header: Option<&str>,
     submission: &Submission,
-) -> Result<(StatusCode, String, bool), ApiError> {
+) -> Result<Accepted, ApiError> {
     let id = ConsultationId::parse(id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
     let client = match guard::check(state, address, proof_header, submission).await? {
         Verdict::Trap => {
-            return Ok((StatusCode::ACCEPTED, serde_json::json!({ "status": "pending" }).to_string(), false));
+            return Ok(Accepted::trap());
         }
         Verdict::Pass { client } => client,
     };
@@ -154,12 +143,8 @@ async fn accept<S: Store>(
     .to_string();
     let response = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body: body.clone() };
     let contact = CommentContact { email: comment.email.as_str().to_string() };
-    match state.store.save_comment(&key, &fingerprint, &stored, &contact, &response).await? {
-        Saved::Created => Ok((StatusCode::ACCEPTED, body, false)),
-        Saved::Replayed(first) => {
-            Ok((StatusCode::from_u16(first.status).unwrap_or(StatusCode::ACCEPTED), first.body, true))
-        }
-    }
+    let saved = state.store.save_comment(&key, &fingerprint, &stored, &contact, &response).await?;
+    Ok(Accepted::from_saved(saved, body))
 }
 
 #[derive(Debug, Deserialize)]

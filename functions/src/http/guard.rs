@@ -2,14 +2,70 @@
 //! stricter limit), and the per-client rate limit. Then the idempotency key: the client's, or one derived from
 //! the client and the content so that a double submission of a plain form is stored once.
 
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::body::{Origin, Submission};
 use super::context::AppState;
+use super::pages;
 use super::problem::ApiError;
-use crate::domain::{FieldError, IdempotencyKey};
+use crate::domain::{FieldError, IdempotencyKey, StoredResponse};
 use crate::spam::{self, Limit};
-use crate::store::Store;
+use crate::store::{Saved, Store};
+
+/// What an accepted write answers: status, JSON body, and whether it replays an earlier answer.
+#[derive(Debug)]
+pub struct Accepted {
+    status: StatusCode,
+    body: String,
+    replayed: bool,
+}
+
+impl Accepted {
+    /// The answer to a write the store just handled: the new `body`, or the first answer to the same key.
+    pub fn from_saved(saved: Saved, body: String) -> Self {
+        match saved {
+            Saved::Created => Self { status: StatusCode::ACCEPTED, body, replayed: false },
+            Saved::Replayed(StoredResponse { status, body }) => {
+                Self { status: StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED), body, replayed: true }
+            }
+        }
+    }
+
+    /// A honeypot catch: looks accepted, nothing stored.
+    pub fn trap() -> Self {
+        Self {
+            status: StatusCode::ACCEPTED,
+            body: serde_json::json!({ "status": "pending" }).to_string(),
+            replayed: false,
+        }
+    }
+}
+
+/// The response to a public write: JSON for scripts; for plain forms a redirect to `thank_you`, or the error page
+/// with a link `back`.
+pub fn respond(
+    result: Result<Accepted, ApiError>,
+    origin: Origin,
+    site_url: &str,
+    thank_you: &str,
+    back: &str,
+) -> Response {
+    match (result, origin) {
+        (Ok(_), Origin::Form) => pages::redirect(site_url, thank_you),
+        (Ok(accepted), Origin::Json) => {
+            let mut response =
+                (accepted.status, [(header::CONTENT_TYPE, "application/json")], accepted.body).into_response();
+            if accepted.replayed {
+                response.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
+            }
+            response
+        }
+        (Err(e), Origin::Form) => pages::form_error(e, back),
+        (Err(e), Origin::Json) => e.into_response(),
+    }
+}
 
 /// Field a bot fills and a person does not see.
 pub const HONEYPOT: &str = "website";

@@ -3,23 +3,22 @@
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use ulid::Ulid;
 
-use super::body::{Origin, Submission, Upload};
+use super::body::{Submission, Upload};
 use super::context::{AppState, Attachments, client_address};
-use super::guard::{self, Verdict};
-use super::pages;
+use super::guard::{self, Accepted, Verdict};
 use super::problem::ApiError;
 use crate::domain::{
     AttachmentMeta, Email, FieldError, NewQuestion, PersonName, Phone, Question, QuestionContact, QuestionText,
     StoredResponse,
 };
-use crate::store::{Saved, Store};
+use crate::store::Store;
 
 /// Largest attachment.
 pub const ATTACHMENT_LIMIT: usize = 5 * 1024 * 1024;
@@ -128,18 +127,8 @@ async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Requ
         Err(e) => return e.into_response(),
     };
     let origin = submission.origin;
-    match (accept(&state, &address, key_header.as_deref(), proof_header.as_deref(), &submission).await, origin) {
-        (Ok(_), Origin::Form) => pages::redirect(&state.settings.site_url, THANK_YOU),
-        (Ok((status, body, replayed)), Origin::Json) => {
-            let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-            if replayed {
-                response.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
-            }
-            response
-        }
-        (Err(e), Origin::Form) => pages::form_error(e, "/hoi-dap/#dat-cau-hoi"),
-        (Err(e), Origin::Json) => e.into_response(),
-    }
+    let result = accept(&state, &address, key_header.as_deref(), proof_header.as_deref(), &submission).await;
+    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/hoi-dap/#dat-cau-hoi")
 }
 
 async fn accept<S: Store>(
@@ -148,10 +137,10 @@ async fn accept<S: Store>(
     key_header: Option<&str>,
     proof_header: Option<&str>,
     submission: &Submission,
-) -> Result<(StatusCode, String, bool), ApiError> {
+) -> Result<Accepted, ApiError> {
     let client = match guard::check(state, address, proof_header, submission).await? {
         Verdict::Trap => {
-            return Ok((StatusCode::ACCEPTED, serde_json::json!({ "status": "pending" }).to_string(), false));
+            return Ok(Accepted::trap());
         }
         Verdict::Pass { client } => client,
     };
@@ -180,12 +169,8 @@ async fn accept<S: Store>(
     })
     .to_string();
     let response = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body: body.clone() };
-    match state.store.save_question(&key, &fingerprint, &stored, &contact, &response).await? {
-        Saved::Created => Ok((StatusCode::ACCEPTED, body, false)),
-        Saved::Replayed(first) => {
-            Ok((StatusCode::from_u16(first.status).unwrap_or(StatusCode::ACCEPTED), first.body, true))
-        }
-    }
+    let saved = state.store.save_question(&key, &fingerprint, &stored, &contact, &response).await?;
+    Ok(Accepted::from_saved(saved, body))
 }
 
 #[cfg(test)]
