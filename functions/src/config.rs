@@ -35,6 +35,7 @@ pub async fn settings_from_env() -> anyhow::Result<Settings> {
         attachments,
         site_url: var("CCHC_SITE_URL").unwrap_or_default(),
         spam_checks: true,
+        today: None,
     })
 }
 

@@ -54,6 +54,7 @@ async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
         attachments,
         site_url: String::new(),
         spam_checks: true,
+        today: None,
     };
     Api { router: api_router(AppState::new(store, settings)), _dir: dir, db, attachments: folder }
 }

@@ -59,7 +59,8 @@ pub struct BuildStatus {
 /// Builds, then writes the consultation windows to the local store so the API enforces what the pages show.
 fn run_build(options: &BuildOptions, generation: u64, api: &LocalApi) -> BuildStatus {
     // A preview left running overnight judges consultation windows on the day of each rebuild.
-    let options = BuildOptions { today: crate::date::ContentDate::now(), ..options.clone() };
+    let options =
+        BuildOptions { today: fixed_today().unwrap_or_else(crate::date::ContentDate::now), ..options.clone() };
     match build(&options) {
         Ok(report) => {
             log_report(&report);
@@ -81,6 +82,12 @@ fn run_build(options: &BuildOptions, generation: u64, api: &LocalApi) -> BuildSt
 struct LocalApi {
     state: AppState<SqliteStore>,
     runtime: tokio::runtime::Handle,
+}
+
+/// `CCHC_TODAY=YYYY-MM-DD` fixes the day consultation windows are judged on, for the site and the API alike, so
+/// tests do not depend on the calendar.
+fn fixed_today() -> Option<crate::date::ContentDate> {
+    std::env::var("CCHC_TODAY").ok().and_then(|d| crate::date::ContentDate::parse(&d))
 }
 
 /// Secrets that must survive restarts (so hashed client addresses stay comparable), made on first run.
@@ -114,6 +121,7 @@ fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, String)> {
         attachments: Attachments::Dir(dir.join("attachments")),
         site_url: String::new(),
         spam_checks,
+        today: fixed_today().map(|d| d.at().date_naive()),
     };
     Ok((AppState::new(store, settings), token))
 }

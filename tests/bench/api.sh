@@ -21,7 +21,7 @@ pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 cp -r "$ROOT/site.yaml" "$ROOT/content" "$ROOT/themes" "$work/"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CCHC_SPAM_CHECKS=off "$CCHC" serve --root "$work" --port "$port" 2> "$work/serve.log" &
+CCHC_TODAY=2026-11-23 CCHC_SPAM_CHECKS=off "$CCHC" serve --root "$work" --port "$port" 2> "$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "Đang phục vụ" "$work/serve.log" && break; sleep 0.1; done
 url="http://127.0.0.1:$port/api/consultations/$CONSULTATION/comments"

@@ -105,7 +105,7 @@ async fn accept<S: Store>(
     let comment = parse_comment(&id, submission)?;
     let consultation =
         state.store.consultation(&id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
-    match consultation.window(today_in_vietnam()) {
+    match consultation.window(state.settings.today.unwrap_or_else(today_in_vietnam)) {
         Window::Open => {}
         Window::Upcoming => {
             return Err(ApiError::Conflict(format!(

@@ -57,6 +57,8 @@ pub struct Settings {
     pub site_url: String,
     /// Proof of work and rate limits; off only to measure the server itself.
     pub spam_checks: bool,
+    /// The day consultation windows are judged on; `None` is today in Viet Nam (set only by tests).
+    pub today: Option<chrono::NaiveDate>,
 }
 
 /// State of every handler.
