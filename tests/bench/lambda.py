@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Lambda figures: size of each function's binary and zip, and the time from process start to the first answered
+"""Lambda packages and figures: builds each function (x86_64 here, profile `lambda-release`), writes its zip
+(`bootstrap` inside) next to the binary, and prints the sizes and the time from process start to the first answered
 request, measured on this machine with the same binary, a local Lambda Runtime API and the moto server.
 
     python3 tests/bench/lambda.py [--runs 10]
@@ -69,7 +70,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     runs = ap.parse_args().runs
-    subprocess.run(["cargo", "build", "--quiet", "--locked", "--profile", "lambda", "-p", "cchc-functions", "--bins"],
+    subprocess.run(["cargo", "build", "--quiet", "--locked", "--profile", "lambda-release", "-p", "cchc-functions", "--bins"],
                    cwd=ROOT, check=True, env=dict(os.environ, CARGO_TARGET_DIR=TARGET))
     moto_port = free_port()
     moto = subprocess.Popen([os.path.join(VENV, "bin", "python"), os.path.join(ROOT, "tests", "moto_server.py"), str(moto_port)],
@@ -90,10 +91,13 @@ def main():
         ) % endpoint], check=True)
         print(f"{'function':<18} {'binary MiB':>10} {'zip MiB':>8}  {'start to first answer, ms: median (min-max)':<44} answer")
         for name in FUNCTIONS:
-            binary = os.path.join(TARGET, "lambda", name)
+            binary = os.path.join(TARGET, "lambda-release", name)
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
                 z.write(binary, "bootstrap")
+            # The package Lambda takes: a zip with the binary named `bootstrap`.
+            with open(os.path.join(TARGET, "lambda-release", f"{name}.zip"), "wb") as f:
+                f.write(buffer.getvalue())
             times, answer = [], ""
             for _ in range(runs):
                 port = free_port()
