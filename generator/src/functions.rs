@@ -108,7 +108,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
                     let anchor = format!("{}#{}", s.pages[page].permalink, chart::DataTable::row_id(key, &label));
                     if !unit.anchors.contains(&anchor) {
                         unit.anchors.push(anchor);
-                        unit.reports.push(views.summary_link(page));
+                        unit.reports.push(views.link_page(page));
                     }
                 }
             }

@@ -180,13 +180,6 @@ pub fn render(
     Ok(Rendered { html: out, summary_html, has_more: more_at.is_some(), toc })
 }
 
-/// Renders a Markdown snippet with no links to resolve (section intros in tests, short texts).
-pub fn render_plain(body: &str) -> String {
-    let mut out = String::new();
-    html::push_html(&mut out, Parser::new_ext(body, options()));
-    out
-}
-
 fn heading_text(events: &[Event<'_>]) -> String {
     let mut text = String::new();
     for event in events {

@@ -121,7 +121,7 @@ fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
     errors
 }
 
-fn jobs(site: &Site) -> Vec<Job> {
+fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
     let mut jobs = vec![Job::Home, Job::Robots, Job::NotFound, Job::Feed(None)];
     jobs.extend((0..site.pages.len()).map(Job::Page));
     for (id, section) in site.sections.iter().enumerate().skip(1) {
@@ -137,7 +137,7 @@ fn jobs(site: &Site) -> Vec<Job> {
         }
     }
     jobs.extend((0..site.aliases.len()).map(Job::Alias));
-    let sitemaps = sitemap_entries(site).len().div_ceil(SITEMAP_LIMIT).max(1);
+    let sitemaps = sitemap_entries.div_ceil(SITEMAP_LIMIT).max(1);
     if sitemaps == 1 {
         jobs.push(Job::Sitemap(0));
     } else {
@@ -181,7 +181,7 @@ pub fn render_site(site: &Site, theme: &Theme, staging: &Staging, today: Content
     base.insert("taxonomies", &taxonomy_links);
     let sitemap = sitemap_entries(site);
 
-    let jobs = jobs(site);
+    let jobs = jobs(site, sitemap.len());
     let results: Vec<Result<(), BuildError>> = jobs
         .par_iter()
         .map(|&job| {

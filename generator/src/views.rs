@@ -352,11 +352,7 @@ impl<'a> Views<'a> {
     }
 
     /// A page's title and URL.
-    pub fn summary_link(&self, id: PageId) -> LinkView<'a> {
-        self.link_page(id)
-    }
-
-    fn link_page(&self, id: PageId) -> LinkView<'a> {
+    pub fn link_page(&self, id: PageId) -> LinkView<'a> {
         let p = &self.site.pages[id];
         LinkView { title: &p.meta.title, permalink: &p.permalink }
     }

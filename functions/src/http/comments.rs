@@ -10,8 +10,8 @@ use serde::Deserialize;
 use ulid::Ulid;
 
 use super::body::Submission;
-use super::context::{AppState, client_address};
-use super::guard::{self, Accepted, Verdict};
+use super::context::AppState;
+use super::guard::{self, Accepted, Incoming, Verdict};
 use super::pages;
 use super::problem::ApiError;
 use crate::domain::{
@@ -29,10 +29,6 @@ const THANK_YOU: &str = "/cam-on-gop-y/";
 /// The comments routes.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new().route("/api/consultations/{id}/comments", get(list::<S>).post(post::<S>)).with_state(state)
-}
-
-fn header_text<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Parses a field that may be left out, collecting its error.
@@ -69,40 +65,25 @@ fn parse_comment(id: &ConsultationId, s: &Submission) -> Result<NewComment, ApiE
 
 async fn post<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>, request: Request) -> Response {
     let back = format!("/xin-y-kien/{}/", pages::escape(&id));
-    let address = {
-        let (parts, body) = request.into_parts();
-        let address = client_address(&parts);
-        (address, Request::from_parts(parts, body))
-    };
-    let (address, request) = address;
-    let key_header = header_text(&request, "idempotency-key").map(str::to_string);
-    let proof_header = header_text(&request, "x-proof-of-work").map(str::to_string);
-    let submission = match Submission::read(request, BODY_LIMIT, false).await {
-        Ok(s) => s,
+    let incoming = match Incoming::read(request, BODY_LIMIT, false).await {
+        Ok(incoming) => incoming,
         Err(e) => return e.into_response(),
     };
-    let origin = submission.origin;
-    let result = accept(&state, &id, &address, key_header.as_deref(), proof_header.as_deref(), &submission).await;
+    let origin = incoming.submission.origin;
+    let result = accept(&state, &id, &incoming).await;
     guard::respond(result, origin, &state.settings.site_url, THANK_YOU, &back)
 }
 
 /// Validates and stores.
-async fn accept<S: Store>(
-    state: &AppState<S>,
-    id: &str,
-    address: &str,
-    key_header: Option<&str>,
-    proof_header: Option<&str>,
-    submission: &Submission,
-) -> Result<Accepted, ApiError> {
+async fn accept<S: Store>(state: &AppState<S>, id: &str, incoming: &Incoming) -> Result<Accepted, ApiError> {
     let id = ConsultationId::parse(id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
-    let client = match guard::check(state, address, proof_header, submission).await? {
+    let client = match guard::check(state, incoming).await? {
         Verdict::Trap => {
             return Ok(Accepted::trap());
         }
         Verdict::Pass { client } => client,
     };
-    let comment = parse_comment(&id, submission)?;
+    let comment = parse_comment(&id, &incoming.submission)?;
     let consultation =
         state.store.consultation(&id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
     match consultation.window(state.settings.today.unwrap_or_else(today_in_vietnam)) {
@@ -123,7 +104,7 @@ async fn accept<S: Store>(
         }
     }
     let fingerprint = comment.fingerprint();
-    let key = guard::idempotency_key(key_header, submission, &client, &fingerprint)?;
+    let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
     let stored = Comment {
         id: Ulid::new(),
         consultation: id,

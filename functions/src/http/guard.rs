@@ -6,8 +6,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use axum::extract::Request;
+
 use super::body::{Origin, Submission};
-use super::context::AppState;
+use super::context::{AppState, client_address};
 use super::pages;
 use super::problem::ApiError;
 use crate::domain::{FieldError, IdempotencyKey, StoredResponse};
@@ -74,6 +76,28 @@ pub const PROOF: &str = "pow";
 /// Field carrying the idempotency key in HTML forms.
 pub const KEY_FIELD: &str = "idempotency_key";
 
+/// A public write as it arrived: who sent it, the headers the guard reads, and its fields.
+#[derive(Debug)]
+pub struct Incoming {
+    address: String,
+    key_header: Option<String>,
+    proof_header: Option<String>,
+    /// The fields and file.
+    pub submission: Submission,
+}
+
+impl Incoming {
+    /// Reads the client's address and headers, then the body (at most `limit` bytes; a file if `files`).
+    pub async fn read(request: Request, limit: usize, files: bool) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (address, key_header, proof_header) =
+            (client_address(&parts), header("idempotency-key"), header("x-proof-of-work"));
+        let submission = Submission::read(Request::from_parts(parts, body), limit, files).await?;
+        Ok(Self { address, key_header, proof_header, submission })
+    }
+}
+
 /// What the guard decided.
 #[derive(Debug)]
 pub enum Verdict {
@@ -87,12 +111,8 @@ pub enum Verdict {
 }
 
 /// Runs the spam checks for a submission from `address`.
-pub async fn check<S: Store>(
-    state: &AppState<S>,
-    address: &str,
-    proof_header: Option<&str>,
-    submission: &Submission,
-) -> Result<Verdict, ApiError> {
+pub async fn check<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Verdict, ApiError> {
+    let (address, submission) = (incoming.address.as_str(), &incoming.submission);
     if submission.get(HONEYPOT).is_some() {
         tracing::info!("honeypot filled; submission dropped");
         return Ok(Verdict::Trap);
@@ -101,7 +121,7 @@ pub async fn check<S: Store>(
     if !state.settings.spam_checks {
         return Ok(Verdict::Pass { client });
     }
-    let proof = submission.get(PROOF).or(proof_header);
+    let proof = submission.get(PROOF).or(incoming.proof_header.as_deref());
     let (limit, prefix, no_js) = match proof {
         Some(proof) => {
             let salt = state
@@ -144,13 +164,8 @@ fn limit_message(limit: Limit, no_js: bool, retry_after: u64) -> String {
 }
 
 /// The client's key (header or form field), or one derived from the client and the content.
-pub fn idempotency_key(
-    header: Option<&str>,
-    submission: &Submission,
-    client: &str,
-    fingerprint: &str,
-) -> Result<IdempotencyKey, ApiError> {
-    match header.or(submission.get(KEY_FIELD)) {
+pub fn idempotency_key(incoming: &Incoming, client: &str, fingerprint: &str) -> Result<IdempotencyKey, ApiError> {
+    match incoming.key_header.as_deref().or(incoming.submission.get(KEY_FIELD)) {
         Some(key) => Ok(IdempotencyKey::parse(key)?),
         None => {
             let digest: String = Sha256::digest(format!("{client}\0{fingerprint}").as_bytes())

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use ulid::Ulid;
 
 use super::body::{Submission, Upload};
-use super::context::{AppState, Attachments, client_address};
-use super::guard::{self, Accepted, Verdict};
+use super::context::{AppState, Attachments};
+use super::guard::{self, Accepted, Incoming, Verdict};
 use super::problem::ApiError;
 use crate::domain::{
     AttachmentMeta, Email, FieldError, NewQuestion, PersonName, Phone, Question, QuestionContact, QuestionText,
@@ -118,27 +118,18 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload) -> Result<
 }
 
 async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let address = client_address(&parts);
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (key_header, proof_header) = (header("idempotency-key"), header("x-proof-of-work"));
-    let submission = match Submission::read(Request::from_parts(parts, body), BODY_LIMIT, true).await {
-        Ok(s) => s,
+    let incoming = match Incoming::read(request, BODY_LIMIT, true).await {
+        Ok(incoming) => incoming,
         Err(e) => return e.into_response(),
     };
-    let origin = submission.origin;
-    let result = accept(&state, &address, key_header.as_deref(), proof_header.as_deref(), &submission).await;
+    let origin = incoming.submission.origin;
+    let result = accept(&state, &incoming).await;
     guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/hoi-dap/#dat-cau-hoi")
 }
 
-async fn accept<S: Store>(
-    state: &AppState<S>,
-    address: &str,
-    key_header: Option<&str>,
-    proof_header: Option<&str>,
-    submission: &Submission,
-) -> Result<Accepted, ApiError> {
-    let client = match guard::check(state, address, proof_header, submission).await? {
+async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Accepted, ApiError> {
+    let submission = &incoming.submission;
+    let client = match guard::check(state, incoming).await? {
         Verdict::Trap => {
             return Ok(Accepted::trap());
         }
@@ -149,7 +140,7 @@ async fn accept<S: Store>(
         question.attachment = Some(store_attachment(&state.settings.attachments, upload).await?);
     }
     let fingerprint = question.fingerprint();
-    let key = guard::idempotency_key(key_header, submission, &client, &fingerprint)?;
+    let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
     let stored = Question {
         id: Ulid::new(),
         created_at: Utc::now(),
