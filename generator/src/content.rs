@@ -177,6 +177,12 @@ struct RawPage {
     drafting_agency: Option<String>,
     #[serde(default)]
     data: Vec<String>,
+    #[serde(default = "yes")]
+    search: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl RawPage {
@@ -232,6 +238,8 @@ pub struct PageMeta {
     pub template: Option<String>,
     /// Data files (`content/data/<key>.yaml`) shown on the page as charts and tables.
     pub data: Vec<String>,
+    /// Whether site search lists it (`search: false` for thank-you and utility pages).
+    pub search: bool,
 }
 
 /// Fields only documents have.
@@ -415,6 +423,7 @@ impl PageFrontMatter {
                 weight: raw.weight,
                 template: raw.template,
                 data: raw.data,
+                search: raw.search,
             },
             kind: kind_meta,
         })

@@ -63,9 +63,14 @@ pub fn cache_control(key: &str) -> &'static str {
         && matches!(parts[parts.len() - 1], "css" | "js")
         && parts[parts.len() - 2].len() >= 8
         && parts[parts.len() - 2].bytes().all(|b| b.is_ascii_hexdigit());
-    if fingerprinted {
+    // Pagefind names its index chunks by their content; its scripts and entry file are looked up by fixed names.
+    let search = key.starts_with("pagefind/");
+    let search_chunk = search
+        && (["pagefind/index/", "pagefind/fragment/", "pagefind/filter/"].iter().any(|d| key.starts_with(d))
+            || name.ends_with(".pf_meta"));
+    if fingerprinted || search_chunk {
         "public, max-age=31536000, immutable"
-    } else if [".html", ".xml", ".txt", ".json"].iter().any(|e| name.ends_with(e)) {
+    } else if search || [".html", ".xml", ".txt", ".json"].iter().any(|e| name.ends_with(e)) {
         "public, max-age=0, s-maxage=300, must-revalidate"
     } else {
         "public, max-age=86400"
@@ -119,6 +124,9 @@ pub fn local_files(out: &Path) -> anyhow::Result<Vec<LocalFile>> {
     Ok(files)
 }
 
+/// The file that points Pagefind at the current index.
+const SEARCH_ENTRY: &str = "pagefind/pagefind-entry.json";
+
 /// Compares the built site with the bucket.
 pub fn plan(local: Vec<LocalFile>, remote: &HashMap<String, String>) -> Plan {
     let mut plan = Plan::default();
@@ -135,7 +143,8 @@ pub fn plan(local: Vec<LocalFile>, remote: &HashMap<String, String>) -> Plan {
         match remote.get(&file.key) {
             Some(etag) if *etag == file.md5 => plan.unchanged += 1,
             Some(_) => {
-                if file.key.ends_with(".html") {
+                // The search entry names the index's current chunks; a CDN copy naming deleted ones breaks search.
+                if file.key.ends_with(".html") || file.key == SEARCH_ENTRY {
                     changed_pages.push(file.key.clone());
                 }
                 plan.uploads.push(file);
@@ -315,6 +324,10 @@ mod tests {
         assert_eq!(cache_control("sitemap.xml"), "public, max-age=0, s-maxage=300, must-revalidate");
         assert_eq!(cache_control("display.js"), "public, max-age=86400", "not fingerprinted");
         assert_eq!(cache_control("van-ban/tep/76-nq-cp.pdf"), "public, max-age=86400");
+        assert_eq!(cache_control("pagefind/index/vi_1a2b3c4.pf_index"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("pagefind/pagefind.vi_d95cfbaa13.pf_meta"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("pagefind/pagefind.js"), "public, max-age=0, s-maxage=300, must-revalidate");
+        assert_eq!(cache_control("pagefind/wasm.unknown.pagefind"), "public, max-age=0, s-maxage=300, must-revalidate");
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub enum BuildError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The search index could not be built.
+    #[error("không lập được chỉ mục tìm kiếm: {0}")]
+    Search(String),
 }
 
 impl BuildError {

@@ -17,6 +17,7 @@ pub mod markdown;
 pub mod new_page;
 pub mod output;
 pub mod render;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod slug;
@@ -152,8 +153,19 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             Staging::create(&staging_dir.path().join("out"))?
         }
     };
-    let rendered = render::render_site(&site, &theme, &staging, options.today)?;
+    // Pagefind indexes on one thread: it runs beside the (parallel) rendering rather than after it.
+    let (rendered, index) = std::thread::scope(|scope| {
+        let index = scope.spawn(|| search::index(&site));
+        let rendered = render::render_site(&site, &theme, &staging, options.today);
+        (rendered, index.join())
+    });
+    let rendered = rendered?;
     timer.lap("dựng trang");
+    let index = index.map_err(|_| BuildError::Search("trình lập chỉ mục dừng bất thường".into()))??;
+    for file in &index {
+        staging.write(&file.rel, &file.bytes)?;
+    }
+    timer.lap("chỉ mục tìm kiếm");
     if options.out.is_some() {
         staging.commit()?;
         timer.lap("ghi");
@@ -162,7 +174,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         pages: site.pages.len(),
         sections: site.sections.len(),
         terms: site.taxonomies.iter().map(|t| t.terms.len()).sum(),
-        files: rendered.rendered + rendered.copied,
+        files: rendered.rendered + rendered.copied + index.len(),
         stages: timer.stages,
         consultations: sync::consultations(&site),
     })

@@ -10,6 +10,7 @@ use aws_sdk_cloudfront::types::{
 use cchc_generator::deploy::{apply, local_files, plan, remote_objects};
 use cchc_generator::{BuildOptions, build};
 use common::fixture;
+use std::collections::HashMap;
 
 fn endpoint() -> String {
     std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
@@ -107,13 +108,24 @@ async fn deploys_upload_only_what_changed_and_invalidate_only_changed_pages() {
     assert_eq!((second.uploaded, second.unchanged, second.deleted), (0, files, 0), "nothing changed, nothing sent");
     assert_eq!(second.invalidation_requests, 0);
 
-    // A change in a later paragraph shows on that page only (lists show the first paragraph).
+    // A change in a later paragraph shows on that page only (lists show the first paragraph), and in the search
+    // index, whose entry file is invalidated with the page.
     let page = site.path().join("content/tin-tuc/tin-3.md");
     std::fs::write(&page, common::read(&page).replace("có liên kết tới", "đã sửa, có liên kết tới")).expect("edit");
+    let before: HashMap<String, String> =
+        local_files(&out).expect("local").into_iter().map(|f| (f.key, f.md5)).collect();
     build_site(site.path(), &out);
+    let changed: Vec<String> = local_files(&out)
+        .expect("local")
+        .into_iter()
+        .filter(|f| before.get(&f.key) != Some(&f.md5))
+        .map(|f| f.key)
+        .collect();
+    let outside_search: Vec<&String> = changed.iter().filter(|k| !k.starts_with("pagefind/")).collect();
+    assert_eq!(outside_search, ["tin-tuc/tin-3/index.html"], "only the page changed, besides the search index");
     let third = deploy().await;
-    assert_eq!(third.uploaded, 1);
-    assert_eq!(third.invalidated, ["/tin-tuc/tin-3/", "/tin-tuc/tin-3/index.html"]);
+    assert_eq!(third.uploaded, changed.len());
+    assert_eq!(third.invalidated, ["/pagefind/pagefind-entry.json", "/tin-tuc/tin-3/", "/tin-tuc/tin-3/index.html"]);
     assert_eq!(third.invalidation_requests, 1);
     let invalidations = cf.list_invalidations().distribution_id(&distribution).send().await.expect("list");
     assert_eq!(invalidations.invalidation_list().map(|l| l.quantity()), Some(1));

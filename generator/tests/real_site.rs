@@ -69,3 +69,28 @@ fn the_real_site_builds_and_links_only_to_pages_that_exist() {
     );
     assert!(!directory.contains("Tỉnh Hà Giang"), "merged provinces are no longer listed");
 }
+
+#[test]
+fn the_search_index_holds_every_searchable_page_and_no_utility_page() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let out = out.path().join("public");
+    let options = BuildOptions {
+        root: repo_root(),
+        out: Some(out.clone()),
+        base_url: None,
+        drafts: false,
+        today: common::today(),
+    };
+    build(&options).unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
+    let site = cchc_generator::load_site(&options).expect("site");
+    let searchable = site.pages.iter().filter(|p| p.meta.search).count();
+    assert!(searchable < site.pages.len(), "the search and thank-you pages say `search: false`");
+    let entry: serde_json::Value = serde_json::from_str(&read(out.join("pagefind/pagefind-entry.json"))).expect("json");
+    assert_eq!(entry["languages"]["vi"]["page_count"], searchable, "{entry}");
+    for script in ["pagefind.js", "pagefind-worker.js", "wasm.unknown.pagefind"] {
+        assert!(out.join("pagefind").join(script).is_file(), "{script} is published");
+    }
+    assert!(!out.join("pagefind/pagefind-ui.js").exists(), "Pagefind's own UI is not published: the theme has one");
+    let search_page = read(out.join("tim-kiem/index.html"));
+    assert!(search_page.contains("cần bật JavaScript"), "the search page says what works without JavaScript");
+}

@@ -47,4 +47,5 @@ echo "serving $url"
 export CCHC_URL="$url" CCHC_SITE_ROOT="$work/site"
 export CCHC_TEST_OUTPUT="${CCHC_TEST_OUTPUT:-$ROOT/target/test-output}"
 mkdir -p "$CCHC_TEST_OUTPUT"
-node --test --test-concurrency=1 ./*.test.mjs
+# Arguments name test files to run alone (e.g. `tests/suites/browser.sh search.test.mjs`); by default, all.
+if [ $# -gt 0 ]; then node --test --test-concurrency=1 "$@"; else node --test --test-concurrency=1 ./*.test.mjs; fi
