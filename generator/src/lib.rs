@@ -35,6 +35,7 @@ use config::{CONFIG_FILE, SiteConfig};
 use date::ContentDate;
 use highlight::Highlighter;
 use output::Staging;
+use rayon::prelude::*;
 use site::Site;
 use theme::Theme;
 
@@ -153,7 +154,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             Staging::create(&staging_dir.path().join("out"))?
         }
     };
-    // Pagefind indexes on one thread: it runs beside the (parallel) rendering rather than after it.
+    // Pagefind indexes on one thread of its own (it blocks on its own runtime, so this also keeps it out of
+    // `cchc serve`'s): it runs beside the (parallel) rendering rather than after it.
     let (rendered, index) = std::thread::scope(|scope| {
         let index = scope.spawn(|| search::index(&site));
         let rendered = render::render_site(&site, &theme, &staging, options.today);
@@ -162,9 +164,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let rendered = rendered?;
     timer.lap("dựng trang");
     let index = index.map_err(|_| BuildError::Search("trình lập chỉ mục dừng bất thường".into()))??;
-    for file in &index {
-        staging.write(&file.rel, &file.bytes)?;
-    }
+    index.par_iter().try_for_each(|file| staging.write(&file.rel, &file.bytes))?;
     timer.lap("chỉ mục tìm kiếm");
     if options.out.is_some() {
         staging.commit()?;

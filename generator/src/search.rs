@@ -39,29 +39,27 @@ pub struct IndexFile {
 }
 
 /// Builds the index of every page that does not say `search: false`.
+///
+/// Pagefind's API is async: this blocks on a runtime of its own, so call it from a plain thread (as `build` does),
+/// not from async code.
 pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
-    // Pagefind's API is async; it runs on its own thread and runtime so that `build` can be called from
-    // anywhere, including from inside `cchc serve`'s runtime.
-    let files = std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-                runtime.block_on(async move {
-                    let options = PagefindServiceConfig::builder().force_language("vi".to_string()).build();
-                    let mut index = PagefindIndex::new(Some(options))?;
-                    // One page at a time, in the site's order: the same content gives the same index, byte for
-                    // byte, so a deploy uploads only what changed (`add_directory` parses in parallel, but in the
-                    // order the file system lists files, which changes the index's hashes).
-                    for page in site.pages.iter().filter(|p| p.meta.search) {
-                        index.add_html_file(None, Some(page.permalink.clone()), document(site, page)).await?;
-                    }
-                    index.get_files().await
-                })
-            })
-            .join()
-    })
-    .map_err(|_| BuildError::Search("trình lập chỉ mục dừng bất thường".into()))?
-    .map_err(|e| BuildError::Search(format!("{e:#}")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BuildError::Search(e.to_string()))?;
+    let files = runtime
+        .block_on(async {
+            let options = PagefindServiceConfig::builder().force_language("vi".to_string()).build();
+            let mut index = PagefindIndex::new(Some(options))?;
+            // One page at a time, in the site's order: the same content gives the same index, byte for byte, so
+            // a deploy uploads only what changed (`add_directory` parses in parallel, but in the order the file
+            // system lists files, which changes the index's hashes).
+            for page in site.pages.iter().filter(|p| p.meta.search) {
+                index.add_html_file(None, Some(page.permalink.clone()), document(site, page)).await?;
+            }
+            index.get_files().await
+        })
+        .map_err(|e| BuildError::Search(format!("{e:#}")))?;
     Ok(files
         .into_iter()
         .filter(|f| !UNUSED_FILES.iter().any(|unused| f.filename == Path::new(unused)))
@@ -120,20 +118,15 @@ fn attachment_list<'a>(html: &mut String, labels: impl Iterator<Item = &'a str>)
     }
 }
 
-/// The title of the top-level section a page belongs to (`Văn bản` for a page under `van-ban/chinh-phu/`).
+/// The title of the top-level section a page belongs to (`Văn bản` for a page under `van-ban/chinh-phu/`); the
+/// home page's for pages at the root.
 fn top_section_title<'a>(site: &'a Site, page: &Page) -> &'a str {
-    let mut id = page.section;
-    while let Some(parent) = site.sections[id].parent {
-        if parent == 0 {
-            break;
-        }
-        id = parent;
-    }
-    &site.sections[id].meta.title
+    let chain = site.ancestors(page.section);
+    &site.sections[chain.get(1).copied().unwrap_or(chain[0])].meta.title
 }
 
 /// NFC, with `đ`/`Đ` spelled as `d`/`D` + U+0335 so that Pagefind's diacritic folding reaches them.
-pub fn fold_for_index(text: &str) -> String {
+fn fold_for_index(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.nfc() {
         match c {

@@ -106,6 +106,14 @@ pub struct Page {
     pub related: Vec<PageId>,
 }
 
+impl Page {
+    /// The last segment of its URL (`du-thao-a` for `/xin-y-kien/du-thao-a/`): what the functions know a
+    /// consultation by.
+    pub fn last_segment(&self) -> &str {
+        self.permalink.trim_end_matches('/').rsplit('/').next().unwrap_or_default()
+    }
+}
+
 /// A folder with an `_index.md`: a list of pages.
 #[derive(Debug, Clone)]
 pub struct Section {

@@ -12,9 +12,8 @@ pub fn consultations(site: &Site) -> Vec<Consultation> {
         .iter()
         .filter_map(|page| {
             let Kind::Consultation(c) = &page.kind else { return None };
-            let slug = page.permalink.trim_end_matches('/').rsplit('/').next()?;
             Some(Consultation {
-                id: ConsultationId::parse(slug).ok()?,
+                id: ConsultationId::parse(page.last_segment()).ok()?,
                 title: page.meta.title.clone(),
                 opens: c.meta.opens.at().date_naive(),
                 closes: c.meta.closes.at().date_naive(),

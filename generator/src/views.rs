@@ -341,7 +341,7 @@ impl<'a> Views<'a> {
             ("da-dong", "Đã kết thúc lấy ý kiến")
         };
         ConsultationView {
-            id: page.permalink.trim_end_matches('/').rsplit('/').next().unwrap_or_default(),
+            id: page.last_segment(),
             opens: c.meta.opens.into(),
             closes: c.meta.closes.into(),
             state,

@@ -117,13 +117,19 @@
     }
     pagefind.search(query ? queryText(query) : null, { filters: filters }).then(function (search) {
       if (ticket !== latest || !search) return;
-      Promise.all(search.results.slice(0, PAGE_SIZE).map(function (r) { return r.data(); })).then(function (items) {
-        if (ticket !== latest) return;
-        list.textContent = '';
-        items.forEach(function (data) { list.appendChild(resultItem(data)); });
-        if (search.results.length > items.length) addMore(search, items.length, ticket);
-        announce(search.results.length, query);
-      });
+      showFrom(search, 0, ticket, function () { announce(search.results.length, query); });
+    });
+  }
+
+  /* Loads and lists PAGE_SIZE results from `from` on (the first batch replaces the list), then offers the next. */
+  function showFrom(search, from, ticket, shown) {
+    var batch = search.results.slice(from, from + PAGE_SIZE);
+    Promise.all(batch.map(function (r) { return r.data(); })).then(function (items) {
+      if (ticket !== latest) return;
+      if (from === 0) list.textContent = '';
+      items.forEach(function (data) { list.appendChild(resultItem(data)); });
+      if (search.results.length > from + items.length) addMore(search, from + items.length, ticket);
+      shown();
     });
   }
 
@@ -137,13 +143,11 @@
     li.appendChild(button);
     list.appendChild(li);
     button.addEventListener('click', function () {
-      Promise.all(search.results.slice(from, from + PAGE_SIZE).map(function (r) { return r.data(); })).then(function (items) {
-        if (ticket !== latest) return;
-        li.remove();
-        items.forEach(function (data) { list.appendChild(resultItem(data)); });
+      li.remove();
+      showFrom(search, from, ticket, function () {
+        // Focus moves to the first new result, so a keyboard user continues where the list grew.
         var first = list.children[from] && list.children[from].querySelector('a');
         if (first) first.focus();
-        if (search.results.length > from + items.length) addMore(search, from + items.length, ticket);
       });
     });
   }
