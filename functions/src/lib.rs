@@ -9,3 +9,4 @@ pub mod domain;
 pub mod http;
 pub mod spam;
 pub mod store;
+pub mod survey;

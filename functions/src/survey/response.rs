@@ -1,0 +1,259 @@
+//! A response checked against the exact published version: the unit exists on the day, each answer has its
+//! question's type, required answers are there, and no answer sits off the respondent's own path.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use super::definition::{Kind, Next, Scale, Survey};
+use crate::domain::FieldError;
+
+/// Answers as sent: field name → values. A matrix row is `question.item`; several options repeat the name.
+pub type RawAnswers = BTreeMap<String, Vec<String>>;
+
+/// One checked answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// A scale point or a number.
+    Number(i64),
+    /// One option, or text.
+    One(String),
+    /// Several options.
+    Many(Vec<String>),
+    /// A point per matrix item.
+    Rows(BTreeMap<String, i64>),
+}
+
+/// A response that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// The unit picked.
+    pub unit: String,
+    /// Answers, by question id.
+    pub answers: BTreeMap<String, Answer>,
+    /// The questions the respondent met, in order.
+    pub path: Vec<String>,
+}
+
+/// The counter every response adds one to, per unit.
+pub const RESPONSES: &str = "_#n";
+
+impl Response {
+    /// Counter keys this response adds one to: `{unit}#_#n`, and `{unit}#{question}#{option or point}` (a
+    /// matrix row is `{question}.{item}`; text and numbers count as `{question}#_`).
+    pub fn counters(&self, survey: &Survey) -> Vec<String> {
+        let unit = &self.unit;
+        let mut keys = vec![format!("{unit}#{RESPONSES}")];
+        for q in &survey.questions {
+            let Some(answer) = self.answers.get(&q.id) else { continue };
+            let id = &q.id;
+            match (&q.kind, answer) {
+                (Kind::Text { .. } | Kind::LongText { .. } | Kind::Number { .. }, _) => {
+                    keys.push(format!("{unit}#{id}#_"))
+                }
+                (_, Answer::One(option)) => keys.push(format!("{unit}#{id}#{option}")),
+                (_, Answer::Number(point)) => keys.push(format!("{unit}#{id}#{point}")),
+                (_, Answer::Many(options)) => keys.extend(options.iter().map(|o| format!("{unit}#{id}#{o}"))),
+                (_, Answer::Rows(rows)) => keys.extend(rows.iter().map(|(item, p)| format!("{unit}#{id}.{item}#{p}"))),
+            }
+        }
+        keys
+    }
+}
+
+/// One sent field of a question: the matrix item it names, if any, and its non-blank values.
+type Field<'a> = (Option<&'a str>, Vec<&'a str>);
+
+fn invalid(field: &'static str, message: String) -> FieldError {
+    FieldError::new(field, message)
+}
+
+fn clean(text: &str) -> String {
+    let text: String = text.nfc().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
+    text.replace("\r\n", "\n").trim().to_string()
+}
+
+fn point(raw: &str, scale: &Scale) -> Option<i64> {
+    raw.trim().parse::<i64>().ok().filter(|p| (scale.min..=scale.max).contains(p))
+}
+
+impl Survey {
+    /// Label for a question in messages: "Câu 3".
+    fn label(&self, i: usize) -> String {
+        format!("Câu {}", self.questions[i].number)
+    }
+
+    /// Checks a response sent on `day` for `unit`.
+    pub fn validate(&self, unit: &str, raw: &RawAnswers, day: NaiveDate) -> Result<Response, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if !self.units.iter().any(|u| u.id == unit && u.valid_on(day)) {
+            errors.push(invalid("unit", format!("{}: chọn một đơn vị trong danh sách", self.unit_label)));
+        }
+        // Group the fields by question.
+        let mut sent: BTreeMap<usize, Vec<Field<'_>>> = BTreeMap::new();
+        for (field, values) in raw {
+            let values: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+            if values.is_empty() {
+                continue;
+            }
+            let (id, item) = match field.split_once('.') {
+                Some((id, item)) => (id, Some(item)),
+                None => (field.as_str(), None),
+            };
+            match self.index_of(id) {
+                Some(i) => sent.entry(i).or_default().push((item, values)),
+                None => errors.push(invalid("answers", format!("khảo sát không có câu `{id}`"))),
+            }
+        }
+        let mut answers: BTreeMap<usize, Answer> = BTreeMap::new();
+        for (&i, fields) in &sent {
+            match self.parse_answer(i, fields) {
+                Ok(answer) => {
+                    answers.insert(i, answer);
+                }
+                Err(message) => errors.push(invalid("answers", format!("{}: {message}", self.label(i)))),
+            }
+        }
+        // Walk the respondent's own path.
+        let mut path = Vec::new();
+        let mut at = Next::Question(0);
+        let mut steps = 0;
+        while let Next::Question(i) = at {
+            steps += 1;
+            if steps > self.questions.len() {
+                break; // unreachable for a checked survey (no cycles)
+            }
+            let q = &self.questions[i];
+            if let Some((j, values)) = &q.when
+                && !holds(answers.get(j), values)
+            {
+                at = q.next;
+                continue;
+            }
+            path.push(i);
+            let answer = answers.get(&i);
+            if answer.is_none() && q.required {
+                errors.push(invalid("answers", format!("{}: cần trả lời câu này", self.label(i))));
+            }
+            let option = match answer {
+                Some(Answer::One(o)) if matches!(q.kind, Kind::Single { .. }) => Some(o.as_str()),
+                _ => None,
+            };
+            at = self.next_after(i, option);
+        }
+        for &i in answers.keys() {
+            if !path.contains(&i) {
+                errors.push(invalid(
+                    "answers",
+                    format!(
+                        "{} (`{}`) không thuộc lượt trả lời này: theo các câu trả lời trước, câu này được bỏ qua",
+                        self.label(i),
+                        self.questions[i].id
+                    ),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Response {
+            unit: unit.to_string(),
+            answers: answers.into_iter().map(|(i, a)| (self.questions[i].id.clone(), a)).collect(),
+            path: path.into_iter().map(|i| self.questions[i].id.clone()).collect(),
+        })
+    }
+
+    fn parse_answer(&self, i: usize, fields: &[Field<'_>]) -> Result<Answer, String> {
+        let q = &self.questions[i];
+        let single = || -> Result<&str, String> {
+            match fields {
+                [(None, values)] if values.len() == 1 => Ok(values[0]),
+                _ => Err("chỉ được một câu trả lời".into()),
+            }
+        };
+        match &q.kind {
+            Kind::Single { options } => {
+                let v = single()?;
+                options
+                    .iter()
+                    .find(|o| o.id == v)
+                    .map(|o| Answer::One(o.id.clone()))
+                    .ok_or_else(|| format!("không có lựa chọn `{v}`"))
+            }
+            Kind::Multiple { options, min, max } => {
+                let [(None, values)] = fields else { return Err("câu trả lời không đúng dạng".into()) };
+                let mut chosen: Vec<String> = Vec::new();
+                for o in options {
+                    if values.contains(&o.id.as_str()) {
+                        chosen.push(o.id.clone());
+                    }
+                }
+                if let Some(v) = values.iter().find(|v| !options.iter().any(|o| o.id == **v)) {
+                    return Err(format!("không có lựa chọn `{v}`"));
+                }
+                if chosen.len() != values.len() {
+                    return Err("một lựa chọn bị gửi hai lần".into());
+                }
+                if chosen.len() < *min || chosen.len() > *max {
+                    return Err(format!("chọn từ {min} đến {max} phương án (đã chọn {})", chosen.len()));
+                }
+                Ok(Answer::Many(chosen))
+            }
+            Kind::Rating { scale } => {
+                let v = single()?;
+                point(v, scale)
+                    .map(Answer::Number)
+                    .ok_or_else(|| format!("chọn một mức từ {} đến {}", scale.min, scale.max))
+            }
+            Kind::Text { max_length } | Kind::LongText { max_length } => {
+                let text = clean(single()?);
+                let length = text.chars().count();
+                if length > *max_length {
+                    return Err(format!("không được dài quá {max_length} ký tự (hiện có {length})"));
+                }
+                Ok(Answer::One(text))
+            }
+            Kind::Number { min, max } => {
+                let v = single()?;
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(&n))
+                    .map(Answer::Number)
+                    .ok_or_else(|| format!("nhập một số nguyên từ {min} đến {max}"))
+            }
+            Kind::Matrix { items, scale } => {
+                let mut rows = BTreeMap::new();
+                for (item, values) in fields {
+                    let Some(item) = item.filter(|it| items.iter().any(|x| x.id == *it)) else {
+                        return Err(format!("không có mục `{}`", item.unwrap_or("")));
+                    };
+                    let [v] = values.as_slice() else {
+                        return Err(format!("mục `{item}`: chỉ được một mức"));
+                    };
+                    let p = point(v, scale)
+                        .ok_or_else(|| format!("mục `{item}`: chọn một mức từ {} đến {}", scale.min, scale.max))?;
+                    rows.insert(item.to_string(), p);
+                }
+                if q.required && rows.len() < items.len() {
+                    let missing: Vec<&str> =
+                        items.iter().filter(|x| !rows.contains_key(&x.id)).map(|x| x.label.as_str()).collect();
+                    return Err(format!("cần đánh giá cả: {}", missing.join("; ")));
+                }
+                Ok(Answer::Rows(rows))
+            }
+        }
+    }
+}
+
+/// Whether an earlier answer satisfies a condition.
+fn holds(answer: Option<&Answer>, values: &[String]) -> bool {
+    match answer {
+        Some(Answer::One(o)) => values.contains(o),
+        Some(Answer::Many(os)) => os.iter().any(|o| values.contains(o)),
+        Some(Answer::Number(p)) => values.contains(&p.to_string()),
+        _ => false,
+    }
+}
