@@ -8,7 +8,10 @@ use cchc_functions::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, Reason, Status, StoredResponse,
 };
-use cchc_functions::store::{Cursor, DynamoStore, Saved, SqliteStore, Store, StoreError};
+use std::collections::BTreeMap;
+
+use cchc_functions::store::{Cursor, DynamoStore, Publication, Saved, SqliteStore, Store, StoreError, SurveyWrite};
+use cchc_functions::survey::{RawAnswers, Record, Survey, SurveySource, Unit, code_hash};
 use chrono::{Duration, NaiveDate, Utc};
 use ulid::Ulid;
 
@@ -255,6 +258,163 @@ async fn concurrent_posts_are_each_stored_exactly_once<S: Store>(store: S) {
     assert_eq!(stored.len(), 200, "every comment once, none twice");
 }
 
+const SURVEY: &str = r#"
+id: khao-sat-thu
+version: 1
+title: Khảo sát thử
+group: sipas
+opens: 2026-01-01
+closes: 2026-12-31
+access: code
+unit: tinh-thanh
+questions:
+  - id: q1
+    type: single
+    text: Ông/Bà có biết không?
+    options:
+      - { id: co, label: Có biết, next: q2 }
+      - { id: khong, label: Không biết, next: q3 }
+  - id: q2
+    type: multiple
+    text: Qua kênh nào?
+    options: [{ id: a, label: A }, { id: b, label: B }]
+  - id: q3
+    type: rating
+    text: Mức độ hài lòng
+    scale: { min: 1, max: 5 }
+    next: end
+"#;
+
+fn survey(title: &str, version: u32) -> Survey {
+    let mut source: SurveySource = serde_yaml::from_str(SURVEY).expect("survey YAML");
+    source.title = title.into();
+    source.version = version;
+    let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
+    Survey::check(source, units).expect("valid survey")
+}
+
+/// A checked response: "co" with options a and b when `i` is even, else "khong"; rating `i % 5 + 1`.
+fn survey_record(s: &Survey, i: usize) -> Record {
+    let mut raw = RawAnswers::new();
+    if i % 2 == 0 {
+        raw.insert("q1".into(), vec!["co".into()]);
+        raw.insert("q2".into(), vec!["a".into(), "b".into()]);
+    } else {
+        raw.insert("q1".into(), vec!["khong".into()]);
+    }
+    raw.insert("q3".into(), vec![(i % 5 + 1).to_string()]);
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+    let response = s.validate("tinh-a", &raw, day).expect("valid response");
+    Record { id: Ulid::new(), created_at: chrono::Utc::now(), version: s.version, response }
+}
+
+async fn respond<S: Store>(store: &S, s: &Survey, k: &str, i: usize, code: Option<&str>) -> Result<Saved, StoreError> {
+    let record = survey_record(s, i);
+    let counters = record.response.counters(s);
+    let write = SurveyWrite { survey: &s.id, record: &record, counters: &counters, code };
+    store.save_survey_response(&key(k), &format!("fp-{i}"), &write, &response("{}")).await
+}
+
+async fn survey_versions_are_immutable<S: Store>(store: S) {
+    assert_eq!(store.put_survey(&survey("Khảo sát thử", 1)).await.expect("publish"), Publication::New);
+    assert_eq!(store.put_survey(&survey("Khảo sát thử", 1)).await.expect("again"), Publication::Unchanged);
+    match store.put_survey(&survey("Khảo sát đã sửa", 1)).await {
+        Err(StoreError::Conflict(message)) => assert!(message.contains("tăng `version` lên 2"), "{message}"),
+        other => panic!("a changed version 1 must be refused, got {other:?}"),
+    }
+    assert_eq!(store.put_survey(&survey("Khảo sát đã sửa", 2)).await.expect("v2"), Publication::New);
+    let latest = store.survey("khao-sat-thu", None).await.expect("read").expect("published");
+    assert_eq!((latest.version, latest.title.as_str()), (2, "Khảo sát đã sửa"));
+    let first = store.survey("khao-sat-thu", Some(1)).await.expect("read").expect("published");
+    assert_eq!(first, survey("Khảo sát thử", 1));
+    assert!(store.survey("khong-co", None).await.expect("read").is_none());
+}
+
+async fn a_response_and_its_counters_are_written_together_once<S: Store>(store: S) {
+    let s = survey("Khảo sát thử", 1);
+    store.put_survey(&s).await.expect("publish");
+    store.add_access_codes(&s.id, &[code_hash(&s.id, "MA-1"), code_hash(&s.id, "MA-2")]).await.expect("codes");
+    let hash1 = code_hash(&s.id, "ma1");
+    assert_eq!(respond(&store, &s, "khoa-khao-sat-1", 0, Some(&hash1)).await.expect("stored"), Saved::Created);
+    let counts = store.survey_counts(&s.id, 1).await.expect("counts");
+    let expected: BTreeMap<String, u64> = ["tinh-a#_#n", "tinh-a#q1#co", "tinh-a#q2#a", "tinh-a#q2#b", "tinh-a#q3#1"]
+        .iter()
+        .map(|k| (k.to_string(), 1))
+        .collect();
+    assert_eq!(counts, expected);
+    // The same key again replays (the code is not consumed twice and nothing is counted twice).
+    assert!(matches!(respond(&store, &s, "khoa-khao-sat-1", 0, Some(&hash1)).await, Ok(Saved::Replayed(_))));
+    // A used code, or an unknown one, writes nothing.
+    assert!(matches!(respond(&store, &s, "khoa-khao-sat-2", 1, Some(&hash1)).await, Err(StoreError::CodeRejected)));
+    let unknown = code_hash(&s.id, "MA-9");
+    assert!(matches!(respond(&store, &s, "khoa-khao-sat-3", 1, Some(&unknown)).await, Err(StoreError::CodeRejected)));
+    // A reused key with other content writes nothing either.
+    let hash2 = code_hash(&s.id, "MA-2");
+    assert!(matches!(respond(&store, &s, "khoa-khao-sat-1", 3, Some(&hash2)).await, Err(StoreError::KeyReused)));
+    assert_eq!(store.survey_counts(&s.id, 1).await.expect("counts"), expected);
+    assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len(), 1);
+    // The second code still works.
+    assert_eq!(respond(&store, &s, "khoa-khao-sat-4", 1, Some(&hash2)).await.expect("stored"), Saved::Created);
+    let records = store.survey_responses(&s.id, 1).await.expect("responses");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].response.path, ["q1", "q3"]);
+}
+
+async fn concurrent_submissions_keep_counters_exact<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let s = Arc::new(survey("Khảo sát thử", 1));
+    store.put_survey(&s).await.expect("publish");
+    let hashes: Vec<String> = (0..1000).map(|i| code_hash(&s.id, &format!("C{i}"))).collect();
+    assert_eq!(store.add_access_codes(&s.id, &hashes).await.expect("codes"), 1000);
+    let tasks: Vec<_> = hashes
+        .into_iter()
+        .enumerate()
+        .map(|(i, hash)| {
+            let (store, s) = (store.clone(), s.clone());
+            tokio::spawn(async move { respond(&*store, &s, &format!("khoa-c-{i:05}"), i, Some(&hash)).await })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("every submission is stored") == Saved::Created {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1000);
+    let stored = store.survey_responses(&s.id, 1).await.expect("responses").len() as u64;
+    let counts = store.survey_counts(&s.id, 1).await.expect("counts");
+    assert_eq!(stored, 1000);
+    assert_eq!(counts["tinh-a#_#n"], stored, "the response counter equals the responses stored");
+    assert_eq!(counts["tinh-a#q1#co"] + counts["tinh-a#q1#khong"], stored);
+    assert_eq!(counts["tinh-a#q2#a"], counts["tinh-a#q1#co"]);
+    assert_eq!((1..=5).map(|p| counts[&format!("tinh-a#q3#{p}")]).sum::<u64>(), stored);
+}
+
+async fn one_access_code_used_fifty_times_at_once_admits_one<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let s = Arc::new(survey("Khảo sát thử", 1));
+    store.put_survey(&s).await.expect("publish");
+    let hash = code_hash(&s.id, "MOT-MA");
+    store.add_access_codes(&s.id, std::slice::from_ref(&hash)).await.expect("code");
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (store, s, hash) = (store.clone(), s.clone(), hash.clone());
+            tokio::spawn(async move { respond(&*store, &s, &format!("khoa-m-{i:03}"), i, Some(&hash)).await })
+        })
+        .collect();
+    let (mut created, mut rejected) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(Saved::Created) => created += 1,
+            Err(StoreError::CodeRejected) => rejected += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((created, rejected), (1, 49));
+    assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len(), 1);
+    assert_eq!(store.survey_counts(&s.id, 1).await.expect("counts")["tinh-a#_#n"], 1);
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite_store {
@@ -285,4 +445,8 @@ contract!(
     request_counters_count_per_client_and_window,
     a_forged_cursor_is_refused,
     concurrent_posts_are_each_stored_exactly_once,
+    survey_versions_are_immutable,
+    a_response_and_its_counters_are_written_together_once,
+    concurrent_submissions_keep_counters_exact,
+    one_access_code_used_fifty_times_at_once_admits_one,
 );

@@ -35,6 +35,8 @@ pub struct Submission {
     pub origin: Origin,
     /// Text fields (empty ones dropped).
     pub fields: HashMap<String, String>,
+    /// Every non-empty value in the order sent, repeated names (several options) and JSON arrays included.
+    pub values: Vec<(String, String)>,
     /// The file, for multipart posts.
     pub file: Option<(String, Upload)>,
 }
@@ -81,25 +83,30 @@ impl Submission {
                     .map_err(|e| ApiError::Malformed(format!("JSON không đọc được: {e}")))?;
                 let object = value.as_object().ok_or_else(|| ApiError::Malformed("cần một đối tượng JSON".into()))?;
                 let mut fields = HashMap::new();
+                let mut values = Vec::new();
                 for (key, value) in object {
-                    let text = match value {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Null => continue,
-                        serde_json::Value::Number(n) => n.to_string(),
-                        serde_json::Value::Bool(b) => b.to_string(),
-                        _ => return Err(ApiError::Malformed(format!("trường `{key}` phải là chuỗi"))),
+                    let scalar = |value: &serde_json::Value| match value {
+                        serde_json::Value::String(s) => Ok(Some(s.clone())),
+                        serde_json::Value::Null => Ok(None),
+                        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
+                        serde_json::Value::Bool(b) => Ok(Some(b.to_string())),
+                        _ => Err(ApiError::Malformed(format!("trường `{key}` phải là chuỗi hoặc danh sách chuỗi"))),
                     };
-                    fields.insert(key.clone(), text);
+                    if let serde_json::Value::Array(items) = value {
+                        for item in items {
+                            values.extend(scalar(item)?.map(|text| (key.clone(), text)));
+                        }
+                    } else if let Some(text) = scalar(value)? {
+                        values.push((key.clone(), text.clone()));
+                        fields.insert(key.clone(), text);
+                    }
                 }
-                Ok(Self { origin: Origin::Json, fields, file: None })
+                Ok(Self { origin: Origin::Json, fields, values, file: None })
             }
             "application/x-www-form-urlencoded" => {
-                let pairs: Vec<(String, String)> = serde_urlencoded_pairs(&bytes)?;
-                Ok(Self {
-                    origin: Origin::Form,
-                    fields: pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
-                    file: None,
-                })
+                let pairs: Vec<(String, String)> =
+                    serde_urlencoded_pairs(&bytes)?.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+                Ok(Self { origin: Origin::Form, fields: pairs.iter().cloned().collect(), values: pairs, file: None })
             }
             "multipart/form-data" if files => {
                 let request = Request::from_parts(parts, Body::from(bytes));
@@ -132,7 +139,8 @@ impl Submission {
                         }
                     }
                 }
-                Ok(Self { origin: Origin::Form, fields, file })
+                let values = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                Ok(Self { origin: Origin::Form, fields, values, file })
             }
             "" => Err(ApiError::UnsupportedType("thiếu Content-Type".into())),
             other => Err(ApiError::UnsupportedType(format!(

@@ -1,4 +1,4 @@
-//! The HTTP API: one axum router per concern (comments, questions, moderation, and the shared health and
+//! The HTTP API: one axum router per concern (comments, questions, surveys, moderation, and the shared health and
 //! challenge routes). The same routers run in Lambda and inside `cchc serve` under `/api`.
 
 mod body;
@@ -9,6 +9,7 @@ mod moderation;
 mod pages;
 mod problem;
 mod questions;
+mod surveys;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -19,6 +20,7 @@ use axum::routing::get;
 pub use body::{Origin, Submission};
 pub use context::{AppState, Attachments, ModerationAuth, Settings};
 pub use problem::ApiError;
+pub use surveys::Results;
 
 use crate::store::Store;
 
@@ -37,6 +39,11 @@ pub fn questions_router<S: Store>(state: AppState<S>) -> Router {
     questions::router(state).layer(DefaultBodyLimit::disable())
 }
 
+/// Survey responses and results.
+pub fn surveys_router<S: Store>(state: AppState<S>) -> Router {
+    surveys::router(state).layer(DefaultBodyLimit::disable())
+}
+
 /// Moderation, behind authentication.
 pub fn moderation_router<S: Store>(state: AppState<S>) -> Router {
     moderation::router(state).layer(DefaultBodyLimit::disable())
@@ -48,6 +55,7 @@ pub fn api_router<S: Store>(state: AppState<S>) -> Router {
         .merge(shared_router(state.clone()))
         .merge(comments_router(state.clone()))
         .merge(questions_router(state.clone()))
+        .merge(surveys_router(state.clone()))
         .merge(moderation_router(state))
 }
 

@@ -1,5 +1,5 @@
 //! Moderation, for the editorial board only: the queues, decisions on comments, answers to questions, and the
-//! export of a consultation's comments as CSV (UTF-8 with a byte-order mark, so Excel reads Vietnamese).
+//! exports of a consultation's comments and of a survey's responses as CSV (UTF-8 with a byte-order mark, so Excel reads Vietnamese).
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -15,6 +15,7 @@ use super::context::{AppState, ModerationAuth, gateway_authorized};
 use super::problem::ApiError;
 use crate::domain::{AnswerText, ConsultationId, Decision, FieldError, Reason, display_time};
 use crate::store::{Cursor, Store};
+use crate::survey::Answer;
 
 const BODY_LIMIT: usize = 128 * 1024;
 
@@ -24,6 +25,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/api/moderation/comments", get(pending_comments::<S>))
         .route("/api/moderation/consultations/{id}/comments/{comment}", post(decide::<S>))
         .route("/api/moderation/consultations/{id}/comments.csv", get(export::<S>))
+        .route("/api/moderation/surveys/{id}/responses.csv", get(export_survey::<S>))
         .route("/api/moderation/questions", get(pending_questions::<S>))
         .route("/api/moderation/questions/{id}/answer", post(answer::<S>))
         .with_state(state)
@@ -147,14 +149,62 @@ async fn export<S: Store>(State(state): State<AppState<S>>, Path(id): Path<Strin
                 ])
                 .map_err(|e| ApiError::Unavailable(e.into()))?;
         }
-        let bytes = writer.into_inner().map_err(|e| ApiError::Unavailable(anyhow::anyhow!("{e}")))?;
-        let disposition = format!("attachment; filename=\"gop-y-{id}.csv\"");
-        let mut response = bytes.into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-        if let Ok(value) = HeaderValue::from_str(&disposition) {
-            response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+        csv_download(writer, &format!("gop-y-{id}.csv"))
+    }
+    .await;
+    result.into_response()
+}
+
+/// A finished CSV as a download named `filename`.
+fn csv_download(writer: csv::Writer<Vec<u8>>, filename: &str) -> Result<Response, ApiError> {
+    let bytes = writer.into_inner().map_err(|e| ApiError::Unavailable(anyhow::anyhow!("{e}")))?;
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionQuery {
+    version: Option<u32>,
+}
+
+/// Every response of a survey version: one row each, one column per question (several options joined by `; `,
+/// a matrix as `item=point`).
+async fn export_survey<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<String>,
+    Query(query): Query<VersionQuery>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let result = async {
+        authorize(&state, &parts)?;
+        let survey = state
+            .store
+            .survey(&id, query.version)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("không có khảo sát `{id}`")))?;
+        let records = state.store.survey_responses(&survey.id, survey.version).await?;
+        let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+        let mut header = vec!["Mã".to_string(), "Thời gian".into(), "Phiên bản".into(), "Đơn vị".into()];
+        header.extend(survey.questions.iter().map(|q| format!("Câu {} ({})", q.number, q.id)));
+        writer.write_record(&header).map_err(|e| ApiError::Unavailable(e.into()))?;
+        for r in &records {
+            let mut row =
+                vec![r.id.to_string(), display_time(r.created_at), r.version.to_string(), r.response.unit.clone()];
+            row.extend(survey.questions.iter().map(|q| match r.response.answers.get(&q.id) {
+                None => String::new(),
+                Some(Answer::Number(n)) => n.to_string(),
+                Some(Answer::One(text)) => text.clone(),
+                Some(Answer::Many(options)) => options.join("; "),
+                Some(Answer::Rows(rows)) => rows.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
+            }));
+            writer.write_record(&row).map_err(|e| ApiError::Unavailable(e.into()))?;
         }
-        Ok::<_, ApiError>(response)
+        csv_download(writer, &format!("khao-sat-{}-v{}.csv", survey.id, survey.version))
     }
     .await;
     result.into_response()

@@ -40,6 +40,9 @@ pub enum ApiError {
         /// What happened, and what the limit is.
         message: String,
     },
+    /// The request is understood but not allowed (e.g. a used access code).
+    #[error("{0}")]
+    Forbidden(String),
     /// Missing or wrong moderation credentials.
     #[error("cần đăng nhập với quyền kiểm duyệt")]
     Unauthorized,
@@ -60,6 +63,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::NotFound("không tìm thấy".into()),
             StoreError::KeyReused => Self::Conflict(e.to_string()),
             StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::CodeRejected => Self::Forbidden(e.to_string()),
             StoreError::BadCursor => Self::Malformed(e.to_string()),
             StoreError::Unavailable(source) => Self::Unavailable(source),
         }
@@ -96,6 +100,7 @@ impl ApiError {
             Self::RateLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "urn:cchc:loi:qua-nhieu-yeu-cau", "Gửi quá nhiều lần")
             }
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "urn:cchc:loi:khong-duoc-phep", "Không được phép"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "urn:cchc:loi:can-dang-nhap", "Cần đăng nhập"),
             Self::Unavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "urn:cchc:loi:tam-ngung", "Hệ thống tạm thời bận")

@@ -3,22 +3,23 @@
 //! `gsi1` keys, so the moderation queue is a sparse index that moderation empties. Throttling is retried with
 //! backoff by the SDK's standard retry mode.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use ulid::Ulid;
 
-use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Saved, Store, StoreError};
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Publication, Saved, Store, StoreError, SurveyWrite};
 use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, Status, StoredResponse,
 };
+use crate::survey::{Record, Survey};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -179,6 +180,16 @@ fn start_key(cursor: Option<&Cursor>) -> Result<Option<Item>, StoreError> {
         .transpose()
 }
 
+/// Sort key of a survey definition: zero-padded so the highest version sorts last.
+fn definition_sk(version: u32) -> String {
+    format!("DEF#{version:010}")
+}
+
+/// Partition of a survey version's counters.
+fn counters_pk(id: &str, version: u32) -> String {
+    format!("SURVEY#{id}#V{version}#AGG")
+}
+
 fn now_seconds() -> i64 {
     Utc::now().timestamp()
 }
@@ -247,13 +258,29 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put.build().map_err(StoreError::unavailable)?).build())
     }
 
-    /// Writes `items` and the idempotency record in one transaction; on a key seen before, replays or refuses.
+    /// Writes new `items` and the idempotency record in one transaction; on a key seen before, replays or
+    /// refuses.
     async fn write_once(
         &self,
         key: String,
         fingerprint: &str,
         response: &StoredResponse,
         items: Vec<Item>,
+    ) -> Result<Saved, StoreError> {
+        let writes =
+            items.into_iter().map(|item| self.put(item, Some("attribute_not_exists(pk)"))).collect::<Result<_, _>>()?;
+        self.transact_once(key, fingerprint, response, writes, None).await
+    }
+
+    /// Runs `writes` and the idempotency record in one transaction; on a key seen before, replays or refuses.
+    /// `code_at`: index in `writes` of an access-code update whose failed condition means `CodeRejected`.
+    async fn transact_once(
+        &self,
+        key: String,
+        fingerprint: &str,
+        response: &StoredResponse,
+        writes: Vec<TransactWriteItem>,
+        code_at: Option<usize>,
     ) -> Result<Saved, StoreError> {
         let idem = Item::from([
             ("pk".into(), s(format!("IDEM#{key}"))),
@@ -272,14 +299,13 @@ impl DynamoStore {
             .expression_attribute_values(":now", n(now_seconds()))
             .build()
             .map_err(StoreError::unavailable)?;
-        let mut writes = vec![TransactWriteItem::builder().put(idem_put).build()];
-        for item in items {
-            writes.push(self.put(item, Some("attribute_not_exists(pk)"))?);
-        }
-        // A transaction cancelled by a concurrent one on the same key (`TransactionConflict`) leaves nothing to
-        // read yet: try again, with backoff, until the other one's record is there or ours goes through.
+        let writes: Vec<TransactWriteItem> =
+            std::iter::once(TransactWriteItem::builder().put(idem_put).build()).chain(writes).collect();
+        // A transaction cancelled by a concurrent one on the same items (`TransactionConflict`: the same key, or
+        // hot survey counters) leaves nothing to read yet: try again, with jittered backoff, until the other one's
+        // record is there or ours goes through.
         let mut delay = std::time::Duration::from_millis(10);
-        for attempt in 0..6 {
+        for attempt in 0..12 {
             let result = self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await;
             let error = match result {
                 Ok(_) => return Ok(Saved::Created),
@@ -289,6 +315,13 @@ impl DynamoStore {
             if !cancelled {
                 return Err(unavailable(error));
             }
+            let code_failed = code_at.is_some_and(|at| {
+                let reasons = match error.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) => e.cancellation_reasons(),
+                    _ => &[],
+                };
+                reasons.get(at + 1).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+            });
             let first = self
                 .client
                 .get_item()
@@ -306,15 +339,215 @@ impl DynamoStore {
                 let status = item.get("status").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(202);
                 return Ok(Saved::Replayed(StoredResponse { status, body: get_s(&item, "body").unwrap_or_default() }));
             }
+            if code_failed {
+                return Err(StoreError::CodeRejected);
+            }
             tracing::debug!(attempt, "transaction cancelled by a concurrent one; retrying");
-            tokio::time::sleep(delay).await;
-            delay *= 2;
+            let jitter = u64::from(Ulid::new().random() as u16) % (delay.as_millis() as u64 + 1);
+            tokio::time::sleep(delay + std::time::Duration::from_millis(jitter)).await;
+            delay = (delay * 2).min(std::time::Duration::from_millis(400));
         }
         Err(StoreError::unavailable(anyhow::anyhow!("transaction kept conflicting with concurrent writes")))
     }
 }
 
 impl Store for DynamoStore {
+    async fn put_survey(&self, survey: &Survey) -> Result<Publication, StoreError> {
+        let hash = survey.content_hash();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("SURVEY#{}", survey.id)))
+            .item("sk", s(definition_sk(survey.version)))
+            .item("hash", s(hash.clone()))
+            .item("definition", s(survey.to_published()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Publication::New),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                let stored = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("pk", s(format!("SURVEY#{}", survey.id)))
+                    .key("sk", s(definition_sk(survey.version)))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                match stored.item.and_then(|i| get_s(&i, "hash")) {
+                    Some(h) if h == hash => Ok(Publication::Unchanged),
+                    _ => Err(StoreError::Conflict(super::changed_version(&survey.id, survey.version))),
+                }
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn survey(&self, id: &str, version: Option<u32>) -> Result<Option<Survey>, StoreError> {
+        let item = match version {
+            Some(v) => {
+                self.client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("pk", s(format!("SURVEY#{id}")))
+                    .key("sk", s(definition_sk(v)))
+                    .send()
+                    .await
+                    .map_err(unavailable)?
+                    .item
+            }
+            None => self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :def)")
+                .expression_attribute_values(":pk", s(format!("SURVEY#{id}")))
+                .expression_attribute_values(":def", s("DEF#"))
+                .scan_index_forward(false)
+                .limit(1)
+                .send()
+                .await
+                .map_err(unavailable)?
+                .items
+                .and_then(|mut items| items.pop()),
+        };
+        item.map(|i| {
+            Survey::from_published(&need_s(&i, "definition")?).map_err(|e| StoreError::unavailable(anyhow::anyhow!(e)))
+        })
+        .transpose()
+    }
+
+    async fn save_survey_response(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        write: &SurveyWrite<'_>,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let record = write.record;
+        let item = Item::from([
+            ("pk".into(), s(format!("SURVEY#{}", write.survey))),
+            ("sk".into(), s(format!("RESP#{}", record.id))),
+            ("version".into(), n(i64::from(record.version))),
+            ("created_at".into(), s(record.created_at.to_rfc3339())),
+            ("response".into(), s(serde_json::to_string(&record.response).map_err(StoreError::unavailable)?)),
+        ]);
+        let mut writes = vec![self.put(item, Some("attribute_not_exists(pk)"))?];
+        let mut code_at = None;
+        if let Some(hash) = write.code {
+            code_at = Some(writes.len());
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(format!("SURVEY#{}", write.survey)))
+                .key("sk", s(format!("CODE#{hash}")))
+                .update_expression("SET used_at = :now")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at)")
+                .expression_attribute_values(":now", s(record.created_at.to_rfc3339()))
+                .build()
+                .map_err(StoreError::unavailable)?;
+            writes.push(TransactWriteItem::builder().update(update).build());
+        }
+        let counters_pk = counters_pk(write.survey, record.version);
+        for counter in write.counters {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(counters_pk.clone()))
+                .key("sk", s(counter.clone()))
+                .update_expression("ADD #count :one")
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_values(":one", n(1))
+                .build()
+                .map_err(StoreError::unavailable)?;
+            writes.push(TransactWriteItem::builder().update(update).build());
+        }
+        self.transact_once(format!("survey#{}", key.as_str()), fingerprint, response, writes, code_at).await
+    }
+
+    async fn survey_counts(&self, id: &str, version: u32) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut counts = BTreeMap::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(counters_pk(id, version)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let count = item.get("count").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+                counts.insert(need_s(&item, "sk")?, count);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(counts);
+            }
+        }
+    }
+
+    async fn survey_responses(&self, id: &str, version: u32) -> Result<Vec<Record>, StoreError> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :resp)")
+                .filter_expression("#version = :version")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":pk", s(format!("SURVEY#{id}")))
+                .expression_attribute_values(":resp", s("RESP#"))
+                .expression_attribute_values(":version", n(i64::from(version)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let sk = need_s(&item, "sk")?;
+                records.push(Record {
+                    id: Ulid::from_string(sk.trim_start_matches("RESP#")).map_err(StoreError::unavailable)?,
+                    created_at: time(&need_s(&item, "created_at")?)?,
+                    version,
+                    response: serde_json::from_str(&need_s(&item, "response")?).map_err(StoreError::unavailable)?,
+                });
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(records);
+            }
+        }
+    }
+
+    async fn add_access_codes(&self, id: &str, hashes: &[String]) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for hash in hashes {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(format!("SURVEY#{id}")))
+                .item("sk", s(format!("CODE#{hash}")))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await;
+            match result {
+                Ok(_) => added += 1,
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Ok(added)
+    }
+
     async fn put_consultation(&self, c: &Consultation) -> Result<(), StoreError> {
         self.client
             .put_item()

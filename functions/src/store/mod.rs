@@ -13,6 +13,7 @@ use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, StoredResponse,
 };
+use crate::survey::{Record, Survey};
 
 pub use cursor::Cursor;
 pub use dynamo::{DynamoStore, TABLE_DEFINITION};
@@ -30,6 +31,9 @@ pub enum StoreError {
     /// The idempotency key was used before for a different request.
     #[error("khoá chống gửi trùng đã được dùng cho một nội dung khác")]
     KeyReused,
+    /// The access code does not exist or was used already.
+    #[error("mã truy cập không đúng hoặc đã được dùng")]
+    CodeRejected,
     /// The item is not in a state that allows the change (e.g. already moderated).
     #[error("{0}")]
     Conflict(String),
@@ -55,6 +59,37 @@ pub enum Saved {
     Created,
     /// The key was seen before with the same request: nothing was stored; give this first response again.
     Replayed(StoredResponse),
+}
+
+/// The message for a published survey version whose content changed.
+pub fn changed_version(id: &str, version: u32) -> String {
+    format!(
+        "khảo sát `{id}` phiên bản {version} đã được công bố với nội dung khác; phiên bản đã công bố không được sửa: \
+         tăng `version` lên {} để công bố nội dung mới",
+        version + 1
+    )
+}
+
+/// What publishing a survey version did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publication {
+    /// The version is new and now published.
+    New,
+    /// The same version with the same content was already published.
+    Unchanged,
+}
+
+/// Everything one survey response writes, all or nothing.
+#[derive(Debug, Clone)]
+pub struct SurveyWrite<'a> {
+    /// Survey id.
+    pub survey: &'a str,
+    /// The response, with its id and version.
+    pub record: &'a Record,
+    /// Counter keys to add one to (`Response::counters`), within the record's version.
+    pub counters: &'a [String],
+    /// Hash of the access code to consume, for restricted surveys.
+    pub code: Option<&'a str>,
 }
 
 /// One page of a list, and the cursor for the next one.
@@ -145,6 +180,39 @@ pub trait Store: Send + Sync + 'static {
         id: Ulid,
         answer: &AnswerText,
     ) -> impl Future<Output = Result<Question, StoreError>> + Send;
+
+    /// Publishes version `survey.version` of a survey. MUST return `Unchanged` when that version was published
+    /// with the same content hash, and `Conflict` (naming the version) when with another: published versions
+    /// are immutable.
+    fn put_survey(&self, survey: &Survey) -> impl Future<Output = Result<Publication, StoreError>> + Send;
+
+    /// Version `version` of a survey, or its highest published version when `None`.
+    fn survey(&self, id: &str, version: Option<u32>)
+    -> impl Future<Output = Result<Option<Survey>, StoreError>> + Send;
+
+    /// Stores a survey response, adds one to each of its counters, consumes its access code, and keeps
+    /// `response` under `key`, all or nothing. Same key rules as `save_comment`; a code that does not exist or
+    /// was consumed MUST give `CodeRejected` and write nothing, even under concurrent use of the same code.
+    fn save_survey_response(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        write: &SurveyWrite<'_>,
+        response: &StoredResponse,
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+
+    /// The counters of a survey version, by key (`{unit}#{question}#{option}`).
+    fn survey_counts(
+        &self,
+        id: &str,
+        version: u32,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, u64>, StoreError>> + Send;
+
+    /// Every response of a survey version, oldest first (for the export).
+    fn survey_responses(&self, id: &str, version: u32) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
+
+    /// Adds unused access codes (their hashes) to a survey; returns how many were new.
+    fn add_access_codes(&self, id: &str, hashes: &[String]) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// Adds one to the request counter of `client` (a salted hash, never an address) in `window` and returns
     /// the new count. Counters expire after `ttl_seconds`.

@@ -8,11 +8,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use ulid::Ulid;
 
-use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Saved, Store, StoreError};
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Publication, Saved, Store, StoreError, SurveyWrite};
 use crate::domain::{
     AnswerText, AttachmentMeta, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey,
     Question, QuestionContact, Status, StoredResponse,
 };
+use crate::survey::{Record, Survey};
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
@@ -35,6 +36,18 @@ CREATE TABLE IF NOT EXISTS question_contacts (
 CREATE TABLE IF NOT EXISTS idempotency (
   key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
   expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS surveys (
+  id TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL, definition TEXT NOT NULL,
+  PRIMARY KEY (id, version));
+CREATE TABLE IF NOT EXISTS survey_responses (
+  id TEXT PRIMARY KEY, survey TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL,
+  response TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS survey_responses_by_version ON survey_responses (survey, version, id);
+CREATE TABLE IF NOT EXISTS survey_counters (
+  survey TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (survey, version, key));
+CREATE TABLE IF NOT EXISTS access_codes (
+  survey TEXT NOT NULL, hash TEXT NOT NULL, used_at TEXT, PRIMARY KEY (survey, hash));
 CREATE TABLE IF NOT EXISTS rate_limits (
   client TEXT NOT NULL, window TEXT NOT NULL, count INTEGER NOT NULL, expires_at INTEGER NOT NULL,
   PRIMARY KEY (client, window));
@@ -187,6 +200,176 @@ fn question_from(row: &Row<'_>) -> rusqlite::Result<QuestionRow> {
 }
 
 impl Store for SqliteStore {
+    async fn put_survey(&self, survey: &Survey) -> Result<Publication, StoreError> {
+        let (id, version, hash, definition) =
+            (survey.id.clone(), survey.version, survey.content_hash(), survey.to_published());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+            let existing: Option<String> = tx
+                .query_row("SELECT hash FROM surveys WHERE id = ?1 AND version = ?2", params![id, version], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(sql)?;
+            match existing {
+                Some(stored) if stored == hash => Ok(Publication::Unchanged),
+                Some(_) => Err(StoreError::Conflict(super::changed_version(&id, version))),
+                None => {
+                    tx.execute(
+                        "INSERT INTO surveys (id, version, hash, definition) VALUES (?1, ?2, ?3, ?4)",
+                        params![id, version, hash, definition],
+                    )
+                    .map_err(sql)?;
+                    tx.commit().map_err(sql)?;
+                    Ok(Publication::New)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn survey(&self, id: &str, version: Option<u32>) -> Result<Option<Survey>, StoreError> {
+        let id = id.to_string();
+        let json: Option<String> = self
+            .run(move |conn| {
+                let found = match version {
+                    Some(v) => conn.query_row(
+                        "SELECT definition FROM surveys WHERE id = ?1 AND version = ?2",
+                        params![id, v],
+                        |r| r.get(0),
+                    ),
+                    None => conn.query_row(
+                        "SELECT definition FROM surveys WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                        params![id],
+                        |r| r.get(0),
+                    ),
+                };
+                found.optional().map_err(sql)
+            })
+            .await?;
+        json.map(|j| Survey::from_published(&j).map_err(|e| StoreError::unavailable(anyhow::anyhow!(e)))).transpose()
+    }
+
+    async fn save_survey_response(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        write: &SurveyWrite<'_>,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let key = format!("survey#{}", key.as_str());
+        let fingerprint = fingerprint.to_string();
+        let survey = write.survey.to_string();
+        let record = write.record.clone();
+        let counters = write.counters.to_vec();
+        let code = write.code.map(str::to_string);
+        let response = response.clone();
+        let body = serde_json::to_string(&record.response).map_err(StoreError::unavailable)?;
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+            if let Some(replay) = claim_key(&tx, &key, &fingerprint, &response)? {
+                return Ok(replay);
+            }
+            if let Some(hash) = code {
+                let used = tx
+                    .execute(
+                        "UPDATE access_codes SET used_at = ?3 WHERE survey = ?1 AND hash = ?2 AND used_at IS NULL",
+                        params![survey, hash, record.created_at.to_rfc3339()],
+                    )
+                    .map_err(sql)?;
+                if used != 1 {
+                    return Err(StoreError::CodeRejected); // dropping `tx` rolls back the key
+                }
+            }
+            tx.execute(
+                "INSERT INTO survey_responses (id, survey, version, created_at, response) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![record.id.to_string(), survey, record.version, record.created_at.to_rfc3339(), body],
+            )
+            .map_err(sql)?;
+            {
+                let mut add = tx
+                    .prepare_cached(
+                        "INSERT INTO survey_counters (survey, version, key, count) VALUES (?1, ?2, ?3, 1)
+                         ON CONFLICT (survey, version, key) DO UPDATE SET count = count + 1",
+                    )
+                    .map_err(sql)?;
+                for counter in &counters {
+                    add.execute(params![survey, record.version, counter]).map_err(sql)?;
+                }
+            }
+            tx.commit().map_err(sql)?;
+            Ok(Saved::Created)
+        })
+        .await
+    }
+
+    async fn survey_counts(
+        &self,
+        id: &str,
+        version: u32,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare("SELECT key, count FROM survey_counters WHERE survey = ?1 AND version = ?2")
+                .map_err(sql)?;
+            let rows = statement
+                .query_map(params![id, version], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(sql)?;
+            let mut counts = std::collections::BTreeMap::new();
+            for row in rows {
+                let (key, count) = row.map_err(sql)?;
+                counts.insert(key, u64::try_from(count).unwrap_or(0));
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn survey_responses(&self, id: &str, version: u32) -> Result<Vec<Record>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare(
+                    "SELECT id, created_at, response FROM survey_responses WHERE survey = ?1 AND version = ?2 ORDER BY id",
+                )
+                .map_err(sql)?;
+            let rows = statement
+                .query_map(params![id, version], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })
+                .map_err(sql)?;
+            let mut records = Vec::new();
+            for row in rows {
+                let (rid, created_at, response) = row.map_err(sql)?;
+                records.push(Record {
+                    id: Ulid::from_string(&rid).map_err(StoreError::unavailable)?,
+                    created_at: parse_time(&created_at)?,
+                    version,
+                    response: serde_json::from_str(&response).map_err(StoreError::unavailable)?,
+                });
+            }
+            Ok(records)
+        })
+        .await
+    }
+
+    async fn add_access_codes(&self, id: &str, hashes: &[String]) -> Result<usize, StoreError> {
+        let (id, hashes) = (id.to_string(), hashes.to_vec());
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            let mut added = 0;
+            for hash in &hashes {
+                added += tx
+                    .execute("INSERT OR IGNORE INTO access_codes (survey, hash) VALUES (?1, ?2)", params![id, hash])
+                    .map_err(sql)?;
+            }
+            tx.commit().map_err(sql)?;
+            Ok(added)
+        })
+        .await
+    }
+
     async fn put_consultation(&self, c: &Consultation) -> Result<(), StoreError> {
         let c = c.clone();
         self.run(move |conn| {

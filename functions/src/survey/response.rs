@@ -38,6 +38,27 @@ pub struct Response {
     pub path: Vec<String>,
 }
 
+/// A stored response, as the export lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Id (time-ordered).
+    pub id: ulid::Ulid,
+    /// When it was received.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Version of the survey it answered.
+    pub version: u32,
+    /// The checked response.
+    pub response: Response,
+}
+
+/// SHA-256 of a survey's access code, hex: what the store keeps (the code itself is printed once).
+pub fn code_hash(survey: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let normalised: String =
+        code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase();
+    Sha256::digest(format!("{survey}:{normalised}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The counter every response adds one to, per unit.
 pub const RESPONSES: &str = "_#n";
 

@@ -1,0 +1,228 @@
+//! `POST /api/surveys/{id}/responses` (checked against the exact published version, stored with its counters and
+//! access code in one transaction) and `GET /api/surveys/{id}/results` (the counters, cacheable briefly).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ulid::Ulid;
+
+use super::context::AppState;
+use super::guard::{self, Accepted, Incoming, Verdict};
+use super::problem::ApiError;
+use crate::domain::{FieldError, StoredResponse, today_in_vietnam};
+use crate::store::{Store, SurveyWrite};
+use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
+
+/// Largest response: the longest survey with every text answer at its limit, form-encoded.
+pub const BODY_LIMIT: usize = 64 * 1024;
+const THANK_YOU: &str = "/cam-on-khao-sat/";
+/// Fields of a response that are not answers.
+const META: [&str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+
+/// Published versions never change, so each process keeps the ones it has read.
+#[derive(Debug, Default, Clone)]
+pub struct SurveyCache(Arc<Mutex<HashMap<VersionKey, Arc<Survey>>>>);
+
+/// A survey id and version.
+type VersionKey = (String, u32);
+
+impl SurveyCache {
+    async fn get<S: Store>(&self, store: &S, id: &str, version: u32) -> Result<Option<Arc<Survey>>, ApiError> {
+        let key = (id.to_string(), version);
+        if let Some(hit) = self.0.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
+            return Ok(Some(hit));
+        }
+        let Some(survey) = store.survey(id, Some(version)).await? else { return Ok(None) };
+        let survey = Arc::new(survey);
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(key, survey.clone());
+        }
+        Ok(Some(survey))
+    }
+}
+
+/// The survey routes.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    let cache = SurveyCache::default();
+    Router::new()
+        .route("/api/surveys/{id}/responses", post(submit::<S>))
+        .route("/api/surveys/{id}/results", get(results::<S>))
+        .with_state((state, cache))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("không có khảo sát `{id}`"))
+}
+
+async fn submit<S: Store>(
+    State((state, cache)): State<(AppState<S>, SurveyCache)>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let incoming = match Incoming::read(request, BODY_LIMIT, false).await {
+        Ok(incoming) => incoming,
+        Err(e) => return e.into_response(),
+    };
+    let origin = incoming.submission.origin;
+    let result = accept(&state, &cache, &id, &incoming).await;
+    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/khao-sat/")
+}
+
+async fn accept<S: Store>(
+    state: &AppState<S>,
+    cache: &SurveyCache,
+    id: &str,
+    incoming: &Incoming,
+) -> Result<Accepted, ApiError> {
+    let client = match guard::check(state, incoming).await? {
+        Verdict::Trap => return Ok(Accepted::trap()),
+        Verdict::Pass { client } => client,
+    };
+    let submission = &incoming.submission;
+    let version = submission
+        .get("version")
+        .and_then(|v| v.parse::<u32>().ok())
+        .ok_or_else(|| FieldError::new("version", "thiếu phiên bản khảo sát (`version`)"))?;
+    let survey = cache.get(state.store.as_ref(), id, version).await?.ok_or_else(|| not_found(id))?;
+    let today = state.settings.today.unwrap_or_else(today_in_vietnam);
+    if !survey.open_on(today) {
+        let period = format!("từ {} đến {}", survey.opens.format("%d-%m-%Y"), survey.closes.format("%d-%m-%Y"));
+        return Err(ApiError::Conflict(if today < survey.opens {
+            format!("Khảo sát chưa mở; thời gian nhận ý kiến {period}.")
+        } else {
+            format!("Khảo sát đã kết thúc (nhận ý kiến {period}).")
+        }));
+    }
+    let code = match (survey.access, submission.get("code")) {
+        (Access::Code, Some(code)) => Some(code_hash(&survey.id, code)),
+        (Access::Code, None) => {
+            return Err(FieldError::new("code", "Nhập mã truy cập được cấp để tham gia khảo sát này").into());
+        }
+        (Access::Public, Some(_)) => {
+            return Err(FieldError::new("code", "khảo sát này không dùng mã truy cập").into());
+        }
+        (Access::Public, None) => None,
+    };
+    let mut raw = RawAnswers::new();
+    for (name, value) in &submission.values {
+        if !META.contains(&name.as_str()) {
+            raw.entry(name.clone()).or_default().push(value.clone());
+        }
+    }
+    let unit = submission.get("unit").unwrap_or_default();
+    let response = survey.validate(unit, &raw, today).map_err(ApiError::Invalid)?;
+    let answers = serde_json::to_string(&response).map_err(|e| ApiError::Unavailable(e.into()))?;
+    let mut fingerprint = format!("{}\0{version}\0{answers}\0{}", survey.id, code.as_deref().unwrap_or_default());
+    if submission.get(guard::KEY_FIELD).is_none() {
+        // A plain form has no key of its own: the same answers from the same address count once per minute
+        // (a double click or a resend), not once a day (two colleagues behind one address).
+        fingerprint.push_str(&format!("\0{}", Utc::now().timestamp() / 60));
+    }
+    let fingerprint: String = Sha256::digest(fingerprint.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
+    let record = Record { id: Ulid::new(), created_at: Utc::now(), version, response };
+    let counters = record.response.counters(&survey);
+    let body = serde_json::json!({
+        "id": record.id.to_string(),
+        "status": "accepted",
+        "message": "Cảm ơn Ông/Bà đã tham gia khảo sát. Ý kiến đã được ghi nhận.",
+    })
+    .to_string();
+    let stored = StoredResponse { status: 202, body: body.clone() };
+    let write = SurveyWrite { survey: &survey.id, record: &record, counters: &counters, code: code.as_deref() };
+    let saved = state.store.save_survey_response(&key, &fingerprint, &write, &stored).await?;
+    Ok(Accepted::from_saved(saved, body))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResultsQuery {
+    version: Option<u32>,
+    unit: Option<String>,
+}
+
+/// The aggregates of a survey version, for one unit or all.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Results {
+    /// Survey id.
+    pub survey: String,
+    /// Version counted.
+    pub version: u32,
+    /// The unit asked for, if any.
+    pub unit: Option<String>,
+    /// Responses counted.
+    pub responses: u64,
+    /// Responses per unit (all units when none was asked for).
+    pub units: BTreeMap<String, u64>,
+    /// Per question (a matrix row is `question.item`): option or point → count.
+    pub questions: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl Results {
+    /// Sums the stored counters (`{unit}#{question}#{option}`) for `unit`, or across units.
+    pub fn from_counts(survey: &Survey, counts: &BTreeMap<String, u64>, unit: Option<&str>) -> Self {
+        let mut results = Results {
+            survey: survey.id.clone(),
+            version: survey.version,
+            unit: unit.map(str::to_string),
+            responses: 0,
+            units: BTreeMap::new(),
+            questions: BTreeMap::new(),
+        };
+        for (key, &count) in counts {
+            let Some((u, rest)) = key.split_once('#') else { continue };
+            if unit.is_some_and(|wanted| wanted != u) {
+                continue;
+            }
+            if rest == RESPONSES {
+                results.responses += count;
+                *results.units.entry(u.to_string()).or_default() += count;
+                continue;
+            }
+            if let Some((question, option)) = rest.split_once('#') {
+                *results.questions.entry(question.to_string()).or_default().entry(option.to_string()).or_default() +=
+                    count;
+            }
+        }
+        results
+    }
+}
+
+async fn results<S: Store>(
+    State((state, cache)): State<(AppState<S>, SurveyCache)>,
+    Path(id): Path<String>,
+    Query(query): Query<ResultsQuery>,
+) -> Response {
+    let result = async {
+        let survey = match query.version {
+            Some(v) => cache.get(state.store.as_ref(), &id, v).await?,
+            None => state.store.survey(&id, None).await?.map(Arc::new),
+        }
+        .ok_or_else(|| not_found(&id))?;
+        if let Some(unit) = &query.unit
+            && !survey.units.iter().any(|u| &u.id == unit)
+        {
+            return Err(ApiError::NotFound(format!("khảo sát không có đơn vị `{unit}`")));
+        }
+        let counts = state.store.survey_counts(&survey.id, survey.version).await?;
+        Ok::<_, ApiError>(Results::from_counts(&survey, &counts, query.unit.as_deref()))
+    }
+    .await;
+    match result {
+        Ok(results) => {
+            let mut response = axum::Json(results).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=30, s-maxage=60"));
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
