@@ -296,7 +296,7 @@ fn survey(title: &str, version: u32) -> Survey {
 /// A checked response: "co" with options a and b when `i` is even, else "khong"; rating `i % 5 + 1`.
 fn survey_record(s: &Survey, i: usize) -> Record {
     let mut raw = RawAnswers::new();
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         raw.insert("q1".into(), vec!["co".into()]);
         raw.insert("q2".into(), vec!["a".into(), "b".into()]);
     } else {
