@@ -179,6 +179,7 @@ struct RawPage {
     data: Vec<String>,
     #[serde(default = "yes")]
     search: bool,
+    survey: Option<String>,
 }
 
 fn yes() -> bool {
@@ -240,6 +241,8 @@ pub struct PageMeta {
     pub data: Vec<String>,
     /// Whether site search lists it (`search: false` for thank-you and utility pages).
     pub search: bool,
+    /// The survey the page runs or shows the results of (`content/khao-sat/<id>.yaml`).
+    pub survey: Option<String>,
 }
 
 /// Fields only documents have.
@@ -424,6 +427,7 @@ impl PageFrontMatter {
                 template: raw.template,
                 data: raw.data,
                 search: raw.search,
+                survey: raw.survey,
             },
             kind: kind_meta,
         })

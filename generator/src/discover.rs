@@ -38,6 +38,8 @@ pub struct ContentFiles {
     pub markdown: Vec<SourceFile>,
     /// `data/**.yaml` files.
     pub data: Vec<SourceFile>,
+    /// `khao-sat/*.yaml` files: survey definitions.
+    pub surveys: Vec<SourceFile>,
     /// Everything else.
     pub assets: Vec<AssetFile>,
 }
@@ -59,9 +61,18 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
             continue;
         }
         let rel = relative(content_dir, entry.path());
-        let is_data = rel.starts_with("data/") && (rel.ends_with(".yaml") || rel.ends_with(".yml"));
-        if rel.ends_with(".md") || is_data {
-            text_files.push((rel, entry.path().to_path_buf(), is_data));
+        let yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
+        let kind = if rel.ends_with(".md") {
+            Some(Text::Markdown)
+        } else if yaml && rel.starts_with("data/") {
+            Some(Text::Data)
+        } else if yaml && rel.starts_with(&format!("{}/", crate::surveys::SURVEY_DIR)) {
+            Some(Text::Survey)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            text_files.push((rel, entry.path().to_path_buf(), kind));
         } else {
             let size = entry
                 .metadata()
@@ -70,20 +81,31 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
             assets.push(AssetFile { rel, path: entry.path().to_path_buf(), size });
         }
     }
-    let read: Vec<(SourceFile, bool)> = text_files
+    let read: Vec<(SourceFile, Text)> = text_files
         .into_par_iter()
-        .map(|(rel, path, is_data)| {
+        .map(|(rel, path, kind)| {
             std::fs::read_to_string(&path)
-                .map(|text| (SourceFile { rel, text }, is_data))
+                .map(|text| (SourceFile { rel, text }, kind))
                 .map_err(|e| BuildError::io(&path, e))
         })
         .collect::<Result<_, _>>()?;
-    let (data, markdown): (Vec<_>, Vec<_>) = read.into_iter().partition(|(_, is_data)| *is_data);
-    Ok(ContentFiles {
-        markdown: markdown.into_iter().map(|(f, _)| f).collect(),
-        data: data.into_iter().map(|(f, _)| f).collect(),
-        assets,
-    })
+    let mut files = ContentFiles { assets, ..ContentFiles::default() };
+    for (file, kind) in read {
+        match kind {
+            Text::Markdown => files.markdown.push(file),
+            Text::Data => files.data.push(file),
+            Text::Survey => files.surveys.push(file),
+        }
+    }
+    Ok(files)
+}
+
+/// The text files the build reads.
+#[derive(Debug, Clone, Copy)]
+enum Text {
+    Markdown,
+    Data,
+    Survey,
 }
 
 /// `content/tin-tuc/a.md` → `tin-tuc/a.md`, with `/` on every platform.
@@ -105,6 +127,7 @@ mod tests {
             ("tin-tuc/a.md", "x"),
             ("tin-tuc/anh.png", "png"),
             ("data/chi-so.yaml", "a: 1"),
+            ("khao-sat/thu.yaml", "id: thu"),
             (".git/config", "x"),
             ("tin-tuc/.nhap.md", "x"),
         ] {
@@ -116,6 +139,7 @@ mod tests {
         let md: Vec<_> = files.markdown.iter().map(|f| f.rel.as_str()).collect();
         assert_eq!(md, vec!["_index.md", "tin-tuc/a.md"]);
         assert_eq!(files.data[0].rel, "data/chi-so.yaml");
+        assert_eq!(files.surveys[0].rel, "khao-sat/thu.yaml");
         assert_eq!((files.assets[0].rel.as_str(), files.assets[0].size), ("tin-tuc/anh.png", 3));
         assert_eq!(files.assets.len(), 1);
     }

@@ -38,6 +38,19 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
     });
 
     let s = site.clone();
+    tera.register_function("survey", move |args: &HashMap<String, Value>| {
+        let id = arg(args, "id", "survey")?;
+        let file = s.surveys.get(id).ok_or_else(|| format!("không có khảo sát content/khao-sat/{id}.yaml"))?;
+        to_value(crate::surveys::view(&file.survey, today)).map_err(Into::into)
+    });
+
+    let s = site.clone();
+    tera.register_function("survey_results", move |args: &HashMap<String, Value>| {
+        let id = arg(args, "id", "survey_results")?;
+        Ok(s.results.get(id).cloned().unwrap_or(Value::Null))
+    });
+
+    let s = site.clone();
     tera.register_function("section_pages", move |args: &HashMap<String, Value>| {
         let path = arg(args, "path", "section_pages")?.trim_matches('/');
         // A theme may show sections a site does not have: an absent section is empty, not an error.

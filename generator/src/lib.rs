@@ -21,6 +21,7 @@ pub mod search;
 pub mod serve;
 pub mod site;
 pub mod slug;
+pub mod surveys;
 pub mod sync;
 pub mod taxonomy;
 pub mod theme;
@@ -52,6 +53,8 @@ pub struct BuildOptions {
     pub drafts: bool,
     /// The day the build is for: consultation windows and unit lists are judged on it.
     pub today: ContentDate,
+    /// An embedded store (SQLite file) to read survey results from, for the results pages' snapshot.
+    pub results_from: Option<PathBuf>,
 }
 
 /// What a build did, for the progress line.
@@ -69,6 +72,8 @@ pub struct BuildReport {
     pub stages: Vec<(&'static str, Duration)>,
     /// The consultations the functions must enforce, as the content defines them.
     pub consultations: Vec<cchc_functions::domain::Consultation>,
+    /// The surveys the functions must enforce, as the content defines them.
+    pub surveys: Vec<cchc_functions::survey::Survey>,
 }
 
 impl BuildReport {
@@ -140,7 +145,11 @@ fn load_site_timed(options: &BuildOptions, timer: &mut Timer) -> Result<Site, Bu
 /// Runs the whole pipeline. With `out`, the output replaces the previous one only if everything succeeded.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let mut timer = Timer::new();
-    let site = load_site_timed(options, &mut timer)?;
+    let mut site = load_site_timed(options, &mut timer)?;
+    if let Some(path) = &options.results_from {
+        site.results = sync::results_snapshot(path, &site)?;
+        timer.lap("kết quả khảo sát");
+    }
     let site = std::sync::Arc::new(site);
     let mut theme = Theme::load(&options.root, &site.config.theme, &highlight::stylesheet())?;
     functions::register(&mut theme.tera, site.clone(), options.today);
@@ -177,6 +186,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         files: rendered.rendered + rendered.copied + index.len(),
         stages: timer.stages,
         consultations: sync::consultations(&site),
+        surveys: site.surveys.values().map(|f| f.survey.clone()).collect(),
     })
 }
 

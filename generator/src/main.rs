@@ -27,6 +27,27 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+enum CodesAction {
+    /// Tạo mã, ghi mã (đã băm) vào kho dữ liệu và in mã ra một lần dưới dạng CSV.
+    Generate {
+        /// Mã khảo sát (id trong content/khao-sat/<id>.yaml).
+        survey: String,
+        /// Số mã cần tạo.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        count: u32,
+        /// Thư mục gốc của trang.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Bảng DynamoDB; không có thì ghi vào SQLite .cchc/cchc.sqlite3 như `cchc serve`.
+        #[arg(long)]
+        dynamodb_table: Option<String>,
+        /// Địa chỉ máy chủ DynamoDB khác AWS.
+        #[arg(long, requires = "dynamodb_table")]
+        endpoint_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum Command {
     /// Dựng toàn bộ trang vào thư mục đầu ra (mặc định: public/).
     Build {
@@ -45,6 +66,9 @@ enum Command {
         /// Ngày dựng trang (YYYY-MM-DD), để xét thời hạn lấy ý kiến; mặc định là hôm nay.
         #[arg(long, value_parser = parse_day)]
         today: Option<ContentDate>,
+        /// Tệp SQLite (như .cchc/cchc.sqlite3) để lấy kết quả khảo sát cho các trang kết quả.
+        #[arg(long)]
+        results_from: Option<PathBuf>,
     },
     /// Kiểm tra mọi thứ như khi dựng, nhưng không ghi gì.
     Check {
@@ -84,6 +108,11 @@ enum Command {
         /// Địa chỉ máy chủ DynamoDB khác AWS (ví dụ máy chủ thử nghiệm cục bộ).
         #[arg(long, requires = "dynamodb_table")]
         endpoint_url: Option<String>,
+    },
+    /// Mã truy cập một lần cho các khảo sát hạn chế (access: code).
+    Codes {
+        #[command(subcommand)]
+        action: CodesAction,
     },
     /// Xuất bản trang đã dựng lên S3, chỉ tải các tệp thay đổi, và làm mới CloudFront.
     Deploy {
@@ -132,13 +161,99 @@ fn report_failure(error: &BuildError) -> ExitCode {
     ExitCode::from(EXIT_CONTENT)
 }
 
+/// A one-time code: 10 characters of Crockford's base32 (50 random bits), shown as `XXXXX-XXXXX`.
+fn new_code() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bits = ulid::Ulid::new().random();
+    let mut code = String::with_capacity(11);
+    for i in 0..10 {
+        if i == 5 {
+            code.push('-');
+        }
+        code.push(char::from(ALPHABET[(bits & 31) as usize]));
+        bits >>= 5;
+    }
+    code
+}
+
+/// `cchc codes generate`: the codes go to the store as hashes and to standard output once, as CSV.
+fn generate_codes(
+    root: &std::path::Path,
+    survey: &str,
+    count: u32,
+    dynamodb_table: Option<String>,
+    endpoint_url: Option<String>,
+) -> ExitCode {
+    use cchc_functions::store::Store;
+    use cchc_functions::survey::{Access, code_hash};
+    let options = BuildOptions {
+        root: root.to_path_buf(),
+        out: None,
+        base_url: None,
+        drafts: false,
+        today: ContentDate::now(),
+        results_from: None,
+    };
+    let site = match cchc_generator::load_site(&options) {
+        Ok(site) => site,
+        Err(e) => return report_failure(&e),
+    };
+    match site.surveys.get(survey).map(|f| f.survey.access) {
+        Some(Access::Code) => {}
+        Some(Access::Public) => {
+            eprintln!("lỗi: khảo sát `{survey}` không dùng mã truy cập (access: public)");
+            return ExitCode::from(EXIT_CONTENT);
+        }
+        None => {
+            eprintln!("lỗi: không có khảo sát content/khao-sat/{survey}.yaml");
+            return ExitCode::from(EXIT_CONTENT);
+        }
+    }
+    let mut codes: Vec<String> = Vec::with_capacity(count as usize);
+    let mut seen = std::collections::HashSet::new();
+    while codes.len() < count as usize {
+        let code = new_code();
+        if seen.insert(code.clone()) {
+            codes.push(code);
+        }
+    }
+    let hashes: Vec<String> = codes.iter().map(|c| code_hash(survey, c)).collect();
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let added = runtime.block_on(async {
+        match dynamodb_table {
+            Some(table) => {
+                let client = DynamoStore::client_from_env(endpoint_url.as_deref()).await;
+                DynamoStore::new(client, table).add_access_codes(survey, &hashes).await
+            }
+            None => SqliteStore::open(&root.join(".cchc").join("cchc.sqlite3"))?.add_access_codes(survey, &hashes).await,
+        }
+    });
+    match added {
+        Ok(added) => {
+            println!("ma_truy_cap");
+            for code in &codes {
+                println!("{code}");
+            }
+            eprintln!("Đã ghi {added} mã cho khảo sát `{survey}`. Mã chỉ in ra lần này; kho dữ liệu giữ bản băm.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lỗi: {e}");
+            ExitCode::from(EXIT_CONTENT)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { root, out, base_url, drafts, today } => {
+        Command::Build { root, out, base_url, drafts, today, results_from } => {
             let out = out.unwrap_or_else(|| root.join("public"));
             let today = today.unwrap_or_else(ContentDate::now);
-            match build(&BuildOptions { root, out: Some(out.clone()), base_url, drafts, today }) {
+            match build(&BuildOptions { root, out: Some(out.clone()), base_url, drafts, today, results_from }) {
                 Ok(report) => {
                     eprintln!("Đã dựng vào {}: {}", out.display(), report.summary());
                     ExitCode::SUCCESS
@@ -152,6 +267,7 @@ fn main() -> ExitCode {
             base_url: None,
             drafts,
             today: today.unwrap_or_else(ContentDate::now),
+            results_from: None,
         }) {
             Ok(report) => {
                 eprintln!("Không có lỗi: {}", report.summary());
@@ -185,12 +301,14 @@ fn main() -> ExitCode {
                 base_url: None,
                 drafts: false,
                 today: ContentDate::now(),
+                results_from: None,
             };
             let site = match cchc_generator::load_site(&options) {
                 Ok(site) => site,
                 Err(e) => return report_failure(&e),
             };
             let consultations = cchc_generator::sync::consultations(&site);
+            let surveys: Vec<_> = site.surveys.values().map(|f| f.survey.clone()).collect();
             let runtime = match runtime() {
                 Ok(rt) => rt,
                 Err(code) => return code,
@@ -199,17 +317,20 @@ fn main() -> ExitCode {
                 match dynamodb_table {
                     Some(table) => {
                         let client = DynamoStore::client_from_env(endpoint_url.as_deref()).await;
-                        sync::publish(&DynamoStore::new(client, table), &consultations).await
+                        sync::publish(&DynamoStore::new(client, table), &consultations, &surveys).await
                     }
                     None => {
                         let store = SqliteStore::open(&root.join(".cchc").join("cchc.sqlite3"))?;
-                        sync::publish(&store, &consultations).await
+                        sync::publish(&store, &consultations, &surveys).await
                     }
                 }
             });
             match written {
-                Ok(n) => {
-                    eprintln!("Đã ghi {n} dự thảo lấy ý kiến vào kho dữ liệu.");
+                Ok(p) => {
+                    eprintln!(
+                        "Đã ghi {} dự thảo lấy ý kiến; khảo sát: {} phiên bản mới, {} phiên bản không đổi.",
+                        p.consultations, p.new_surveys, p.unchanged_surveys
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -217,6 +338,9 @@ fn main() -> ExitCode {
                     ExitCode::from(EXIT_CONTENT)
                 }
             }
+        }
+        Command::Codes { action: CodesAction::Generate { survey, count, root, dynamodb_table, endpoint_url } } => {
+            generate_codes(&root, &survey, count, dynamodb_table, endpoint_url)
         }
         Command::Deploy { out, bucket, distribution, endpoint_url, dry_run } => {
             let runtime = match runtime() {

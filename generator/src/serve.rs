@@ -64,8 +64,13 @@ fn run_build(options: &BuildOptions, generation: u64, api: &LocalApi) -> BuildSt
     match build(&options) {
         Ok(report) => {
             log_report(&report);
-            if let Err(e) = api.runtime.block_on(crate::sync::publish(&*api.state.store, &report.consultations)) {
-                eprintln!("lỗi: không ghi được thời hạn lấy ý kiến vào kho dữ liệu: {e}");
+            let published =
+                api.runtime.block_on(crate::sync::publish(&*api.state.store, &report.consultations, &report.surveys));
+            if let Err(e) = published {
+                // A changed survey version is the editor's to fix: show it like a build error.
+                let text = format!("lỗi: không ghi được nội dung vào kho dữ liệu: {e}");
+                eprintln!("{text}");
+                return BuildStatus { generation, ok: false, errors: text };
             }
             BuildStatus { generation, ok: true, errors: String::new() }
         }
@@ -142,6 +147,7 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         base_url: None,
         drafts: options.drafts,
         today: crate::date::ContentDate::now(),
+        results_from: Some(options.root.join(".cchc").join("cchc.sqlite3")),
     };
     let first = tokio::task::spawn_blocking({
         let (build_options, api) = (build_options.clone(), api.clone());

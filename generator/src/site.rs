@@ -156,6 +156,10 @@ pub struct Site {
     pub assets: Vec<AssetFile>,
     /// Old URL → permalink, for redirect pages.
     pub aliases: Vec<(String, String)>,
+    /// Survey definitions, checked, by id.
+    pub surveys: BTreeMap<String, crate::surveys::SurveyFile>,
+    /// Survey results read at build time (`--results-from`), by survey id.
+    pub results: BTreeMap<String, serde_json::Value>,
 }
 
 /// A page's rendered body and resolved kind, or its errors.
@@ -207,7 +211,7 @@ impl Site {
         drafts: bool,
         highlighter: &Highlighter,
     ) -> Result<Site, Vec<ContentError>> {
-        let ContentFiles { markdown, data, assets } = files;
+        let ContentFiles { markdown, data, surveys, assets } = files;
         let mut errors = Vec::new();
         let (index_files, page_files): (Vec<SourceFile>, Vec<SourceFile>) =
             markdown.into_iter().partition(|f| f.rel == "_index.md" || f.rel.ends_with("/_index.md"));
@@ -418,6 +422,18 @@ impl Site {
             });
         }
         let data = parse_data(&data, &mut errors);
+        let (surveys, survey_errors) = crate::surveys::load(surveys, &data);
+        errors.extend(survey_errors);
+        for page in &pages {
+            if let Some(id) = &page.meta.survey
+                && !surveys.contains_key(id)
+            {
+                errors.push(
+                    ContentError::new(&page.file, format!("không có khảo sát content/khao-sat/{id}.yaml"))
+                        .field("survey"),
+                );
+            }
+        }
         resolve_relations(&mut pages, &mut errors);
         let mut tables = BTreeMap::new();
         for page in &pages {
@@ -484,7 +500,7 @@ impl Site {
             page.related = related;
         }
         aliases.sort();
-        Ok(Site { config, sections, pages, taxonomies, data, tables, assets, aliases })
+        Ok(Site { config, sections, pages, taxonomies, data, tables, assets, aliases, surveys, results: BTreeMap::new() })
     }
 
     /// The taxonomy of `kind`, if any page uses it.
@@ -711,6 +727,7 @@ mod tests {
                 file("van-ban/d.md", &doc(4, "dang", "Chỉ thị", "2020-01-01", "c")),
             ],
             data: vec![file("data/bao-cao/chi-so.yaml", "diem: 81.5\n")],
+            surveys: Vec::new(),
             assets: Vec::new(),
         };
         Site::assemble(SiteConfig::default_for_test(), files, false, &Highlighter::new()).expect("valid site")

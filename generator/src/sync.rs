@@ -1,9 +1,16 @@
-//! `cchc sync`: what the functions must enforce (consultation windows) written from the content into the store,
-//! so the content in git stays the single source of truth. `cchc serve` does it after every build.
+//! `cchc sync`: what the functions must enforce (consultation windows, survey versions) written from the content
+//! into the store, so the content in git stays the single source of truth. `cchc serve` does it after every build.
+//! Also the other way: survey results read from the store for the results pages' snapshot.
+
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use cchc_functions::domain::{Consultation, ConsultationId};
-use cchc_functions::store::{Store, StoreError};
+use cchc_functions::http::Results;
+use cchc_functions::store::{Publication, SqliteStore, Store, StoreError};
+use cchc_functions::survey::Survey;
 
+use crate::error::BuildError;
 use crate::site::{Kind, Site};
 
 /// The consultations of the site, as the functions know them.
@@ -22,10 +29,54 @@ pub fn consultations(site: &Site) -> Vec<Consultation> {
         .collect()
 }
 
-/// Writes every consultation to `store`; returns how many.
-pub async fn publish<S: Store>(store: &S, consultations: &[Consultation]) -> Result<usize, StoreError> {
+/// What `publish` wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Published {
+    /// Consultations written.
+    pub consultations: usize,
+    /// Survey versions published for the first time.
+    pub new_surveys: usize,
+    /// Survey versions already published with the same content.
+    pub unchanged_surveys: usize,
+}
+
+/// Writes every consultation and survey version to `store`. A survey version already published with other content
+/// is refused (`Conflict`, saying which version to use): published versions are immutable.
+pub async fn publish<S: Store>(
+    store: &S,
+    consultations: &[Consultation],
+    surveys: &[Survey],
+) -> Result<Published, StoreError> {
+    let mut published = Published::default();
     for consultation in consultations {
         store.put_consultation(consultation).await?;
+        published.consultations += 1;
     }
-    Ok(consultations.len())
+    for survey in surveys {
+        match store.put_survey(survey).await? {
+            Publication::New => published.new_surveys += 1,
+            Publication::Unchanged => published.unchanged_surveys += 1,
+        }
+    }
+    Ok(published)
+}
+
+/// The results of every survey of the site, as its latest published version in the store at `path` counts them.
+pub fn results_snapshot(path: &Path, site: &Site) -> Result<BTreeMap<String, serde_json::Value>, BuildError> {
+    let failed = |e: StoreError| BuildError::io(path, std::io::Error::other(e.to_string()));
+    let store = SqliteStore::open(path).map_err(failed)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BuildError::io(path, e))?;
+    runtime.block_on(async {
+        let mut snapshot = BTreeMap::new();
+        for id in site.surveys.keys() {
+            let Some(survey) = store.survey(id, None).await.map_err(failed)? else { continue };
+            let counts = store.survey_counts(id, survey.version).await.map_err(failed)?;
+            let results = Results::from_counts(&survey, &counts, None);
+            snapshot.insert(id.clone(), serde_json::to_value(results).unwrap_or_default());
+        }
+        Ok(snapshot)
+    })
 }

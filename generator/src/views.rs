@@ -147,6 +147,8 @@ pub struct PageSummaryView<'a> {
     /// Consultation fields.
     pub consultation: Option<ConsultationView<'a>>,
     /// Keys of the data files shown on the page.
+    /// The survey it runs or shows results of.
+    pub survey: Option<&'a str>,
     pub data: &'a [String],
     /// Whether it is a draft (only with `--drafts`).
     pub draft: bool,
@@ -389,6 +391,7 @@ impl<'a> Views<'a> {
                 _ => None,
             },
             data: &p.meta.data,
+            survey: p.meta.survey.as_deref(),
             draft: p.meta.draft,
         }
     }

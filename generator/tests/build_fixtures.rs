@@ -14,6 +14,7 @@ fn build_into(root: &Path, out: &Path, drafts: bool) -> Result<cchc_generator::B
         base_url: None,
         drafts,
         today: common::today(),
+        results_from: None,
     })
 }
 
@@ -25,6 +26,7 @@ fn errors_of(name: &str) -> Vec<ContentError> {
         base_url: None,
         drafts: false,
         today: common::today(),
+        results_from: None,
     }) {
         Err(BuildError::Content(errors)) => errors,
         other => panic!("{name}: expected content errors, got {other:?}"),

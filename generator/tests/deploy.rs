@@ -74,6 +74,7 @@ fn build_site(root: &std::path::Path, out: &std::path::Path) {
         base_url: None,
         drafts: false,
         today: common::today(),
+        results_from: None,
     })
     .unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
 }

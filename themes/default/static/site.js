@@ -170,6 +170,13 @@
     return attempt(0);
   }
 
+  /* For other scripts (surveys): a proof for the challenge at `url`. */
+  window.cchcProof = function (url) {
+    return fetch(url, { headers: { Accept: 'application/json' } })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+      .then(solve);
+  };
+
   function setupForms() {
     document.querySelectorAll('form[data-enhance]').forEach(function (form) {
       form.noValidate = true;

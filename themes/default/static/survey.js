@@ -1,0 +1,275 @@
+/* The survey runner: one step at a time over the same form that works without JavaScript. The path follows the
+   respondent's own answers (an option's data-next, a question's data-when), answers are kept in localStorage so a
+   reload resumes, the response is sent once with an idempotency key, and kept in a queue while offline. */
+(function () {
+  'use strict';
+  var form = document.querySelector('form[data-survey]');
+  if (!form || !window.localStorage || !window.fetch || !window.JSON) return;
+  var id = form.getAttribute('data-survey');
+  var version = form.getAttribute('data-version');
+  var saveKey = 'cchc-khao-sat:' + id + ':' + version;
+  var queueKey = 'cchc-khao-sat-hang-doi';
+  var steps = [].slice.call(form.querySelectorAll('.survey-step'));
+  var first = steps[0];
+  var questions = steps.slice(1);
+  var byId = {};
+  questions.forEach(function (q) { byId[q.getAttribute('data-q')] = q; });
+  var back = form.querySelector('[data-action="back"]');
+  var next = form.querySelector('[data-action="next"]');
+  var restart = form.querySelector('[data-action="restart"]');
+  var progress = form.querySelector('.survey-progress');
+  var status = form.querySelector('.survey-status');
+  var current = 0;
+  var key;
+
+  form.classList.add('survey-js');
+  form.noValidate = true;
+  [].forEach.call(form.querySelectorAll('.survey-skip'), function (e) { e.parentNode.removeChild(e); });
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  }
+
+  function inputs(step) { return [].slice.call(step.querySelectorAll('input, select, textarea')); }
+
+  /* The answer to a question: a value, a list of values, or null. */
+  function answer(q) {
+    var type = q.getAttribute('data-type');
+    var list = inputs(q);
+    if (type === 'multiple') {
+      var chosen = list.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+      return chosen.length ? chosen : null;
+    }
+    if (type === 'matrix') {
+      var rows = {};
+      var count = 0;
+      list.forEach(function (i) { if (i.checked) { rows[i.name] = i.value; count++; } });
+      return count ? rows : null;
+    }
+    if (type === 'single' || type === 'rating') {
+      var c = list.filter(function (i) { return i.checked; })[0];
+      return c ? c.value : null;
+    }
+    var v = list[0] ? list[0].value.trim() : '';
+    return v ? v : null;
+  }
+
+  function step(name) { return name === 'end' ? null : byId[name] || null; }
+
+  /* The questions on the respondent's path, given the answers so far. */
+  function path() {
+    var list = [];
+    var q = questions[0];
+    for (var guard = 0; q && guard <= questions.length; guard++) {
+      var when = q.getAttribute('data-when');
+      if (when) {
+        var a = byId[when] ? answer(byId[when]) : null;
+        var wanted = q.getAttribute('data-when-is').split(' ');
+        var holds = a !== null && wanted.some(function (v) { return Array.isArray(a) ? a.indexOf(v) !== -1 : a === v; });
+        if (!holds) { q = step(q.getAttribute('data-next')); continue; }
+      }
+      list.push(q);
+      var to = q.getAttribute('data-next');
+      if (q.getAttribute('data-type') === 'single') {
+        var c = q.querySelector('input:checked');
+        if (c && c.getAttribute('data-next')) to = c.getAttribute('data-next');
+      }
+      q = step(to);
+    }
+    return list;
+  }
+
+  function sequence() { return [first].concat(path()); }
+
+  function setError(s, message) {
+    var box = s.querySelector('.field-error');
+    if (box) { box.textContent = message; box.hidden = !message; }
+    inputs(s).forEach(function (i) { if (message) i.setAttribute('aria-invalid', 'true'); else i.removeAttribute('aria-invalid'); });
+  }
+
+  /* What is missing or wrong in a step, or ''. */
+  function problem(s) {
+    if (s === first) {
+      var unit = form.elements.unit;
+      if (!unit.value) return 'Vui lòng chọn đơn vị.';
+      if (form.elements.code && !form.elements.code.value.trim()) return 'Vui lòng nhập mã truy cập.';
+      return '';
+    }
+    var a = answer(s);
+    var type = s.getAttribute('data-type');
+    if (a === null) return s.hasAttribute('data-required') ? 'Vui lòng trả lời câu này.' : '';
+    if (type === 'matrix') {
+      var rows = s.querySelectorAll('tbody tr').length;
+      if (s.hasAttribute('data-required') && Object.keys(a).length < rows) return 'Vui lòng đánh giá tất cả các mục.';
+    }
+    var field = inputs(s)[0];
+    if (type === 'multiple') {
+      var hint = s.querySelector('.choices + .hint');
+      var m = hint && hint.textContent.match(/(\d+) đến (\d+)/);
+      if (m && (a.length < +m[1] || a.length > +m[2])) return hint.textContent;
+    }
+    if (type === 'number' && (!/^-?\d+$/.test(a) || +a < +field.min || +a > +field.max)) {
+      return 'Nhập một số nguyên từ ' + field.min + ' đến ' + field.max + '.';
+    }
+    return '';
+  }
+
+  function focusStep(s) {
+    var target = s.querySelector('input:checked') || inputs(s)[0];
+    if (target) target.focus();
+  }
+
+  function show(i, focus) {
+    var seq = sequence();
+    current = Math.max(0, Math.min(i, seq.length - 1));
+    steps.forEach(function (s) { s.hidden = s !== seq[current]; });
+    back.hidden = current === 0;
+    restart.hidden = current === 0;
+    var last = current === seq.length - 1;
+    next.textContent = current === 0 ? 'Bắt đầu trả lời' : last ? 'Gửi phiếu khảo sát' : 'Tiếp theo';
+    if (current > 0) {
+      var total = seq.length - 1;
+      progress.textContent = Math.round(current / total * 100) + '% Hoàn thành (' + current + '/' + total + ')';
+      progress.hidden = false;
+    } else {
+      progress.hidden = true;
+    }
+    if (focus) focusStep(seq[current]);
+    save();
+  }
+
+  function save() {
+    var values = [];
+    inputs(form).forEach(function (i) {
+      if (!i.name || i.name === 'pow' || i.name === 'website' || i.name === 'version') return;
+      if ((i.type === 'radio' || i.type === 'checkbox') && !i.checked) return;
+      if (i.value) values.push([i.name, i.value]);
+    });
+    try { localStorage.setItem(saveKey, JSON.stringify({ values: values, step: current, key: key })); } catch (e) { /* full or denied */ }
+  }
+
+  function restore() {
+    var saved = null;
+    try { saved = JSON.parse(localStorage.getItem(saveKey) || 'null'); } catch (e) { saved = null; }
+    key = (saved && saved.key) || newKey();
+    if (!saved) return 0;
+    saved.values.forEach(function (pair) {
+      inputs(form).forEach(function (i) {
+        if (i.name !== pair[0]) return;
+        if (i.type === 'radio' || i.type === 'checkbox') { if (i.value === pair[1]) i.checked = true; } else i.value = pair[1];
+      });
+    });
+    return saved.step || 0;
+  }
+
+  /* The response: the unit, the code and only the answers on the path. */
+  function payload() {
+    var body = { version: version, unit: form.elements.unit.value, idempotency_key: key };
+    if (form.elements.code) body.code = form.elements.code.value.trim();
+    path().forEach(function (q) {
+      var a = answer(q);
+      if (a === null) return;
+      if (q.getAttribute('data-type') === 'matrix') Object.keys(a).forEach(function (k) { body[k] = a[k]; });
+      else body[q.getAttribute('data-q')] = a;
+    });
+    return body;
+  }
+
+  function send(body) {
+    var proof = window.cchcProof ? window.cchcProof(form.getAttribute('data-pow')).catch(function () { return ''; }) : Promise.resolve('');
+    return proof.then(function (pow) {
+      var copy = JSON.parse(JSON.stringify(body));
+      if (pow) copy.pow = pow;
+      return fetch(form.action, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Idempotency-Key': body.idempotency_key },
+        body: JSON.stringify(copy)
+      });
+    });
+  }
+
+  function queue() {
+    try { return JSON.parse(localStorage.getItem(queueKey) || '[]'); } catch (e) { return []; }
+  }
+
+  function setQueue(items) {
+    try { localStorage.setItem(queueKey, JSON.stringify(items)); } catch (e) { /* full or denied */ }
+  }
+
+  function done(message) {
+    localStorage.removeItem(saveKey);
+    var box = document.createElement('div');
+    box.className = 'survey-done';
+    box.setAttribute('tabindex', '-1');
+    var h = document.createElement('h3');
+    h.textContent = 'Cảm ơn Ông/Bà đã tham gia khảo sát';
+    var p = document.createElement('p');
+    p.textContent = message;
+    box.appendChild(h);
+    box.appendChild(p);
+    form.parentNode.replaceChild(box, form);
+    box.focus();
+  }
+
+  function submit() {
+    var body = payload();
+    next.disabled = true;
+    status.textContent = 'Đang gửi phiếu…';
+    send(body).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (response.ok) return done(json.message || 'Ý kiến đã được ghi nhận.');
+        if (response.status >= 500) throw new Error('server');
+        next.disabled = false;
+        var errors = (json.errors || []).map(function (e) { return e.message; });
+        status.textContent = (json.detail || 'Chưa gửi được phiếu.') + (errors.length > 1 ? ' ' + errors.join(' ') : '');
+      });
+    }).catch(function () {
+      var items = queue();
+      items.push({ url: form.action, body: body });
+      setQueue(items);
+      done('Chưa có kết nối mạng: phiếu đã được lưu trên máy này và sẽ tự gửi khi có mạng trở lại (mở lại trang khảo sát nếu cần).');
+    });
+  }
+
+  /* Sends what waited for the network; a refused response (4xx) cannot succeed later and is dropped. */
+  function flush() {
+    var items = queue();
+    if (!items.length || navigator.onLine === false) return;
+    var item = items[0];
+    send(item.body).then(function (response) {
+      if (response.status >= 500) return;
+      setQueue(queue().slice(1));
+      if (status) status.textContent = response.ok ? 'Một phiếu đã lưu khi mất mạng vừa được gửi.' : '';
+      flush();
+    }).catch(function () { /* still offline */ });
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var seq = sequence();
+    var s = seq[current];
+    var message = problem(s);
+    setError(s, message);
+    if (message) { focusStep(s); return; }
+    if (current < seq.length - 1) show(current + 1, true); else submit();
+  });
+  form.addEventListener('change', function (event) {
+    var s = event.target.closest('.survey-step');
+    if (s) setError(s, '');
+    save();
+  });
+  back.addEventListener('click', function () { show(current - 1, true); });
+  restart.addEventListener('click', function () {
+    form.reset();
+    localStorage.removeItem(saveKey);
+    key = newKey();
+    steps.forEach(function (s) { setError(s, ''); });
+    status.textContent = 'Đã xoá các câu trả lời; mời Ông/Bà trả lời lại từ đầu.';
+    show(0, true);
+  });
+  window.addEventListener('online', flush);
+
+  show(restore(), false);
+  flush();
+})();
