@@ -228,7 +228,9 @@ fn generate_codes(
                 let client = DynamoStore::client_from_env(endpoint_url.as_deref()).await;
                 DynamoStore::new(client, table).add_access_codes(survey, &hashes).await
             }
-            None => SqliteStore::open(&root.join(".cchc").join("cchc.sqlite3"))?.add_access_codes(survey, &hashes).await,
+            None => {
+                SqliteStore::open(&root.join(".cchc").join("cchc.sqlite3"))?.add_access_codes(survey, &hashes).await
+            }
         }
     });
     match added {

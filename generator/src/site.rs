@@ -500,7 +500,18 @@ impl Site {
             page.related = related;
         }
         aliases.sort();
-        Ok(Site { config, sections, pages, taxonomies, data, tables, assets, aliases, surveys, results: BTreeMap::new() })
+        Ok(Site {
+            config,
+            sections,
+            pages,
+            taxonomies,
+            data,
+            tables,
+            assets,
+            aliases,
+            surveys,
+            results: BTreeMap::new(),
+        })
     }
 
     /// The taxonomy of `kind`, if any page uses it.

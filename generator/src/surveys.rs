@@ -27,17 +27,17 @@ pub struct SurveyFile {
 
 /// The 1-based line where question `id` is defined, if it can be found.
 fn question_line(text: &str, id: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim_start().trim_start_matches("- ").trim();
-        l == format!("id: {id}") || l == format!("id: \"{id}\"") || l == format!("id: '{id}'")
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start().trim_start_matches("- ").trim();
+            l == format!("id: {id}") || l == format!("id: \"{id}\"") || l == format!("id: '{id}'")
+        })
+        .map(|i| i + 1)
 }
 
 /// The units of the list `name` (`content/data/don-vi/<name>.yaml`), each with its effective dates.
 fn units_of(data: &BTreeMap<String, serde_json::Value>, name: &str) -> Vec<Unit> {
-    let Some(list) = data.get(&format!("don-vi/{name}")).and_then(|v| v.get("units")).and_then(|v| v.as_array())
-    else {
+    let Some(list) = data.get(&format!("don-vi/{name}")).and_then(|v| v.get("units")).and_then(|v| v.as_array()) else {
         return Vec::new();
     };
     let date = |u: &serde_json::Value, key: &str| {
@@ -202,7 +202,9 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                 }
             };
             let (kind, options, items, scale_points, min, max, max_length) = match &q.kind {
-                Kind::Single { options } => ("single", options.iter().map(choice).collect(), vec![], vec![], None, None, None),
+                Kind::Single { options } => {
+                    ("single", options.iter().map(choice).collect(), vec![], vec![], None, None, None)
+                }
                 Kind::Multiple { options, min, max } => (
                     "multiple",
                     options.iter().map(choice).collect(),

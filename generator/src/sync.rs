@@ -65,10 +65,8 @@ pub async fn publish<S: Store>(
 pub fn results_snapshot(path: &Path, site: &Site) -> Result<BTreeMap<String, serde_json::Value>, BuildError> {
     let failed = |e: StoreError| BuildError::io(path, std::io::Error::other(e.to_string()));
     let store = SqliteStore::open(path).map_err(failed)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| BuildError::io(path, e))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| BuildError::io(path, e))?;
     runtime.block_on(async {
         let mut snapshot = BTreeMap::new();
         for id in site.surveys.keys() {

@@ -259,6 +259,13 @@
     if (s) setError(s, '');
     save();
   });
+  /* Enter goes on from any field but a paragraph (a select or a radio does not submit a form by itself). */
+  form.addEventListener('keydown', function (event) {
+    var t = event.target;
+    if (event.key !== 'Enter' || t.tagName === 'TEXTAREA' || t.tagName === 'BUTTON') return;
+    event.preventDefault();
+    if (form.requestSubmit) form.requestSubmit(next); else next.click();
+  });
   back.addEventListener('click', function () { show(current - 1, true); });
   restart.addEventListener('click', function () {
     form.reset();

@@ -1,0 +1,158 @@
+// Surveys in Chromium: the step-by-step runner by keyboard (branching, progress along the respondent's own path,
+// axe on each step), resuming after a reload, the offline queue, and the same survey without JavaScript.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, url, axeViolations } from './lib.mjs';
+
+const SURVEY = '/khao-sat/danh-gia-cai-cach-hanh-chinh/tinh-thanh/';
+const RESULTS = '/api/surveys/par-tinh-thanh/results';
+let browser;
+
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function results(page) {
+  const response = await page.request.get(url(RESULTS));
+  assert.equal(response.status(), 200);
+  return response.json();
+}
+
+const progress = (page) => page.locator('.survey-progress').textContent();
+const visibleLegend = (page) => page.locator('.survey-step:not([hidden]) legend').textContent();
+
+/** Picks the unit by keyboard: focus the list, type-ahead is unreliable, so step down to Thanh Hóa. */
+async function chooseUnit(page) {
+  await page.locator('select[name="unit"]').focus();
+  const index = await page.locator('select[name="unit"] option').evaluateAll(
+    (options) => options.findIndex((o) => o.textContent === 'Tỉnh Thanh Hóa'));
+  for (let i = 0; i < index; i++) await page.keyboard.press('ArrowDown');
+  assert.equal(await page.locator('select[name="unit"]').inputValue(), 'tinh-thanh-hoa');
+}
+
+test('a survey with branching is answered by keyboard alone, one question at a time', async () => {
+  const page = await browser.newPage();
+  await page.goto(url(SURVEY));
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  const before = await results(page);
+  assert.deepEqual(await axeViolations(page), [], 'the unit step');
+  await chooseUnit(page);
+  await page.keyboard.press('Enter');
+  assert.match(await visibleLegend(page), /^Câu 1: Ông\/Bà có biết về chương trình cải cách hành chính/);
+  // Both options say where they lead, as on the real portal.
+  assert.match(await page.locator('.survey-step:not([hidden])').textContent(), /Không biết \(xin trả lời tiếp từ câu 3\)/);
+  assert.match(await progress(page), /^\d+% Hoàn thành \(1\/\d+\)$/);
+  // Focus is on the first option; the arrow key moves to "Không biết" and selects it; Enter goes on.
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  assert.match(await visibleLegend(page), /^Câu 3:/, 'Không biết skips question 2');
+  assert.equal(await progress(page), '40% Hoàn thành (2/5)');
+  assert.deepEqual(await axeViolations(page), [], 'a rating step');
+  // Enter without an answer: the step says what is missing and stays.
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('.survey-step:not([hidden]) .field-error').textContent(), 'Vui lòng trả lời câu này.');
+  assert.match(await visibleLegend(page), /^Câu 3:/);
+  await page.keyboard.press('ArrowRight'); // 1 → 2 (and selects it)
+  await page.keyboard.press('Enter');
+  assert.match(await visibleLegend(page), /^Câu 4:/);
+  assert.equal(await progress(page), '50% Hoàn thành (3/6)', 'a low rating adds question 6 to the path');
+  await page.keyboard.press('ArrowDown'); // "Không"
+  await page.keyboard.press('Enter');
+  assert.match(await visibleLegend(page), /^Câu 7:/, '"Không" jumps to the last question');
+  assert.equal(await progress(page), '100% Hoàn thành (4/4)');
+  assert.deepEqual(await axeViolations(page), [], 'a text step');
+  await page.keyboard.type('Nên rút ngắn thời gian <b>chờ</b>.');
+  await page.keyboard.press('Tab'); // Quay lại
+  await page.keyboard.press('Tab'); // Gửi phiếu khảo sát
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Gửi phiếu khảo sát');
+  await page.keyboard.press('Enter');
+  await page.locator('.survey-done').waitFor();
+  assert.match(await page.locator('.survey-done').textContent(), /Cảm ơn Ông\/Bà/);
+  assert.deepEqual(await axeViolations(page), [], 'the thank-you message');
+  const now = await results(page);
+  assert.equal(now.responses, before.responses + 1);
+  assert.equal(now.questions.q1.khong, (before.questions.q1?.khong ?? 0) + 1);
+  assert.equal(now.questions.q3['2'], (before.questions.q3?.['2'] ?? 0) + 1);
+  assert.equal(now.questions.q2?.['bao-chi'] ?? 0, before.questions.q2?.['bao-chi'] ?? 0, 'nothing counted off the path');
+  assert.equal(await page.evaluate(() => localStorage.getItem('cchc-khao-sat:par-tinh-thanh:1')), null);
+  await page.close();
+});
+
+test('a reload resumes at the same question with the answers kept; "Làm lại" starts over', async () => {
+  const page = await browser.newPage();
+  await page.goto(url(SURVEY));
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await chooseUnit(page);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Space'); // "Có biết"
+  await page.keyboard.press('Enter');
+  assert.match(await visibleLegend(page), /^Câu 2:/);
+  const shown = await progress(page);
+  await page.reload();
+  assert.match(await visibleLegend(page), /^Câu 2:/);
+  assert.equal(await progress(page), shown);
+  assert.equal(await page.locator('input[name="q1"][value="co"]').isChecked(), true);
+  await page.getByRole('button', { name: 'Làm lại' }).click();
+  assert.equal(await page.locator('select[name="unit"]').inputValue(), '');
+  assert.equal(await page.locator('.survey-step:not([hidden])').getAttribute('data-step'), 'unit');
+  await page.close();
+});
+
+test('offline, the response waits in the browser and is sent when the connection returns', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url('/khao-sat/su-hai-long/dich-vu-cong/'));
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  const before = (await (await page.request.get(url('/api/surveys/sipas-dich-vu-cong/results'))).json()).responses;
+  await page.locator('select[name="unit"]').selectOption('tinh-thanh-hoa');
+  await page.getByRole('button', { name: 'Bắt đầu trả lời' }).click();
+  const step = () => page.locator('.survey-step:not([hidden])');
+  await step().getByLabel('Trực tuyến').check();
+  await page.getByRole('button', { name: 'Tiếp theo' }).click();
+  await step().getByLabel('5 – Rất hài lòng').check();
+  await page.getByRole('button', { name: 'Tiếp theo' }).click();
+  await step().getByLabel('Đúng hoặc sớm hơn hẹn').check();
+  await page.getByRole('button', { name: 'Tiếp theo' }).click();
+  await step().getByLabel('4', { exact: true }).check();
+  await context.setOffline(true);
+  await page.getByRole('button', { name: 'Gửi phiếu khảo sát' }).click();
+  await page.locator('.survey-done').waitFor();
+  assert.match(await page.locator('.survey-done').textContent(), /Chưa có kết nối mạng/);
+  assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('cchc-khao-sat-hang-doi')).length), 1);
+  await context.setOffline(false);
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem('cchc-khao-sat-hang-doi') || '[]').length === 0);
+  const now = (await (await page.request.get(url('/api/surveys/sipas-dich-vu-cong/results'))).json()).responses;
+  assert.equal(now, before + 1);
+  await context.close();
+});
+
+test('without JavaScript every question is on one page, the branching is explained, and the form posts', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(url(SURVEY));
+  assert.equal(await page.locator('.survey-step').count(), 8, 'the unit and all seven questions');
+  assert.match(await page.locator('#cau-par-tinh-thanh-q6').textContent(), /Chỉ trả lời nếu ở Câu 3 Ông\/Bà chọn: 1; 2/);
+  const before = await results(page);
+  await page.locator('select[name="unit"]').selectOption('tinh-thanh-hoa');
+  await page.locator('#par-tinh-thanh-q1-khong').check();
+  await page.locator('#par-tinh-thanh-q3-4').check();
+  await page.locator('#par-tinh-thanh-q4-khong').check();
+  await page.locator('#par-tinh-thanh-q7-tra-loi').fill('Ý kiến gửi khi tắt JavaScript');
+  await page.getByRole('button', { name: 'Gửi phiếu khảo sát' }).click();
+  await page.waitForURL(/\/cam-on-khao-sat\/$/);
+  const now = await results(page);
+  assert.equal(now.responses, before.responses + 1);
+  // An answer to a question the respondent's own answers skipped is refused, naming it.
+  await page.goto(url(SURVEY));
+  await page.locator('select[name="unit"]').selectOption('tinh-thanh-hoa');
+  await page.locator('#par-tinh-thanh-q1-khong').check();
+  await page.locator('#par-tinh-thanh-q2-bao-chi').check();
+  await page.locator('#par-tinh-thanh-q3-4').check();
+  await page.locator('#par-tinh-thanh-q4-khong').check();
+  await page.getByRole('button', { name: 'Gửi phiếu khảo sát' }).click();
+  assert.match(await page.locator('.error-summary').textContent(), /Câu 2 \(`q2`\) không thuộc lượt trả lời này/);
+  assert.equal((await results(page)).responses, now.responses, 'nothing stored');
+  await context.close();
+});
