@@ -8,6 +8,7 @@ use cchc_functions::domain::{Consultation, ConsultationId};
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_router};
 use cchc_functions::spam::{self, Secrets};
 use cchc_functions::store::{SqliteStore, Store};
+use cchc_functions::survey::{Survey, SurveySource, Unit, code_hash};
 use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -15,6 +16,27 @@ use tower::ServiceExt;
 
 const TOKEN: &str = "ma-kiem-duyet-thu";
 const OPEN: &str = "du-thao-dang-mo";
+const SURVEY: &str = r#"version: 1
+title: Khảo sát thử
+group: sipas
+unit: tinh-thanh
+questions:
+  - id: q1
+    type: single
+    text: Ông/Bà có biết không?
+    options:
+      - { id: co, label: Có biết, next: q2 }
+      - { id: khong, label: Không biết, next: q3 }
+  - id: q2
+    type: multiple
+    text: Qua kênh nào?
+    options: [{ id: a, label: A }, { id: b, label: B }]
+  - id: q3
+    type: long-text
+    text: Góp ý
+    required: false
+    next: end
+"#;
 
 struct Api {
     router: Router,
@@ -44,6 +66,17 @@ async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
             };
         store.put_consultation(&c).await.expect("put");
     }
+    for (id, access, opens, closes) in [
+        ("khao-sat-mo", "public", today - Duration::days(3), today + Duration::days(3)),
+        ("khao-sat-da-dong", "public", today - Duration::days(30), today - Duration::days(1)),
+        ("khao-sat-co-ma", "code", today - Duration::days(3), today + Duration::days(3)),
+    ] {
+        let yaml = format!("id: {id}\naccess: {access}\nopens: {opens}\ncloses: {closes}\n{SURVEY}");
+        let source: SurveySource = serde_yaml::from_str(&yaml).expect("survey YAML");
+        let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
+        store.put_survey(&Survey::check(source, units).expect("valid survey")).await.expect("publish");
+    }
+    store.add_access_codes("khao-sat-co-ma", &[code_hash("khao-sat-co-ma", "ABCDE-12345")]).await.expect("codes");
     let folder = match &attachments {
         Attachments::Dir(path) => path.clone(),
         _ => dir.path().join("khong-dung"),
@@ -521,4 +554,98 @@ async fn on_aws_an_attachment_goes_to_the_private_bucket() {
     let object = client.get_object().bucket(&bucket).key(&keys[0]).send().await.expect("get");
     assert_eq!(object.content_type(), Some("image/png"));
     assert_eq!(object.body.collect().await.expect("bytes").into_bytes().as_ref(), png);
+}
+
+async fn respond(api: &Api, id: &str, mut body: Value) -> Reply {
+    body["pow"] = json!(proof(api).await);
+    send(api, json_post(&format!("/api/surveys/{id}/responses"), body)).await
+}
+
+#[tokio::test]
+async fn a_survey_response_is_checked_along_its_path_and_counted() {
+    let api = api().await;
+    let ok = respond(
+        &api,
+        "khao-sat-mo",
+        json!({ "version": 1, "unit": "tinh-a", "q1": "co", "q2": ["a", "b"], "q3": "<b>Tốt</b>" }),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.text());
+    let results = get(&api, "/api/surveys/khao-sat-mo/results").await;
+    assert_eq!(results.status, StatusCode::OK);
+    assert!(results.header("cache-control").is_some_and(|c| c.starts_with("public")));
+    let r = results.json();
+    assert_eq!(
+        (r["responses"].clone(), r["questions"]["q2"]["b"].clone(), r["questions"]["q3"]["_"].clone()),
+        (json!(1), json!(1), json!(1))
+    );
+    assert_eq!(get(&api, "/api/surveys/khao-sat-mo/results?unit=tinh-a").await.json()["responses"], json!(1));
+    assert_eq!(get(&api, "/api/surveys/khao-sat-mo/results?unit=tinh-b").await.status, StatusCode::NOT_FOUND);
+
+    let skipped =
+        respond(&api, "khao-sat-mo", json!({ "version": 1, "unit": "tinh-a", "q1": "khong", "q2": ["a"] })).await;
+    assert_eq!(skipped.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(skipped.json()["detail"].as_str().is_some_and(|d| d.contains("Câu 2 (`q2`) không thuộc lượt trả lời")));
+    let typed = respond(&api, "khao-sat-mo", json!({ "version": 1, "unit": "tinh-x", "q1": "co", "q2": ["z"] })).await;
+    assert_eq!(typed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let messages: Vec<String> = typed.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(messages.iter().any(|m| m.starts_with("Đơn vị")), "{messages:?}");
+    assert!(messages.iter().any(|m| m == "Câu 2: không có lựa chọn `z`"), "{messages:?}");
+    let wrong_version = respond(&api, "khao-sat-mo", json!({ "version": 2, "unit": "tinh-a", "q1": "khong" })).await;
+    assert_eq!(wrong_version.status, StatusCode::NOT_FOUND);
+    assert_eq!(respond(&api, "khong-co", json!({ "version": 1 })).await.status, StatusCode::NOT_FOUND);
+    let closed = respond(&api, "khao-sat-da-dong", json!({ "version": 1, "unit": "tinh-a", "q1": "khong" })).await;
+    assert_eq!(closed.status, StatusCode::CONFLICT);
+    assert!(closed.json()["detail"].as_str().is_some_and(|d| d.starts_with("Khảo sát đã kết thúc")));
+    let huge = respond(
+        &api,
+        "khao-sat-mo",
+        json!({ "version": 1, "unit": "tinh-a", "q1": "khong", "q3": "x".repeat(70_000) }),
+    )
+    .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        get(&api, "/api/surveys/khao-sat-mo/results").await.json()["responses"],
+        json!(1),
+        "refusals store nothing"
+    );
+
+    // The moderators' export has the answers; without the token it is refused.
+    let csv_uri = "/api/moderation/surveys/khao-sat-mo/responses.csv";
+    assert_eq!(get(&api, csv_uri).await.status, StatusCode::UNAUTHORIZED);
+    let csv = send(&api, with_token(Request::get(csv_uri).body(Body::empty()).expect("request"))).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.text();
+    assert!(text.contains("Câu 2 (q2)") && text.contains("a; b") && text.contains("<b>Tốt</b>"), "{text}");
+}
+
+#[tokio::test]
+async fn a_restricted_survey_takes_each_access_code_once() {
+    let api = api().await;
+    let body = |code: Option<&str>| {
+        let mut b = json!({ "version": 1, "unit": "tinh-a", "q1": "khong" });
+        if let Some(c) = code {
+            b["code"] = json!(c);
+        }
+        b
+    };
+    assert_eq!(respond(&api, "khao-sat-co-ma", body(None)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(respond(&api, "khao-sat-co-ma", body(Some("ZZZZZ-99999"))).await.status, StatusCode::FORBIDDEN);
+    // Case and the dash do not matter.
+    assert_eq!(respond(&api, "khao-sat-co-ma", body(Some("abcde12345"))).await.status, StatusCode::ACCEPTED);
+    // The same post again (a double click) replays the first answer; other answers with the used code are refused.
+    let replay = respond(&api, "khao-sat-co-ma", body(Some("ABCDE-12345"))).await;
+    assert_eq!((replay.status, replay.header("idempotency-replayed")), (StatusCode::ACCEPTED, Some("true")));
+    let mut other = body(Some("ABCDE-12345"));
+    other["q3"] = json!("Một phiếu khác");
+    let again = respond(&api, "khao-sat-co-ma", other).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert_eq!(again.json()["detail"], json!("mã truy cập không đúng hoặc đã được dùng"));
+    assert_eq!(respond(&api, "khao-sat-mo", body(Some("ABCDE-12345"))).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(get(&api, "/api/surveys/khao-sat-co-ma/results").await.json()["responses"], json!(1));
 }

@@ -272,3 +272,55 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
         questions,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> BTreeMap<String, serde_json::Value> {
+        let units = serde_json::json!({ "units": [{ "name": "Tỉnh A" }, { "name": "Tỉnh Cũ", "to": "2025-06-30" }] });
+        BTreeMap::from([("don-vi/tinh-thanh".to_string(), units)])
+    }
+
+    const SURVEY: &str = "id: thu\nversion: 1\ntitle: Thử\ngroup: par\nopens: 2026-01-01\ncloses: 2026-12-31\n\
+        unit: tinh-thanh\nquestions:\n  - id: q1\n    type: single\n    text: Có biết không?\n    options:\n      \
+        - { id: co, label: Có, next: q2 }\n      - { id: khong, label: Không, next: end }\n  - id: q2\n    \
+        type: rating\n    text: Mức độ\n    scale: { min: 1, max: 5 }\n    next: end\n";
+
+    fn load_one(rel: &str, text: &str) -> (BTreeMap<String, SurveyFile>, Vec<ContentError>) {
+        load(vec![SourceFile { rel: rel.into(), text: text.into() }], &data())
+    }
+
+    #[test]
+    fn a_valid_survey_gets_its_units_with_their_dates() {
+        let (surveys, errors) = load_one("khao-sat/thu.yaml", SURVEY);
+        assert!(errors.is_empty(), "{errors:?}");
+        let units: Vec<&str> = surveys["thu"].survey.units.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(units, ["tinh-a", "tinh-cu"]);
+        let view = view(&surveys["thu"].survey, ContentDate::parse("2026-06-01").expect("date"));
+        assert_eq!(view.units.len(), 1, "the old province is not offered after it ended");
+    }
+
+    #[test]
+    fn graph_errors_name_the_file_the_line_and_the_question() {
+        let (_, errors) = load_one("khao-sat/thu.yaml", &SURVEY.replace("next: q2 }", "next: q9 }"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let e = &errors[0];
+        assert_eq!(e.file, PathBuf::from("content/khao-sat/thu.yaml"));
+        assert_eq!(e.line, Some(9), "the line of `- id: q1`");
+        assert_eq!(e.field.as_deref(), Some("questions.q1"));
+        assert!(e.message.contains("`next: q9` trỏ tới câu không có"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_and_type_errors_name_the_line_and_field() {
+        let (_, errors) = load_one("khao-sat/thu.yaml", &SURVEY.replace("type: rating", "type: thang-diem"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, Some(16));
+        assert!(errors[0].to_string().contains("questions"), "{}", errors[0]);
+        let (_, errors) = load_one("khao-sat/khac.yaml", SURVEY);
+        assert!(errors[0].message.contains("tệp phải mang tên của khảo sát: thu.yaml"), "{:?}", errors);
+        let (_, errors) = load_one("khao-sat/thu.yaml", &SURVEY.replace("unit: tinh-thanh", "unit: xa-phuong"));
+        assert!(errors[0].message.contains("danh sách đơn vị `xa-phuong` trống hoặc không có"), "{:?}", errors);
+    }
+}

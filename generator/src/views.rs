@@ -146,9 +146,9 @@ pub struct PageSummaryView<'a> {
     pub document: Option<DocumentView<'a>>,
     /// Consultation fields.
     pub consultation: Option<ConsultationView<'a>>,
-    /// Keys of the data files shown on the page.
     /// The survey it runs or shows results of.
     pub survey: Option<&'a str>,
+    /// Keys of the data files shown on the page.
     pub data: &'a [String],
     /// Whether it is a draft (only with `--drafts`).
     pub draft: bool,

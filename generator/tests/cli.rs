@@ -151,3 +151,58 @@ fn serve_rebuilds_on_save_and_tells_the_browser() {
     let (_, page) = get(server.port, "/tin-tuc/tin-1/");
     assert!(page.contains("Đoạn đầu đã sửa."), "a failed build keeps serving the previous output");
 }
+
+/// A copy of the real site (content, theme, config) in a temporary folder.
+fn real_site_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = Command::new("cp")
+        .arg("-r")
+        .args(["content", "themes", "site.yaml"].map(|p| root.join(p)))
+        .arg(dir.path())
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    dir
+}
+
+#[test]
+fn access_codes_are_printed_once_and_stored_hashed_and_a_changed_survey_version_is_refused() {
+    let site = real_site_copy();
+    let output = cchc()
+        .args(["codes", "generate", "par-bo-nganh", "--count", "3", "--root"])
+        .arg(site.path())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "ma_truy_cap");
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1..].iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'), "{lines:?}");
+    let mut db = std::fs::read(site.path().join(".cchc/cchc.sqlite3")).expect("store written");
+    db.extend(std::fs::read(site.path().join(".cchc/cchc.sqlite3-wal")).unwrap_or_default());
+    let hash = cchc_functions::survey::code_hash("par-bo-nganh", lines[1]);
+    assert!(db.windows(hash.len()).any(|w| w == hash.as_bytes()), "the hash is stored");
+    assert!(!db.windows(11).any(|w| w == lines[1].as_bytes()), "the code itself is not");
+    let public = cchc()
+        .args(["codes", "generate", "sipas-dich-vu-cong", "--count", "1", "--root"])
+        .arg(site.path())
+        .output()
+        .expect("run");
+    assert_eq!(public.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&public.stderr).contains("không dùng mã truy cập"));
+
+    // Publish, then change the published version without bumping it: `sync` refuses and says how to fix it.
+    let sync = cchc().args(["sync", "--root"]).arg(site.path()).output().expect("run");
+    assert!(sync.status.success(), "{}", String::from_utf8_lossy(&sync.stderr));
+    assert!(String::from_utf8_lossy(&sync.stderr).contains("khảo sát: 7 phiên bản mới"));
+    let file = site.path().join("content/khao-sat/par-ca-nuoc.yaml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, text.replace("Ông/Bà trả lời với tư cách nào?", "Ông/Bà là ai?")).expect("write");
+    let sync = cchc().args(["sync", "--root"]).arg(site.path()).output().expect("run");
+    assert_eq!(sync.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&sync.stderr);
+    assert!(stderr.contains("khảo sát `par-ca-nuoc` phiên bản 1 đã được công bố với nội dung khác"), "{stderr}");
+    assert!(stderr.contains("tăng `version` lên 2"), "{stderr}");
+}
