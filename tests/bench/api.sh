@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# API benchmark: comment posts through `cchc serve` on the embedded SQLite store, 64 concurrent connections
-# (wrk, 2 threads), RUNS runs of DURATION. Anti-spam is switched off (CCHC_SPAM_CHECKS=off) so the figure is the
-# server's own cost: wrk cannot solve proofs of work. After each run the stored comments are counted and must
-# equal the acknowledged ones.
+# API benchmark: comment posts or survey responses through `cchc serve` on the embedded SQLite store, 64
+# concurrent connections (wrk, 2 threads), RUNS runs of DURATION. Anti-spam is switched off (CCHC_SPAM_CHECKS=off)
+# so the figure is the server's own cost: wrk cannot solve proofs of work. After each run the stored items are
+# counted and must equal the acknowledged ones (and for surveys, the response counter too).
 #
-#   tests/bench/api.sh            RUNS=5 DURATION=10s by default; needs wrk (apt-get install wrk)
+#   tests/bench/api.sh [comment|survey]   RUNS=5 DURATION=10s by default; needs wrk (apt-get install wrk)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,16 +24,24 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 CCHC_TODAY=2026-11-23 CCHC_SPAM_CHECKS=off "$CCHC" serve --root "$work" --port "$port" 2> "$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "Đang phục vụ" "$work/serve.log" && break; sleep 0.1; done
-url="http://127.0.0.1:$port/api/consultations/$CONSULTATION/comments"
+KIND="${1:-comment}"
+if [ "$KIND" = survey ]; then
+  url="http://127.0.0.1:$port/api/surveys/sipas-dich-vu-cong/responses"
+  query="select count(*) from survey_responses"
+else
+  url="http://127.0.0.1:$port/api/consultations/$CONSULTATION/comments"
+  query="select count(*) from comments"
+fi
+echo "$KIND: POST $url"
 
 stored() {
-  python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from comments").fetchone()[0])' "$work/.cchc/cchc.sqlite3"
+  python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$work/.cchc/cchc.sqlite3" "$query"
 }
 
 results=()
 for run in $(seq "$RUNS"); do
   before=$(stored)
-  line=$(wrk -t2 -c64 -d"$DURATION" --latency -s "$ROOT/tests/bench/post-comment.lua" "$url" -- "run$run-$$" | grep '^RESULT')
+  line=$(wrk -t2 -c64 -d"$DURATION" --latency -s "$ROOT/tests/bench/post.lua" "$url" -- "run$run-$$" "$KIND" | grep '^RESULT')
   after=$(stored)
   requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
   non2xx=$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line")
@@ -42,6 +50,16 @@ for run in $(seq "$RUNS"); do
   [ $((after - before)) -ge "$acknowledged" ] || { echo "LOST WRITES: $acknowledged acknowledged, $((after - before)) stored" >&2; exit 1; }
   results+=("$line")
 done
+if [ "$KIND" = survey ]; then
+  python3 - "$work/.cchc/cchc.sqlite3" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+responses = db.execute("select count(*) from survey_responses").fetchone()[0]
+counted = db.execute("select coalesce(sum(count), 0) from survey_counters where key like '%#_#n'").fetchone()[0]
+print(f"survey      stored responses {responses}, response counter {counted}")
+sys.exit(0 if responses == counted else 1)
+PY
+fi
 printf '%s\n' "${results[@]}" | python3 -c '
 import re, statistics, sys
 rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin]

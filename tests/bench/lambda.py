@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/cchc/target"))
 VENV = os.environ.get("CCHC_VENV", os.path.expanduser("~/.cache/cchc/venv"))
-FUNCTIONS = ["cchc-comments", "cchc-questions", "cchc-moderation"]
-ROUTE = {"cchc-comments": "/api/health", "cchc-questions": "/api/health", "cchc-moderation": "/api/moderation/comments"}
+FUNCTIONS = ["cchc-comments", "cchc-questions", "cchc-surveys", "cchc-moderation"]
+ROUTE = {"cchc-comments": "/api/health", "cchc-questions": "/api/health", "cchc-surveys": "/api/health", "cchc-moderation": "/api/moderation/comments"}
 
 
 def free_port():

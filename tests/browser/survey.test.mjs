@@ -156,3 +156,21 @@ test('without JavaScript every question is on one page, the branching is explain
   assert.equal((await results(page)).responses, now.responses, 'nothing stored');
   await context.close();
 });
+
+test('the results page shows the counts of every survey, refreshed from the API, per unit on request', async () => {
+  const page = await browser.newPage();
+  for (const path of ['/ket-qua-khao-sat/danh-gia-cai-cach-hanh-chinh/tinh-thanh/', '/ket-qua-khao-sat/su-hai-long/dich-vu-cong/']) {
+    const id = path.includes('tinh-thanh') ? 'par-tinh-thanh' : 'sipas-dich-vu-cong';
+    const api = await (await page.request.get(url(`/api/surveys/${id}/results`))).json();
+    assert.ok(api.responses > 0, `${id} was answered by the tests above`);
+    await page.goto(url(path));
+    await page.waitForFunction((n) => document.querySelector('[data-total]').textContent === String(n), api.responses);
+    const q1 = Object.entries(api.questions.q1);
+    const [option, count] = q1[0];
+    assert.equal(await page.locator(`tr[data-q="q1"][data-key="${option}"] [data-count]`).textContent(), String(count));
+    assert.deepEqual(await axeViolations(page), [], path);
+  }
+  await page.locator('select[name="unit"]').selectOption('thanh-pho-ha-noi');
+  await page.waitForFunction(() => document.querySelector('[data-total]').textContent === '0');
+  await page.close();
+});

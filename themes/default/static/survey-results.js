@@ -14,7 +14,10 @@
       var count = el.querySelector('[data-count]') || (el.hasAttribute('data-count') ? el : null);
       if (count) count.textContent = String(n);
       var share = el.querySelector('[data-share]');
-      if (share) share.textContent = results.responses ? (Math.round(n * 1000 / results.responses) / 10).toString() : '0';
+      var value = results.responses ? Math.round(n * 1000 / results.responses) / 10 : 0;
+      if (share) share.textContent = String(value);
+      var meter = el.querySelector('meter');
+      if (meter) meter.value = value;
     });
   }
 

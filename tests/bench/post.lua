@@ -1,5 +1,6 @@
--- wrk script: each request a different comment (so none is a replay of an earlier one, in this run or another:
--- pass a run name after `--`), JSON, to the URL given to wrk.
+-- wrk script: each request a different comment, or with `survey` as the second argument a survey response with
+-- its own idempotency key (so none is a replay of an earlier one, in this run or another: pass a run name after
+-- `--`), JSON, to the URL given to wrk.
 local threads = {}
 local next_id = 0
 
@@ -12,10 +13,17 @@ end
 function init(args)
   counter = 0
   run = args[1] or "0"
+  kind = args[2] or "comment"
 end
 
 function request()
   counter = counter + 1
+  if kind == "survey" then
+    -- A response along one path of sipas-dich-vu-cong: online, rated 4, late by 3 days, overall 5.
+    local key = "bench-" .. run .. "-" .. id .. "-" .. counter
+    local body = '{"version":"1","unit":"tinh-thanh-hoa","q1":"truc-tuyen","q3":"4","q4":"tre-hen","q5":"3","q6":"5"}'
+    return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["Idempotency-Key"] = key }, body)
+  end
   local body = '{"email":"do-hieu-nang@vidu.vn","text":"Góp ý đo hiệu năng số ' .. run .. '-' .. id .. '-' .. counter .. '"}'
   return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, body)
 end
