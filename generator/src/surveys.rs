@@ -23,6 +23,8 @@ pub struct SurveyFile {
     pub file: PathBuf,
     /// The survey.
     pub survey: Survey,
+    /// The line of its `version:`, for errors about the version.
+    pub version_line: Option<usize>,
 }
 
 /// The 1-based line where question `id` is defined, if it can be found.
@@ -79,7 +81,8 @@ pub fn load(
         let units = units_of(data, &parsed.unit);
         match Survey::check(parsed, units) {
             Ok(survey) => {
-                surveys.insert(survey.id.clone(), SurveyFile { file, survey });
+                let version_line = source.text.lines().position(|l| l.starts_with("version:")).map(|i| i + 1);
+                surveys.insert(survey.id.clone(), SurveyFile { file, survey, version_line });
             }
             Err(found) => errors.extend(found.into_iter().map(|e| {
                 let line = e.question.as_deref().and_then(|q| question_line(&source.text, q));

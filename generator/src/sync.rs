@@ -7,7 +7,7 @@ use std::path::Path;
 
 use cchc_functions::domain::{Consultation, ConsultationId};
 use cchc_functions::http::Results;
-use cchc_functions::store::{Publication, SqliteStore, Store, StoreError};
+use cchc_functions::store::{Publication, SqliteStore, Store, StoreError, changed_version};
 use cchc_functions::survey::Survey;
 
 use crate::error::BuildError;
@@ -62,6 +62,7 @@ pub async fn publish<S: Store>(
 }
 
 /// The results of every survey of the site, as its latest published version in the store at `path` counts them.
+/// Refuses a survey whose version the store already has with other content (published versions are immutable).
 pub fn results_snapshot(path: &Path, site: &Site) -> Result<BTreeMap<String, serde_json::Value>, BuildError> {
     let failed = |e: StoreError| BuildError::io(path, std::io::Error::other(e.to_string()));
     let store = SqliteStore::open(path).map_err(failed)?;
@@ -69,6 +70,22 @@ pub fn results_snapshot(path: &Path, site: &Site) -> Result<BTreeMap<String, ser
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| BuildError::io(path, e))?;
     runtime.block_on(async {
         let mut snapshot = BTreeMap::new();
+        let mut changed = Vec::new();
+        for (id, file) in &site.surveys {
+            let content = &file.survey;
+            if let Some(published) = store.survey(id, Some(content.version)).await.map_err(failed)?
+                && published.content_hash() != content.content_hash()
+            {
+                changed.push(
+                    crate::error::ContentError::new(&file.file, changed_version(id, content.version))
+                        .at_opt_line(file.version_line)
+                        .field("version"),
+                );
+            }
+        }
+        if !changed.is_empty() {
+            return Err(BuildError::Content(changed));
+        }
         for id in site.surveys.keys() {
             let Some(survey) = store.survey(id, None).await.map_err(failed)? else { continue };
             let counts = store.survey_counts(id, survey.version).await.map_err(failed)?;

@@ -205,4 +205,19 @@ fn access_codes_are_printed_once_and_stored_hashed_and_a_changed_survey_version_
     let stderr = String::from_utf8_lossy(&sync.stderr);
     assert!(stderr.contains("khảo sát `par-ca-nuoc` phiên bản 1 đã được công bố với nội dung khác"), "{stderr}");
     assert!(stderr.contains("tăng `version` lên 2"), "{stderr}");
+    // A build that reads the store refuses it too, naming the file, the line and the field.
+    let out = site.path().join("public");
+    let build = cchc()
+        .args(["build", "--root"])
+        .arg(site.path())
+        .arg("--out")
+        .arg(&out)
+        .arg("--results-from")
+        .arg(site.path().join(".cchc/cchc.sqlite3"))
+        .output()
+        .expect("run");
+    assert_eq!(build.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(stderr.contains("content/khao-sat/par-ca-nuoc.yaml:3: trường `version`"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
 }
