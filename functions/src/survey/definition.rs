@@ -313,6 +313,9 @@ pub struct Survey {
     /// Option targets, per question and option id (single choice).
     #[serde(default)]
     pub branches: Vec<BTreeMap<String, Next>>,
+    /// Private: outside this crate a survey cannot be written as a literal, only checked into being.
+    #[serde(skip)]
+    sealed: (),
 }
 
 /// A problem with a survey definition, naming the question when there is one.
@@ -441,6 +444,7 @@ impl Survey {
             units,
             questions,
             branches,
+            sealed: (),
         };
         if errors.is_empty() {
             errors.extend(survey.graph_errors());
