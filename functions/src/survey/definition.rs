@@ -284,7 +284,9 @@ pub struct Question {
 
 /// A survey whose graph was checked: every target exists, there is no cycle, every question is reachable and
 /// every path ends. Only `Survey::check` and `Survey::from_published` make one.
+// Non-exhaustive: outside this crate a survey cannot be written as a literal, only checked into being.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Survey {
     /// Id.
     pub id: String,
@@ -313,9 +315,6 @@ pub struct Survey {
     /// Option targets, per question and option id (single choice).
     #[serde(default)]
     pub branches: Vec<BTreeMap<String, Next>>,
-    /// Private: outside this crate a survey cannot be written as a literal, only checked into being.
-    #[serde(skip)]
-    sealed: (),
 }
 
 /// A problem with a survey definition, naming the question when there is one.
@@ -444,7 +443,6 @@ impl Survey {
             units,
             questions,
             branches,
-            sealed: (),
         };
         if errors.is_empty() {
             errors.extend(survey.graph_errors());
