@@ -174,3 +174,63 @@ test('the results page shows the counts of every survey, refreshed from the API,
   await page.waitForFunction(() => document.querySelector('[data-total]').textContent === '0');
   await page.close();
 });
+
+/** Answers the visible step with its first choice (a number: its minimum; text: a sentence). */
+async function answerStep(page) {
+  const step = page.locator('.survey-step:not([hidden])');
+  const type = await step.getAttribute('data-type');
+  if (type === 'single' || type === 'rating' || type === 'multiple') {
+    await step.locator('input').first().check();
+  } else if (type === 'matrix') {
+    for (const row of await step.locator('tbody tr').all()) await row.locator('input').nth(2).check();
+  } else if (type === 'number') {
+    const field = step.locator('input');
+    await field.fill(await field.getAttribute('min'));
+  } else if (type) {
+    await step.locator('input, textarea').first().fill('Ý kiến thử nghiệm');
+  }
+}
+
+test('every survey of the portal can be answered to the end in the browser and is counted', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const page = await browser.newPage();
+  const links = ['danh-gia-cai-cach-hanh-chinh/ca-nuoc', 'danh-gia-cai-cach-hanh-chinh/bo-nganh',
+    'danh-gia-cai-cach-hanh-chinh/tinh-thanh', 'su-hai-long/chinh-sach', 'su-hai-long/chinh-sach-bo-nganh',
+    'su-hai-long/dich-vu-cong', 'chuyen-de/dich-vu-cong-truc-tuyen'].map((p) => `/khao-sat/${p}/`);
+  for (const link of links) {
+    await page.goto(url(link));
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    const id = await page.locator('form[data-survey]').getAttribute('data-survey');
+    const before = (await (await page.request.get(url(`/api/surveys/${id}/results`))).json()).responses;
+    await page.locator('select[name="unit"] option').nth(1).evaluate((o) => { o.selected = true; });
+    if (await page.locator('input[name="code"]').count()) {
+      const csv = execFileSync(process.env.CCHC_BIN, ['codes', 'generate', id, '--count', '1', '--root', process.env.CCHC_SITE_ROOT]);
+      await page.locator('input[name="code"]').fill(csv.toString().trim().split('\n')[1]);
+    }
+    await page.locator('[data-action="next"]').click();
+    for (let steps = 0; steps < 20; steps++) {
+      await answerStep(page);
+      const label = await page.locator('[data-action="next"]').textContent();
+      await page.locator('[data-action="next"]').click();
+      if (label !== 'Gửi phiếu khảo sát') continue;
+      // Ten posts a minute per address with a proof of work: the suite may reach it; wait as a person would.
+      const outcome = await Promise.race([
+        page.locator('.survey-done').waitFor().then(() => 'done'),
+        page.waitForFunction(() => /thử lại sau/.test(document.querySelector('.survey-status')?.textContent ?? '')).then(() => 'limited'),
+      ]);
+      if (outcome === 'limited') {
+        await page.waitForTimeout(61_000 - (Date.now() % 60_000));
+        await page.locator('[data-action="next"]').click();
+        await page.locator('.survey-done').waitFor();
+      }
+      break;
+    }
+    assert.match(await page.locator('.survey-done').textContent(), /Cảm ơn Ông\/Bà/, link);
+    const after = (await (await page.request.get(url(`/api/surveys/${id}/results`))).json()).responses;
+    assert.equal(after, before + 1, id);
+    await page.goto(url(link.replace('/khao-sat/', '/ket-qua-khao-sat/')));
+    await page.waitForFunction((n) => document.querySelector('[data-total]').textContent === String(n), after);
+  }
+  await page.close();
+});

@@ -44,7 +44,7 @@ done
 [ -n "$url" ] || { cat "$work/serve.log"; echo "cchc serve did not start" >&2; exit 1; }
 echo "serving $url"
 
-export CCHC_URL="$url" CCHC_SITE_ROOT="$work/site"
+export CCHC_URL="$url" CCHC_SITE_ROOT="$work/site" CCHC_BIN="$CCHC"
 export CCHC_TEST_OUTPUT="${CCHC_TEST_OUTPUT:-$ROOT/target/test-output}"
 mkdir -p "$CCHC_TEST_OUTPUT"
 # Arguments name test files to run alone (e.g. `tests/suites/browser.sh search.test.mjs`); by default, all.
