@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod hash;
 pub mod http;
 pub mod spam;
 pub mod store;

@@ -7,6 +7,8 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::hash::hex;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Leading zero bits a solution's hash needs: about 65,000 hashes, a second or two in a phone's browser.
@@ -31,10 +33,6 @@ impl std::fmt::Debug for Secrets {
 
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn sign(key: &[u8], message: &str) -> String {

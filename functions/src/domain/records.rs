@@ -116,7 +116,7 @@ fn digest(parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
         hasher.update([0u8]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hash::hex(&hasher.finalize())
 }
 
 impl NewComment {

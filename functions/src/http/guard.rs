@@ -4,7 +4,6 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 
 use axum::extract::Request;
 
@@ -168,10 +167,7 @@ pub fn idempotency_key(incoming: &Incoming, client: &str, fingerprint: &str) -> 
     match incoming.key_header.as_deref().or(incoming.submission.get(KEY_FIELD)) {
         Some(key) => Ok(IdempotencyKey::parse(key)?),
         None => {
-            let digest: String = Sha256::digest(format!("{client}\0{fingerprint}").as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let digest = crate::hash::sha256_hex(format!("{client}\0{fingerprint}"));
             Ok(IdempotencyKey::derived(&digest[..40]))
         }
     }

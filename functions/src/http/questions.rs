@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 use ulid::Ulid;
 
 use super::body::{Submission, Upload};
@@ -54,7 +53,7 @@ fn check_attachment(upload: &Upload) -> Result<(&'static str, &'static str, Stri
     let (content_type, extension) = sniff(&upload.bytes).ok_or_else(|| {
         FieldError::new("attachment", "Tệp đính kèm phải là PDF, DOCX, JPG hoặc PNG (kiểm tra theo nội dung tệp)")
     })?;
-    let digest: String = Sha256::digest(&upload.bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let digest = crate::hash::sha256_hex(&upload.bytes);
     Ok((content_type, extension, digest))
 }
 

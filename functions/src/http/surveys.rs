@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use ulid::Ulid;
 
 use super::context::AppState;
 use super::guard::{self, Accepted, Incoming, Verdict};
 use super::problem::ApiError;
 use crate::domain::{FieldError, StoredResponse, today_in_vietnam};
+use crate::hash::sha256_hex;
 use crate::store::{Store, SurveyWrite};
 use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
 
@@ -126,7 +126,7 @@ async fn accept<S: Store>(
         // (a double click or a resend), not once a day (two colleagues behind one address).
         fingerprint.push_str(&format!("\0{}", Utc::now().timestamp() / 60));
     }
-    let fingerprint: String = Sha256::digest(fingerprint.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprint = sha256_hex(&fingerprint);
     let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
     let record = Record { id: Ulid::new(), created_at: Utc::now(), version, response };
     let counters = record.response.counters(&survey);

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Most counter updates one response may make: DynamoDB allows 100 writes per transaction, and the response,
 /// its idempotency key, its access code and the unit's response count take four.
@@ -468,8 +467,7 @@ impl Survey {
 
     /// SHA-256 of the published form, hex: the same definition always has the same hash.
     pub fn content_hash(&self) -> String {
-        let digest = Sha256::digest(self.to_published().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hash::sha256_hex(self.to_published())
     }
 
     /// Where question `i` leads when its answer is `option` (or unanswered).

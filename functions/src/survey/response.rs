@@ -53,10 +53,9 @@ pub struct Record {
 
 /// SHA-256 of a survey's access code, hex: what the store keeps (the code itself is printed once).
 pub fn code_hash(survey: &str, code: &str) -> String {
-    use sha2::{Digest, Sha256};
     let normalised: String =
         code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase();
-    Sha256::digest(format!("{survey}:{normalised}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::hash::sha256_hex(format!("{survey}:{normalised}"))
 }
 
 /// The counter every response adds one to, per unit.
