@@ -615,13 +615,17 @@ async fn a_survey_response_is_checked_along_its_path_and_counted() {
         "refusals store nothing"
     );
 
-    // The moderators' export has the answers; without the token it is refused.
+    // The moderators' export has the answers (a formula made harmless for spreadsheets); without the token it is
+    // refused.
+    let formula = json!({ "version": 1, "unit": "tinh-a", "q1": "khong", "q3": "=HYPERLINK(\"http://x\")" });
+    assert_eq!(respond(&api, "khao-sat-mo", formula).await.status, StatusCode::ACCEPTED);
     let csv_uri = "/api/moderation/surveys/khao-sat-mo/responses.csv";
     assert_eq!(get(&api, csv_uri).await.status, StatusCode::UNAUTHORIZED);
     let csv = send(&api, with_token(Request::get(csv_uri).body(Body::empty()).expect("request"))).await;
     assert_eq!(csv.status, StatusCode::OK);
     let text = csv.text();
     assert!(text.contains("Câu 2 (q2)") && text.contains("a; b") && text.contains("<b>Tốt</b>"), "{text}");
+    assert!(text.contains("'=HYPERLINK") && !text.contains(",=HYPERLINK") && !text.contains(",\"=HYPERLINK"), "{text}");
 }
 
 #[tokio::test]

@@ -140,12 +140,12 @@ async fn export<S: Store>(State(state): State<AppState<S>>, Path(id): Path<Strin
                     c.id.to_string().as_str(),
                     &display_time(c.created_at),
                     c.status.as_str(),
-                    c.name.as_deref().unwrap_or_default(),
-                    &contact.email,
-                    c.organisation.as_deref().unwrap_or_default(),
-                    c.section.as_deref().unwrap_or_default(),
-                    &c.text,
-                    c.reason.as_deref().unwrap_or_default(),
+                    &cell(c.name.as_deref().unwrap_or_default()),
+                    &cell(&contact.email),
+                    &cell(c.organisation.as_deref().unwrap_or_default()),
+                    &cell(c.section.as_deref().unwrap_or_default()),
+                    &cell(&c.text),
+                    &cell(c.reason.as_deref().unwrap_or_default()),
                 ])
                 .map_err(|e| ApiError::Unavailable(e.into()))?;
         }
@@ -153,6 +153,16 @@ async fn export<S: Store>(State(state): State<AppState<S>>, Path(id): Path<Strin
     }
     .await;
     result.into_response()
+}
+
+/// Text a citizen wrote, safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@` (or a tab or
+/// carriage return) would be read as a formula, so it gets a leading apostrophe, as OWASP advises.
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// A finished CSV as a download named `filename`.
@@ -198,7 +208,7 @@ async fn export_survey<S: Store>(
             row.extend(survey.questions.iter().map(|q| match r.response.answers.get(&q.id) {
                 None => String::new(),
                 Some(Answer::Number(n)) => n.to_string(),
-                Some(Answer::One(text)) => text.clone(),
+                Some(Answer::One(text)) => cell(text).into_owned(),
                 Some(Answer::Many(options)) => options.join("; "),
                 Some(Answer::Rows(rows)) => rows.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
             }));
