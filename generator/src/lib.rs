@@ -57,6 +57,19 @@ pub struct BuildOptions {
     pub results_from: Option<PathBuf>,
 }
 
+impl BuildOptions {
+    /// For commands that only read the content (`sync`, `codes`): published pages as of now, nothing written.
+    pub fn content_only(root: PathBuf) -> Self {
+        Self { root, out: None, base_url: None, drafts: false, today: ContentDate::now(), results_from: None }
+    }
+}
+
+/// The embedded store of a site folder: where `cchc serve` keeps what citizens send, and where `sync` and
+/// `codes` write without `--dynamodb-table`.
+pub fn local_store_path(root: &Path) -> PathBuf {
+    root.join(".cchc").join("cchc.sqlite3")
+}
+
 /// What a build did, for the progress line.
 #[derive(Debug, Clone, Default)]
 pub struct BuildReport {

@@ -186,15 +186,7 @@ fn generate_codes(
 ) -> ExitCode {
     use cchc_functions::store::Store;
     use cchc_functions::survey::{Access, code_hash};
-    let options = BuildOptions {
-        root: root.to_path_buf(),
-        out: None,
-        base_url: None,
-        drafts: false,
-        today: ContentDate::now(),
-        results_from: None,
-    };
-    let site = match cchc_generator::load_site(&options) {
+    let site = match cchc_generator::load_site(&BuildOptions::content_only(root.to_path_buf())) {
         Ok(site) => site,
         Err(e) => return report_failure(&e),
     };
@@ -228,9 +220,7 @@ fn generate_codes(
                 let client = DynamoStore::client_from_env(endpoint_url.as_deref()).await;
                 DynamoStore::new(client, table).add_access_codes(survey, &hashes).await
             }
-            None => {
-                SqliteStore::open(&root.join(".cchc").join("cchc.sqlite3"))?.add_access_codes(survey, &hashes).await
-            }
+            None => SqliteStore::open(&cchc_generator::local_store_path(root))?.add_access_codes(survey, &hashes).await,
         }
     });
     match added {
@@ -297,15 +287,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Sync { root, dynamodb_table, endpoint_url } => {
-            let options = BuildOptions {
-                root: root.clone(),
-                out: None,
-                base_url: None,
-                drafts: false,
-                today: ContentDate::now(),
-                results_from: None,
-            };
-            let site = match cchc_generator::load_site(&options) {
+            let site = match cchc_generator::load_site(&BuildOptions::content_only(root.clone())) {
                 Ok(site) => site,
                 Err(e) => return report_failure(&e),
             };
@@ -322,7 +304,7 @@ fn main() -> ExitCode {
                         sync::publish(&DynamoStore::new(client, table), &consultations, &surveys).await
                     }
                     None => {
-                        let store = SqliteStore::open(&root.join(".cchc").join("cchc.sqlite3"))?;
+                        let store = SqliteStore::open(&cchc_generator::local_store_path(&root))?;
                         sync::publish(&store, &consultations, &surveys).await
                     }
                 }

@@ -111,7 +111,7 @@ fn local_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
 fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, String)> {
     let dir = root.join(".cchc");
     std::fs::create_dir_all(&dir).with_context(|| format!("không tạo được {}", dir.display()))?;
-    let store = SqliteStore::open(&dir.join("cchc.sqlite3")).context("không mở được kho dữ liệu SQLite")?;
+    let store = SqliteStore::open(&crate::local_store_path(root)).context("không mở được kho dữ liệu SQLite")?;
     let token = std::env::var("CCHC_MODERATION_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -147,7 +147,7 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         base_url: None,
         drafts: options.drafts,
         today: crate::date::ContentDate::now(),
-        results_from: Some(options.root.join(".cchc").join("cchc.sqlite3")),
+        results_from: Some(crate::local_store_path(&options.root)),
     };
     let first = tokio::task::spawn_blocking({
         let (build_options, api) = (build_options.clone(), api.clone());

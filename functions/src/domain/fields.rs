@@ -23,7 +23,7 @@ impl FieldError {
 
 /// Trims, composes to NFC (so the same text typed two ways is stored the same) and drops control characters
 /// other than line breaks and tabs.
-fn clean(raw: &str) -> String {
+pub(crate) fn clean(raw: &str) -> String {
     let text: String = raw.nfc().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
     text.replace("\r\n", "\n").trim().to_string()
 }

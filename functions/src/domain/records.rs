@@ -47,16 +47,23 @@ pub enum Window {
     Closed,
 }
 
-impl Consultation {
-    /// The window on `day`.
-    pub fn window(&self, day: NaiveDate) -> Window {
-        if day < self.opens {
+impl Window {
+    /// Where `day` stands against a window from `opens` to `closes`, both days included.
+    pub fn on(day: NaiveDate, opens: NaiveDate, closes: NaiveDate) -> Self {
+        if day < opens {
             Window::Upcoming
-        } else if day <= self.closes {
+        } else if day <= closes {
             Window::Open
         } else {
             Window::Closed
         }
+    }
+}
+
+impl Consultation {
+    /// The window on `day`.
+    pub fn window(&self, day: NaiveDate) -> Window {
+        Window::on(day, self.opens, self.closes)
     }
 }
 

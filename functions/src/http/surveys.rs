@@ -16,7 +16,7 @@ use ulid::Ulid;
 use super::context::AppState;
 use super::guard::{self, Accepted, Incoming, Verdict};
 use super::problem::ApiError;
-use crate::domain::{FieldError, StoredResponse, today_in_vietnam};
+use crate::domain::{FieldError, StoredResponse, Window, today_in_vietnam};
 use crate::hash::sha256_hex;
 use crate::store::{Store, SurveyWrite};
 use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
@@ -93,13 +93,15 @@ async fn accept<S: Store>(
         .ok_or_else(|| FieldError::new("version", "thiếu phiên bản khảo sát (`version`)"))?;
     let survey = cache.get(state.store.as_ref(), id, version).await?.ok_or_else(|| not_found(id))?;
     let today = state.settings.today.unwrap_or_else(today_in_vietnam);
-    if !survey.open_on(today) {
-        let period = format!("từ {} đến {}", survey.opens.format("%d-%m-%Y"), survey.closes.format("%d-%m-%Y"));
-        return Err(ApiError::Conflict(if today < survey.opens {
-            format!("Khảo sát chưa mở; thời gian nhận ý kiến {period}.")
-        } else {
-            format!("Khảo sát đã kết thúc (nhận ý kiến {period}).")
-        }));
+    let period = || format!("từ {} đến {}", survey.opens.format("%d-%m-%Y"), survey.closes.format("%d-%m-%Y"));
+    match survey.window(today) {
+        Window::Open => {}
+        Window::Upcoming => {
+            return Err(ApiError::Conflict(format!("Khảo sát chưa mở; thời gian nhận ý kiến {}.", period())));
+        }
+        Window::Closed => {
+            return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
+        }
     }
     let code = match (survey.access, submission.get("code")) {
         (Access::Code, Some(code)) => Some(code_hash(&survey.id, code)),

@@ -489,6 +489,14 @@ impl Survey {
         (!all_branch).then_some(q.next).into_iter().chain(branches.into_iter().flat_map(|b| b.values().copied()))
     }
 
+    /// The questions a question may lead to (the end left out).
+    fn following(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.successors(i).filter_map(|n| match n {
+            Next::Question(j) => Some(j),
+            Next::End => None,
+        })
+    }
+
     fn graph_errors(&self) -> Vec<DefinitionError> {
         let mut errors = Vec::new();
         let count = self.questions.len();
@@ -524,10 +532,7 @@ impl Survey {
                 continue;
             }
             reached[i] = true;
-            stack.extend(self.successors(i).filter_map(|n| match n {
-                Next::Question(j) => Some(j),
-                Next::End => None,
-            }));
+            stack.extend(self.following(i));
         }
         for (i, q) in self.questions.iter().enumerate() {
             if !reached[i] {
@@ -584,13 +589,7 @@ impl Survey {
         }
         state[i] = 1;
         trail.push(i);
-        let next: Vec<usize> = self
-            .successors(i)
-            .filter_map(|n| match n {
-                Next::Question(j) => Some(j),
-                Next::End => None,
-            })
-            .collect();
+        let next: Vec<usize> = self.following(i).collect();
         for j in next {
             self.visit(j, state, trail, errors, reported);
         }
@@ -601,13 +600,7 @@ impl Survey {
     /// Whether some path goes from question `from` to question `to`.
     fn leads_to(&self, from: usize, to: usize) -> bool {
         let mut seen = vec![false; self.questions.len()];
-        let mut stack: Vec<usize> = self
-            .successors(from)
-            .filter_map(|n| match n {
-                Next::Question(j) => Some(j),
-                Next::End => None,
-            })
-            .collect();
+        let mut stack: Vec<usize> = self.following(from).collect();
         while let Some(i) = stack.pop() {
             if i == to {
                 return true;
@@ -615,10 +608,7 @@ impl Survey {
             if std::mem::replace(&mut seen[i], true) {
                 continue;
             }
-            stack.extend(self.successors(i).filter_map(|n| match n {
-                Next::Question(j) => Some(j),
-                Next::End => None,
-            }));
+            stack.extend(self.following(i));
         }
         false
     }
@@ -656,9 +646,9 @@ impl Survey {
         false
     }
 
-    /// Whether the survey accepts responses on `day`.
-    pub fn open_on(&self, day: NaiveDate) -> bool {
-        self.opens <= day && day <= self.closes
+    /// Where the response window stands on `day`.
+    pub fn window(&self, day: NaiveDate) -> crate::domain::Window {
+        crate::domain::Window::on(day, self.opens, self.closes)
     }
 }
 

@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 
 use super::definition::{Kind, Next, Scale, Survey};
-use crate::domain::FieldError;
+use crate::domain::{FieldError, clean};
 
 /// Answers as sent: field name → values. A matrix row is `question.item`; several options repeat the name.
 pub type RawAnswers = BTreeMap<String, Vec<String>>;
@@ -89,11 +88,6 @@ type Field<'a> = (Option<&'a str>, Vec<&'a str>);
 
 fn invalid(field: &'static str, message: String) -> FieldError {
     FieldError::new(field, message)
-}
-
-fn clean(text: &str) -> String {
-    let text: String = text.nfc().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
-    text.replace("\r\n", "\n").trim().to_string()
 }
 
 fn point(raw: &str, scale: &Scale) -> Option<i64> {
@@ -269,7 +263,7 @@ impl Survey {
 }
 
 /// Whether an earlier answer satisfies a condition.
-fn holds(answer: Option<&Answer>, values: &[String]) -> bool {
+pub(super) fn holds(answer: Option<&Answer>, values: &[String]) -> bool {
     match answer {
         Some(Answer::One(o)) => values.contains(o),
         Some(Answer::Many(os)) => os.iter().any(|o| values.contains(o)),

@@ -221,17 +221,11 @@ fn walk(s: &Survey, choices: &[u32]) -> (RawAnswers, Vec<String>) {
     let mut at = Next::Question(0);
     while let Next::Question(i) = at {
         let q = &s.questions[i];
-        if let Some((j, values)) = &q.when {
-            let holds = match answers.get(j) {
-                Some(Answer::Number(p)) => values.contains(&p.to_string()),
-                Some(Answer::One(o)) => values.contains(o),
-                Some(Answer::Many(os)) => os.iter().any(|o| values.contains(o)),
-                _ => false,
-            };
-            if !holds {
-                at = q.next;
-                continue;
-            }
+        if let Some((j, values)) = &q.when
+            && !super::response::holds(answers.get(j), values)
+        {
+            at = q.next;
+            continue;
         }
         path.push(q.id.clone());
         let skip = !q.required && pick(3) == 0;

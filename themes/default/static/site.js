@@ -170,7 +170,8 @@
     return attempt(0);
   }
 
-  /* For other scripts (surveys): a proof for the challenge at `url`. */
+  /* For other scripts (surveys): a fresh idempotency key, and a proof for the challenge at `url`. */
+  window.cchcNewKey = newKey;
   window.cchcProof = function (url) {
     return fetch(url, { headers: { Accept: 'application/json' } })
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })

@@ -4,7 +4,7 @@
 (function () {
   'use strict';
   var form = document.querySelector('form[data-survey]');
-  if (!form || !window.localStorage || !window.fetch || !window.JSON) return;
+  if (!form || !window.localStorage || !window.fetch || !window.JSON || !window.cchcNewKey) return;
   var id = form.getAttribute('data-survey');
   var version = form.getAttribute('data-version');
   var saveKey = 'cchc-khao-sat:' + id + ':' + version;
@@ -26,10 +26,7 @@
   form.noValidate = true;
   [].forEach.call(form.querySelectorAll('.survey-skip'), function (e) { e.parentNode.removeChild(e); });
 
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
-  }
+  var newKey = window.cchcNewKey; /* from site.js, loaded before this script */
 
   function inputs(step) { return [].slice.call(step.querySelectorAll('input, select, textarea')); }
 
