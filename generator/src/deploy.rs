@@ -63,14 +63,11 @@ pub fn cache_control(key: &str) -> &'static str {
         && matches!(parts[parts.len() - 1], "css" | "js")
         && parts[parts.len() - 2].len() >= 8
         && parts[parts.len() - 2].bytes().all(|b| b.is_ascii_hexdigit());
-    // Pagefind names its index chunks by their content; its scripts and entry file are looked up by fixed names.
-    let search = key.starts_with("pagefind/");
-    let search_chunk = search
-        && (["pagefind/index/", "pagefind/fragment/", "pagefind/filter/"].iter().any(|d| key.starts_with(d))
-            || name.ends_with(".pf_meta"));
+    // The search index's chunks and fragments are named by their content; its entry file by a fixed name.
+    let search_chunk = ["search/i/", "search/f/"].iter().any(|d| key.starts_with(d));
     if fingerprinted || search_chunk {
         "public, max-age=31536000, immutable"
-    } else if search || [".html", ".xml", ".txt", ".json"].iter().any(|e| name.ends_with(e)) {
+    } else if [".html", ".xml", ".txt", ".json"].iter().any(|e| name.ends_with(e)) {
         "public, max-age=0, s-maxage=300, must-revalidate"
     } else {
         "public, max-age=86400"
@@ -124,8 +121,8 @@ pub fn local_files(out: &Path) -> anyhow::Result<Vec<LocalFile>> {
     Ok(files)
 }
 
-/// The file that points Pagefind at the current index.
-const SEARCH_ENTRY: &str = "pagefind/pagefind-entry.json";
+/// The file that points the search script at the current index.
+const SEARCH_ENTRY: &str = crate::search::ENTRY;
 
 /// Compares the built site with the bucket.
 pub fn plan(local: Vec<LocalFile>, remote: &HashMap<String, String>) -> Plan {
@@ -324,10 +321,9 @@ mod tests {
         assert_eq!(cache_control("sitemap.xml"), "public, max-age=0, s-maxage=300, must-revalidate");
         assert_eq!(cache_control("display.js"), "public, max-age=86400", "not fingerprinted");
         assert_eq!(cache_control("van-ban/tep/76-nq-cp.pdf"), "public, max-age=86400");
-        assert_eq!(cache_control("pagefind/index/vi_1a2b3c4.pf_index"), "public, max-age=31536000, immutable");
-        assert_eq!(cache_control("pagefind/pagefind.vi_d95cfbaa13.pf_meta"), "public, max-age=31536000, immutable");
-        assert_eq!(cache_control("pagefind/pagefind.js"), "public, max-age=0, s-maxage=300, must-revalidate");
-        assert_eq!(cache_control("pagefind/wasm.unknown.pagefind"), "public, max-age=0, s-maxage=300, must-revalidate");
+        assert_eq!(cache_control("search/i/1a2b3c4d5e6f.bin"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("search/f/1a2b3c4d5e6f.json"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("search/index.json"), "public, max-age=0, s-maxage=300, must-revalidate");
     }
 
     #[test]

@@ -122,11 +122,11 @@ async fn deploys_upload_only_what_changed_and_invalidate_only_changed_pages() {
         .filter(|f| before.get(&f.key) != Some(&f.md5))
         .map(|f| f.key)
         .collect();
-    let outside_search: Vec<&String> = changed.iter().filter(|k| !k.starts_with("pagefind/")).collect();
+    let outside_search: Vec<&String> = changed.iter().filter(|k| !k.starts_with("search/")).collect();
     assert_eq!(outside_search, ["tin-tuc/tin-3/index.html"], "only the page changed, besides the search index");
     let third = deploy().await;
     assert_eq!(third.uploaded, changed.len());
-    assert_eq!(third.invalidated, ["/pagefind/pagefind-entry.json", "/tin-tuc/tin-3/", "/tin-tuc/tin-3/index.html"]);
+    assert_eq!(third.invalidated, ["/search/index.json", "/tin-tuc/tin-3/", "/tin-tuc/tin-3/index.html"]);
     assert_eq!(third.invalidation_requests, 1);
     let invalidations = cf.list_invalidations().distribution_id(&distribution).send().await.expect("list");
     assert_eq!(invalidations.invalidation_list().map(|l| l.quantity()), Some(1));

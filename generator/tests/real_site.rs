@@ -87,12 +87,19 @@ fn the_search_index_holds_every_searchable_page_and_no_utility_page() {
     let site = cchc_generator::load_site(&options).expect("site");
     let searchable = site.pages.iter().filter(|p| p.meta.search).count();
     assert!(searchable < site.pages.len(), "the search and thank-you pages say `search: false`");
-    let entry: serde_json::Value = serde_json::from_str(&read(out.join("pagefind/pagefind-entry.json"))).expect("json");
-    assert_eq!(entry["languages"]["vi"]["page_count"], searchable, "{entry}");
-    for script in ["pagefind.js", "pagefind-worker.js", "wasm.unknown.pagefind"] {
-        assert!(out.join("pagefind").join(script).is_file(), "{script} is published");
+    let entry: serde_json::Value = serde_json::from_str(&read(out.join("search/index.json"))).expect("json");
+    assert_eq!(entry["pages"], searchable, "one fragment key per searchable page");
+    let keys = entry["keys"].as_str().expect("keys");
+    assert_eq!(keys.len(), searchable * 12);
+    for key in keys.as_bytes().chunks(12) {
+        let key = std::str::from_utf8(key).expect("hex");
+        assert!(out.join(format!("search/f/{key}.json")).is_file(), "fragment {key} is published");
     }
-    assert!(!out.join("pagefind/pagefind-ui.js").exists(), "Pagefind's own UI is not published: the theme has one");
+    for chunk in entry["chunks"].as_array().expect("chunks") {
+        let file = chunk[1].as_str().expect("file");
+        assert!(out.join("search").join(file).is_file(), "chunk {file} is published");
+    }
+    assert!(entry["filters"]["muc"]["Văn bản"].is_string(), "documents can be filtered by section");
     let search_page = read(out.join("tim-kiem/index.html"));
     assert!(search_page.contains("cần bật JavaScript"), "the search page says what works without JavaScript");
 }

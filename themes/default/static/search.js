@@ -1,5 +1,6 @@
-/* Site search on /tim-kiem/: Pagefind's index, built with the site, queried in the browser as the reader types.
-   Only the index chunks a query needs are downloaded. Without JavaScript the page offers the category lists. */
+/* Site search on /tim-kiem/: the index built with the site (generator/src/search/), queried in the browser as the
+   reader types. Only the chunks holding the query's words and the fragments of the results shown are downloaded.
+   Without JavaScript the page offers the category lists. */
 (function () {
   'use strict';
   var form = document.getElementById('tim-kiem');
@@ -12,51 +13,279 @@
   var note = document.getElementById('can-javascript');
   if (note) note.hidden = true;
   var PAGE_SIZE = 20;
-  var pagefind = null;
+  var EXCERPT_WORDS = 24;
+  var BASE = '/search/';
+  var index = null;
   var latest = 0;
 
-  /* The index spells đ as d + U+0335 so that diacritic folding reaches it (see generator/src/search.rs). */
-  function queryText(text) {
-    return text.normalize('NFC').replace(/đ/g, 'd').replace(/Đ/g, 'D');
+  /* ---- The index (written by generator/src/search/: the same folding, the same word boundaries). ---- */
+
+  var WORD = /[\p{Alphabetic}\p{N}\u0300-\u036f]+/gu;
+  /* Folds like the generator: NFD, no combining marks, đ as d, lower case. */
+  function fold(text) {
+    return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[đĐ]/g, 'd').toLowerCase();
   }
-  function shown(text) {
-    return text.replace(/d\u0335/g, 'đ').replace(/D\u0335/g, 'Đ');
+  function words(text) {
+    return fold(text).match(WORD) || [];
   }
 
-  /* Pagefind's excerpt is HTML with <mark>; only its text and the marks are kept. */
-  function excerptNode(html) {
-    var parsed = new DOMParser().parseFromString('<p>' + html + '</p>', 'text/html').body.firstChild;
+  /* LEB128 varints, as the chunks are written. */
+  function Reader(bytes, at) { this.bytes = bytes; this.at = at || 0; }
+  Reader.prototype.next = function () {
+    var n = 0, shift = 0, b;
+    do {
+      b = this.bytes[this.at++];
+      n += (b & 0x7f) * Math.pow(2, shift);
+      shift += 7;
+    } while (b >= 0x80);
+    return n;
+  };
+
+  var chunks = {};
+  /* A chunk's words → their postings (still encoded), fetched once. */
+  function chunk(file) {
+    if (!chunks[file]) {
+      chunks[file] = fetch(BASE + file).then(function (r) {
+        if (!r.ok) throw new Error(file);
+        return r.arrayBuffer();
+      }).then(function (buffer) {
+        var bytes = new Uint8Array(buffer);
+        var reader = new Reader(bytes);
+        var decoder = new TextDecoder();
+        var entries = new Map();
+        while (reader.at < bytes.length) {
+          var length = reader.next();
+          var word = decoder.decode(bytes.subarray(reader.at, reader.at + length));
+          reader.at += length;
+          var size = reader.next();
+          entries.set(word, bytes.subarray(reader.at, reader.at + size));
+          reader.at += size;
+        }
+        return entries;
+      });
+    }
+    return chunks[file];
+  }
+
+  /* Page number → { n: occurrences, title: in the title, positions }. */
+  function postings(bytes) {
+    var reader = new Reader(bytes);
+    var pages = new Map();
+    var count = reader.next();
+    var page = 0;
+    for (var i = 0; i < count; i++) {
+      page += reader.next();
+      var flags = reader.next();
+      var n = Math.floor(flags / 2);
+      var positions = new Array(n);
+      var position = 0;
+      for (var j = 0; j < n; j++) { position += reader.next(); positions[j] = position; }
+      pages.set(page, { n: n, title: flags % 2 === 1, positions: positions });
+    }
+    return pages;
+  }
+
+  /* The chunks that may hold `word` (or, for a prefix, every word starting with it). */
+  function chunkFiles(word, prefix) {
+    var list = index.chunks;
+    var lo = 0, hi = list.length - 1, at = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (list[mid][0] <= word) { at = mid; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    if (at < 0) at = 0;
+    var files = [list[at][1]];
+    if (prefix) {
+      for (var i = at + 1; i < list.length && list[i][0].lastIndexOf(word, 0) === 0; i++) files.push(list[i][1]);
+    }
+    return files;
+  }
+
+  /* The pages a query word is on: page → score. A prefix (the word being typed) also matches longer words, which
+     count less than the word itself. Positions are kept for phrases. */
+  var lookups = new Map();
+  function lookup(word, prefix) {
+    var key = word + (prefix ? '*' : '');
+    if (!lookups.has(key)) lookups.set(key, find(word, prefix));
+    return lookups.get(key);
+  }
+  function find(word, prefix) {
+    return Promise.all(chunkFiles(word, prefix).map(chunk)).then(function (maps) {
+      var found = { scores: new Map(), positions: new Map() };
+      maps.forEach(function (entries) {
+        entries.forEach(function (bytes, term) {
+          var exact = term === word;
+          if (!exact && !(prefix && term.lastIndexOf(word, 0) === 0)) return;
+          var pages = postings(bytes);
+          var idf = Math.log(1 + index.pages / pages.size);
+          pages.forEach(function (hit, page) {
+            var score = idf * (Math.log(1 + hit.n) + (hit.title ? 4 : 0)) * (exact ? 1 : 0.5);
+            if (!(found.scores.get(page) >= score)) found.scores.set(page, score);
+            if (exact) found.positions.set(page, hit.positions);
+          });
+        });
+      });
+      return found;
+    });
+  }
+
+  /* Whether the words of `phrase` (their lookups, in order) stand side by side on `page`. */
+  function together(page, phrase) {
+    var first = phrase[0].positions.get(page);
+    if (!first) return false;
+    var rest = phrase.slice(1).map(function (found) { return new Set(found.positions.get(page) || []); });
+    return first.some(function (p) {
+      return rest.every(function (set, i) { return set.has(p + i + 1); });
+    });
+  }
+
+  var filterSets = {};
+  function filterSet(name, value) {
+    var key = name + '\u0000' + value;
+    if (!filterSets[key]) {
+      var set = new Set();
+      var page = 0;
+      ((index.filters[name] || {})[value] || '').split(',').forEach(function (d) {
+        if (d) { page += Number(d); set.add(page); }
+      });
+      filterSets[key] = set;
+    }
+    return filterSets[key];
+  }
+
+  /* The query: quoted phrases, loose words, and the last word as a prefix while it is being typed. */
+  function parse(query) {
+    var phrases = [];
+    var loose = query.replace(/"([^"]*)"?/g, function (_, inner) {
+      var w = words(inner);
+      if (w.length) phrases.push(w);
+      return ' ';
+    });
+    var free = words(loose);
+    var typing = /[\p{Alphabetic}\p{N}\u0300-\u036f]$/u.test(query) && free.length > 0;
+    var prefix = typing && free[free.length - 1].length >= 2 ? free[free.length - 1] : null;
+    return { phrases: phrases, free: free, prefix: prefix };
+  }
+
+  /* Pages matching every word and phrase and every chosen filter, best first: [{ page, score }]. */
+  function search(query, filters) {
+    var parsed = parse(query);
+    var names = Object.keys(filters);
+    var allowed = names.map(function (name) { return filterSet(name, filters[name]); });
+    var wanted = [];
+    parsed.free.forEach(function (w, i) {
+      wanted.push(lookup(w, parsed.prefix !== null && i === parsed.free.length - 1));
+    });
+    var phraseLookups = parsed.phrases.map(function (phrase) {
+      return Promise.all(phrase.map(function (w) { return lookup(w, false); }));
+    });
+    return Promise.all([Promise.all(wanted), Promise.all(phraseLookups)]).then(function (found) {
+      var groups = found[0].concat.apply(found[0], found[1]);
+      var candidates;
+      if (groups.length === 0) {
+        candidates = [];
+        for (var p = 0; p < index.pages; p++) candidates.push(p);
+      } else {
+        groups.sort(function (a, b) { return a.scores.size - b.scores.size; });
+        candidates = Array.from(groups[0].scores.keys());
+      }
+      var results = [];
+      candidates.forEach(function (page) {
+        if (!allowed.every(function (set) { return set.has(page); })) return;
+        var score = 0;
+        for (var i = 0; i < groups.length; i++) {
+          var s = groups[i].scores.get(page);
+          if (s === undefined) return;
+          score += s;
+        }
+        if (!found[1].every(function (phrase) { return together(page, phrase); })) return;
+        results.push({ page: page, score: score });
+      });
+      results.sort(function (a, b) { return b.score - a.score || a.page - b.page; });
+      return { results: results, parsed: parsed };
+    });
+  }
+
+  /* A page's fragment: address, title, section, date and text. */
+  function fragment(page) {
+    var key = index.keys.substr(page * 12, 12);
+    return fetch(BASE + 'f/' + key + '.json').then(function (r) {
+      if (!r.ok) throw new Error(key);
+      return r.json();
+    });
+  }
+
+  /* About EXCERPT_WORDS words around the first match (a phrase's, if there is one): [{ text, mark }], or null if
+     `text` has no match. */
+  function excerpt(text, parsed) {
+    var tokens = [];
+    var m;
+    WORD.lastIndex = 0;
+    while ((m = WORD.exec(text)) !== null) tokens.push({ at: m.index, end: m.index + m[0].length, word: fold(m[0]) });
+    var exact = new Set(parsed.free);
+    parsed.phrases.forEach(function (phrase) { phrase.forEach(function (w) { exact.add(w); }); });
+    function marked(word) {
+      return exact.has(word) || (parsed.prefix !== null && word.lastIndexOf(parsed.prefix, 0) === 0);
+    }
+    var center = -1;
+    parsed.phrases.some(function (phrase) {
+      for (var i = 0; i + phrase.length <= tokens.length; i++) {
+        if (phrase.every(function (w, j) { return tokens[i + j].word === w; })) { center = i; return true; }
+      }
+      return false;
+    });
+    // A phrase found in the title only: the caller cuts the excerpt from the title.
+    if (center < 0 && parsed.phrases.length > 0) return null;
+    if (center < 0) {
+      for (var i = 0; i < tokens.length; i++) if (marked(tokens[i].word)) { center = i; break; }
+    }
+    if (center < 0) return null;
+    var start = Math.max(0, center - 6);
+    var end = Math.min(tokens.length, start + EXCERPT_WORDS);
+    var parts = [];
+    if (start > 0) parts.push({ text: '… ', mark: false });
+    for (var k = start; k < end; k++) {
+      if (k > start) parts.push({ text: text.slice(tokens[k - 1].end, tokens[k].at), mark: false });
+      parts.push({ text: text.slice(tokens[k].at, tokens[k].end), mark: marked(tokens[k].word) });
+    }
+    if (end < tokens.length) parts.push({ text: ' …', mark: false });
+    return parts;
+  }
+
+  /* ---- The page. ---- */
+
+  function excerptNode(parts) {
     var p = document.createElement('p');
     p.className = 'search-excerpt';
-    Array.prototype.forEach.call(parsed ? parsed.childNodes : [], function (node) {
-      var text = shown(node.textContent || '');
-      if (node.nodeName === 'MARK') {
+    parts.forEach(function (part) {
+      if (part.mark) {
         var mark = document.createElement('mark');
-        mark.textContent = text;
+        mark.textContent = part.text;
         p.appendChild(mark);
       } else {
-        p.appendChild(document.createTextNode(text));
+        p.appendChild(document.createTextNode(part.text));
       }
     });
     return p;
   }
 
-  function resultItem(data) {
+  function resultItem(data, parsed) {
     var li = document.createElement('li');
     var h2 = document.createElement('h2');
     var a = document.createElement('a');
     a.href = data.url;
-    a.textContent = shown(data.meta.title || data.url);
+    a.textContent = data.title || data.url;
     h2.appendChild(a);
     li.appendChild(h2);
-    var about = [data.meta.muc, data.meta.ngay].filter(Boolean).join(' · ');
+    var about = [data.muc, data.ngay].filter(Boolean).join(' · ');
     if (about) {
       var meta = document.createElement('p');
       meta.className = 'meta';
       meta.textContent = about;
       li.appendChild(meta);
     }
-    li.appendChild(excerptNode(data.excerpt || ''));
+    var parts = excerpt(data.text || '', parsed) || excerpt(data.title || '', parsed);
+    if (parts) li.appendChild(excerptNode(parts));
     return li;
   }
 
@@ -115,25 +344,25 @@
       list.textContent = '';
       return;
     }
-    pagefind.search(query ? queryText(query) : null, { filters: filters }).then(function (search) {
-      if (ticket !== latest || !search) return;
-      showFrom(search, 0, ticket, function () { announce(search.results.length, query); });
-    });
+    search(query, filters).then(function (found) {
+      if (ticket !== latest) return;
+      showFrom(found, 0, ticket, function () { announce(found.results.length, query); });
+    }).catch(failed);
   }
 
   /* Loads and lists PAGE_SIZE results from `from` on (the first batch replaces the list), then offers the next. */
-  function showFrom(search, from, ticket, shown) {
-    var batch = search.results.slice(from, from + PAGE_SIZE);
-    Promise.all(batch.map(function (r) { return r.data(); })).then(function (items) {
+  function showFrom(found, from, ticket, shown) {
+    var batch = found.results.slice(from, from + PAGE_SIZE);
+    Promise.all(batch.map(function (r) { return fragment(r.page); })).then(function (items) {
       if (ticket !== latest) return;
       if (from === 0) list.textContent = '';
-      items.forEach(function (data) { list.appendChild(resultItem(data)); });
-      if (search.results.length > from + items.length) addMore(search, from + items.length, ticket);
+      items.forEach(function (data) { list.appendChild(resultItem(data, found.parsed)); });
+      if (found.results.length > from + items.length) addMore(found, from + items.length, ticket);
       shown();
-    });
+    }).catch(failed);
   }
 
-  function addMore(search, from, ticket) {
+  function addMore(found, from, ticket) {
     var li = document.createElement('li');
     li.className = 'search-more';
     var button = document.createElement('button');
@@ -144,7 +373,7 @@
     list.appendChild(li);
     button.addEventListener('click', function () {
       li.remove();
-      showFrom(search, from, ticket, function () {
+      showFrom(found, from, ticket, function () {
         // Focus moves to the first new result, so a keyboard user continues where the list grew.
         var first = list.children[from] && list.children[from].querySelector('a');
         if (first) first.focus();
@@ -167,17 +396,22 @@
   var wanted = new URLSearchParams(location.search);
   input.value = wanted.get('q') || '';
   status.textContent = 'Đang tải chỉ mục tìm kiếm…';
-  import('/pagefind/pagefind.js').then(function (module) {
-    pagefind = module;
-    return pagefind.options({ excerptLength: 24 }).then(function () { return pagefind.filters(); });
-  }).then(function (available) {
-    fillFilters(available, wanted);
+  function failed() {
+    status.textContent = 'Không tải được chỉ mục tìm kiếm. Bạn vẫn có thể tra cứu theo danh mục bên dưới.';
+    list.hidden = true;
+    if (note) note.hidden = false;
+  }
+
+  // The entry is small and changes with every build: revalidated each time (the chunks it names never change).
+  fetch(BASE + 'index.json', { cache: 'no-cache' }).then(function (r) {
+    if (!r.ok) throw new Error('index.json');
+    return r.json();
+  }).then(function (entry) {
+    index = entry;
+    fillFilters(entry.filters, wanted);
     status.textContent = '';
     input.addEventListener('input', schedule);
     selects.forEach(function (select) { select.addEventListener('change', run); });
     run();
-  }).catch(function () {
-    status.textContent = 'Không tải được chỉ mục tìm kiếm. Bạn vẫn có thể tra cứu theo danh mục bên dưới.';
-    if (note) note.hidden = false;
-  });
+  }).catch(failed);
 })();
