@@ -63,8 +63,8 @@ pub fn cache_control(key: &str) -> &'static str {
         && matches!(parts[parts.len() - 1], "css" | "js")
         && parts[parts.len() - 2].len() >= 8
         && parts[parts.len() - 2].bytes().all(|b| b.is_ascii_hexdigit());
-    // The search index's chunks and fragments are named by their content; its entry file by a fixed name.
-    let search_chunk = ["search/i/", "search/f/"].iter().any(|d| key.starts_with(d));
+    // The search index's chunks are named by their content; its entry file by a fixed name.
+    let search_chunk = key.starts_with("search/i/");
     if fingerprinted || search_chunk {
         "public, max-age=31536000, immutable"
     } else if [".html", ".xml", ".txt", ".json"].iter().any(|e| name.ends_with(e)) {
@@ -322,7 +322,6 @@ mod tests {
         assert_eq!(cache_control("display.js"), "public, max-age=86400", "not fingerprinted");
         assert_eq!(cache_control("van-ban/tep/76-nq-cp.pdf"), "public, max-age=86400");
         assert_eq!(cache_control("search/i/1a2b3c4d5e6f.bin"), "public, max-age=31536000, immutable");
-        assert_eq!(cache_control("search/f/1a2b3c4d5e6f.json"), "public, max-age=31536000, immutable");
         assert_eq!(cache_control("search/index.json"), "public, max-age=0, s-maxage=300, must-revalidate");
     }
 

@@ -79,8 +79,10 @@ pub struct BuildReport {
     pub sections: usize,
     /// Taxonomy terms.
     pub terms: usize,
-    /// Files written.
+    /// Files the site is made of.
     pub files: usize,
+    /// What the build changed in the output folder (nothing for a build without one).
+    pub changes: output::Changes,
     /// Each stage's name and duration.
     pub stages: Vec<(&'static str, Duration)>,
     /// The consultations the functions must enforce, as the content defines them.
@@ -99,11 +101,13 @@ impl BuildReport {
     pub fn summary(&self) -> String {
         let stages: Vec<String> = self.stages.iter().map(|(name, d)| format!("{name} {}", ms(*d))).collect();
         format!(
-            "{} trang, {} chuyên mục, {} mục phân loại → {} tệp trong {} ({})",
+            "{} trang, {} chuyên mục, {} mục phân loại → {} tệp ({} ghi mới, {} xoá) trong {} ({})",
             self.pages,
             self.sections,
             self.terms,
             self.files,
+            self.changes.written,
+            self.changes.deleted,
             ms(self.total()),
             stages.join(" · ")
         )
@@ -188,15 +192,19 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let index = index.map_err(|_| BuildError::Search("trình lập chỉ mục dừng bất thường".into()))??;
     index.par_iter().try_for_each(|file| staging.write(&file.rel, &file.bytes))?;
     timer.lap("chỉ mục tìm kiếm");
-    if options.out.is_some() {
-        staging.commit()?;
+    let changes = if options.out.is_some() {
+        let changes = staging.commit()?;
         timer.lap("ghi");
-    }
+        changes
+    } else {
+        output::Changes::default()
+    };
     Ok(BuildReport {
         pages: site.pages.len(),
         sections: site.sections.len(),
         terms: site.taxonomies.iter().map(|t| t.terms.len()).sum(),
         files: rendered.rendered + rendered.copied + index.len(),
+        changes,
         stages: timer.stages,
         consultations: sync::consultations(&site),
         surveys: site.surveys.values().map(|f| f.survey.clone()).collect(),

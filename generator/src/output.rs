@@ -1,8 +1,17 @@
-//! The only writer: output goes to a fresh staging folder beside the target, which replaces the target only
-//! when the whole build succeeded. A failed build leaves the previous output as it was.
+//! The only writer: output goes to a fresh staging folder beside the target and reaches the target only when the
+//! whole build succeeded. A failed build leaves the previous output as it was.
+//!
+//! The disk sees only changes: a file whose bytes equal the previous output's is not written again. The first
+//! build's staging folder simply becomes the target; a later build moves its changed files into the target one by
+//! one (each replaced whole, by a rename) and deletes the files it no longer makes.
 
+use std::collections::HashSet;
 use std::fs;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use walkdir::WalkDir;
 
 use crate::error::BuildError;
 
@@ -14,7 +23,28 @@ pub const MARKER: &str = ".cchc-output";
 pub struct Staging {
     dir: PathBuf,
     target: PathBuf,
+    /// Whether the target holds a previous output to compare with (else the staging folder replaces it whole).
+    previous: bool,
+    /// Every file of this build, and those of them written to the staging folder because they changed.
+    files: Mutex<Files>,
     committed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Files {
+    all: HashSet<String>,
+    changed: Vec<String>,
+}
+
+/// What a build changed in its output.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Changes {
+    /// Files written (new or changed).
+    pub written: usize,
+    /// Files left as they were.
+    pub unchanged: usize,
+    /// Files of the previous output this build no longer makes, deleted.
+    pub deleted: usize,
 }
 
 impl Staging {
@@ -37,44 +67,84 @@ impl Staging {
             .map_err(|e| BuildError::io(parent, e))?
             .keep();
         fs::write(dir.join(MARKER), b"").map_err(|e| BuildError::io(&dir, e))?;
-        Ok(Self { dir, target: target.to_path_buf(), committed: false })
+        let previous = target.join(MARKER).is_file();
+        Ok(Self { dir, target: target.to_path_buf(), previous, files: Mutex::default(), committed: false })
     }
 
-    /// Writes `bytes` at `rel` (a `/`-separated path inside the output).
+    /// Writes `bytes` at `rel` (a `/`-separated path inside the output), unless the previous output has exactly
+    /// these bytes there.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), BuildError> {
-        let path = self.path_of(rel)?;
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+        let rel = checked(rel)?;
+        let unchanged = self.previous && same_bytes(&self.target.join(rel), bytes);
+        if !unchanged {
+            write_creating_dirs(&self.dir.join(rel), bytes)?;
         }
-        fs::write(&path, bytes).map_err(|e| BuildError::io(&path, e))
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.all.insert(rel.to_string());
+        if !unchanged {
+            files.changed.push(rel.to_string());
+        }
+        Ok(())
     }
 
     /// Copies the file at `source` to `rel`. A copy, not a hard link: nothing done to the output may reach
     /// the sources.
     pub fn copy(&self, source: &Path, rel: &str) -> Result<(), BuildError> {
-        let path = self.path_of(rel)?;
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
-        }
-        fs::copy(source, &path).map_err(|e| BuildError::io(source, e))?;
-        Ok(())
+        let bytes = fs::read(source).map_err(|e| BuildError::io(source, e))?;
+        self.write(rel, &bytes)
     }
 
     /// Whether `rel` has been written.
     pub fn exists(&self, rel: &str) -> bool {
-        self.path_of(rel).is_ok_and(|p| p.exists())
+        checked(rel).is_ok_and(|rel| self.files.lock().unwrap_or_else(|e| e.into_inner()).all.contains(rel))
     }
 
-    fn path_of(&self, rel: &str) -> Result<PathBuf, BuildError> {
-        let rel = rel.trim_start_matches('/');
-        if rel.split('/').any(|part| part == ".." || part.is_empty()) {
-            return Err(BuildError::io(Path::new(rel), std::io::Error::other("đường dẫn đầu ra không hợp lệ")));
+    /// Moves the staged output into the target and reports what changed.
+    ///
+    /// A first output (or one replacing an empty folder) is the staging folder renamed. Otherwise each changed
+    /// file replaces its previous version by a rename (so no reader ever sees half a file), then files the build
+    /// no longer makes are deleted.
+    pub fn commit(mut self) -> Result<Changes, BuildError> {
+        let files = std::mem::take(&mut *self.files.lock().unwrap_or_else(|e| e.into_inner()));
+        let changes =
+            Changes { written: files.changed.len(), unchanged: files.all.len() - files.changed.len(), deleted: 0 };
+        if !self.previous {
+            self.swap()?;
+            return Ok(changes);
         }
-        Ok(self.dir.join(rel))
+        for rel in &files.changed {
+            let to = self.target.join(rel);
+            let from = self.dir.join(rel);
+            if let Err(e) = fs::rename(&from, &to) {
+                if e.kind() != ErrorKind::NotFound {
+                    return Err(BuildError::io(&to, e));
+                }
+                create_parent(&to)?;
+                fs::rename(&from, &to).map_err(|e| BuildError::io(&to, e))?;
+            }
+        }
+        let mut deleted = 0;
+        for entry in WalkDir::new(&self.target).contents_first(true) {
+            let entry = entry.map_err(|e| BuildError::io(&self.target, e.into()))?;
+            let Ok(rel) = entry.path().strip_prefix(&self.target) else { continue };
+            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            if entry.file_type().is_dir() {
+                if !rel.is_empty() && fs::read_dir(entry.path()).is_ok_and(|mut e| e.next().is_none()) {
+                    fs::remove_dir(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+                }
+            } else if rel != MARKER && !files.all.contains(&rel) {
+                fs::remove_file(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+                deleted += 1;
+            }
+        }
+        self.committed = true;
+        fs::remove_dir_all(&self.dir).map_err(|e| BuildError::io(&self.dir, e))?;
+        Ok(Changes { deleted, ..changes })
     }
 
-    /// Replaces the target with the staged output. The old output is removed only after the swap.
-    pub fn commit(mut self) -> Result<(), BuildError> {
+    /// Replaces the target with the staging folder. The old one (empty, or not cchc's output yet) is removed only
+    /// after the swap.
+    fn swap(&mut self) -> Result<(), BuildError> {
         let old = if self.target.exists() {
             let old = self.dir.with_extension("old");
             fs::rename(&self.target, &old).map_err(|e| BuildError::io(&self.target, e))?;
@@ -94,6 +164,41 @@ impl Staging {
             fs::remove_dir_all(&old).map_err(|e| BuildError::io(&old, e))?;
         }
         Ok(())
+    }
+}
+
+/// `rel` without a leading `/`, refused if it could leave the output.
+fn checked(rel: &str) -> Result<&str, BuildError> {
+    let rel = rel.trim_start_matches('/');
+    if rel.split('/').any(|part| part == ".." || part == "." || part.is_empty()) {
+        return Err(BuildError::io(Path::new(rel), std::io::Error::other("đường dẫn đầu ra không hợp lệ")));
+    }
+    Ok(rel)
+}
+
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && fs::read(path).is_ok_and(|old| old == bytes)
+}
+
+/// Creates the file, and its folders only when they are missing: `create_dir_all` on every file would take the
+/// parent folder's lock each time (the kernel locks it even to say "exists"), which two threads writing side by side
+/// contend for.
+fn write_creating_dirs(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    let file = match fs::File::create(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            create_parent(path)?;
+            fs::File::create(path)
+        }
+        other => other,
+    };
+    file.and_then(|mut f| f.write_all(bytes)).map_err(|e| BuildError::io(path, e))
+}
+
+fn create_parent(path: &Path) -> Result<(), BuildError> {
+    match path.parent() {
+        Some(parent) => fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e)),
+        None => Ok(()),
     }
 }
 
@@ -125,6 +230,34 @@ mod tests {
         second.commit().expect("commit");
         assert!(!out.join("a/index.html").exists());
         assert_eq!(fs::read(out.join("b/index.html")).expect("read"), b"2");
+        assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1, "no staging folder left behind");
+    }
+
+    #[test]
+    fn a_later_build_writes_only_what_changed_and_deletes_what_is_gone() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("public");
+        let first = Staging::create(&out).expect("create");
+        for (rel, bytes) in [("a/index.html", "1"), ("b/index.html", "2"), ("c/d/x.txt", "3")] {
+            first.write(rel, bytes.as_bytes()).expect("write");
+        }
+        assert_eq!(first.commit().expect("commit"), Changes { written: 3, unchanged: 0, deleted: 0 });
+        let inode = |rel: &str| fs::metadata(out.join(rel)).expect("metadata").ino();
+        let (a, b) = (inode("a/index.html"), inode("b/index.html"));
+
+        let second = Staging::create(&out).expect("create");
+        second.write("a/index.html", b"1").expect("write");
+        second.write("b/index.html", b"22").expect("write");
+        second.write("e/index.html", b"5").expect("write");
+        assert!(second.exists("a/index.html") && !second.exists("c/d/x.txt"));
+        assert_eq!(second.commit().expect("commit"), Changes { written: 2, unchanged: 1, deleted: 1 });
+        assert_eq!(inode("a/index.html"), a, "an unchanged file is not written again");
+        assert_ne!(inode("b/index.html"), b, "a changed file is replaced whole");
+        assert_eq!(fs::read(out.join("b/index.html")).expect("read"), b"22");
+        assert_eq!(fs::read(out.join("e/index.html")).expect("read"), b"5");
+        assert!(!out.join("c").exists(), "a file no longer made is deleted, and its empty folders");
+        assert!(out.join(MARKER).is_file());
         assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1, "no staging folder left behind");
     }
 

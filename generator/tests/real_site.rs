@@ -88,12 +88,14 @@ fn the_search_index_holds_every_searchable_page_and_no_utility_page() {
     let searchable = site.pages.iter().filter(|p| p.meta.search).count();
     assert!(searchable < site.pages.len(), "the search and thank-you pages say `search: false`");
     let entry: serde_json::Value = serde_json::from_str(&read(out.join("search/index.json"))).expect("json");
-    assert_eq!(entry["pages"], searchable, "one fragment key per searchable page");
-    let keys = entry["keys"].as_str().expect("keys");
-    assert_eq!(keys.len(), searchable * 12);
-    for key in keys.as_bytes().chunks(12) {
-        let key = std::str::from_utf8(key).expect("hex");
-        assert!(out.join(format!("search/f/{key}.json")).is_file(), "fragment {key} is published");
+    assert_eq!(entry["pages"], searchable);
+    let urls = entry["urls"].as_str().expect("urls");
+    assert_eq!(urls.lines().count(), searchable, "one address per searchable page");
+    let mut url = String::new();
+    for line in urls.lines() {
+        let (shared, rest) = line.split_once(',').expect("front-coded");
+        url = format!("{}{rest}", &url[..shared.parse::<usize>().expect("count")]);
+        assert!(out.join(url.trim_start_matches('/')).join("index.html").is_file(), "{url} is a page");
     }
     for chunk in entry["chunks"].as_array().expect("chunks") {
         let file = chunk[1].as_str().expect("file");

@@ -1,4 +1,4 @@
-// Site search in the browser: the Pagefind index built with the site, queried as the reader types, with and without
+// Site search in the browser: the index built with the site (generator/src/search/), queried as the reader types, with and without
 // diacritics, NFC or NFD, filtered, accessible; and the fallback without JavaScript.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,12 +93,14 @@ test('filters narrow the results, and a query with no result says so; axe finds 
   const all = await search(page, 'cải cách');
   await page.getByLabel('Chuyên mục').selectOption('Văn bản');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('muc') === 'Văn bản');
+  await page.waitForFunction(() => !document.getElementById('ket-qua-tim-kiem').hasAttribute('aria-busy'));
   await page.waitForFunction(() => [...document.querySelectorAll('#ket-qua-tim-kiem .meta')].every((m) => m.textContent.startsWith('Văn bản')));
   const documents = await results(page);
   assert.ok(documents.length > 0 && documents.length < all.length, 'the section filter narrows the list');
   await page.getByLabel('Năm ban hành').selectOption('2021');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('nam') === '2021');
-  await page.waitForFunction(() => /Có \d+ kết quả/.test(document.getElementById('trang-thai-tim').textContent));
+  await page.waitForFunction(() => !document.getElementById('ket-qua-tim-kiem').hasAttribute('aria-busy')
+    && /Có \d+ kết quả/.test(document.getElementById('trang-thai-tim').textContent));
   const ofYear = await results(page);
   assert.ok(ofYear.length > 0 && ofYear.length < documents.length, 'the year filter narrows it further');
   assert.ok(ofYear.some((r) => r.path === '/van-ban/nghi-quyet-76-nq-cp/'), 'Resolution 76 (2021) is still there');

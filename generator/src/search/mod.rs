@@ -2,16 +2,17 @@
 //! and a query downloads only the parts of the index its words are in.
 //!
 //! Written under `search/` in the output:
-//! - `index.json`, the entry (short cache): the number of pages, each page's fragment key, the first word of each
-//!   index chunk with the chunk's file, and the filters (page numbers for each value).
+//! - `index.json`, the entry (short cache): each page's address, the first word of each index chunk with the
+//!   chunk's file, and the filters (page numbers for each value).
 //! - `i/<hash>.bin`, the chunks (named by their content, cached for good): words in byte order, each with its
 //!   pages, how often and where the word occurs there, and whether it is in the title. Positions let a quoted
 //!   phrase match only words side by side.
-//! - `f/<hash>.json`, one fragment per page (named by its content): address, title, section, date and plain text,
-//!   which the script cuts excerpts from.
+//!
+//! The results' titles, dates and excerpts come from the pages themselves, which the script fetches for the
+//! results it shows (and the browser then has when the reader opens one): no second copy of every page's text.
 //!
 //! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet. Same content, same
-//! bytes: a deploy uploads only the chunks and fragments that changed.
+//! bytes: a deploy uploads only the chunks that changed.
 
 mod text;
 
@@ -37,6 +38,8 @@ const CHUNK_BYTES: usize = 24 * 1024;
 const FIELD_GAP: u32 = 8;
 /// Hex digits of a content hash in a file name.
 const KEY_LEN: usize = 12;
+/// Addresses are front-coded: each says how many leading bytes it shares with the previous one.
+const URL_SEPARATOR: char = '\n';
 
 /// One file of the index, relative to the output root.
 pub struct IndexFile {
@@ -44,20 +47,6 @@ pub struct IndexFile {
     pub rel: String,
     /// Its bytes.
     pub bytes: Vec<u8>,
-}
-
-/// A page as search shows it.
-#[derive(Serialize)]
-struct Fragment<'a> {
-    url: &'a str,
-    title: &'a str,
-    /// Top-level section (`Văn bản`), shown under the title.
-    muc: &'a str,
-    /// `dd-mm-yyyy`, if dated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ngay: Option<String>,
-    /// The page's text without its title: a document's number and issuer, attachments, summary, body.
-    text: String,
 }
 
 /// Where one word occurs in one page.
@@ -68,8 +57,6 @@ struct Occurrences {
 
 /// What one page gives the index.
 struct Indexed {
-    fragment_key: String,
-    fragment: Vec<u8>,
     words: Vec<(String, Occurrences)>,
     filters: Vec<(&'static str, String)>,
 }
@@ -77,7 +64,7 @@ struct Indexed {
 /// Builds the index of every page that does not say `search: false`.
 pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     let pages: Vec<&Page> = site.pages.iter().filter(|p| p.meta.search).collect();
-    let indexed: Vec<Indexed> = pages.par_iter().map(|page| index_page(site, page)).collect::<Result<_, _>>()?;
+    let indexed: Vec<Indexed> = pages.par_iter().map(|page| index_page(site, page)).collect();
 
     let mut words: HashMap<&str, Vec<(u32, &Occurrences)>> = HashMap::new();
     let mut filters: BTreeMap<&str, BTreeMap<&str, Vec<u32>>> = BTreeMap::new();
@@ -93,7 +80,7 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
     let entries: Vec<Vec<u8>> = sorted.par_iter().map(|(word, pages)| encode_word(word, pages)).collect();
 
-    let mut files = Vec::with_capacity(indexed.len() + entries.len() / 8 + 1);
+    let mut files = Vec::with_capacity(entries.len() / 8 + 2);
     let mut chunks: Vec<(&str, String)> = Vec::new();
     let mut chunk = Vec::with_capacity(CHUNK_BYTES * 2);
     let mut first = 0;
@@ -109,7 +96,7 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     }
     let entry = Entry {
         pages: indexed.len(),
-        keys: indexed.iter().map(|p| p.fragment_key.as_str()).collect(),
+        urls: front_coded(pages.iter().map(|p| p.permalink.as_str())),
         chunks: chunks.iter().map(|(word, rel)| (*word, rel.trim_start_matches("search/"))).collect(),
         filters: filters
             .into_iter()
@@ -118,11 +105,6 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     };
     let entry = serde_json::to_vec(&entry).map_err(|e| BuildError::Search(e.to_string()))?;
     files.push(IndexFile { rel: ENTRY.to_string(), bytes: entry });
-    files.extend(
-        indexed
-            .into_iter()
-            .map(|p| IndexFile { rel: format!("{BUNDLE_DIR}/f/{}.json", p.fragment_key), bytes: p.fragment }),
-    );
     Ok(files)
 }
 
@@ -130,15 +112,16 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
 #[derive(Serialize)]
 struct Entry<'a> {
     pages: usize,
-    /// Fragment keys, one after another ([`KEY_LEN`] characters each), in page order.
-    keys: String,
+    /// Each page's address in page order, front-coded: `<bytes shared with the previous one>,<the rest>`, one per
+    /// line (`/tin-tuc/a/` then `/tin-tuc/b/` is `0,/tin-tuc/a/` and `9,b/`).
+    urls: String,
     /// First word of each chunk, and its file relative to `search/`.
     chunks: Vec<(&'a str, &'a str)>,
     /// Filter → value → page numbers as differences (`3,1,1,7`: pages 3, 4, 5 and 12).
     filters: BTreeMap<&'a str, BTreeMap<&'a str, String>>,
 }
 
-fn index_page(site: &Site, page: &Page) -> Result<Indexed, BuildError> {
+fn index_page(site: &Site, page: &Page) -> Indexed {
     let mut filters = Vec::new();
     let section = top_section_title(site, page);
     filters.push(("muc", section.to_string()));
@@ -186,16 +169,29 @@ fn index_page(site: &Site, page: &Page) -> Result<Indexed, BuildError> {
     add(&page.meta.title, true, &mut position);
     add(&fields[..fields_end], false, &mut position);
     add(&fields[fields_end..], false, &mut position);
+    Indexed { words: words.into_iter().collect(), filters }
+}
 
-    let fragment = Fragment {
-        url: &page.permalink,
-        title: &page.meta.title,
-        muc: section,
-        ngay: page.meta.date.map(|d| d.date_vi()),
-        text: fields,
-    };
-    let fragment = serde_json::to_vec(&fragment).map_err(|e| BuildError::Search(e.to_string()))?;
-    Ok(Indexed { fragment_key: content_key(&fragment), fragment, words: words.into_iter().collect(), filters })
+fn front_coded<'a>(urls: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    let mut previous = "";
+    for url in urls {
+        // Counted in UTF-16 units, as the script's strings are.
+        let (mut bytes, mut units) = (0, 0);
+        for (a, b) in url.chars().zip(previous.chars()) {
+            if a != b {
+                break;
+            }
+            bytes += a.len_utf8();
+            units += a.len_utf16();
+        }
+        if !out.is_empty() {
+            out.push(URL_SEPARATOR);
+        }
+        let _ = write!(out, "{units},{}", &url[bytes..]);
+        previous = url;
+    }
+    out
 }
 
 /// One word's entry in a chunk: the word, the length of what follows, the number of pages, then for each page
@@ -291,6 +287,12 @@ mod tests {
         assert_eq!(at + postings, bytes.len());
         let read: Vec<u64> = std::iter::from_fn(|| (at < bytes.len()).then(|| read_varint(&bytes, &mut at))).collect();
         assert_eq!(read, [2, 3, 2 << 1 | 1, 0, 130, 297, 1 << 1, 200]);
+    }
+
+    #[test]
+    fn addresses_are_front_coded() {
+        let urls = ["/tin-tuc/a/", "/tin-tuc/b/", "/van-ban/đổi-mới/", "/van-ban/đổi-mới-2/"];
+        assert_eq!(front_coded(urls.into_iter()), "0,/tin-tuc/a/\n9,b/\n1,van-ban/đổi-mới/\n16,-2/");
     }
 
     #[test]

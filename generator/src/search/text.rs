@@ -75,7 +75,8 @@ pub fn html_to_text(html: &str, out: &mut String) {
 }
 
 /// Tags inside a line of text: no space where they open or close.
-const INLINE_TAGS: [&str; 14] = ["a", "em", "strong", "code", "span", "b", "i", "u", "s", "del", "sub", "sup", "mark", "abbr"];
+const INLINE_TAGS: [&str; 14] =
+    ["a", "em", "strong", "code", "span", "b", "i", "u", "s", "del", "sub", "sup", "mark", "abbr"];
 
 /// What pulldown-cmark's HTML escaping writes.
 const ENTITIES: [(&str, char); 6] =
@@ -111,7 +112,8 @@ mod tests {
     #[test]
     fn every_spelling_folds_to_the_same_words() {
         let expected = ["cai", "cach", "hanh", "chinh", "dia", "phuong"];
-        for text in ["Cải cách hành chính, địa phương", "CAI CACH HANH CHINH - DIA PHUONG", "cải cách hành chính địa phương"]
+        for text in
+            ["Cải cách hành chính, địa phương", "CAI CACH HANH CHINH - DIA PHUONG", "cải cách hành chính địa phương"]
         {
             assert_eq!(words(text), expected, "{text}");
             let decomposed: String = text.nfd().collect();
@@ -124,7 +126,10 @@ mod tests {
     #[test]
     fn html_becomes_text_with_words_kept_apart() {
         let mut text = String::new();
-        html_to_text("<h2 id=\"a\">Một <em>cửa</em></h2><p>A &amp; B &lt;c&gt;</p><table><tr><td>x</td><td>y</td></tr></table>", &mut text);
+        html_to_text(
+            "<h2 id=\"a\">Một <em>cửa</em></h2><p>A &amp; B &lt;c&gt;</p><table><tr><td>x</td><td>y</td></tr></table>",
+            &mut text,
+        );
         assert_eq!(text, "Một cửa A & B <c> x y");
         let mut more = String::from("Tóm tắt");
         html_to_text("<p>thân\n  bài</p>", &mut more);

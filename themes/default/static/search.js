@@ -1,6 +1,7 @@
 /* Site search on /tim-kiem/: the index built with the site (generator/src/search/), queried in the browser as the
-   reader types. Only the chunks holding the query's words and the fragments of the results shown are downloaded.
-   Without JavaScript the page offers the category lists. */
+   reader types. Only the chunks holding the query's words are downloaded, then the pages of the results shown
+   (their title, date and excerpt are read from the page itself). Without JavaScript the page offers the category
+   lists. */
 (function () {
   'use strict';
   var form = document.getElementById('tim-kiem');
@@ -206,12 +207,50 @@
     });
   }
 
-  /* A page's fragment: address, title, section, date and text. */
+  /* Page number → address, from the front-coded list (`<shared with the previous>,<rest>` per line). */
+  function decodeUrls(coded) {
+    var urls = [];
+    var previous = '';
+    coded.split('\n').forEach(function (line) {
+      var comma = line.indexOf(',');
+      previous = previous.slice(0, Number(line.slice(0, comma))) + line.slice(comma + 1);
+      urls.push(previous);
+    });
+    return urls;
+  }
+
+  /* Page number → top-level section, from the section filter. */
+  function sectionsOf(entry) {
+    var sections = [];
+    Object.keys(entry.filters.muc || {}).forEach(function (value) {
+      filterSet('muc', value).forEach(function (page) { sections[page] = value; });
+    });
+    return sections;
+  }
+
+  /* What a result shows, read from its page: title, date and text (the article without its title). */
   function fragment(page) {
-    var key = index.keys.substr(page * 12, 12);
-    return fetch(BASE + 'f/' + key + '.json').then(function (r) {
-      if (!r.ok) throw new Error(key);
-      return r.json();
+    var url = index.urls[page];
+    return fetch(url).then(function (r) {
+      if (!r.ok) throw new Error(url);
+      return r.text();
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      var article = doc.querySelector('main article') || doc.querySelector('main') || doc.body;
+      var heading = article.querySelector('h1');
+      var time = article.querySelector('header time');
+      var title = heading ? heading.textContent.trim() : url;
+      if (heading) heading.remove();
+      var parts = [];
+      var walker = doc.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) parts.push(walker.currentNode.nodeValue);
+      return {
+        url: url,
+        title: title,
+        muc: index.sections[page],
+        ngay: time ? time.textContent.trim() : '',
+        text: parts.join(' ').replace(/\s+/g, ' ').trim()
+      };
     });
   }
 
@@ -327,6 +366,7 @@
   /* Announced once the results are on the page, so a screen reader hears the count of what it can read. */
   function announce(total, query) {
     var words = query ? '«' + query + '»' : 'bộ lọc đã chọn';
+    list.removeAttribute('aria-busy');
     status.textContent = total
       ? 'Có ' + total + ' kết quả cho ' + words + '.'
       : 'Không tìm thấy kết quả nào cho ' + words + '. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.';
@@ -340,10 +380,13 @@
     syncUrl(query);
     if (!query && Object.keys(filters).length === 0) {
       status.textContent = '';
+      list.removeAttribute('aria-busy');
       list.hidden = true;
       list.textContent = '';
       return;
     }
+    // Until the new results are listed, the list says it is being updated.
+    list.setAttribute('aria-busy', 'true');
     search(query, filters).then(function (found) {
       if (ticket !== latest) return;
       showFrom(found, 0, ticket, function () { announce(found.results.length, query); });
@@ -397,6 +440,7 @@
   input.value = wanted.get('q') || '';
   status.textContent = 'Đang tải chỉ mục tìm kiếm…';
   function failed() {
+    list.removeAttribute('aria-busy');
     status.textContent = 'Không tải được chỉ mục tìm kiếm. Bạn vẫn có thể tra cứu theo danh mục bên dưới.';
     list.hidden = true;
     if (note) note.hidden = false;
@@ -408,6 +452,8 @@
     return r.json();
   }).then(function (entry) {
     index = entry;
+    index.urls = decodeUrls(entry.urls);
+    index.sections = sectionsOf(entry);
     fillFilters(entry.filters, wanted);
     status.textContent = '';
     input.addEventListener('input', schedule);
