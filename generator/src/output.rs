@@ -11,6 +11,7 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::error::BuildError;
@@ -112,17 +113,18 @@ impl Staging {
             self.swap()?;
             return Ok(changes);
         }
-        for rel in &files.changed {
+        // In parallel: a rename waits on its folder's lock, and changed files are spread over many folders.
+        files.changed.par_iter().try_for_each(|rel| {
             let to = self.target.join(rel);
             let from = self.dir.join(rel);
-            if let Err(e) = fs::rename(&from, &to) {
-                if e.kind() != ErrorKind::NotFound {
-                    return Err(BuildError::io(&to, e));
+            match fs::rename(&from, &to) {
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    create_parent(&to)?;
+                    fs::rename(&from, &to).map_err(|e| BuildError::io(&to, e))
                 }
-                create_parent(&to)?;
-                fs::rename(&from, &to).map_err(|e| BuildError::io(&to, e))?;
+                other => other.map_err(|e| BuildError::io(&to, e)),
             }
-        }
+        })?;
         let mut deleted = 0;
         for entry in WalkDir::new(&self.target).contents_first(true) {
             let entry = entry.map_err(|e| BuildError::io(&self.target, e.into()))?;

@@ -1,5 +1,9 @@
 //! `POST /api/consultations/{id}/comments` and `GET` of the approved ones.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -15,8 +19,8 @@ use super::guard::{self, Accepted, Incoming, Verdict};
 use super::pages;
 use super::problem::ApiError;
 use crate::domain::{
-    Comment, CommentContact, CommentText, ConsultationId, Email, FieldError, NewComment, Organisation, PersonName,
-    PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
+    Comment, CommentContact, CommentText, Consultation, ConsultationId, Email, FieldError, NewComment, Organisation,
+    PersonName, PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
 };
 use crate::store::{Cursor, Store};
 
@@ -28,7 +32,32 @@ const THANK_YOU: &str = "/cam-on-gop-y/";
 
 /// The comments routes.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
-    Router::new().route("/api/consultations/{id}/comments", get(list::<S>).post(post::<S>)).with_state(state)
+    Router::new()
+        .route("/api/consultations/{id}/comments", get(list::<S>).post(post::<S>))
+        .with_state((state, ConsultationCache::default()))
+}
+
+/// How long a post trusts the consultation it last read: editors rarely move a window, and a move reaches every
+/// process within this time.
+const CONSULTATION_TTL: Duration = Duration::from_secs(2);
+
+/// Consultations as last read, so a burst of posts does not read the same item from the store once each.
+#[derive(Debug, Default, Clone)]
+struct ConsultationCache(Arc<Mutex<HashMap<String, (Instant, Arc<Consultation>)>>>);
+
+impl ConsultationCache {
+    async fn get<S: Store>(&self, store: &S, id: &ConsultationId) -> Result<Option<Arc<Consultation>>, ApiError> {
+        let fresh = |(read, c): &(Instant, Arc<Consultation>)| (read.elapsed() < CONSULTATION_TTL).then(|| c.clone());
+        if let Some(hit) = self.0.lock().ok().and_then(|cache| cache.get(id.as_str()).and_then(fresh)) {
+            return Ok(Some(hit));
+        }
+        let Some(consultation) = store.consultation(id).await? else { return Ok(None) };
+        let consultation = Arc::new(consultation);
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(id.as_str().to_string(), (Instant::now(), consultation.clone()));
+        }
+        Ok(Some(consultation))
+    }
 }
 
 /// Parses a field that may be left out, collecting its error.
@@ -63,19 +92,28 @@ fn parse_comment(id: &ConsultationId, s: &Submission) -> Result<NewComment, ApiE
     }
 }
 
-async fn post<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>, request: Request) -> Response {
+async fn post<S: Store>(
+    State((state, cache)): State<(AppState<S>, ConsultationCache)>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
     let back = format!("/xin-y-kien/{}/", pages::escape(&id));
     let incoming = match Incoming::read(request, BODY_LIMIT, false).await {
         Ok(incoming) => incoming,
         Err(e) => return e.into_response(),
     };
     let origin = incoming.submission.origin;
-    let result = accept(&state, &id, &incoming).await;
+    let result = accept(&state, &cache, &id, &incoming).await;
     guard::respond(result, origin, &state.settings.site_url, THANK_YOU, &back)
 }
 
 /// Validates and stores.
-async fn accept<S: Store>(state: &AppState<S>, id: &str, incoming: &Incoming) -> Result<Accepted, ApiError> {
+async fn accept<S: Store>(
+    state: &AppState<S>,
+    cache: &ConsultationCache,
+    id: &str,
+    incoming: &Incoming,
+) -> Result<Accepted, ApiError> {
     let id = ConsultationId::parse(id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
     let client = match guard::check(state, incoming).await? {
         Verdict::Trap => {
@@ -85,7 +123,7 @@ async fn accept<S: Store>(state: &AppState<S>, id: &str, incoming: &Incoming) ->
     };
     let comment = parse_comment(&id, &incoming.submission)?;
     let consultation =
-        state.store.consultation(&id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
+        cache.get(&*state.store, &id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
     match consultation.window(state.settings.today.unwrap_or_else(today_in_vietnam)) {
         Window::Open => {}
         Window::Upcoming => {
@@ -136,7 +174,7 @@ struct ListQuery {
 }
 
 async fn list<S: Store>(
-    State(state): State<AppState<S>>,
+    State((state, _)): State<(AppState<S>, ConsultationCache)>,
     Path(id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Response {

@@ -205,12 +205,10 @@ fn claim_key(
     response: &StoredResponse,
 ) -> Result<Option<Saved>, StoreError> {
     let now = now_seconds();
-    tx.execute("DELETE FROM idempotency WHERE key = ?1 AND expires_at < ?2", params![key, now]).map_err(sql)?;
+    exec(tx, "DELETE FROM idempotency WHERE key = ?1 AND expires_at < ?2", params![key, now])?;
     let existing: Option<(String, u16, String)> = tx
-        .query_row("SELECT fingerprint, status, body FROM idempotency WHERE key = ?1", params![key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()
+        .prepare_cached("SELECT fingerprint, status, body FROM idempotency WHERE key = ?1")
+        .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
         .map_err(sql)?;
     if let Some((stored, status, body)) = existing {
         return if stored == fingerprint {
@@ -219,12 +217,17 @@ fn claim_key(
             Err(StoreError::KeyReused)
         };
     }
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO idempotency (key, fingerprint, status, body, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![key, fingerprint, response.status, response.body, now + IDEMPOTENCY_TTL_SECONDS],
-    )
-    .map_err(sql)?;
+    )?;
     Ok(None)
+}
+
+/// Runs a statement kept prepared: the write paths run the same few statements thousands of times a second.
+fn exec(connection: &Connection, statement: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    connection.prepare_cached(statement).and_then(|mut s| s.execute(params)).map_err(sql)
 }
 
 fn page<T>(mut items: Vec<T>, limit: usize, last_id: impl Fn(&T) -> String) -> Page<T> {
@@ -324,21 +327,20 @@ impl Store for SqliteStore {
                 return Ok(replay);
             }
             if let Some(hash) = code {
-                let used = tx
-                    .execute(
-                        "UPDATE access_codes SET used_at = ?3 WHERE survey = ?1 AND hash = ?2 AND used_at IS NULL",
-                        params![survey, hash, record.created_at.to_rfc3339()],
-                    )
-                    .map_err(sql)?;
+                let used = exec(
+                    &tx,
+                    "UPDATE access_codes SET used_at = ?3 WHERE survey = ?1 AND hash = ?2 AND used_at IS NULL",
+                    params![survey, hash, record.created_at.to_rfc3339()],
+                )?;
                 if used != 1 {
                     return Err(StoreError::CodeRejected); // dropping `tx` rolls back the key
                 }
             }
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO survey_responses (id, survey, version, created_at, response) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![record.id.to_string(), survey, record.version, record.created_at.to_rfc3339(), body],
-            )
-            .map_err(sql)?;
+            )?;
             {
                 let mut add = tx
                     .prepare_cached(
@@ -475,7 +477,8 @@ impl Store for SqliteStore {
             if let Some(replay) = claim_key(&tx, &key, &fingerprint, &response)? {
                 return Ok(replay);
             }
-            tx.execute(
+            exec(
+                &tx,
                 &format!("INSERT INTO comments ({COMMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     c.id.to_string(),
@@ -488,13 +491,12 @@ impl Store for SqliteStore {
                     c.text,
                     c.reason
                 ],
-            )
-            .map_err(sql)?;
-            tx.execute(
+            )?;
+            exec(
+                &tx,
                 "INSERT INTO comment_contacts (comment_id, email) VALUES (?1, ?2)",
                 params![c.id.to_string(), contact.email],
-            )
-            .map_err(sql)?;
+            )?;
             tx.commit().map_err(sql)?;
             Ok(Saved::Created)
         })

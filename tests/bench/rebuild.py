@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Rebuild benchmark for `cchc serve`: the time from saving a file to the reload message the open browser tabs
+get (the `build` event on the live-reload stream), on a corpus site (tests/bench/compare.sh makes them) or ours.
+
+    python3 tests/bench/rebuild.py SITE_DIR [--runs 5]
+
+Each run edits one page's body (a sentence appended, then removed) and, separately, one template. Prints median
+and min-max. A benchmark, not a test: it fails only if no reload message comes.
+"""
+import argparse, http.client, os, pathlib, re, socket, statistics, subprocess, sys, threading, time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/cchc/target"))
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("site")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    site = pathlib.Path(args.site).resolve()
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "cchc-generator"], cwd=ROOT, check=True)
+    port = free_port()
+    log = open(site / ".serve.log", "w")
+    server = subprocess.Popen([f"{TARGET}/release/cchc", "serve", "--root", str(site), "--port", str(port)],
+                              stderr=log, stdout=log)
+    try:
+        for _ in range(600):
+            if "Đang phục vụ" in (site / ".serve.log").read_text(errors="replace"):
+                break
+            time.sleep(0.1)
+        else:
+            sys.exit("cchc serve did not start")
+        events = []
+        arrived = threading.Condition()
+
+        def listen():
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            connection.request("GET", "/__cchc/events")
+            response = connection.getresponse()
+            kind = None
+            for raw in response:
+                line = raw.decode().strip()
+                if line.startswith("event:"):
+                    kind = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and kind == "build":
+                    with arrived:
+                        events.append((time.perf_counter(), line))
+                        arrived.notify_all()
+
+        threading.Thread(target=listen, daemon=True).start()
+        time.sleep(1.0)
+
+        def timed(path, change):
+            original = path.read_text()
+            results = []
+            for text in (change(original), original):
+                with arrived:
+                    seen = len(events)
+                    started = time.perf_counter()
+                    path.write_text(text)
+                    if not arrived.wait_for(lambda: len(events) > seen, timeout=120):
+                        sys.exit(f"no reload message after editing {path}")
+                    at, data = events[seen]
+                    if '"ok":true' not in data.replace(" ", ""):
+                        sys.exit(f"the rebuild failed: {data}")
+                    results.append((at - started) * 1000)
+                time.sleep(0.5)
+            return results
+
+        pages = sorted((site / "content").rglob("*.md"))
+        page = next(p for p in pages if p.name != "_index.md")
+        template = site / "themes/default/templates/page.html"
+        rows = []
+        for label, path, change in [
+            ("page body", page, lambda t: t + "\nMột câu thêm vào để đo thời gian dựng lại.\n"),
+            ("template page.html", template, lambda t: t.replace("</article>", "</article><!-- đo -->", 1)),
+        ]:
+            times = []
+            for _ in range(args.runs):
+                times += timed(path, change)
+            rows.append(f"{label:<20} {statistics.median(times):8.0f} ms  ({min(times):.0f}-{max(times):.0f}, {len(times)} saves)")
+        pages_count = len(pages)
+        print(f"{site.name}: {pages_count} Markdown files; file saved → reload message, median (min-max)")
+        print("\n".join(rows))
+        summary = re.findall(r"→ .*", (site / ".serve.log").read_text(errors="replace"))
+        if summary:
+            print("last build:", summary[-1])
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
