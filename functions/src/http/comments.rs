@@ -43,11 +43,14 @@ const CONSULTATION_TTL: Duration = Duration::from_secs(2);
 
 /// Consultations as last read, so a burst of posts does not read the same item from the store once each.
 #[derive(Debug, Default, Clone)]
-struct ConsultationCache(Arc<Mutex<HashMap<String, (Instant, Arc<Consultation>)>>>);
+struct ConsultationCache(Arc<Mutex<HashMap<String, Cached>>>);
+
+/// A consultation and when it was read.
+type Cached = (Instant, Arc<Consultation>);
 
 impl ConsultationCache {
     async fn get<S: Store>(&self, store: &S, id: &ConsultationId) -> Result<Option<Arc<Consultation>>, ApiError> {
-        let fresh = |(read, c): &(Instant, Arc<Consultation>)| (read.elapsed() < CONSULTATION_TTL).then(|| c.clone());
+        let fresh = |(read, c): &Cached| (read.elapsed() < CONSULTATION_TTL).then(|| c.clone());
         if let Some(hit) = self.0.lock().ok().and_then(|cache| cache.get(id.as_str()).and_then(fresh)) {
             return Ok(Some(hit));
         }
