@@ -180,16 +180,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             Staging::create(&staging_dir.path().join("out"))?
         }
     };
-    // Pagefind indexes on one thread of its own (it blocks on its own runtime, so this also keeps it out of
-    // `cchc serve`'s): it runs beside the (parallel) rendering rather than after it.
-    let (rendered, index) = std::thread::scope(|scope| {
-        let index = scope.spawn(|| search::index(&site));
-        let rendered = render::render_site(&site, &theme, &staging, options.today);
-        (rendered, index.join())
-    });
+    // The search index is built beside the rendering, on the same thread pool.
+    let (rendered, index) =
+        rayon::join(|| render::render_site(&site, &theme, &staging, options.today), || search::index(&site));
     let rendered = rendered?;
     timer.lap("dựng trang");
-    let index = index.map_err(|_| BuildError::Search("trình lập chỉ mục dừng bất thường".into()))??;
+    let index = index?;
     index.par_iter().try_for_each(|file| staging.write(&file.rel, &file.bytes))?;
     timer.lap("chỉ mục tìm kiếm");
     let changes = if options.out.is_some() {

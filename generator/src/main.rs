@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc rather than the system allocator: the build (tera and Pagefind above all) allocates many small, short-lived
+/// mimalloc rather than the system allocator: the build (tera above all) allocates many small, short-lived
 /// values from several threads, where glibc's malloc spent a fifth of the time (`perf`, 1,000-page corpus).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
