@@ -106,7 +106,10 @@ impl Staging {
     /// file replaces its previous version by a rename (so no reader ever sees half a file), then files the build
     /// no longer makes are deleted.
     pub fn commit(mut self) -> Result<Changes, BuildError> {
-        let files = std::mem::take(&mut *self.files.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut files = std::mem::take(&mut *self.files.lock().unwrap_or_else(|e| e.into_inner()));
+        // A path written twice (the last write wins in the staging folder) moves once.
+        files.changed.sort_unstable();
+        files.changed.dedup();
         let changes =
             Changes { written: files.changed.len(), unchanged: files.all.len() - files.changed.len(), deleted: 0 };
         if !self.previous {
