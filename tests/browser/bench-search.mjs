@@ -19,7 +19,7 @@ const rows = [`(entry) | | ${requests} | ${(bytes / 1024).toFixed(1)}`];
 for (const query of queries) {
   bytes = 0; requests = 0;
   const started = Date.now();
-  await page.getByLabel('Từ khóa').fill(query);
+  await page.getByLabel('Từ khóa', { exact: true }).fill(query);
   await page.waitForFunction((q) => document.getElementById('trang-thai-tim').textContent.includes(`«${q}»`), query);
   const ms = Date.now() - started;
   await page.waitForTimeout(300);

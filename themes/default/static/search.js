@@ -89,6 +89,7 @@
   /* The chunks that may hold `word` (or, for a prefix, every word starting with it). */
   function chunkFiles(word, prefix) {
     var list = index.chunks;
+    if (list.length === 0) return [];
     var lo = 0, hi = list.length - 1, at = -1;
     while (lo <= hi) {
       var mid = (lo + hi) >> 1;
@@ -171,6 +172,10 @@
   /* Pages matching every word and phrase and every chosen filter, best first: [{ page, score }]. */
   function search(query, filters) {
     var parsed = parse(query);
+    // Text with no word in it (punctuation only) finds nothing, rather than everything.
+    if (query.trim() && parsed.free.length === 0 && parsed.phrases.length === 0) {
+      return Promise.resolve({ results: [], parsed: parsed });
+    }
     var names = Object.keys(filters);
     var allowed = names.map(function (name) { return filterSet(name, filters[name]); });
     var wanted = [];
