@@ -16,7 +16,9 @@
 
 mod text;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::fmt::Write as _;
 
 use rayon::prelude::*;
