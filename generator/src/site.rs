@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
+use cchc_functions::hash::sha256_hex;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::chart::DataTable;
 use crate::config::SiteConfig;
@@ -606,7 +606,7 @@ fn resolve_attachments(
                 url: format!("/{}", asset.rel),
                 size: asset.size,
                 extension: asset.rel.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default(),
-                sha256: Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect(),
+                sha256: sha256_hex(&bytes),
             }),
             Err(e) => errors.push(
                 ContentError::new(file, format!("không đọc được tệp đính kèm `{}`: {e}", reference.file))

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use cchc_functions::hash::sha256_hex;
 use walkdir::WalkDir;
 
 use crate::error::{BuildError, ContentError};
@@ -174,8 +174,7 @@ fn load_statics(dir: &Path, extra_css: &str) -> Result<(Vec<StaticFile>, BTreeMa
                 bytes.extend_from_slice(b"\n/* syntax highlighting (generated) */\n");
                 bytes.extend_from_slice(extra_css.as_bytes());
             }
-            let hash = Sha256::digest(&bytes);
-            let short: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
+            let short = &sha256_hex(&bytes)[..10];
             let hashed = match rel.rsplit_once('.') {
                 Some((stem, ext)) => format!("{stem}.{short}.{ext}"),
                 None => format!("{rel}.{short}"),

@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 use foldhash::{HashMap, HashMapExt};
 use std::fmt::Write as _;
 
+use cchc_functions::hash::sha256_hex;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::BuildError;
 use crate::site::{Kind, Page, Site};
@@ -243,11 +243,8 @@ fn delta_list(ids: &[u32]) -> String {
 }
 
 fn content_key(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut key = String::with_capacity(KEY_LEN);
-    for b in &digest[..KEY_LEN / 2] {
-        let _ = write!(key, "{b:02x}");
-    }
+    let mut key = sha256_hex(bytes);
+    key.truncate(KEY_LEN);
     key
 }
 
