@@ -5,7 +5,7 @@
 #
 #   tests/bench/compare.sh [SIZES...]      default sizes: 1000 10000; RUNS=5 by default
 #
-# Two modes, both timed as whole processes (wall time and peak RSS from GNU time):
+# Every tool writes to `public/` beside its content. Two modes, both timed as whole processes (wall time and peak RSS from GNU time):
 #   fresh  the output folder is deleted before each run (not timed): every file is written
 #   again  the output of the previous run is left in place: a full build again, nothing changed in the content
 # Correctness is checked, not timed: every page, list, tag page, feed, sitemap and the search index must be there.
@@ -61,19 +61,15 @@ site_for() { # $1 tool, $2 size → the folder the tool builds
     cchc) local d; d="$(corpus "$2" yaml)"; prepare_cchc "$d"; echo "$d" ;;
     hugo) local d; d="$(corpus "$2" yaml)"; local h="$WORK/hugo-$2"
           if [ ! -d "$h/content" ]; then rm -rf "$h"; mkdir -p "$h"; cp -r "$d/content" "$h/content"; fi
-          cp -r "$SHARED/bench/hugo-skel/." "$h/"; rm -f "$h/content/documents/_index.md.orig"; echo "$h" ;;
+          cp -r "$SHARED/bench/hugo-skel/." "$h/"; echo "$h" ;;
     zola) local d; d="$(corpus "$2" zola zola)"; cp -r "$SHARED/bench/zola-skel/." "$d/"; echo "$d" ;;
   esac
 }
 
-out_of() { # $1 tool, $2 site
-  case "$1" in cchc) echo "$2/public" ;; hugo) echo "$2/public" ;; zola) echo "$2/public" ;; esac
-}
-
 run_once() { # $1 tool, $2 site → "wall_s peak_kib"
-  local tool="$1" site="$2" out; out="$(out_of "$tool" "$site")"
+  local tool="$1" site="$2"
   case "$tool" in
-    cchc) /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$CCHC" build --root "$site" --out "$out" >/dev/null 2>"$WORK/err.txt" ;;
+    cchc) /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$CCHC" build --root "$site" --out "$site/public" >/dev/null 2>"$WORK/err.txt" ;;
     hugo) (cd "$site" && /usr/bin/time -f '%e %M' -o "$WORK/time.txt" hugo --quiet >/dev/null 2>"$WORK/err.txt") ;;
     zola) (cd "$site" && /usr/bin/time -f '%e %M' -o "$WORK/time.txt" zola build >/dev/null 2>"$WORK/err.txt") ;;
   esac || { echo "$tool failed on $site:" >&2; cat "$WORK/err.txt" >&2; exit 1; }
@@ -81,7 +77,7 @@ run_once() { # $1 tool, $2 site → "wall_s peak_kib"
 }
 
 check_output() { # $1 tool, $2 site, $3 size: the output is complete
-  local out; out="$(out_of "$1" "$2")"
+  local out="$2/public"
   local html; html=$(find "$out" -name '*.html' | wc -l)
   [ "$html" -gt "$3" ] || { echo "$1: only $html HTML files for $3 pages" >&2; exit 1; }
   [ -f "$out/sitemap.xml" ] || { echo "$1: no sitemap.xml" >&2; exit 1; }
@@ -108,7 +104,7 @@ for n in "${SIZES[@]}"; do
   declare -A sites=() files=()
   for tool in "${tools[@]}"; do
     sites[$tool]="$(site_for "$tool" "$n")"
-    rm -rf "$(out_of "$tool" "${sites[$tool]}")"
+    rm -rf "${sites[$tool]}/public"
     run_once "$tool" "${sites[$tool]}" >/dev/null # warm-up, and the output checked below
     files[$tool]="$(check_output "$tool" "${sites[$tool]}" "$n")"
   done
@@ -116,8 +112,7 @@ for n in "${SIZES[@]}"; do
     declare -A times=()
     for _ in $(seq "$RUNS"); do
       for tool in "${tools[@]}"; do
-        out="$(out_of "$tool" "${sites[$tool]}")"
-        [ "$mode" = fresh ] && rm -rf "$out" && sync
+        [ "$mode" = fresh ] && rm -rf "${sites[$tool]}/public" && sync
         times[$tool]+="$(run_once "$tool" "${sites[$tool]}")"$'\n'
       done
     done
