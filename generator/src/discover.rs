@@ -2,6 +2,7 @@
 //! as assets to copy. The only stage that reads content from disk.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -16,8 +17,8 @@ pub const DATA_DIR: &str = "data";
 pub struct SourceFile {
     /// Path relative to `content/`, `/`-separated.
     pub rel: String,
-    /// The file's text.
-    pub text: String,
+    /// The file's text (shared: `cchc serve` keeps it between builds, and unchanged files are recognised by it).
+    pub text: Arc<str>,
 }
 
 /// A file copied to the output as it is (images, attachments).
@@ -85,7 +86,7 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
         .into_par_iter()
         .map(|(rel, path, kind)| {
             std::fs::read_to_string(&path)
-                .map(|text| (SourceFile { rel, text }, kind))
+                .map(|text| (SourceFile { rel, text: text.into() }, kind))
                 .map_err(|e| BuildError::io(&path, e))
         })
         .collect::<Result<_, _>>()?;

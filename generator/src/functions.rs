@@ -29,7 +29,9 @@ struct UnitReports<'a> {
     anchors: Vec<String>,
 }
 
-/// Registers every function and filter on `tera`, over `site` as of `today`.
+/// Registers every function and filter on `tera`, over `site` as of `today`. The functions that read pages other
+/// than those an output was given say so (`note_wide`): `cchc serve` then renders that output again on every
+/// change of a page. Data, figures and surveys need not: a change to them rebuilds the whole site.
 pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
     let s = site.clone();
     tera.register_function("data", move |args: &HashMap<String, Value>| {
@@ -52,6 +54,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("section_pages", move |args: &HashMap<String, Value>| {
+        crate::views::note_wide();
         let path = arg(args, "path", "section_pages")?.trim_matches('/');
         // A theme may show sections a site does not have: an absent section is empty, not an error.
         let Some(id) = s.sections.iter().position(|sec| sec.dir == path) else {
@@ -64,6 +67,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("term_pages", move |args: &HashMap<String, Value>| {
+        crate::views::note_wide();
         let segment = arg(args, "taxonomy", "term_pages")?;
         let slug = arg(args, "term", "term_pages")?;
         let views = Views::new(&s, today);
@@ -78,6 +82,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("terms", move |args: &HashMap<String, Value>| {
+        crate::views::note_wide();
         let segment = arg(args, "taxonomy", "terms")?;
         let terms: Vec<_> = s
             .taxonomies
@@ -100,6 +105,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("units_in_reports", move |args: &HashMap<String, Value>| {
+        crate::views::note_wide();
         let path = arg(args, "path", "units_in_reports")?.trim_matches('/');
         let id = s
             .sections

@@ -13,6 +13,7 @@ pub mod error;
 pub mod front_matter;
 pub mod functions;
 pub mod highlight;
+pub mod live;
 pub mod markdown;
 pub mod new_page;
 pub mod output;
@@ -81,6 +82,8 @@ pub struct BuildReport {
     pub terms: usize,
     /// Files the site is made of.
     pub files: usize,
+    /// When `cchc serve` found only some outputs out of date: how many it rendered again (`None`: all).
+    pub rerendered: Option<usize>,
     /// What the build changed in the output folder (nothing for a build without one).
     pub changes: output::Changes,
     /// Each stage's name and duration.
@@ -92,6 +95,20 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
+    fn new(site: &Site, (files, rerendered): (usize, Option<usize>), changes: output::Changes, timer: Timer) -> Self {
+        BuildReport {
+            pages: site.pages.len(),
+            sections: site.sections.len(),
+            terms: site.taxonomies.iter().map(|t| t.terms.len()).sum(),
+            files,
+            rerendered,
+            changes,
+            stages: timer.stages,
+            consultations: sync::consultations(site),
+            surveys: site.surveys.values().map(|f| f.survey.clone()).collect(),
+        }
+    }
+
     /// Total time of all stages.
     pub fn total(&self) -> Duration {
         self.stages.iter().map(|(_, d)| *d).sum()
@@ -100,8 +117,9 @@ impl BuildReport {
     /// One line for the terminal: counts, then the time of each stage.
     pub fn summary(&self) -> String {
         let stages: Vec<String> = self.stages.iter().map(|(name, d)| format!("{name} {}", ms(*d))).collect();
+        let rendered = self.rerendered.map(|n| format!("{n} dựng lại, ")).unwrap_or_default();
         format!(
-            "{} trang, {} chuyên mục, {} mục phân loại → {} tệp ({} ghi mới, {} xoá) trong {} ({})",
+            "{} trang, {} chuyên mục, {} mục phân loại → {} tệp ({rendered}{} ghi mới, {} xoá) trong {} ({})",
             self.pages,
             self.sections,
             self.terms,
@@ -118,16 +136,18 @@ fn ms(d: Duration) -> String {
     format!("{} ms", d.as_millis())
 }
 
-struct Timer {
+/// Times the stages of a build.
+pub(crate) struct Timer {
     stages: Vec<(&'static str, Duration)>,
     last: Instant,
 }
 
 impl Timer {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { stages: Vec::new(), last: Instant::now() }
     }
-    fn lap(&mut self, name: &'static str) {
+
+    pub(crate) fn lap(&mut self, name: &'static str) {
         let now = Instant::now();
         self.stages.push((name, now - self.last));
         self.last = now;
@@ -195,16 +215,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     } else {
         output::Changes::default()
     };
-    Ok(BuildReport {
-        pages: site.pages.len(),
-        sections: site.sections.len(),
-        terms: site.taxonomies.iter().map(|t| t.terms.len()).sum(),
-        files: rendered.rendered + rendered.copied + index.len(),
-        changes,
-        stages: timer.stages,
-        consultations: sync::consultations(&site),
-        surveys: site.surveys.values().map(|f| f.survey.clone()).collect(),
-    })
+    Ok(BuildReport::new(&site, (rendered.rendered + rendered.copied + index.len(), None), changes, timer))
 }
 
 /// Every problem of a failed build, one per line, as editors read them.

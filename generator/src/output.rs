@@ -26,6 +26,9 @@ pub struct Staging {
     target: PathBuf,
     /// Whether the target holds a previous output to compare with (else the staging folder replaces it whole).
     previous: bool,
+    /// For a partial output, the folders it makes whole (files there it did not write are stale); `None` when
+    /// the output is the whole site.
+    partial: Option<Vec<String>>,
     /// Every file of this build, and those of them written to the staging folder because they changed.
     files: Mutex<Files>,
     committed: bool,
@@ -69,7 +72,25 @@ impl Staging {
             .keep();
         fs::write(dir.join(MARKER), b"").map_err(|e| BuildError::io(&dir, e))?;
         let previous = target.join(MARKER).is_file();
-        Ok(Self { dir, target: target.to_path_buf(), previous, files: Mutex::default(), committed: false })
+        Ok(Self {
+            dir,
+            target: target.to_path_buf(),
+            previous,
+            partial: None,
+            files: Mutex::default(),
+            committed: false,
+        })
+    }
+
+    /// A staging folder for part of an existing output (`cchc serve`'s incremental rebuilds): files not written
+    /// are kept, except in the folders of `whole_dirs`, which the build writes completely.
+    pub fn partial(target: &Path, whole_dirs: &[&str]) -> Result<Self, BuildError> {
+        if !target.join(MARKER).is_file() {
+            return Err(BuildError::io(target, std::io::Error::other("chưa có kết quả dựng trước để cập nhật")));
+        }
+        let mut staging = Self::create(target)?;
+        staging.partial = Some(whole_dirs.iter().map(|d| d.trim_matches('/').to_string()).collect());
+        Ok(staging)
     }
 
     /// Writes `bytes` at `rel` (a `/`-separated path inside the output), unless the previous output has exactly
@@ -128,20 +149,19 @@ impl Staging {
                 other => other.map_err(|e| BuildError::io(&to, e)),
             }
         })?;
-        let mut deleted = 0;
-        for entry in WalkDir::new(&self.target).contents_first(true) {
-            let entry = entry.map_err(|e| BuildError::io(&self.target, e.into()))?;
-            let Ok(rel) = entry.path().strip_prefix(&self.target) else { continue };
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            if entry.file_type().is_dir() {
-                if !rel.is_empty() && fs::read_dir(entry.path()).is_ok_and(|mut e| e.next().is_none()) {
-                    fs::remove_dir(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+        let deleted = match &self.partial {
+            None => delete_stale(&self.target, &self.target, &files.all)?,
+            Some(dirs) => {
+                let mut deleted = 0;
+                for dir in dirs {
+                    let dir = self.target.join(dir);
+                    if dir.is_dir() {
+                        deleted += delete_stale(&self.target, &dir, &files.all)?;
+                    }
                 }
-            } else if rel != MARKER && !files.all.contains(&rel) {
-                fs::remove_file(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
-                deleted += 1;
+                deleted
             }
-        }
+        };
         self.committed = true;
         fs::remove_dir_all(&self.dir).map_err(|e| BuildError::io(&self.dir, e))?;
         Ok(Changes { deleted, ..changes })
@@ -170,6 +190,25 @@ impl Staging {
         }
         Ok(())
     }
+}
+
+/// Deletes the files under `dir` (inside the output `root`) that are not in `keep`, and the folders left empty.
+fn delete_stale(root: &Path, dir: &Path, keep: &HashSet<String>) -> Result<usize, BuildError> {
+    let mut deleted = 0;
+    for entry in WalkDir::new(dir).contents_first(true) {
+        let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
+        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        if entry.file_type().is_dir() {
+            if !rel.is_empty() && fs::read_dir(entry.path()).is_ok_and(|mut e| e.next().is_none()) {
+                fs::remove_dir(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+            }
+        } else if rel != MARKER && !keep.contains(&rel) {
+            fs::remove_file(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
 }
 
 /// `rel` without a leading `/`, refused if it could leave the output.
@@ -263,6 +302,27 @@ mod tests {
         assert_eq!(fs::read(out.join("e/index.html")).expect("read"), b"5");
         assert!(!out.join("c").exists(), "a file no longer made is deleted, and its empty folders");
         assert!(out.join(MARKER).is_file());
+        assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1, "no staging folder left behind");
+    }
+
+    #[test]
+    fn a_partial_output_keeps_what_it_did_not_write_except_in_its_whole_folders() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("public");
+        assert!(Staging::partial(&out, &[]).is_err(), "nothing to update yet");
+        let first = Staging::create(&out).expect("create");
+        for rel in ["a/index.html", "b/index.html", "search/i/old.bin", "search/index.json"] {
+            first.write(rel, b"1").expect("write");
+        }
+        first.commit().expect("commit");
+        let part = Staging::partial(&out, &["search"]).expect("partial");
+        part.write("b/index.html", b"2").expect("write");
+        part.write("search/i/new.bin", b"2").expect("write");
+        part.write("search/index.json", b"1").expect("write");
+        assert_eq!(part.commit().expect("commit"), Changes { written: 2, unchanged: 1, deleted: 1 });
+        assert_eq!(fs::read(out.join("a/index.html")).expect("kept"), b"1");
+        assert_eq!(fs::read(out.join("b/index.html")).expect("replaced"), b"2");
+        assert!(!out.join("search/i/old.bin").exists() && out.join("search/i/new.bin").exists());
         assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1, "no staging folder left behind");
     }
 

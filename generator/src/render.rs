@@ -11,7 +11,7 @@ use crate::error::{BuildError, ContentError};
 use crate::output::Staging;
 use crate::site::{PageId, SectionId, Site};
 use crate::theme::{StaticFile, Theme, template_content_error};
-use crate::views::{self, DateView, PageSummaryView, Views, page_count};
+use crate::views::{self, DateView, PageSummaryView, Reads, Views, page_count};
 
 /// Entries in a feed.
 const FEED_SIZE: usize = 20;
@@ -21,18 +21,29 @@ const HOME_SECTION_SIZE: usize = 5;
 const SITEMAP_LIMIT: usize = 50_000;
 
 /// One file to produce.
-#[derive(Debug, Clone, Copy)]
-enum Job {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// The home page.
     Home,
+    /// A page.
     Page(PageId),
+    /// A section's list page, numbered from 1.
     SectionList(SectionId, usize),
+    /// A taxonomy's list of terms.
     TaxonomyIndex(usize),
+    /// A term's list page: taxonomy, term, number from 1.
     TermList(usize, usize, usize),
+    /// The site's feed, or a section's.
     Feed(Option<SectionId>),
+    /// A redirect from an old URL.
     Alias(usize),
+    /// A sitemap file (one of several when the site is large).
     Sitemap(usize),
+    /// The sitemap index, when there are several.
     SitemapIndex(usize),
+    /// robots.txt.
     Robots,
+    /// The 404 page.
     NotFound,
 }
 
@@ -51,13 +62,26 @@ struct SitemapEntry<'a> {
     lastmod: Option<String>,
 }
 
-/// Counts of what was written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Counts of what was written, and how each template output was made.
+#[derive(Debug, Clone, Default)]
 pub struct Rendered {
     /// Files rendered from templates.
     pub rendered: usize,
     /// Files copied or written as they are.
     pub copied: usize,
+    /// Each rendered file, in the order of `plan`.
+    pub made: Vec<Made>,
+}
+
+/// One output as it was made: its job, the template it used and what it read of the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Made {
+    /// What was rendered.
+    pub job: Job,
+    /// The template named for it (its parents and includes are found from the theme).
+    pub template: String,
+    /// The pages it showed.
+    pub reads: Reads,
 }
 
 /// Which template a page uses: its own, its section's, or by kind (`document.html`, `consultation.html`) when
@@ -81,7 +105,7 @@ fn section_template(site: &Site, id: SectionId) -> &str {
 }
 
 /// Every template a page or section asks for must exist; checked before anything renders.
-fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
+pub fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
     let mut errors = Vec::new();
     let missing = |name: &str| !theme.has_template(name);
     for (id, page) in site.pages.iter().enumerate() {
@@ -119,6 +143,13 @@ fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
         }
     }
     errors
+}
+
+/// Every file rendered from a template, in a fixed order.
+pub fn plan(site: &Site) -> Vec<Job> {
+    let sitemap_entries =
+        site.sections.len() + site.pages.len() + site.taxonomies.iter().map(|t| 1 + t.terms.len()).sum::<usize>();
+    jobs(site, sitemap_entries)
 }
 
 fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
@@ -167,50 +198,8 @@ pub fn render_site(site: &Site, theme: &Theme, staging: &Staging, today: Content
     if !errors.is_empty() {
         return Err(BuildError::Content(errors));
     }
-    let views = Views::new(site, today);
-    let mut base = Context::new();
-    base.insert("config", &site.config);
-    base.insert("assets", &theme.assets);
-    let menu_sections: Vec<_> = site.sections[0].subsections.iter().map(|&s| views.section(s)).collect();
-    base.insert("sections", &menu_sections);
-    let taxonomy_links: Vec<_> = site
-        .taxonomies
-        .iter()
-        .map(|t| serde_json::json!({ "kind": t.kind, "label": t.kind.label(), "permalink": t.permalink }))
-        .collect();
-    base.insert("taxonomies", &taxonomy_links);
-    let sitemap = sitemap_entries(site);
-
-    let jobs = jobs(site, sitemap.len());
-    let results: Vec<Result<(), BuildError>> = jobs
-        .par_iter()
-        .map(|&job| {
-            let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, job);
-            let text = theme.tera.render(template, &context).map_err(|e| {
-                let mut error = template_content_error(&theme.templates_dir, Some(template), &e);
-                error.file = theme.template_file(template);
-                BuildError::Content(vec![error])
-            })?;
-            staging.write(&path, text.as_bytes())
-        })
-        .collect();
-    let mut errors: Vec<ContentError> = Vec::new();
-    for result in results {
-        match result {
-            Ok(()) => {}
-            Err(BuildError::Content(found)) => {
-                for e in found {
-                    if !errors.contains(&e) {
-                        errors.push(e);
-                    }
-                }
-            }
-            Err(io) => return Err(io),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(BuildError::Content(errors));
-    }
+    let jobs = plan(site);
+    let made = render_jobs(site, theme, staging, today, &jobs)?;
     // A file in content/ must not silently replace (or be replaced by) a generated one.
     let clashes: Vec<ContentError> = site
         .assets
@@ -236,7 +225,110 @@ pub fn render_site(site: &Site, theme: &Theme, staging: &Staging, today: Content
         .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
         .collect();
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
-    Ok(Rendered { rendered: jobs.len(), copied: theme.statics.len() + site.assets.len() })
+    Ok(Rendered { rendered: jobs.len(), copied: theme.statics.len() + site.assets.len(), made })
+}
+
+/// Renders `jobs` (from `plan`) into `staging` and says how each was made. Every template error is collected;
+/// identical ones are reported once.
+pub fn render_jobs(
+    site: &Site,
+    theme: &Theme,
+    staging: &Staging,
+    today: ContentDate,
+    jobs: &[Job],
+) -> Result<Vec<Made>, BuildError> {
+    let views = Views::new(site, today);
+    let mut base = Context::new();
+    base.insert("config", &site.config);
+    base.insert("assets", &theme.assets);
+    let menu_sections: Vec<_> = site.sections[0].subsections.iter().map(|&s| views.section(s)).collect();
+    base.insert("sections", &menu_sections);
+    let taxonomy_links: Vec<_> = site
+        .taxonomies
+        .iter()
+        .map(|t| serde_json::json!({ "kind": t.kind, "label": t.kind.label(), "permalink": t.permalink }))
+        .collect();
+    base.insert("taxonomies", &taxonomy_links);
+    let sitemap = if jobs.iter().any(|j| matches!(j, Job::Sitemap(_))) { sitemap_entries(site) } else { Vec::new() };
+    let results: Vec<Result<Made, BuildError>> = jobs
+        .par_iter()
+        .map(|&job| {
+            let ((template, text), reads) = views::record(|| {
+                let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, job);
+                (template, theme.tera.render(template, &context).map(|text| (path, text)))
+            });
+            let (path, text) = text.map_err(|e| {
+                let mut error = template_content_error(&theme.templates_dir, Some(template), &e);
+                error.file = theme.template_file(template);
+                BuildError::Content(vec![error])
+            })?;
+            staging.write(&path, text.as_bytes())?;
+            Ok(Made { job, template: template.to_string(), reads })
+        })
+        .collect();
+    let mut errors: Vec<ContentError> = Vec::new();
+    let mut made = Vec::with_capacity(jobs.len());
+    for result in results {
+        match result {
+            Ok(m) => made.push(m),
+            Err(BuildError::Content(found)) => {
+                for e in found {
+                    if !errors.contains(&e) {
+                        errors.push(e);
+                    }
+                }
+            }
+            Err(io) => return Err(io),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(BuildError::Content(errors));
+    }
+    Ok(made)
+}
+
+/// The newest dated pages of a section, or of the whole site.
+fn feed_pages(site: &Site, section: Option<SectionId>) -> Vec<PageId> {
+    match section {
+        Some(id) => site.sections[id]
+            .pages
+            .iter()
+            .copied()
+            .filter(|&p| site.pages[p].meta.date.is_some())
+            .take(FEED_SIZE)
+            .collect(),
+        None => {
+            let mut all: Vec<PageId> = (0..site.pages.len()).filter(|&p| site.pages[p].meta.date.is_some()).collect();
+            crate::site::sort_pages(&mut all, &site.pages, crate::content::SortBy::Date);
+            all.truncate(FEED_SIZE);
+            all
+        }
+    }
+}
+
+/// The pages a list output shows, in order (empty for other outputs): two builds whose lists differ must
+/// render it again even if none of its pages changed (another page moved into it).
+pub fn listed(site: &Site, job: Job) -> Vec<PageId> {
+    let slice = |items: &[PageId], per_page: usize, number: usize| -> Vec<PageId> {
+        items.iter().skip((number - 1) * per_page).take(per_page).copied().collect()
+    };
+    match job {
+        Job::Home => {
+            let home = &site.sections[0];
+            let mut shown = home.pages.clone();
+            for &id in &home.subsections {
+                shown.extend(site.sections[id].pages.iter().take(HOME_SECTION_SIZE));
+            }
+            shown
+        }
+        Job::SectionList(id, number) => {
+            let section = &site.sections[id];
+            slice(&section.pages, section.paginate_by, number)
+        }
+        Job::TermList(t, i, number) => slice(&site.taxonomies[t].terms[i].pages, site.config.paginate_by, number),
+        Job::Feed(section) => feed_pages(site, section),
+        _ => Vec::new(),
+    }
 }
 
 fn index_path(permalink: &str) -> String {
@@ -296,27 +388,13 @@ fn prepare<'a>(
             ("term.html", index_path(&permalink), context)
         }
         Job::Feed(section) => {
-            let (title, alternate, pages): (String, &str, Vec<PageId>) = match section {
+            let pages = feed_pages(site, section);
+            let (title, alternate): (String, &str) = match section {
                 Some(id) => {
                     let s = &site.sections[id];
-                    (
-                        format!("{} - {}", s.meta.title, site.config.title),
-                        &s.permalink,
-                        s.pages
-                            .iter()
-                            .copied()
-                            .filter(|&p| site.pages[p].meta.date.is_some())
-                            .take(FEED_SIZE)
-                            .collect(),
-                    )
+                    (format!("{} - {}", s.meta.title, site.config.title), &s.permalink)
                 }
-                None => {
-                    let mut all: Vec<PageId> =
-                        (0..site.pages.len()).filter(|&p| site.pages[p].meta.date.is_some()).collect();
-                    crate::site::sort_pages(&mut all, &site.pages, crate::content::SortBy::Date);
-                    all.truncate(FEED_SIZE);
-                    (site.config.title.clone(), "/", all)
-                }
+                None => (site.config.title.clone(), "/"),
             };
             let updated = pages
                 .iter()

@@ -24,13 +24,20 @@ use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
 use cchc_functions::spam::Secrets;
 use cchc_functions::store::SqliteStore;
 
-use crate::{BuildOptions, BuildReport, build};
+use cchc_functions::domain::Consultation;
+use cchc_functions::survey::Survey;
+
+use crate::live::LiveSite;
+use crate::{BuildOptions, BuildReport};
 
 /// Where the browser listens for build events.
 pub const EVENTS_PATH: &str = "/__cchc/events";
 
 /// How long the watcher waits for a burst of file events to settle.
 const DEBOUNCE: Duration = Duration::from_millis(20);
+
+/// How long editing must pause before the search index catches up with the pages (on a thread of its own).
+const SEARCH_PAUSE: Duration = Duration::from_millis(300);
 
 /// Settings of `cchc serve`.
 #[derive(Debug, Clone)]
@@ -56,21 +63,30 @@ pub struct BuildStatus {
     pub errors: String,
 }
 
-/// Builds, then writes the consultation windows to the local store so the API enforces what the pages show.
-fn run_build(options: &BuildOptions, generation: u64, api: &LocalApi) -> BuildStatus {
+/// The site being previewed, and what was last written to the local store from it.
+struct Preview {
+    live: LiveSite,
+    published: Option<(Vec<Consultation>, Vec<Survey>)>,
+}
+
+/// Rebuilds after `changed` (everything when empty), then writes the consultation windows and surveys to the
+/// local store (when they changed) so the API enforces what the pages show.
+fn run_build(preview: &mut Preview, changed: &[PathBuf], generation: u64, api: &LocalApi) -> BuildStatus {
     // A preview left running overnight judges consultation windows on the day of each rebuild.
-    let options =
-        BuildOptions { today: fixed_today().unwrap_or_else(crate::date::ContentDate::now), ..options.clone() };
-    match build(&options) {
+    let today = fixed_today().unwrap_or_else(crate::date::ContentDate::now);
+    match preview.live.rebuild(changed, today) {
         Ok(report) => {
             log_report(&report);
-            let published =
-                api.runtime.block_on(crate::sync::publish(&*api.state.store, &report.consultations, &report.surveys));
-            if let Err(e) = published {
-                // A changed survey version is the editor's to fix: show it like a build error.
-                let text = format!("lỗi: không ghi được nội dung vào kho dữ liệu: {e}");
-                eprintln!("{text}");
-                return BuildStatus { generation, ok: false, errors: text };
+            let content = (report.consultations, report.surveys);
+            if preview.published.as_ref() != Some(&content) {
+                let published = api.runtime.block_on(crate::sync::publish(&*api.state.store, &content.0, &content.1));
+                if let Err(e) = published {
+                    // A changed survey version is the editor's to fix: show it like a build error.
+                    let text = format!("lỗi: không ghi được nội dung vào kho dữ liệu: {e}");
+                    eprintln!("{text}");
+                    return BuildStatus { generation, ok: false, errors: text };
+                }
+                preview.published = Some(content);
             }
             BuildStatus { generation, ok: true, errors: String::new() }
         }
@@ -149,13 +165,18 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         today: crate::date::ContentDate::now(),
         results_from: Some(crate::local_store_path(&options.root)),
     };
-    let first = tokio::task::spawn_blocking({
-        let (build_options, api) = (build_options.clone(), api.clone());
-        move || run_build(&build_options, 1, &api)
+    let preview = Preview { live: LiveSite::new(build_options)?, published: None };
+    let (first, preview) = tokio::task::spawn_blocking({
+        let api = api.clone();
+        move || {
+            let mut preview = preview;
+            let status = run_build(&mut preview, &[], 1, &api);
+            (status, preview)
+        }
     })
     .await?;
     let (status_tx, status_rx) = watch::channel(first);
-    let _watcher = watch_and_rebuild(&options.root, build_options, status_tx, api)?;
+    let _watcher = watch_and_rebuild(&options.root, preview, status_tx, api)?;
 
     let app = router(&out, status_rx).merge(cchc_functions::http::api_router(state));
     eprintln!("API tại /api; kiểm duyệt với tiêu đề: Authorization: Bearer {token}");
@@ -231,7 +252,7 @@ fn reload_script(generation: u64) -> String {
 /// Reads are not changes: the build's own reads would otherwise trigger the next build.
 fn watch_and_rebuild(
     root: &Path,
-    options: BuildOptions,
+    mut preview: Preview,
     status: watch::Sender<BuildStatus>,
     api: LocalApi,
 ) -> anyhow::Result<RecommendedWatcher> {
@@ -249,7 +270,31 @@ fn watch_and_rebuild(
     }
     std::thread::spawn(move || {
         let mut generation = status.borrow().generation;
-        while let Ok(first) = rx.recv() {
+        let mut search_pending = false;
+        loop {
+            // The search index waits for a pause in the editing, so that it does not slow the next rebuild.
+            let first = if search_pending {
+                match rx.recv_timeout(SEARCH_PAUSE) {
+                    Ok(event) => event,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        search_pending = false;
+                        if let Some(update) = preview.live.search_update() {
+                            std::thread::spawn(move || {
+                                if let Err(e) = update.run() {
+                                    eprintln!("lỗi: không cập nhật được chỉ mục tìm kiếm: {}", crate::error_lines(&e));
+                                }
+                            });
+                        }
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(event) => event,
+                    Err(_) => return,
+                }
+            };
             let mut changed = changed_paths(first);
             // A save is often several events (truncate, write, rename): wait until they stop coming.
             loop {
@@ -264,10 +309,11 @@ fn watch_and_rebuild(
             let more = if others > 0 { format!(" (và {others} thay đổi khác)") } else { String::new() };
             eprintln!("Thay đổi: {}{more}", path.display());
             generation += 1;
-            let result = run_build(&options, generation, &api);
+            let result = run_build(&mut preview, &changed, generation, &api);
             if status.send(result).is_err() {
                 break;
             }
+            search_pending = true;
         }
     });
     Ok(watcher)

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use cchc_functions::hash::sha256_hex;
 use rayon::prelude::*;
@@ -96,8 +97,8 @@ pub struct Page {
     pub meta: PageMeta,
     /// The fields of its kind.
     pub kind: Kind,
-    /// The body, rendered.
-    pub rendered: Rendered,
+    /// The body, rendered (shared with the parse cache of `cchc serve`).
+    pub rendered: Arc<Rendered>,
     /// The page before this one in its section's order.
     pub previous: Option<PageId>,
     /// The page after this one in its section's order.
@@ -163,7 +164,69 @@ pub struct Site {
 }
 
 /// A page's rendered body and resolved kind, or its errors.
-type PageResult = Result<(Rendered, Kind), Vec<ContentError>>;
+type PageResult = Result<(Arc<Rendered>, Kind), Vec<ContentError>>;
+
+/// What parsing and rendering each page gave in the previous build, for `cchc serve`: a page whose text and
+/// section kind are unchanged is not parsed again, and not rendered again while every permalink and content file
+/// stays the same (its links resolve the same way).
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    pages: HashMap<String, CachedPage>,
+    /// The link map and content files the cached bodies were rendered against.
+    links: Option<(HashMap<String, String>, HashSet<String>)>,
+}
+
+impl ParseCache {
+    /// Forgets every page: for when files other than text changed (an attachment's checksum is read with its
+    /// page).
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    /// The body of the page at `rel`, rendered from its new `text` against the link map of the last build, when
+    /// nothing but its body changed; `None` when it is new, its front matter changed, or it was not rendered.
+    /// The cache then holds the new text.
+    pub fn body_only(
+        &mut self,
+        rel: &str,
+        text: &Arc<str>,
+        highlighter: &Highlighter,
+    ) -> Option<Result<Arc<Rendered>, Vec<ContentError>>> {
+        let (permalinks, assets) = self.links.as_ref()?;
+        let cached = self.pages.get_mut(rel)?;
+        let front = &cached.text[..cached.body_start];
+        if !text.starts_with(front) || !text.is_char_boundary(cached.body_start) || cached.body.is_none() {
+            return None;
+        }
+        let links = LinkContext { dir: &cached.dir, permalinks, assets };
+        let file = site_path(rel);
+        let rendered = render_body(&text[cached.body_start..], cached.body_line, &links, &file, highlighter);
+        Some(rendered.map(|rendered| {
+            let rendered = Arc::new(rendered);
+            cached.text = text.clone();
+            if let Some((body, _)) = cached.body.as_mut() {
+                *body = rendered.clone();
+            }
+            rendered
+        }))
+    }
+
+    fn get(&self, rel: &str, text: &Arc<str>, kind: PageKind) -> Option<&CachedPage> {
+        self.pages.get(rel).filter(|c| c.kind == kind && (Arc::ptr_eq(&c.text, text) || *c.text == **text))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct CachedPage {
+    /// The folder its relative links start from.
+    dir: String,
+    text: Arc<str>,
+    kind: PageKind,
+    front: PageFrontMatter,
+    body_start: usize,
+    body_line: usize,
+    body: Option<(Arc<Rendered>, Kind)>,
+}
 
 struct ParsedSection {
     dir: String,
@@ -171,7 +234,7 @@ struct ParsedSection {
     meta: SectionMeta,
     body_start: usize,
     body_line: usize,
-    text: String,
+    text: Arc<str>,
 }
 
 struct ParsedPage {
@@ -180,9 +243,35 @@ struct ParsedPage {
     permalink: String,
     front: PageFrontMatter,
     section: SectionId,
+    kind: PageKind,
     body_start: usize,
     body_line: usize,
-    text: String,
+    text: Arc<str>,
+}
+
+/// A page's or section's body as HTML; broken links are errors of `file`.
+fn render_body(
+    body: &str,
+    body_line: usize,
+    links: &LinkContext<'_>,
+    file: &PathBuf,
+    highlighter: &Highlighter,
+) -> Result<Rendered, Vec<ContentError>> {
+    markdown::render(body, body_line, links, highlighter).map_err(|broken| {
+        broken
+            .into_iter()
+            .map(|b| {
+                ContentError::new(file, format!("liên kết hỏng `{}`: {}", b.target, b.reason))
+                    .at_line(b.line)
+                    .field("liên kết")
+            })
+            .collect()
+    })
+}
+
+/// `content/tin-tuc/a.md` → `tin-tuc/a.md`.
+fn rel_of(file: &std::path::Path) -> String {
+    file.strip_prefix("content").unwrap_or(file).to_string_lossy().replace('\\', "/")
 }
 
 fn site_path(rel: &str) -> PathBuf {
@@ -210,6 +299,17 @@ impl Site {
         files: ContentFiles,
         drafts: bool,
         highlighter: &Highlighter,
+    ) -> Result<Site, Vec<ContentError>> {
+        Self::assemble_cached(config, files, drafts, highlighter, &mut ParseCache::default())
+    }
+
+    /// `assemble`, reusing what `cache` holds of unchanged pages and leaving this build's results in it.
+    pub fn assemble_cached(
+        config: SiteConfig,
+        files: ContentFiles,
+        drafts: bool,
+        highlighter: &Highlighter,
+        cache: &mut ParseCache,
     ) -> Result<Site, Vec<ContentError>> {
         let ContentFiles { markdown, data, surveys, assets } = files;
         let mut errors = Vec::new();
@@ -255,7 +355,7 @@ impl Site {
                 },
                 body_start: 0,
                 body_line: 1,
-                text: String::new(),
+                text: Arc::from(""),
             });
         }
         // Home first, then parents before children.
@@ -282,7 +382,6 @@ impl Site {
             .into_par_iter()
             .map(|source| {
                 let file = site_path(&source.rel);
-                let split = front_matter::split(&file, &source.text).map_err(|e| vec![e])?;
                 let mut dir = parent_dir(&source.rel).to_string();
                 let stem = source.rel.rsplit('/').next().unwrap_or_default().trim_end_matches(".md");
                 // A page bundle (`bai-viet/index.md`) is named by its folder and listed by the section above it.
@@ -295,21 +394,28 @@ impl Site {
                 };
                 let section = section_of(&dir);
                 let kind = parsed_sections[section].meta.page_kind;
-                let front = PageFrontMatter::parse(&file, &split, kind)?;
+                let (front, body_start, body_line) = match cache.get(&source.rel, &source.text, kind) {
+                    Some(cached) => (cached.front.clone(), cached.body_start, cached.body_line),
+                    None => {
+                        let split = front_matter::split(&file, &source.text).map_err(|e| vec![e])?;
+                        let front = PageFrontMatter::parse(&file, &split, kind)?;
+                        (front, split.body.as_ptr() as usize - source.text.as_ptr() as usize, split.body_line)
+                    }
+                };
                 if front.meta.draft && !drafts {
                     return Ok(None);
                 }
                 let slug = front.meta.slug.clone().unwrap_or(default_slug);
                 let permalink = format!("{}{}/", dir_permalink(&dir), slug);
-                let body_start = split.body.as_ptr() as usize - source.text.as_ptr() as usize;
                 Ok(Some(ParsedPage {
                     file,
                     dir: own_dir,
                     permalink,
                     front,
                     section,
+                    kind,
                     body_start,
-                    body_line: split.body_line,
+                    body_line,
                     text: source.text,
                 }))
             })
@@ -352,8 +458,7 @@ impl Site {
             for alias in &page.front.meta.aliases {
                 aliases.push((alias.clone(), page.permalink.clone()));
             }
-            let rel = page.file.strip_prefix("content").unwrap_or(&page.file).to_string_lossy().replace('\\', "/");
-            permalinks.insert(rel, page.permalink.clone());
+            permalinks.insert(rel_of(&page.file), page.permalink.clone());
         }
 
         let asset_set: HashSet<String> = assets.iter().map(|a| a.rel.clone()).collect();
@@ -362,30 +467,42 @@ impl Site {
         // Markdown needs the full link map, so it comes after every permalink is known.
         let render = |text: &str, body_start: usize, body_line: usize, dir: &str, file: &PathBuf| {
             let links = LinkContext { dir, permalinks: &permalinks, assets: &asset_set };
-            markdown::render(&text[body_start..], body_line, &links, highlighter).map_err(|broken| {
-                broken
-                    .into_iter()
-                    .map(|b| {
-                        ContentError::new(file, format!("liên kết hỏng `{}`: {}", b.target, b.reason))
-                            .at_line(b.line)
-                            .field("liên kết")
-                    })
-                    .collect::<Vec<_>>()
-            })
+            render_body(&text[body_start..], body_line, &links, file, highlighter)
         };
+        let same_links = cache.links.as_ref().is_some_and(|(p, a)| *p == permalinks && *a == asset_set);
         let rendered_pages: Vec<PageResult> = parsed_pages
             .par_iter()
             .map(|p| {
+                let rel = rel_of(&p.file);
+                if let Some((rendered, kind)) =
+                    cache.get(&rel, &p.text, p.kind).and_then(|c| c.body.as_ref()).filter(|_| same_links)
+                {
+                    return Ok((rendered.clone(), kind.clone()));
+                }
                 let rendered = render(&p.text, p.body_start, p.body_line, &p.dir, &p.file);
                 let kind = resolve_kind(&p.front.kind, &p.dir, &p.file, &p.text, &asset_by_rel);
                 match (rendered, kind) {
-                    (Ok(r), Ok(d)) => Ok((r, d)),
+                    (Ok(r), Ok(d)) => Ok((Arc::new(r), d)),
                     (r, d) => Err(r.err().into_iter().flatten().chain(d.err().into_iter().flatten()).collect()),
                 }
             })
             .collect();
         let mut pages = Vec::with_capacity(parsed_pages.len());
+        let mut cached = HashMap::with_capacity(parsed_pages.len());
         for (parsed, result) in parsed_pages.into_iter().zip(rendered_pages) {
+            let body = result.as_ref().ok().map(|(r, k)| (r.clone(), k.clone()));
+            cached.insert(
+                rel_of(&parsed.file),
+                CachedPage {
+                    dir: parsed.dir.clone(),
+                    text: parsed.text.clone(),
+                    kind: parsed.kind,
+                    front: parsed.front.clone(),
+                    body_start: parsed.body_start,
+                    body_line: parsed.body_line,
+                    body,
+                },
+            );
             match result {
                 Ok((rendered, kind)) => pages.push(Page {
                     file: parsed.file,
@@ -421,6 +538,8 @@ impl Site {
                 parent,
             });
         }
+        cache.pages = cached;
+        cache.links = Some((permalinks, asset_set));
         let data = parse_data(&data, &mut errors);
         let (surveys, survey_errors) = crate::surveys::load(surveys, &data);
         errors.extend(survey_errors);
@@ -621,15 +740,11 @@ fn resolve_attachments(
 /// Links documents to the ones they amend or replace, both ways, and derives the status of the documents they
 /// act on when the editor did not set it.
 fn resolve_relations(pages: &mut [Page], errors: &mut Vec<ContentError>) {
-    let by_rel: HashMap<String, PageId> = pages
-        .iter()
-        .enumerate()
-        .map(|(id, p)| (p.file.strip_prefix("content").unwrap_or(&p.file).to_string_lossy().replace('\\', "/"), id))
-        .collect();
+    let by_rel: HashMap<String, PageId> = pages.iter().enumerate().map(|(id, p)| (rel_of(&p.file), id)).collect();
     let mut links: Vec<(PageId, PageId, bool)> = Vec::new();
     for (id, page) in pages.iter().enumerate() {
         let Kind::Document(doc) = &page.kind else { continue };
-        let rel = page.file.strip_prefix("content").unwrap_or(&page.file).to_string_lossy().replace('\\', "/");
+        let rel = rel_of(&page.file);
         let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
         for (key, targets, replaces) in [("amends", &doc.meta.amends, false), ("replaces", &doc.meta.replaces, true)] {
             for target in targets {

@@ -1,6 +1,6 @@
 //! The theme: tera templates (loaded once per build) and static files (CSS and JS fingerprinted).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use cchc_functions::hash::sha256_hex;
@@ -83,6 +83,44 @@ impl Theme {
             PathBuf::from(format!("(mẫu có sẵn) {template}"))
         } else {
             self.templates_dir.join(template)
+        }
+    }
+
+    /// The templates whose output may change when the templates named in `changed` do: themselves, and those
+    /// that extend, import or include them, transitively. A template's source is searched for the other names in
+    /// quotes, which over-counts (a name in a string) rather than misses.
+    pub fn templates_using(&self, changed: &HashSet<String>) -> HashSet<String> {
+        let names: Vec<&String> = self.tera.templates.keys().collect();
+        let uses: HashMap<&str, Vec<&str>> = self
+            .tera
+            .templates
+            .iter()
+            .map(|(name, t)| {
+                let source = t.path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+                let used = names
+                    .iter()
+                    .filter(|other| {
+                        t.parents.contains(other)
+                            || t.imported_macro_files.iter().any(|(file, _)| file == **other)
+                            || source.contains(&format!("\"{other}\""))
+                            || source.contains(&format!("'{other}'"))
+                    })
+                    .map(|s| s.as_str())
+                    .collect();
+                (name.as_str(), used)
+            })
+            .collect();
+        let mut affected = changed.clone();
+        loop {
+            let before = affected.len();
+            for (name, used) in &uses {
+                if used.iter().any(|u| affected.contains(*u)) {
+                    affected.insert((*name).to_string());
+                }
+            }
+            if affected.len() == before {
+                return affected;
+            }
         }
     }
 

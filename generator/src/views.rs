@@ -1,5 +1,7 @@
 //! What templates see: borrowed, serialisable views of the site model. Templates never see internal types.
 
+use std::cell::RefCell;
+
 use serde::Serialize;
 
 use crate::date::ContentDate;
@@ -7,6 +9,43 @@ use crate::markdown::Heading;
 use crate::site::{Attachment, Consultation, Document, Kind, Page, PageId, Section, SectionId, Site};
 use crate::slug::slugify;
 use crate::taxonomy::{Taxonomy, TaxonomyKind, Term};
+
+/// What one output read of the site while it was made: pages shown whole, pages shown as a summary or a link,
+/// and whether a template function reached elsewhere in the site (then any change may concern it). `cchc serve`
+/// re-renders an output only when something it read changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reads {
+    /// Pages shown whole (their own page).
+    pub whole: Vec<PageId>,
+    /// Pages shown as a summary or a link: title, date, summary, fields.
+    pub summaries: Vec<PageId>,
+    /// Whether a template function read the site (another section's pages, terms, data, surveys).
+    pub wide: bool,
+}
+
+thread_local! {
+    static READS: RefCell<Option<Reads>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (which renders one output on this thread) and returns what it read.
+pub fn record<T>(f: impl FnOnce() -> T) -> (T, Reads) {
+    READS.with(|r| *r.borrow_mut() = Some(Reads::default()));
+    let value = f();
+    (value, READS.with(|r| r.borrow_mut().take()).unwrap_or_default())
+}
+
+fn note(f: impl FnOnce(&mut Reads)) {
+    READS.with(|r| {
+        if let Some(reads) = r.borrow_mut().as_mut() {
+            f(reads);
+        }
+    });
+}
+
+/// Marks the output being recorded as reading the site beyond the pages it was given.
+pub fn note_wide() {
+    note(|r| r.wide = true);
+}
 
 /// A title and where it leads.
 #[derive(Debug, Clone, Serialize)]
@@ -355,6 +394,7 @@ impl<'a> Views<'a> {
 
     /// A page's title and URL.
     pub fn link_page(&self, id: PageId) -> LinkView<'a> {
+        note(|r| r.summaries.push(id));
         let p = &self.site.pages[id];
         LinkView { title: &p.meta.title, permalink: &p.permalink }
     }
@@ -366,6 +406,7 @@ impl<'a> Views<'a> {
 
     /// A page for lists.
     pub fn summary(&self, id: PageId) -> PageSummaryView<'a> {
+        note(|r| r.summaries.push(id));
         let p: &'a Page = &self.site.pages[id];
         PageSummaryView {
             title: &p.meta.title,
@@ -398,6 +439,7 @@ impl<'a> Views<'a> {
 
     /// A whole page.
     pub fn page(&self, id: PageId) -> PageView<'a> {
+        note(|r| r.whole.push(id));
         let p: &'a Page = &self.site.pages[id];
         PageView {
             summary: self.summary(id),

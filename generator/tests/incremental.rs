@@ -1,0 +1,171 @@
+//! `cchc serve`'s incremental rebuilds on a copy of the portal's real content: after each kind of edit, the
+//! output equals a fresh full build of the edited sources, byte for byte, and only the outputs that show the
+//! change are written.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cchc_generator::live::LiveSite;
+use cchc_generator::output::MARKER;
+use cchc_generator::{BuildOptions, build};
+use common::{copy_tree, repo_root, today};
+
+fn files(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file() && e.file_name() != MARKER)
+        .map(|e| {
+            let rel = e.path().strip_prefix(out).expect("inside").to_string_lossy().into_owned();
+            (rel, std::fs::read(e.path()).expect("read"))
+        })
+        .collect()
+}
+
+fn options(root: &Path, out: PathBuf) -> BuildOptions {
+    BuildOptions {
+        root: root.to_path_buf(),
+        out: Some(out),
+        base_url: None,
+        drafts: false,
+        today: today(),
+        results_from: None,
+    }
+}
+
+/// What a full build of the sources as they are now makes.
+fn fresh(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("public");
+    build(&options(root, out.clone())).expect("full build");
+    files(&out)
+}
+
+fn assert_same(out: &Path, root: &Path, after: &str) {
+    let (live, full) = (files(out), fresh(root));
+    let differ: Vec<&String> = full.keys().chain(live.keys()).filter(|k| live.get(*k) != full.get(*k)).collect();
+    assert!(differ.is_empty(), "after {after}, these files differ from a full build: {differ:?}");
+}
+
+struct Site {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    out: PathBuf,
+    live: LiveSite,
+}
+
+impl Site {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("site");
+        for part in ["content", "themes"] {
+            copy_tree(&repo_root().join(part), &root.join(part));
+        }
+        std::fs::copy(repo_root().join("site.yaml"), root.join("site.yaml")).expect("copy site.yaml");
+        let out = dir.path().join("public");
+        let mut live = LiveSite::new(options(&root, out.clone())).expect("live site");
+        live.rebuild(&[], today()).expect("first build");
+        Self { _dir: dir, root, out, live }
+    }
+
+    /// Edits a file the way an editor saves it, then rebuilds for that path; returns how many outputs were
+    /// rendered again (`None`: the whole site).
+    fn edit(&mut self, rel: &str, change: impl FnOnce(String) -> String) -> Option<usize> {
+        let path = self.root.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, change(text)).expect("write");
+        let report = self.live.rebuild(&[path], today()).expect("rebuild");
+        self.live.update_search().expect("search index");
+        report.rerendered
+    }
+}
+
+const NEWS: &str = "content/tin-tuc/chi-thi-23-doan-kiem-tra.md";
+
+#[test]
+fn the_first_build_equals_a_full_build() {
+    let site = Site::new();
+    assert_same(&site.out, &site.root, "the first build");
+}
+
+#[test]
+fn a_body_edit_rewrites_the_page_and_the_lists_that_show_it_and_nothing_else() {
+    let mut site = Site::new();
+    let total = files(&site.out).len();
+    let rendered = site.edit(NEWS, |t| format!("{t}\nMột câu mới ở cuối bài, về cải cách thủ tục.\n"));
+    assert_same(&site.out, &site.root, "a sentence added at the end of a page");
+    assert!(rendered.is_some_and(|n| n >= 1 && n < total / 10), "{rendered:?} of {total} files rendered again");
+    let page = common::read(site.out.join("tin-tuc/chi-thi-23-doan-kiem-tra/index.html"));
+    assert!(page.contains("Một câu mới ở cuối bài"));
+
+    // The first paragraph is the summary every list shows.
+    site.edit(NEWS, |t| t.replacen("\n---\n", "\n---\nĐoạn mở đầu mới của bài.\n\n", 1));
+    assert_same(&site.out, &site.root, "a new first paragraph");
+}
+
+#[test]
+fn front_matter_edits_reorder_lists_and_rename_links() {
+    let mut site = Site::new();
+    site.edit(NEWS, |t| {
+        let date = t.lines().find(|l| l.starts_with("date:")).expect("a dated page").to_string();
+        t.replacen(&date, "date: 2025-11-20", 1)
+    });
+    assert_same(&site.out, &site.root, "a page made the newest");
+    site.edit(NEWS, |t| {
+        let title = t.lines().find(|l| l.starts_with("title:")).expect("a title").to_string();
+        t.replacen(&title, "title: \"Tiêu đề đã sửa\"", 1)
+    });
+    assert_same(&site.out, &site.root, "a new title");
+    site.edit(NEWS, |t| {
+        let tags = t.lines().find(|l| l.starts_with("tags:")).expect("tags").to_string();
+        t.replacen(&tags, "tags: [\"Từ khoá mới riêng\"]", 1)
+    });
+    assert_same(&site.out, &site.root, "a new tag (a new term page)");
+}
+
+#[test]
+fn a_template_edit_rewrites_only_the_outputs_that_use_it() {
+    let mut site = Site::new();
+    let home = site.out.join("index.html");
+    let home_before = std::fs::read(&home).expect("home");
+    let total = files(&site.out).len();
+    let rendered = site.edit("themes/default/templates/page.html", |t| {
+        t.replacen("{% block content %}", "{% block content %}<!-- sửa mẫu trang -->", 1)
+    });
+    assert_same(&site.out, &site.root, "page.html edited");
+    assert!(rendered.is_some_and(|n| n > 10 && n < total / 2), "{rendered:?} of {total} rendered again");
+    assert_eq!(std::fs::read(&home).expect("home"), home_before, "the home page does not use page.html");
+    let rendered =
+        site.edit("themes/default/templates/base.html", |t| t.replacen("</body>", "<!-- sửa -->\n</body>", 1));
+    assert_same(&site.out, &site.root, "base.html edited");
+    assert!(rendered.is_some_and(|n| n > total / 2), "every page uses base.html: {rendered:?} of {total}");
+}
+
+#[test]
+fn added_removed_and_broken_pages() {
+    let mut site = Site::new();
+    let new_page = "content/tin-tuc/bai-moi-incremental.md";
+    site.edit(new_page, |_| {
+        "---\ntitle: Bài mới\ndate: 2025-11-21\ntags: [Cải cách hành chính]\n---\nNội dung.\n".into()
+    });
+    assert_same(&site.out, &site.root, "a page added");
+    assert!(site.out.join("tin-tuc/bai-moi-incremental/index.html").is_file());
+
+    let before = files(&site.out);
+    let path = site.root.join(NEWS);
+    let original = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, original.replacen("title:", "title: [", 1)).expect("write");
+    assert!(site.live.rebuild(std::slice::from_ref(&path), today()).is_err(), "broken front matter fails");
+    assert_eq!(files(&site.out), before, "a failed rebuild leaves the output untouched");
+    std::fs::write(&path, &original).expect("write");
+    site.live.rebuild(std::slice::from_ref(&path), today()).expect("fixed");
+    assert_same(&site.out, &site.root, "the page mended");
+
+    std::fs::remove_file(site.root.join(new_page)).expect("remove");
+    site.live.rebuild(&[site.root.join(new_page)], today()).expect("rebuild");
+    site.live.update_search().expect("search");
+    assert_same(&site.out, &site.root, "a page removed");
+    assert!(!site.out.join("tin-tuc/bai-moi-incremental").exists());
+}
