@@ -45,6 +45,14 @@ pub struct ContentFiles {
     pub assets: Vec<AssetFile>,
 }
 
+impl ContentFiles {
+    /// Whether a file at `rel` (relative to `content/`) is part of the content.
+    pub fn has(&self, rel: &str) -> bool {
+        let text = |files: &[SourceFile]| files.iter().any(|f| f.rel == rel);
+        text(&self.markdown) || text(&self.data) || text(&self.surveys) || self.assets.iter().any(|a| a.rel == rel)
+    }
+}
+
 /// Walks `content_dir` (hidden files and folders are skipped) and reads the text files in parallel.
 pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
     let mut text_files = Vec::new();

@@ -29,6 +29,9 @@ pub struct LiveSite {
     files: Option<ContentFiles>,
     theme: Option<Theme>,
     last: Option<Last>,
+    /// Whether `last` holds every page body the parse cache holds: a failed rebuild may have rendered bodies it
+    /// did not write, and then the next one assembles the site from the cache instead of patching `last`.
+    patchable: bool,
     search_stale: bool,
     /// How many builds reached the output folder; held while one does, so a search index made in the
     /// background is written only if no build came after the one it was made from.
@@ -106,6 +109,7 @@ impl LiveSite {
             files: None,
             theme: None,
             last: None,
+            patchable: false,
             search_stale: false,
             committed: Arc::default(),
         })
@@ -113,6 +117,12 @@ impl LiveSite {
 
     /// Rebuilds after the files at `changed` changed (all of it the first time), as of `today`.
     pub fn rebuild(&mut self, changed: &[PathBuf], today: ContentDate) -> Result<BuildReport, BuildError> {
+        let report = self.try_rebuild(changed, today);
+        self.patchable = report.is_ok();
+        report
+    }
+
+    fn try_rebuild(&mut self, changed: &[PathBuf], today: ContentDate) -> Result<BuildReport, BuildError> {
         let mut timer = Timer::new();
         let changed = self.classify(changed);
         let content_dir = self.options.root.join("content");
@@ -241,7 +251,7 @@ impl LiveSite {
     /// When only the bodies of existing pages changed: the last site with those bodies rendered again (the link
     /// map is the same, so nothing else can differ). `None` when anything else may have changed.
     fn body_edits(&mut self, changed: &Changed, today: ContentDate) -> Option<Result<Site, BuildError>> {
-        let last = self.last.as_ref()?;
+        let last = self.last.as_ref().filter(|_| self.patchable)?;
         let only_pages = changed.templates.is_empty() && !changed.content && !changed.other;
         if !only_pages || changed.pages.is_empty() || last.today.iso_date() != today.iso_date() {
             return None;
@@ -284,11 +294,13 @@ impl LiveSite {
                 if hidden {
                     continue;
                 }
+                let rel = slash_path(inside);
                 if path.extension().is_some_and(|e| e == "md") && !path.is_dir() {
-                    changed.pages.push(slash_path(inside));
-                } else {
+                    changed.pages.push(rel);
+                } else if path.exists() || self.files.as_ref().is_none_or(|files| files.has(&rel)) {
                     changed.content = true;
                 }
+                // Else a file that came and went (an editor's temporary copy) and that the site never had.
             } else if let Some(name) = theme_templates.as_ref().and_then(|t| rel.strip_prefix(t).ok())
                 && !path.is_dir()
             {

@@ -163,6 +163,14 @@ fn added_removed_and_broken_pages() {
     site.live.rebuild(std::slice::from_ref(&path), today()).expect("fixed");
     assert_same(&site.out, &site.root, "the page mended");
 
+    // An editor's temporary copy that comes and goes is not a change of the site.
+    let scratch = site.root.join("content/tin-tuc/.~bai.md.tmp");
+    std::fs::write(&scratch, "x").expect("write");
+    std::fs::remove_file(&scratch).expect("remove");
+    let gone = site.root.join("content/tin-tuc/bai.md___jb_tmp___");
+    let report = site.live.rebuild(&[scratch, gone], today()).expect("rebuild");
+    assert_eq!(report.rerendered, Some(0), "nothing to render again");
+
     std::fs::remove_file(site.root.join(new_page)).expect("remove");
     site.live.rebuild(&[site.root.join(new_page)], today()).expect("rebuild");
     site.live.update_search().expect("search");
