@@ -142,22 +142,33 @@ impl LiveSite {
         }
         timer.lap("đọc");
 
-        let mut site = match self.body_edits(&changed, today) {
-            Some(site) => site?,
+        let only_templates = changed.pages.is_empty() && !changed.content && !changed.other;
+        let unchanged = self
+            .last
+            .as_ref()
+            .filter(|last| self.patchable && only_templates && last.today.iso_date() == today.iso_date());
+        let site = match unchanged {
+            // The content is as it was: the site too (survey results are read again with the next content change).
+            Some(last) => last.site.clone(),
             None => {
-                let mut config = crate::load_config(&self.options.root)?;
-                if let Some(url) = &self.options.base_url {
-                    config = config.with_base_url(url);
+                let mut site = match self.body_edits(&changed, today) {
+                    Some(site) => site?,
+                    None => {
+                        let mut config = crate::load_config(&self.options.root)?;
+                        if let Some(url) = &self.options.base_url {
+                            config = config.with_base_url(url);
+                        }
+                        let files = self.files.clone().unwrap_or_default();
+                        Site::assemble_cached(config, files, self.options.drafts, &self.highlighter, &mut self.cache)
+                            .map_err(BuildError::Content)?
+                    }
+                };
+                if let Some(path) = &self.options.results_from {
+                    site.results = sync::results_snapshot(path, &site)?;
                 }
-                let files = self.files.clone().unwrap_or_default();
-                Site::assemble_cached(config, files, self.options.drafts, &self.highlighter, &mut self.cache)
-                    .map_err(BuildError::Content)?
+                Arc::new(site)
             }
         };
-        if let Some(path) = &self.options.results_from {
-            site.results = sync::results_snapshot(path, &site)?;
-        }
-        let site = Arc::new(site);
         timer.lap("phân tích");
 
         if self.theme.is_none() || changed.other || !changed.templates.is_empty() {

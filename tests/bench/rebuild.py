@@ -4,7 +4,8 @@ get (the `build` event on the live-reload stream), on a corpus site (tests/bench
 
     python3 tests/bench/rebuild.py SITE_DIR [--runs 5]
 
-Each run edits one page's body (a sentence appended, then removed) and, separately, one template. Prints median
+Each run edits one page's body (a sentence appended, then removed), its title, a template used by list pages only
+and the one every page uses. Prints median
 and min-max. A benchmark, not a test: it fails only if no reload message comes.
 """
 import argparse, http.client, os, pathlib, re, socket, statistics, subprocess, sys, threading, time
@@ -74,11 +75,15 @@ def main():
 
         pages = sorted((site / "content").rglob("*.md"))
         page = next(p for p in pages if p.name != "_index.md")
-        template = site / "themes/default/templates/page.html"
+        templates = site / "themes/default/templates"
         rows = []
         for label, path, change in [
             ("page body", page, lambda t: t + "\nMột câu thêm vào để đo thời gian dựng lại.\n"),
-            ("template page.html", template, lambda t: t.replace("</article>", "</article><!-- đo -->", 1)),
+            ("page title", page, lambda t: t.replace("title: ", "title: Sửa ", 1)),
+            ("template section.html", templates / "section.html",
+             lambda t: t.replace("{% endblock content %}", "<!-- đo -->{% endblock content %}", 1)),
+            ("template page.html", templates / "page.html",
+             lambda t: t.replace("</article>", "</article><!-- đo -->", 1)),
         ]:
             times = []
             for _ in range(args.runs):
