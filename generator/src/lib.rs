@@ -63,6 +63,15 @@ impl BuildOptions {
     pub fn content_only(root: PathBuf) -> Self {
         Self { root, out: None, base_url: None, drafts: false, today: ContentDate::now(), results_from: None }
     }
+
+    /// `site.yaml`, with `base_url` replaced when asked.
+    fn config(&self) -> Result<SiteConfig, BuildError> {
+        let config = load_config(&self.root)?;
+        Ok(match &self.base_url {
+            Some(url) => config.with_base_url(url),
+            None => config,
+        })
+    }
 }
 
 /// The embedded store of a site folder: where `cchc serve` keeps what citizens send, and where `sync` and
@@ -95,7 +104,7 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
-    fn new(site: &Site, (files, rerendered): (usize, Option<usize>), changes: output::Changes, timer: Timer) -> Self {
+    fn new(site: &Site, files: usize, rerendered: Option<usize>, changes: output::Changes, timer: Timer) -> Self {
         BuildReport {
             pages: site.pages.len(),
             sections: site.sections.len(),
@@ -168,10 +177,7 @@ pub fn load_site(options: &BuildOptions) -> Result<Site, BuildError> {
 
 fn load_site_timed(options: &BuildOptions, timer: &mut Timer) -> Result<Site, BuildError> {
     let highlighter = Highlighter::new();
-    let mut config = load_config(&options.root)?;
-    if let Some(url) = &options.base_url {
-        config = config.with_base_url(url);
-    }
+    let config = options.config()?;
     let files = discover::discover(&options.root.join("content"))?;
     timer.lap("đọc");
     let site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
@@ -200,14 +206,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             Staging::create(&staging_dir.path().join("out"))?
         }
     };
-    // The search index is built beside the rendering, on the same thread pool.
-    let (rendered, index) =
-        rayon::join(|| render::render_site(&site, &theme, &staging, options.today), || search::index(&site));
-    let rendered = rendered?;
-    timer.lap("dựng trang");
-    let index = index?;
-    index.par_iter().try_for_each(|file| staging.write(&file.rel, &file.bytes))?;
-    timer.lap("chỉ mục tìm kiếm");
+    let (_, files) = render_all(&site, &theme, &staging, options.today, &mut timer)?;
     let changes = if options.out.is_some() {
         let changes = staging.commit()?;
         timer.lap("ghi");
@@ -215,7 +214,26 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     } else {
         output::Changes::default()
     };
-    Ok(BuildReport::new(&site, (rendered.rendered + rendered.copied + index.len(), None), changes, timer))
+    Ok(BuildReport::new(&site, files, None, changes, timer))
+}
+
+/// Renders every output into `staging` and, beside it on the same thread pool, makes the search index; returns
+/// how the outputs were made and how many files the site has.
+fn render_all(
+    site: &Site,
+    theme: &Theme,
+    staging: &Staging,
+    today: ContentDate,
+    timer: &mut Timer,
+) -> Result<(render::Rendered, usize), BuildError> {
+    let (rendered, index) = rayon::join(|| render::render_site(site, theme, staging, today), || search::index(site));
+    let rendered = rendered?;
+    timer.lap("dựng trang");
+    let index = index?;
+    index.par_iter().try_for_each(|file| staging.write(&file.rel, &file.bytes))?;
+    timer.lap("chỉ mục tìm kiếm");
+    let files = rendered.made.len() + rendered.copied + index.len();
+    Ok((rendered, files))
 }
 
 /// Every problem of a failed build, one per line, as editors read them.

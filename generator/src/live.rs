@@ -71,7 +71,7 @@ impl SearchUpdate {
 struct Last {
     site: Arc<Site>,
     today: ContentDate,
-    jobs: Vec<Job>,
+    /// Every output of `render::plan`, in its order.
     made: Vec<Made>,
     files: usize,
 }
@@ -87,6 +87,18 @@ struct Changed {
     content: bool,
     /// `site.yaml`, the theme's static files, anything else.
     other: bool,
+}
+
+impl Changed {
+    /// Markdown files changed, and nothing else.
+    fn only_pages(&self) -> bool {
+        !self.pages.is_empty() && self.templates.is_empty() && !self.content && !self.other
+    }
+
+    /// Templates changed (or nothing did), and nothing else.
+    fn only_templates(&self) -> bool {
+        self.pages.is_empty() && !self.content && !self.other
+    }
 }
 
 impl LiveSite {
@@ -124,7 +136,11 @@ impl LiveSite {
 
     fn try_rebuild(&mut self, changed: &[PathBuf], today: ContentDate) -> Result<BuildReport, BuildError> {
         let mut timer = Timer::new();
-        let changed = self.classify(changed);
+        let mut changed = self.classify(changed);
+        // A new day moves consultation windows: as if everything changed.
+        if self.last.as_ref().is_some_and(|last| last.today.iso_date() != today.iso_date()) {
+            changed.other = true;
+        }
         let content_dir = self.options.root.join("content");
         match self.files.as_mut() {
             Some(files) if !changed.content => {
@@ -142,22 +158,15 @@ impl LiveSite {
         }
         timer.lap("đọc");
 
-        let only_templates = changed.pages.is_empty() && !changed.content && !changed.other;
-        let unchanged = self
-            .last
-            .as_ref()
-            .filter(|last| self.patchable && only_templates && last.today.iso_date() == today.iso_date());
+        let unchanged = self.last.as_ref().filter(|_| self.patchable && changed.only_templates());
         let site = match unchanged {
             // The content is as it was: the site too (survey results are read again with the next content change).
             Some(last) => last.site.clone(),
             None => {
-                let mut site = match self.body_edits(&changed, today) {
+                let mut site = match self.body_edits(&changed) {
                     Some(site) => site?,
                     None => {
-                        let mut config = crate::load_config(&self.options.root)?;
-                        if let Some(url) = &self.options.base_url {
-                            config = config.with_base_url(url);
-                        }
+                        let config = self.options.config()?;
                         let files = self.files.clone().unwrap_or_default();
                         Site::assemble_cached(config, files, self.options.drafts, &self.highlighter, &mut self.cache)
                             .map_err(BuildError::Content)?
@@ -172,6 +181,7 @@ impl LiveSite {
         timer.lap("phân tích");
 
         if self.theme.is_none() || changed.other || !changed.templates.is_empty() {
+            // Forgotten first: if loading fails, the next rebuild must try again whatever it is for.
             self.theme = None;
             self.theme = Some(Theme::load(&self.options.root, &site.config.theme, &highlight::stylesheet())?);
         }
@@ -179,16 +189,14 @@ impl LiveSite {
         functions::register(&mut theme.tera, site.clone(), today);
         timer.lap("giao diện");
 
-        let jobs = render::plan(&site);
         let incremental = self.last.as_ref().filter(|last| {
             !changed.other
                 && !changed.content
-                && last.today.iso_date() == today.iso_date()
-                && last.jobs == jobs
                 && same_structure(&last.site, &site)
+                && last.made.iter().map(|m| m.job).eq(render::plan(&site))
         });
         let Some(last) = incremental else {
-            return self.full(site, jobs, today, timer);
+            return self.full(site, today, timer);
         };
 
         let affected_templates = theme.templates_using(&changed.templates);
@@ -212,7 +220,7 @@ impl LiveSite {
         }
         last.site = site.clone();
         self.search_stale |= content_changed;
-        Ok(BuildReport::new(&site, (last.files, Some(picked.len())), changes, timer))
+        Ok(BuildReport::new(&site, last.files, Some(picked.len()), changes, timer))
     }
 
     /// The search index of the last build to make, if it lags behind (then it no longer does, as far as the
@@ -234,47 +242,29 @@ impl LiveSite {
     }
 
     /// The whole pipeline from the assembled site.
-    fn full(
-        &mut self,
-        site: Arc<Site>,
-        jobs: Vec<Job>,
-        today: ContentDate,
-        mut timer: Timer,
-    ) -> Result<BuildReport, BuildError> {
+    fn full(&mut self, site: Arc<Site>, today: ContentDate, mut timer: Timer) -> Result<BuildReport, BuildError> {
         let Some(theme) = self.theme.as_ref() else { unreachable!("loaded by rebuild") };
         let staging = Staging::create(&self.out)?;
-        let (rendered, index) =
-            rayon::join(|| render::render_site(&site, theme, &staging, today), || search::index(&site));
-        let rendered = rendered?;
-        let index = index?;
-        for file in &index {
-            staging.write(&file.rel, &file.bytes)?;
-        }
-        timer.lap("dựng trang");
+        let (rendered, files) = crate::render_all(&site, theme, &staging, today, &mut timer)?;
         let changes = commit(staging, &self.committed, true)?;
         timer.lap("ghi");
-        let files = rendered.rendered + rendered.copied + index.len();
-        self.last = Some(Last { site: site.clone(), today, jobs, made: rendered.made, files });
+        self.last = Some(Last { site: site.clone(), today, made: rendered.made, files });
         self.search_stale = false;
-        Ok(BuildReport::new(&site, (files, None), changes, timer))
+        Ok(BuildReport::new(&site, files, None, changes, timer))
     }
 
     /// When only the bodies of existing pages changed: the last site with those bodies rendered again (the link
     /// map is the same, so nothing else can differ). `None` when anything else may have changed.
-    fn body_edits(&mut self, changed: &Changed, today: ContentDate) -> Option<Result<Site, BuildError>> {
+    fn body_edits(&mut self, changed: &Changed) -> Option<Result<Site, BuildError>> {
         let last = self.last.as_ref().filter(|_| self.patchable)?;
-        let only_pages = changed.templates.is_empty() && !changed.content && !changed.other;
-        if !only_pages || changed.pages.is_empty() || last.today.iso_date() != today.iso_date() {
+        if !changed.only_pages() {
             return None;
         }
         let files = self.files.as_ref()?;
         let mut edits = Vec::with_capacity(changed.pages.len());
         for rel in &changed.pages {
-            let id = last
-                .site
-                .pages
-                .iter()
-                .position(|p| p.file.strip_prefix("content").is_ok_and(|f| f == Path::new(rel)))?;
+            let file = Path::new("content").join(rel);
+            let id = last.site.pages.iter().position(|p| p.file == file)?;
             let text = files.markdown.iter().find(|f| f.rel == *rel)?.text.clone();
             edits.push((rel, id, text));
         }

@@ -65,8 +65,6 @@ struct SitemapEntry<'a> {
 /// Counts of what was written, and how each template output was made.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
-    /// Files rendered from templates.
-    pub rendered: usize,
     /// Files copied or written as they are.
     pub copied: usize,
     /// Each rendered file, in the order of `plan`.
@@ -225,7 +223,7 @@ pub fn render_site(site: &Site, theme: &Theme, staging: &Staging, today: Content
         .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
         .collect();
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
-    Ok(Rendered { rendered: jobs.len(), copied: theme.statics.len() + site.assets.len(), made })
+    Ok(Rendered { copied: theme.statics.len() + site.assets.len(), made })
 }
 
 /// Renders `jobs` (from `plan`) into `staging` and says how each was made. Every template error is collected;

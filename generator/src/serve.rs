@@ -20,11 +20,10 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::WatchStream;
 use tower_http::services::{ServeDir, ServeFile};
 
+use cchc_functions::domain::Consultation;
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
 use cchc_functions::spam::Secrets;
 use cchc_functions::store::SqliteStore;
-
-use cchc_functions::domain::Consultation;
 use cchc_functions::survey::Survey;
 
 use crate::live::LiveSite;

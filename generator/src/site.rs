@@ -300,7 +300,7 @@ impl Site {
         drafts: bool,
         highlighter: &Highlighter,
     ) -> Result<Site, Vec<ContentError>> {
-        Self::assemble_cached(config, files, drafts, highlighter, &mut ParseCache::default())
+        Self::assemble_with(config, files, drafts, highlighter, None)
     }
 
     /// `assemble`, reusing what `cache` holds of unchanged pages and leaving this build's results in it.
@@ -311,6 +311,18 @@ impl Site {
         highlighter: &Highlighter,
         cache: &mut ParseCache,
     ) -> Result<Site, Vec<ContentError>> {
+        Self::assemble_with(config, files, drafts, highlighter, Some(cache))
+    }
+
+    /// Without a cache (a one-off build) nothing is looked up or kept.
+    fn assemble_with(
+        config: SiteConfig,
+        files: ContentFiles,
+        drafts: bool,
+        highlighter: &Highlighter,
+        cache: Option<&mut ParseCache>,
+    ) -> Result<Site, Vec<ContentError>> {
+        let previous = cache.as_deref();
         let ContentFiles { markdown, data, surveys, assets } = files;
         let mut errors = Vec::new();
         let (index_files, page_files): (Vec<SourceFile>, Vec<SourceFile>) =
@@ -394,7 +406,8 @@ impl Site {
                 };
                 let section = section_of(&dir);
                 let kind = parsed_sections[section].meta.page_kind;
-                let (front, body_start, body_line) = match cache.get(&source.rel, &source.text, kind) {
+                let (front, body_start, body_line) = match previous.and_then(|c| c.get(&source.rel, &source.text, kind))
+                {
                     Some(cached) => (cached.front.clone(), cached.body_start, cached.body_line),
                     None => {
                         let split = front_matter::split(&file, &source.text).map_err(|e| vec![e])?;
@@ -469,13 +482,16 @@ impl Site {
             let links = LinkContext { dir, permalinks: &permalinks, assets: &asset_set };
             render_body(&text[body_start..], body_line, &links, file, highlighter)
         };
-        let same_links = cache.links.as_ref().is_some_and(|(p, a)| *p == permalinks && *a == asset_set);
+        let same_links =
+            previous.and_then(|c| c.links.as_ref()).is_some_and(|(p, a)| *p == permalinks && *a == asset_set);
         let rendered_pages: Vec<PageResult> = parsed_pages
             .par_iter()
             .map(|p| {
                 let rel = rel_of(&p.file);
-                if let Some((rendered, kind)) =
-                    cache.get(&rel, &p.text, p.kind).and_then(|c| c.body.as_ref()).filter(|_| same_links)
+                if let Some((rendered, kind)) = previous
+                    .and_then(|c| c.get(&rel, &p.text, p.kind))
+                    .and_then(|c| c.body.as_ref())
+                    .filter(|_| same_links)
                 {
                     return Ok((rendered.clone(), kind.clone()));
                 }
@@ -488,12 +504,11 @@ impl Site {
             })
             .collect();
         let mut pages = Vec::with_capacity(parsed_pages.len());
-        let mut cached = HashMap::with_capacity(parsed_pages.len());
+        let mut cached = HashMap::new();
         for (parsed, result) in parsed_pages.into_iter().zip(rendered_pages) {
-            let body = result.as_ref().ok().map(|(r, k)| (r.clone(), k.clone()));
-            cached.insert(
-                rel_of(&parsed.file),
-                CachedPage {
+            if cache.is_some() {
+                let body = result.as_ref().ok().map(|(r, k)| (r.clone(), k.clone()));
+                let page = CachedPage {
                     dir: parsed.dir.clone(),
                     text: parsed.text.clone(),
                     kind: parsed.kind,
@@ -501,8 +516,9 @@ impl Site {
                     body_start: parsed.body_start,
                     body_line: parsed.body_line,
                     body,
-                },
-            );
+                };
+                cached.insert(rel_of(&parsed.file), page);
+            }
             match result {
                 Ok((rendered, kind)) => pages.push(Page {
                     file: parsed.file,
@@ -538,8 +554,10 @@ impl Site {
                 parent,
             });
         }
-        cache.pages = cached;
-        cache.links = Some((permalinks, asset_set));
+        if let Some(cache) = cache {
+            cache.pages = cached;
+            cache.links = Some((permalinks, asset_set));
+        }
         let data = parse_data(&data, &mut errors);
         let (surveys, survey_errors) = crate::surveys::load(surveys, &data);
         errors.extend(survey_errors);

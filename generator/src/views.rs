@@ -19,7 +19,7 @@ pub struct Reads {
     pub whole: Vec<PageId>,
     /// Pages shown as a summary or a link: title, date, summary, fields.
     pub summaries: Vec<PageId>,
-    /// Whether a template function read the site (another section's pages, terms, data, surveys).
+    /// Whether a template function read other pages (a section's newest, a term's, the terms themselves).
     pub wide: bool,
 }
 
