@@ -307,9 +307,6 @@ fn feed_pages(site: &Site, section: Option<SectionId>) -> Vec<PageId> {
 /// The pages a list output shows, in order (empty for other outputs): two builds whose lists differ must
 /// render it again even if none of its pages changed (another page moved into it).
 pub fn listed(site: &Site, job: Job) -> Vec<PageId> {
-    let slice = |items: &[PageId], per_page: usize, number: usize| -> Vec<PageId> {
-        items.iter().skip((number - 1) * per_page).take(per_page).copied().collect()
-    };
     match job {
         Job::Home => {
             let home = &site.sections[0];
@@ -321,9 +318,11 @@ pub fn listed(site: &Site, job: Job) -> Vec<PageId> {
         }
         Job::SectionList(id, number) => {
             let section = &site.sections[id];
-            slice(&section.pages, section.paginate_by, number)
+            views::pager_items(&section.pages, section.paginate_by, number).to_vec()
         }
-        Job::TermList(t, i, number) => slice(&site.taxonomies[t].terms[i].pages, site.config.paginate_by, number),
+        Job::TermList(t, i, number) => {
+            views::pager_items(&site.taxonomies[t].terms[i].pages, site.config.paginate_by, number).to_vec()
+        }
         Job::Feed(section) => feed_pages(site, section),
         _ => Vec::new(),
     }

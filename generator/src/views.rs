@@ -477,7 +477,6 @@ impl<'a> Views<'a> {
     pub fn paginator(&self, items: &[PageId], per_page: usize, number: usize, base: &str) -> PaginatorView<'a> {
         let total_pages = page_count(items.len(), per_page);
         let url = |n: usize| pager_permalink(base, n);
-        let start = (number - 1) * per_page;
         PaginatorView {
             current: number,
             total_pages,
@@ -487,7 +486,7 @@ impl<'a> Views<'a> {
             links: (1..=total_pages)
                 .map(|n| PagerLink { number: n, permalink: url(n), current: n == number })
                 .collect(),
-            pages: items.iter().skip(start).take(per_page).map(|&i| self.summary(i)).collect(),
+            pages: pager_items(items, per_page, number).iter().map(|&i| self.summary(i)).collect(),
         }
     }
 
@@ -517,6 +516,12 @@ impl<'a> Views<'a> {
 /// A term in a list of terms.
 pub fn term_view(term: &Term) -> TermView<'_> {
     TermView { name: &term.name, permalink: &term.permalink, count: term.pages.len() }
+}
+
+/// The items on list page `number` (1-based), `per_page` at a time.
+pub fn pager_items<T>(items: &[T], per_page: usize, number: usize) -> &[T] {
+    let start = ((number - 1) * per_page).min(items.len());
+    &items[start..(start + per_page).min(items.len())]
 }
 
 /// Number of list pages for `items` items; an empty list still has one page.
