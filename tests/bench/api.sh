@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # API benchmark: comment posts or survey responses through `cchc serve` on the embedded SQLite store, 64
-# concurrent connections (wrk, 2 threads), RUNS runs of DURATION. Anti-spam is switched off (CCHC_SPAM_CHECKS=off)
-# so the figure is the server's own cost: wrk cannot solve proofs of work. After each run the stored items are
-# counted and must equal the acknowledged ones (and for surveys, the response counter too).
+# concurrent connections, RUNS runs of DURATION each, in two ways:
+#   closed  wrk (2 threads): every client sends again as soon as it is answered: the most requests a second, and
+#           the latency of a saturated server (with 64 always-waiting clients, mean latency = 64 / throughput)
+#   open    generator/examples/load.rs: RATE requests a second (5,000 by default) on a fixed schedule, latency
+#           counted from when each request was due (no coordinated omission): the latency at the target load
+# Anti-spam is switched off (CCHC_SPAM_CHECKS=off) so the figure is the server's own cost: the load generators cannot
+# solve proofs of work. After each run the stored items are counted and must be at least the acknowledged ones (and
+# for surveys, the response counter must equal the responses).
 #
-#   tests/bench/api.sh [comment|survey]   RUNS=5 DURATION=10s by default; needs wrk (apt-get install wrk)
+#   tests/bench/api.sh [comment|survey]   RUNS=5 DURATION=10 RATE=5000 by default; needs wrk (apt-get install wrk)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RUNS="${RUNS:-5}"
-DURATION="${DURATION:-10s}"
+DURATION="${DURATION:-10}"
+RATE="${RATE:-5000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cchc/target}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release --locked -q -p cchc-generator
+cargo build --release --locked -q -p cchc-generator --bin cchc --example load
 CCHC="$CARGO_TARGET_DIR/release/cchc"
+LOAD="$CARGO_TARGET_DIR/release/examples/load"
 CONSULTATION="du-thao-ke-hoach-cai-cach-hanh-chinh-2027"
 
 work="$(mktemp -d)"
@@ -38,18 +45,39 @@ stored() {
   python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$work/.cchc/cchc.sqlite3" "$query"
 }
 
-results=()
-for run in $(seq "$RUNS"); do
+# $1 mode, $2 run → runs the load and prints its RESULT line; fails if an acknowledged write is missing.
+run_load() {
+  local before after line requests failed acknowledged
   before=$(stored)
-  line=$(wrk -t2 -c64 -d"$DURATION" --latency -s "$ROOT/tests/bench/post.lua" "$url" -- "run$run-$$" "$KIND" | grep '^RESULT')
+  if [ "$1" = closed ]; then
+    line=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$ROOT/tests/bench/post.lua" "$url" -- "run$2-$$" "$KIND" | grep '^RESULT')
+  else
+    line=$("$LOAD" "$url" "$RATE" "$DURATION" "$KIND" "open$2-$$" 64 | grep '^RESULT')
+  fi
   after=$(stored)
   requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
-  non2xx=$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line")
-  acknowledged=$((requests - non2xx))
-  echo "run $run: $line stored=$((after - before)) acknowledged=$acknowledged"
+  failed=$(( $(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line") + $(sed -E 's/.*socket_errors=([0-9]+).*/\1/' <<<"$line") ))
+  acknowledged=$((requests - failed))
+  echo "$1 run $2: $line stored=$((after - before)) acknowledged=$acknowledged" >&2
   [ $((after - before)) -ge "$acknowledged" ] || { echo "LOST WRITES: $acknowledged acknowledged, $((after - before)) stored" >&2; exit 1; }
-  results+=("$line")
-done
+  echo "$line"
+}
+
+summarise() { python3 -c '
+import re, statistics, sys
+rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin if l.strip()]
+def col(k): return [float(r[k]) for r in rows]
+print(sys.argv[1])
+for key, label in (("rps", "requests/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("p999_ms", "p99.9 ms")):
+    if key in rows[0]:
+        v = col(key); print(f"  {label:<11} median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})")
+non2xx, sockets = int(sum(col("non2xx"))), int(sum(col("socket_errors")))
+print(f"  errors      non-2xx {non2xx}, socket {sockets}")
+' "$1"; }
+
+closed=() open=()
+for run in $(seq "$RUNS"); do line=$(run_load open "$run"); open+=("$line"); done
+for run in $(seq "$RUNS"); do line=$(run_load closed "$run"); closed+=("$line"); done
 if [ "$KIND" = survey ]; then
   python3 - "$work/.cchc/cchc.sqlite3" <<'PY'
 import sqlite3, sys
@@ -60,12 +88,5 @@ print(f"survey      stored responses {responses}, response counter {counted}")
 sys.exit(0 if responses == counted else 1)
 PY
 fi
-printf '%s\n' "${results[@]}" | python3 -c '
-import re, statistics, sys
-rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin]
-def col(k): return [float(r[k]) for r in rows]
-for key, label in (("rps", "requests/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms")):
-    v = col(key); print(f"{label:<11} median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})")
-errors, sockets = int(sum(col("non2xx"))), int(sum(col("socket_errors")))
-print(f"errors      non-2xx {errors}, socket {sockets}")
-'
+printf '%s\n' "${open[@]}" | summarise "open loop ($RATE requests/s on 64 connections, latency from when each was due)"
+printf '%s\n' "${closed[@]}" | summarise "closed loop (wrk, 64 connections, each sending again once answered)"
