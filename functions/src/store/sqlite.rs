@@ -2,8 +2,8 @@
 //! semantics as DynamoDB: contacts in their own table, idempotency keys checked in the same transaction.
 //!
 //! One thread owns the connection and commits in groups: it takes every call waiting (up to [`MAX_GROUP`]), runs
-//! each in a savepoint of one transaction (a failed call rolls back its own savepoint only), commits with a
-//! `fsync` (`synchronous = FULL`), and only then answers the callers. Sixty-four concurrent submissions cost one
+//! each in a savepoint of one transaction (a failed call rolls back its own savepoint only), commits with a flush
+//! of the WAL (`synchronous = FULL`), and only then answers the callers. Sixty-four concurrent submissions cost one
 //! disk flush, not sixty-four, and no caller hears "saved" before its write is on disk.
 //!
 //! Checkpoints (copying the WAL back into the database file, and flushing that) run on a second thread with a
