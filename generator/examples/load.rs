@@ -30,8 +30,8 @@ struct Seen {
 
 /// Where and what to send.
 struct Target {
-    address: String,
-    host: String,
+    /// `host:port`, connected to and sent as the `Host` header.
+    authority: String,
     path: String,
     kind: String,
     run: String,
@@ -41,7 +41,8 @@ impl Target {
     /// Request `n` of connection `connection`: each one different (its own idempotency key or comment text).
     fn request(&self, connection: usize, n: usize) -> Result<Request<Full<Bytes>>> {
         let id = format!("{}-{connection}-{n}", self.run);
-        let builder = Request::post(&self.path).header("host", &self.host).header("content-type", "application/json");
+        let builder =
+            Request::post(&self.path).header("host", &self.authority).header("content-type", "application/json");
         let (builder, body) = if self.kind == "survey" {
             // A response along one path of sipas-dich-vu-cong, as post.lua sends it.
             let body = r#"{"version":"1","unit":"tinh-thanh-hoa","q1":"truc-tuyen","q3":"4","q4":"tre-hen","q5":"3","q6":"5"}"#;
@@ -56,7 +57,8 @@ impl Target {
 
 /// One keep-alive connection sending a request every `interval` from `start` until `end`.
 async fn connection(target: &Target, index: usize, interval: Duration, start: Instant, end: Instant) -> Result<Seen> {
-    let stream = TcpStream::connect(&target.address).await.with_context(|| format!("connect {}", target.address))?;
+    let stream =
+        TcpStream::connect(&target.authority).await.with_context(|| format!("connect {}", target.authority))?;
     stream.set_nodelay(true)?;
     let (mut sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(driver);
@@ -98,6 +100,7 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
+/// The `q` quantile of sorted latencies.
 fn at(sorted: &[Duration], q: f64) -> Duration {
     let i = ((sorted.len() as f64) * q) as usize;
     sorted.get(i.min(sorted.len().saturating_sub(1))).copied().unwrap_or_default()
@@ -112,15 +115,13 @@ async fn main() -> Result<()> {
     let rate: f64 = rate.parse().context("RATE")?;
     let seconds: f64 = seconds.parse().context("SECONDS")?;
     let connections: usize = rest.first().map(|c| c.parse()).transpose().context("CONNECTIONS")?.unwrap_or(64);
+    if !(rate > 0.0 && seconds > 0.0 && connections > 0) {
+        bail!("RATE, SECONDS and CONNECTIONS must be positive");
+    }
     let uri: hyper::Uri = url.parse().context("URL")?;
     let authority = uri.authority().context("URL without a host")?.to_string();
-    let target = std::sync::Arc::new(Target {
-        address: authority.clone(),
-        host: authority,
-        path: uri.path().to_string(),
-        kind: kind.clone(),
-        run: run.clone(),
-    });
+    let target =
+        std::sync::Arc::new(Target { authority, path: uri.path().to_string(), kind: kind.clone(), run: run.clone() });
     let interval = Duration::from_secs_f64(connections as f64 / rate);
     let start = Instant::now() + Duration::from_millis(100);
     let end = start + Duration::from_secs_f64(seconds);
