@@ -117,10 +117,14 @@ enum Text {
     Survey,
 }
 
-/// `content/tin-tuc/a.md` → `tin-tuc/a.md`, with `/` on every platform.
-fn relative(base: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(base).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+/// `content/tin-tuc/a.md` → `tin-tuc/a.md` (a path outside `base` is kept whole), with `/` on every platform.
+pub fn relative(base: &Path, path: &Path) -> String {
+    slash_path(path.strip_prefix(base).unwrap_or(path))
+}
+
+/// A path with `/` between its parts on every platform.
+pub fn slash_path(path: &Path) -> String {
+    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 #[cfg(test)]

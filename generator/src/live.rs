@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::date::ContentDate;
-use crate::discover::{self, ContentFiles, SourceFile};
+use crate::discover::{self, ContentFiles, SourceFile, slash_path};
 use crate::error::BuildError;
 use crate::highlight::{self, Highlighter};
 use crate::output::{Changes, Staging};
@@ -334,10 +334,6 @@ fn commit(staging: Staging, committed: &Mutex<u64>, pages_changed: bool) -> Resu
     Ok(changes)
 }
 
-fn slash_path(path: &Path) -> String {
-    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
-}
-
 /// Reads one Markdown file again (or forgets it, if it is gone).
 fn update_markdown(files: &mut ContentFiles, content_dir: &Path, rel: &str) -> Result<(), BuildError> {
     let path = content_dir.join(rel);
@@ -404,8 +400,9 @@ struct Outdated {
 
 fn outdated(last: &Last, new: &Site, templates: &HashSet<String>) -> Outdated {
     let old = &last.site;
-    let whole: Vec<bool> = old.pages.iter().zip(&new.pages).map(|(a, b)| !same_page(a, b)).collect();
     let summary: Vec<bool> = old.pages.iter().zip(&new.pages).map(|(a, b)| !same_summary(a, b)).collect();
+    let whole: Vec<bool> =
+        old.pages.iter().zip(&new.pages).zip(&summary).map(|((a, b), &s)| s || !same_beyond_summary(a, b)).collect();
     let content_changed = whole.iter().any(|&c| c);
     // Lists are ordered and grouped by front matter: while it is the same, so are they.
     let fronts_changed = old.pages.iter().zip(&new.pages).any(|(a, b)| a.meta != b.meta || a.kind != b.kind);
@@ -430,10 +427,9 @@ fn outdated(last: &Last, new: &Site, templates: &HashSet<String>) -> Outdated {
     Outdated { jobs, content_changed }
 }
 
-/// Everything a page's own output shows of it.
-fn same_page(a: &Page, b: &Page) -> bool {
-    same_summary(a, b)
-        && (Arc::ptr_eq(&a.rendered, &b.rendered) || a.rendered == b.rendered)
+/// What a page's own output shows of it besides its summary.
+fn same_beyond_summary(a: &Page, b: &Page) -> bool {
+    (Arc::ptr_eq(&a.rendered, &b.rendered) || a.rendered == b.rendered)
         && a.previous == b.previous
         && a.next == b.next
         && a.related == b.related

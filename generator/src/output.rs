@@ -198,7 +198,7 @@ fn delete_stale(root: &Path, dir: &Path, keep: &HashSet<String>) -> Result<usize
     for entry in WalkDir::new(dir).contents_first(true) {
         let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
         let Ok(rel) = entry.path().strip_prefix(root) else { continue };
-        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let rel = crate::discover::slash_path(rel);
         if entry.file_type().is_dir() {
             if !rel.is_empty() && fs::read_dir(entry.path()).is_ok_and(|mut e| e.next().is_none()) {
                 fs::remove_dir(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;

@@ -271,7 +271,7 @@ fn render_body(
 
 /// `content/tin-tuc/a.md` → `tin-tuc/a.md`.
 fn rel_of(file: &std::path::Path) -> String {
-    file.strip_prefix("content").unwrap_or(file).to_string_lossy().replace('\\', "/")
+    crate::discover::relative(std::path::Path::new("content"), file)
 }
 
 fn site_path(rel: &str) -> PathBuf {
