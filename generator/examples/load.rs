@@ -4,7 +4,11 @@
 //! that waited behind a slow one counts its wait (no coordinated omission; wrk2's model). wrk, which api.sh also
 //! runs, measures the other thing: 64 clients that send again as soon as they are answered (the most requests/s).
 //!
-//! `cargo run --release --example load -- URL RATE SECONDS survey|comment RUN_NAME [CONNECTIONS=64]`
+//! `cargo run --release --example load -- URL RATE SECONDS survey|comment|comment-nokey RUN_NAME [CONNECTIONS=64]`
+//!
+//! Each request carries an idempotency key the way the site's script makes one (a UUID version 7: the time first,
+//! then random bits), except `comment-nokey`: a client without script, whose key the server derives from the
+//! client and the text (a hash: random, so each one lands on a random page of the key index).
 //!
 //! Prints one line: `RESULT requests=… seconds=… rps=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=… non2xx=…
 //! socket_errors=… late_ms=…` (`late_ms`: the median of how late the timer woke an idle connection, not counted in latencies).
@@ -28,13 +32,38 @@ struct Seen {
     socket_errors: usize,
 }
 
+/// What is sent.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Survey,
+    Comment,
+    CommentWithoutKey,
+}
+
+impl Kind {
+    fn parse(text: &str) -> Result<Self> {
+        Ok(match text {
+            "survey" => Kind::Survey,
+            "comment" => Kind::Comment,
+            "comment-nokey" => Kind::CommentWithoutKey,
+            other => bail!("unknown kind `{other}`: survey, comment or comment-nokey"),
+        })
+    }
+}
+
 /// Where and what to send.
 struct Target {
     /// `host:port`, connected to and sent as the `Host` header.
     authority: String,
     path: String,
-    kind: String,
+    kind: Kind,
     run: String,
+}
+
+/// A key as the site's script makes it: 48 bits of milliseconds, then random bits, in a UUID's shape.
+fn browser_key() -> String {
+    let hex = format!("{:032x}", u128::from(ulid::Ulid::new()));
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 impl Target {
@@ -43,13 +72,17 @@ impl Target {
         let id = format!("{}-{connection}-{n}", self.run);
         let builder =
             Request::post(&self.path).header("host", &self.authority).header("content-type", "application/json");
-        let (builder, body) = if self.kind == "survey" {
-            // A response along one path of sipas-dich-vu-cong, as post.lua sends it.
-            let body = r#"{"version":"1","unit":"tinh-thanh-hoa","q1":"truc-tuyen","q3":"4","q4":"tre-hen","q5":"3","q6":"5"}"#;
-            (builder.header("idempotency-key", format!("load-{id}")), body.to_string())
-        } else {
+        // A survey response along one path of sipas-dich-vu-cong, as post.lua sends it; or a comment.
+        let survey =
+            r#"{"version":"1","unit":"tinh-thanh-hoa","q1":"truc-tuyen","q3":"4","q4":"tre-hen","q5":"3","q6":"5"}"#;
+        let comment = || {
             let text = format!("Góp ý đo hiệu năng (tải đều) số {id}");
-            (builder, serde_json::json!({ "email": "do-hieu-nang@vidu.vn", "text": text }).to_string())
+            serde_json::json!({ "email": "do-hieu-nang@vidu.vn", "text": text }).to_string()
+        };
+        let (builder, body) = match self.kind {
+            Kind::Survey => (builder.header("idempotency-key", browser_key()), survey.to_string()),
+            Kind::Comment => (builder.header("idempotency-key", browser_key()), comment()),
+            Kind::CommentWithoutKey => (builder, comment()),
         };
         Ok(builder.body(Full::new(Bytes::from(body)))?)
     }
@@ -110,7 +143,7 @@ fn at(sorted: &[Duration], q: f64) -> Duration {
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [url, rate, seconds, kind, run, rest @ ..] = args.as_slice() else {
-        bail!("usage: load URL RATE SECONDS survey|comment RUN_NAME [CONNECTIONS]");
+        bail!("usage: load URL RATE SECONDS survey|comment|comment-nokey RUN_NAME [CONNECTIONS]");
     };
     let rate: f64 = rate.parse().context("RATE")?;
     let seconds: f64 = seconds.parse().context("SECONDS")?;
@@ -120,8 +153,12 @@ async fn main() -> Result<()> {
     }
     let uri: hyper::Uri = url.parse().context("URL")?;
     let authority = uri.authority().context("URL without a host")?.to_string();
-    let target =
-        std::sync::Arc::new(Target { authority, path: uri.path().to_string(), kind: kind.clone(), run: run.clone() });
+    let target = std::sync::Arc::new(Target {
+        authority,
+        path: uri.path().to_string(),
+        kind: Kind::parse(kind)?,
+        run: run.clone(),
+    });
     let interval = Duration::from_secs_f64(connections as f64 / rate);
     let start = Instant::now() + Duration::from_millis(100);
     let end = start + Duration::from_secs_f64(seconds);

@@ -9,7 +9,11 @@
 # solve proofs of work. After each run the stored items are counted and must be at least the acknowledged ones (and
 # for surveys, the response counter must equal the responses).
 #
-#   tests/bench/api.sh [comment|survey]   RUNS=5 DURATION=10 RATE=5000 by default; needs wrk (apt-get install wrk)
+# Each request carries an idempotency key as the site's script makes one (time first: UUID version 7); with
+# `comment-nokey`, comments come without one, as from a form without script or an API client, and the server derives
+# a key from the client and the text (a hash: each lands on a random page of the key index, the costlier case).
+#
+#   tests/bench/api.sh [comment|comment-nokey|survey]   RUNS=5 DURATION=10 RATE=5000 by default; needs wrk
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,6 +21,8 @@ RUNS="${RUNS:-5}"
 DURATION="${DURATION:-10}"
 RATE="${RATE:-5000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cchc/target}"
+KIND="${1:-comment}"
+case "$KIND" in survey|comment|comment-nokey) ;; *) echo "usage: tests/bench/api.sh [comment|comment-nokey|survey]" >&2; exit 2 ;; esac
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --locked -q -p cchc-generator --bin cchc --example load
 CCHC="$CARGO_TARGET_DIR/release/cchc"
@@ -31,7 +37,6 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 CCHC_TODAY=2026-11-23 CCHC_SPAM_CHECKS=off "$CCHC" serve --root "$work" --port "$port" 2> "$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "Đang phục vụ" "$work/serve.log" && break; sleep 0.1; done
-KIND="${1:-comment}"
 if [ "$KIND" = survey ]; then
   url="http://127.0.0.1:$port/api/surveys/sipas-dich-vu-cong/responses"
   query="select count(*) from survey_responses"

@@ -27,9 +27,16 @@ test('a comment posted in the browser appears under "Xem các góp ý" once appr
   await page.getByLabel('Thư điện tử').fill('ha.dang@vidu.vn');
   await page.getByLabel('Điều, khoản hoặc phần góp ý').fill('Mục II.2');
   await page.getByLabel('Nội dung góp ý').fill(text);
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().includes('/comments'), { timeout: 30000 });
+  const clicked = Date.now();
   await page.getByRole('button', { name: 'Gửi ý kiến' }).first().click();
   await page.waitForURL('**/cam-on-gop-y/', { timeout: 30000 });
   assert.equal(await page.innerText('h1'), 'Cảm ơn bạn đã góp ý');
+  // The key is a UUID version 7: its first 48 bits are the time of sending, so the server's key index appends.
+  const key = /idempotency_key(?:=|"\r\n\r\n)([0-9a-f-]+)/.exec((await posted).postData() ?? '')?.[1] ?? '';
+  assert.match(key, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, `key ${key}`);
+  const keyTime = parseInt(key.replace(/-/g, '').slice(0, 12), 16);
+  assert.ok(Math.abs(keyTime - clicked) < 60000, `key time ${keyTime} is the time of sending (${clicked})`);
 
   const queue = await moderation('/api/moderation/comments');
   const mine = queue.comments.find((c) => c.text === text);

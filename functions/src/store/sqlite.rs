@@ -306,17 +306,19 @@ fn claim_key(
     response: &StoredResponse,
 ) -> Result<Option<Saved>, StoreError> {
     let now = now_seconds();
-    exec(tx, "DELETE FROM idempotency WHERE key = ?1 AND expires_at < ?2", params![key, now])?;
-    let existing: Option<(String, u16, String)> = tx
-        .prepare_cached("SELECT fingerprint, status, body FROM idempotency WHERE key = ?1")
-        .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+    let existing: Option<(String, u16, String, i64)> = tx
+        .prepare_cached("SELECT fingerprint, status, body, expires_at FROM idempotency WHERE key = ?1")
+        .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional())
         .map_err(sql)?;
-    if let Some((stored, status, body)) = existing {
-        return if stored == fingerprint {
-            Ok(Some(Saved::Replayed(StoredResponse { status, body })))
+    if let Some((stored, status, body, expires_at)) = existing {
+        if expires_at < now {
+            // Expired: the key is free again (looked up once; deleted only in this rare case).
+            exec(tx, "DELETE FROM idempotency WHERE key = ?1", params![key])?;
+        } else if stored == fingerprint {
+            return Ok(Some(Saved::Replayed(StoredResponse { status, body })));
         } else {
-            Err(StoreError::KeyReused)
-        };
+            return Err(StoreError::KeyReused);
+        }
     }
     exec(
         tx,
@@ -850,6 +852,20 @@ mod tests {
     use super::*;
     use crate::domain::CommentContact;
 
+    fn pending(consultation: &ConsultationId, text: String) -> Comment {
+        Comment {
+            id: Ulid::new(),
+            consultation: consultation.clone(),
+            status: Status::Pending,
+            created_at: Utc::now(),
+            name: None,
+            organisation: None,
+            section: None,
+            text,
+            reason: None,
+        }
+    }
+
     /// Under sustained writing the checkpoint thread copies the WAL into the database and the writer rewinds it past
     /// its limit, so the WAL stops growing; every acknowledged write is there when the file is opened again.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -860,17 +876,7 @@ mod tests {
         let consultation = ConsultationId::parse("du-thao-wal").expect("id");
         let mut largest_wal = 0;
         for i in 0..COMMITS_PER_CHECKPOINT * 8 {
-            let comment = Comment {
-                id: Ulid::new(),
-                consultation: consultation.clone(),
-                status: Status::Pending,
-                created_at: Utc::now(),
-                name: None,
-                organisation: None,
-                section: None,
-                text: format!("Góp ý số {i}: {}", "nội dung ".repeat(20)),
-                reason: None,
-            };
+            let comment = pending(&consultation, format!("Góp ý số {i}: {}", "nội dung ".repeat(20)));
             let key = IdempotencyKey::parse(&format!("khoa-wal-{i:05}")).expect("key");
             let contact = CommentContact { email: "an@vidu.vn".into() };
             let response = StoredResponse { status: 202, body: comment.id.to_string() };
@@ -887,5 +893,35 @@ mod tests {
         let page_size: i64 =
             Connection::open(&path).and_then(|c| c.query_row("PRAGMA page_size", [], |r| r.get(0))).expect("page size");
         assert_eq!(page_size, 1024);
+    }
+
+    /// A key is looked up once per write; one past its time is deleted then, and the new write is made with it.
+    #[tokio::test]
+    async fn an_expired_key_is_free_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cchc.sqlite3");
+        let store = SqliteStore::open(&path).expect("open");
+        let consultation = ConsultationId::parse("du-thao-khoa").expect("id");
+        let key = IdempotencyKey::parse("khoa-het-han").expect("key");
+        let contact = CommentContact { email: "an@vidu.vn".into() };
+        let save = |text: &str, fingerprint: &'static str| {
+            let comment = pending(&consultation, text.to_string());
+            let response = StoredResponse { status: 202, body: comment.id.to_string() };
+            let (store, key, contact) = (store.clone(), key.clone(), contact.clone());
+            async move { store.save_comment(&key, fingerprint, &comment, &contact, &response).await }
+        };
+        assert!(matches!(save("Lần một", "fp-1").await, Ok(Saved::Created)));
+        assert!(matches!(save("Lần một", "fp-1").await, Ok(Saved::Replayed(_))));
+        assert!(matches!(save("Lần hai", "fp-2").await, Err(StoreError::KeyReused)));
+        let connection = Connection::open(&path).expect("open");
+        connection.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+        let expired = connection
+            .execute("UPDATE idempotency SET expires_at = 0 WHERE key = 'comment#khoa-het-han'", [])
+            .expect("expire");
+        assert_eq!(expired, 1);
+        assert!(matches!(save("Lần hai", "fp-2").await, Ok(Saved::Created)));
+        let texts: Vec<String> =
+            store.export_comments(&consultation).await.expect("export").into_iter().map(|(c, _)| c.text).collect();
+        assert_eq!(texts, ["Lần một", "Lần hai"]);
     }
 }
