@@ -7,7 +7,8 @@
 #           counted from when each request was due (no coordinated omission): the latency at the target load
 # Anti-spam is switched off (CCHC_SPAM_CHECKS=off) so the figure is the server's own cost: the load generators cannot
 # solve proofs of work. After each run the stored items are counted and must be at least the acknowledged ones (and
-# for surveys, the response counter must equal the responses).
+# for surveys, the response counter must equal the responses). During each run tests/bench/disk_probe.py flushes a
+# small file every 10 ms and reports the disk's own stalls: no answer that waits for a flush beats the disk.
 #
 # Each request carries an idempotency key as the site's script makes one (time first: UUID version 7); with
 # `comment-nokey`, comments come without one, as from a form without script or an API client, and the server derives
@@ -54,11 +55,15 @@ stored() {
 run_load() {
   local before after line requests failed acknowledged
   before=$(stored)
+  python3 "$ROOT/tests/bench/disk_probe.py" "$work/probe.dat" "$DURATION" > "$work/probe.out" &
+  local probe=$!
   if [ "$1" = closed ]; then
     line=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$ROOT/tests/bench/post.lua" "$url" -- "run$2-$$" "$KIND" | grep '^RESULT')
   else
     line=$("$LOAD" "$url" "$RATE" "$DURATION" "$KIND" "open$2-$$" 64 | grep '^RESULT')
   fi
+  wait "$probe"
+  line="$line $(cat "$work/probe.out")"
   after=$(stored)
   requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
   failed=$(( $(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line") + $(sed -E 's/.*socket_errors=([0-9]+).*/\1/' <<<"$line") ))
@@ -73,11 +78,12 @@ import re, statistics, sys
 rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin if l.strip()]
 def col(k): return [float(r[k]) for r in rows]
 print(sys.argv[1])
-for key, label in (("rps", "requests/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("p999_ms", "p99.9 ms")):
+for key, label in (("rps", "requests/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("p999_ms", "p99.9 ms"),
+                   ("disk_max_ms", "disk: slowest flush ms"), ("disk_stall_ms", "disk: ms in flushes > 10 ms")):
     if key in rows[0]:
-        v = col(key); print(f"  {label:<11} median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})")
+        v = col(key); print(f"  {label:<27} median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})")
 non2xx, sockets = int(sum(col("non2xx"))), int(sum(col("socket_errors")))
-print(f"  errors      non-2xx {non2xx}, socket {sockets}")
+print("  " + "errors".ljust(27) + f" non-2xx {non2xx}, socket {sockets}")
 ' "$1"; }
 
 closed=() open=()
