@@ -33,7 +33,7 @@ struct Seen {
 }
 
 /// What is sent.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Kind {
     Survey,
     Comment,
@@ -66,21 +66,21 @@ fn browser_key() -> String {
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
+/// A survey response along one path of sipas-dich-vu-cong, as post.lua sends it.
+const SURVEY: &str =
+    r#"{"version":"1","unit":"tinh-thanh-hoa","q1":"truc-tuyen","q3":"4","q4":"tre-hen","q5":"3","q6":"5"}"#;
+
 impl Target {
     /// Request `n` of connection `connection`: each one different (its own idempotency key or comment text).
     fn request(&self, connection: usize, n: usize) -> Result<Request<Full<Bytes>>> {
-        let id = format!("{}-{connection}-{n}", self.run);
         let builder =
             Request::post(&self.path).header("host", &self.authority).header("content-type", "application/json");
-        // A survey response along one path of sipas-dich-vu-cong, as post.lua sends it; or a comment.
-        let survey =
-            r#"{"version":"1","unit":"tinh-thanh-hoa","q1":"truc-tuyen","q3":"4","q4":"tre-hen","q5":"3","q6":"5"}"#;
         let comment = || {
-            let text = format!("Góp ý đo hiệu năng (tải đều) số {id}");
+            let text = format!("Góp ý đo hiệu năng (tải đều) số {}-{connection}-{n}", self.run);
             serde_json::json!({ "email": "do-hieu-nang@vidu.vn", "text": text }).to_string()
         };
         let (builder, body) = match self.kind {
-            Kind::Survey => (builder.header("idempotency-key", browser_key()), survey.to_string()),
+            Kind::Survey => (builder.header("idempotency-key", browser_key()), SURVEY.to_string()),
             Kind::Comment => (builder.header("idempotency-key", browser_key()), comment()),
             Kind::CommentWithoutKey => (builder, comment()),
         };

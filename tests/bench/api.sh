@@ -51,6 +51,9 @@ stored() {
   python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$work/.cchc/cchc.sqlite3" "$query"
 }
 
+# $1 name, $2 RESULT line → the number after ` name=`.
+field() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$2"; }
+
 # $1 mode, $2 run → runs the load and prints its RESULT line; fails if an acknowledged write is missing.
 run_load() {
   local before after line requests failed acknowledged
@@ -65,8 +68,8 @@ run_load() {
   wait "$probe"
   line="$line $(cat "$work/probe.out")"
   after=$(stored)
-  requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
-  failed=$(( $(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line") + $(sed -E 's/.*socket_errors=([0-9]+).*/\1/' <<<"$line") ))
+  requests=$(field requests "$line")
+  failed=$(( $(field non2xx "$line") + $(field socket_errors "$line") ))
   acknowledged=$((requests - failed))
   echo "$1 run $2: $line stored=$((after - before)) acknowledged=$acknowledged" >&2
   [ $((after - before)) -ge "$acknowledged" ] || { echo "LOST WRITES: $acknowledged acknowledged, $((after - before)) stored" >&2; exit 1; }
@@ -77,16 +80,17 @@ summarise() { python3 -c '
 import re, statistics, sys
 rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin if l.strip()]
 def col(k): return [float(r[k]) for r in rows]
+def spread(v): return f"median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})"
 print(sys.argv[1])
 for key, label in (("rps", "requests/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("p999_ms", "p99.9 ms"),
                    ("disk_max_ms", "disk: slowest flush ms"), ("disk_stall_ms", "disk: ms in flushes > 10 ms")):
     if key in rows[0]:
-        v = col(key); print(f"  {label:<27} median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})")
+        print(f"  {label:<27} {spread(col(key))}")
 # The same p99 over only the runs in which the disk probe saw no flush over 10 ms (all runs are shown above).
 quiet = [float(r["p99_ms"]) for r in rows if float(r["disk_stall_ms"]) == 0]
 label = "p99 ms, disk quiet".ljust(27)
 if quiet:
-    print(f"  {label} median {statistics.median(quiet):.2f} (min {min(quiet):.2f}, max {max(quiet):.2f}), {len(quiet)} of {len(rows)} runs")
+    print(f"  {label} {spread(quiet)}, {len(quiet)} of {len(rows)} runs")
 else:
     print(f"  {label} none of {len(rows)} runs without a flush over 10 ms")
 non2xx, sockets = int(sum(col("non2xx"))), int(sum(col("socket_errors")))
