@@ -83,7 +83,8 @@ def col(k): return [float(r[k]) for r in rows]
 def spread(v): return f"median {statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})"
 print(sys.argv[1])
 for key, label in (("rps", "requests/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("p999_ms", "p99.9 ms"),
-                   ("disk_max_ms", "disk: slowest flush ms"), ("disk_stall_ms", "disk: ms in flushes > 10 ms")):
+                   ("disk_max_ms", "disk: slowest flush ms"), ("disk_stall_ms", "disk: ms in flushes > 10 ms"),
+                   ("disk_over5_pct", "disk: % of run > 5 ms")):
     if key in rows[0]:
         print(f"  {label:<27} {spread(col(key))}")
 # The same p99 over only the runs in which the disk probe saw no flush over 10 ms (all runs are shown above).
@@ -93,6 +94,9 @@ if quiet:
     print(f"  {label} {spread(quiet)}, {len(quiet)} of {len(rows)} runs")
 else:
     print(f"  {label} none of {len(rows)} runs without a flush over 10 ms")
+# A run whose disk was busy flushing past 5 ms for 1 % of it or more: no answer-after-flush server has p99 < 5 ms there.
+bound = sum(1 for r in rows if float(r["disk_over5_pct"]) >= 1)
+print("  " + "disk bars p99 < 5 ms".ljust(27) + f" in {bound} of {len(rows)} runs (disk busy past 5 ms for >= 1 % of the run)")
 non2xx, sockets = int(sum(col("non2xx"))), int(sum(col("socket_errors")))
 print("  " + "errors".ljust(27) + f" non-2xx {non2xx}, socket {sockets}")
 ' "$1"; }
