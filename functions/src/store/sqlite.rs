@@ -7,15 +7,20 @@
 //! disk flush, not sixty-four, and no caller hears "saved" before its write is on disk.
 //!
 //! Checkpoints (copying the WAL back into the database file, and flushing that) run on a second thread with a
-//! connection of its own, so a commit waits for the WAL's flush only: a checkpoint in the writer's path added a
-//! flush of scattered database pages to one group in a hundred, which was the API's 99th percentile. The bundled
-//! SQLite flushes with `fdatasync` (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`): a WAL reused in place needs no
-//! inode write.
+//! connection of its own, so a commit waits for the WAL's flush only, and they run when the writer falls idle
+//! ([`IDLE_BEFORE_CHECKPOINT`]) or the WAL passes [`WAL_LIMIT_BYTES`], not while submissions keep coming: the
+//! database file's flush shares the disk with the WAL's, and a checkpoint every 64 commits under load was the API's
+//! 99th percentile (closed loop, comments: p99 6.8-8.1 ms with it, 3.8-4.0 ms without; the disk probe beside it saw
+//! flushes of 11-13 ms with it and none over 2.5 ms without). A checkpoint copies each page once, however many
+//! commits rewrote it, so a long WAL costs less to copy back than many short ones. The bundled SQLite flushes with
+//! `fdatasync` (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`): a WAL reused in place needs no inode write.
 
+use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -74,15 +79,30 @@ CREATE TABLE IF NOT EXISTS rate_limits (
 /// Calls committed together at most.
 pub const MAX_GROUP: usize = 256;
 
-/// Commits between two checkpoints asked of the checkpoint thread.
-const COMMITS_PER_CHECKPOINT: u32 = 64;
+/// How long the writer waits for the next call before it asks for a checkpoint of what it committed. Between
+/// citizens' submissions that is almost always; under a sustained load of thousands a second, never.
+const IDLE_BEFORE_CHECKPOINT: Duration = Duration::from_millis(20);
 
-/// WAL pages (of 1 KiB) past which the writer restarts the WAL itself. A passive checkpoint never catches up with a
-/// writer that never pauses, and SQLite rewinds the WAL only once everything in it is copied back: under sustained
-/// load the writer copies the last frames itself (the commits made during the last checkpoint, and a flush of the
-/// database file: 10-30 ms, every few seconds at 5,000 comments a second; never under a citizen's load). A longer WAL
-/// means rarer restarts but a longer WAL index for every page read to search; 256 MiB measured no better.
-const WAL_RESTART_PAGES: i64 = 65_536;
+/// WAL size past which it is copied back under load and then rewound by the writer. A passive checkpoint never
+/// catches up with a writer that never pauses, and SQLite rewinds the WAL only once everything in it is copied back:
+/// the writer copies the last frames itself (the commits made during the checkpoint). At 5,000 comments a second the
+/// WAL grows 32 MB a second, so this is half a minute of that load; its copy back took 0.14 s for 300 MB. A longer
+/// WAL has a longer index for every page read to search (300 MB measured no slower). The file keeps its size and is
+/// written over in place: cutting it back (`journal_size_limit`) and growing it again made the next burst's p99
+/// 16-20 ms instead of 1.3-1.8 ms at 5,000 comments a second (freeing and allocating blocks on this disk).
+const WAL_LIMIT_BYTES: i64 = 1 << 30;
+
+thread_local! {
+    /// Pages in the WAL after the last commit on this thread: SQLite's WAL hook runs on the committing thread, and
+    /// only the writer thread commits.
+    static WAL_PAGES: Cell<i64> = const { Cell::new(0) };
+}
+
+/// SQLite's WAL hook: notes the WAL's length after each commit.
+fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.set(pages.into());
+    Ok(())
+}
 
 /// SQLite on a writer thread of its own; calls are sent to it and answered after their group commits.
 #[derive(Debug, Clone)]
@@ -99,6 +119,8 @@ type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 struct Checkpoints {
     wake: mpsc::SyncSender<()>,
     shared: Arc<CheckpointState>,
+    /// The WAL's limit in pages.
+    limit_pages: i64,
 }
 
 /// What the writer and the checkpoint thread share.
@@ -111,11 +133,25 @@ struct CheckpointState {
     running: Mutex<()>,
 }
 
-/// Runs the calls in groups; after every [`COMMITS_PER_CHECKPOINT`] commits, wakes the checkpoint thread (if any)
-/// without waiting for it, and restarts the WAL when the checkpoint thread says it has grown too long.
+/// Runs the calls in groups. Wakes the checkpoint thread (if any; without waiting for it) when no call came for
+/// [`IDLE_BEFORE_CHECKPOINT`] after a commit, or once when the WAL passes its limit, and then rewinds the WAL when
+/// the checkpoint thread says it has copied it back.
 fn writer(mut connection: Connection, calls: mpsc::Receiver<Call>, checkpoints: Option<Checkpoints>) {
-    let mut commits = 0u32;
-    while let Ok(first) = calls.recv() {
+    let mut uncopied = false; // commits since the checkpoint thread was last woken
+    let mut woken_for_limit = false;
+    loop {
+        let next = match &checkpoints {
+            Some(checkpoints) if uncopied => match calls.recv_timeout(IDLE_BEFORE_CHECKPOINT) {
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    uncopied = false;
+                    let _ = checkpoints.wake.try_send(()); // already awake: it will see these frames too
+                    calls.recv().ok()
+                }
+                received => received.ok(),
+            },
+            _ => calls.recv().ok(),
+        };
+        let Some(first) = next else { break };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match calls.try_recv() {
@@ -140,6 +176,7 @@ fn writer(mut connection: Connection, calls: mpsc::Receiver<Call>, checkpoints: 
             answer(outcome.as_ref().err().map(String::as_str));
         }
         let Some(checkpoints) = &checkpoints else { continue };
+        uncopied = true;
         let shared = &checkpoints.shared;
         if shared.restart_due.load(Ordering::Relaxed)
             && let Ok(_idle) = shared.running.try_lock()
@@ -147,20 +184,21 @@ fn writer(mut connection: Connection, calls: mpsc::Receiver<Call>, checkpoints: 
             shared.restart_due.store(false, Ordering::Relaxed);
             checkpoint(&connection, "RESTART");
         }
-        commits += 1;
-        if commits >= COMMITS_PER_CHECKPOINT {
-            commits = 0;
-            let _ = checkpoints.wake.try_send(()); // already awake: it will see these frames too
+        let past_limit = WAL_PAGES.get() >= checkpoints.limit_pages;
+        if past_limit && !woken_for_limit {
+            uncopied = false;
+            let _ = checkpoints.wake.try_send(());
         }
+        woken_for_limit = past_limit;
     }
 }
 
 /// Copies the WAL back into the database when woken (a passive checkpoint: it never blocks the writer), and once
-/// more when the writer has stopped; says when the WAL has grown past `restart_pages`.
-fn checkpointer(connection: Connection, wake: mpsc::Receiver<()>, shared: Arc<CheckpointState>, restart_pages: i64) {
+/// more when the writer has stopped; says when the WAL has grown past `limit_pages`.
+fn checkpointer(connection: Connection, wake: mpsc::Receiver<()>, shared: Arc<CheckpointState>, limit_pages: i64) {
     while wake.recv().is_ok() {
         let _running = shared.running.lock();
-        if checkpoint(&connection, "PASSIVE").is_some_and(|pages| pages >= restart_pages) {
+        if checkpoint(&connection, "PASSIVE").is_some_and(|pages| pages >= limit_pages) {
             // Once more at once, so that the writer's restart has only the last few milliseconds of commits to copy.
             checkpoint(&connection, "PASSIVE");
             shared.restart_due.store(true, Ordering::Relaxed);
@@ -236,13 +274,13 @@ impl SqliteStore {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(StoreError::unavailable)?;
         }
-        Self::open_restarting_past(path, WAL_RESTART_PAGES)
+        Self::open_with_wal_limit(path, WAL_LIMIT_BYTES)
     }
 
-    /// [`SqliteStore::open`], with the WAL restarted past `restart_pages` pages.
-    fn open_restarting_past(path: &Path, restart_pages: i64) -> Result<Self, StoreError> {
+    /// [`SqliteStore::open`], with the WAL copied back and rewound under load past `limit_bytes`.
+    fn open_with_wal_limit(path: &Path, limit_bytes: i64) -> Result<Self, StoreError> {
         let connection = Connection::open(path).map_err(sql)?;
-        Self::init(connection, Some((Connection::open(path).map_err(sql)?, restart_pages)))
+        Self::init(connection, Some((Connection::open(path).map_err(sql)?, limit_bytes)))
     }
 
     /// A private database in memory, for tests.
@@ -250,22 +288,27 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory().map_err(sql)?, None)
     }
 
-    /// Starts the writer on `connection` and, for a database file, the checkpoint thread on `second`.
+    /// Starts the writer on `connection` and, for a database file, the checkpoint thread on `second` with the
+    /// WAL's limit in bytes.
     fn init(connection: Connection, second: Option<(Connection, i64)>) -> Result<Self, StoreError> {
-        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql)?;
+        connection.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
         connection.execute_batch(SCHEMA).map_err(sql)?;
         let checkpoints = match second {
-            Some((second, restart_pages)) => {
-                second.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql)?;
+            Some((second, limit_bytes)) => {
+                // A database made before pages were 1 KiB keeps its 4 KiB pages.
+                let page_size: i64 = connection.query_row("PRAGMA page_size", [], |row| row.get(0)).map_err(sql)?;
+                let limit_pages = limit_bytes / page_size.max(512);
+                connection.wal_hook(Some(note_wal_pages));
+                second.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
                 second.execute_batch("PRAGMA synchronous = FULL;").map_err(sql)?;
                 let (wake, woken) = mpsc::sync_channel(1);
                 let shared = Arc::new(CheckpointState::default());
                 let theirs = shared.clone();
                 std::thread::Builder::new()
                     .name("sqlite-checkpoint".into())
-                    .spawn(move || checkpointer(second, woken, theirs, restart_pages))
+                    .spawn(move || checkpointer(second, woken, theirs, limit_pages))
                     .map_err(StoreError::unavailable)?;
-                Some(Checkpoints { wake, shared })
+                Some(Checkpoints { wake, shared, limit_pages })
             }
             None => None,
         };
@@ -866,22 +909,28 @@ mod tests {
         }
     }
 
-    /// Under sustained writing the checkpoint thread copies the WAL into the database and the writer rewinds it past
-    /// its limit, so the WAL stops growing; every acknowledged write is there when the file is opened again.
+    /// Saves comment number `i` of a test's series, with its key and contact, and checks it was created.
+    async fn save_numbered(store: &SqliteStore, consultation: &ConsultationId, i: usize) {
+        let comment = pending(consultation, format!("Góp ý số {i}: {}", "nội dung ".repeat(20)));
+        let key = IdempotencyKey::parse(&format!("khoa-wal-{i:05}")).expect("key");
+        let contact = CommentContact { email: "an@vidu.vn".into() };
+        let response = StoredResponse { status: 202, body: comment.id.to_string() };
+        let saved = store.save_comment(&key, "fp", &comment, &contact, &response).await.expect("save");
+        assert!(matches!(saved, Saved::Created));
+    }
+
+    /// Under sustained writing the checkpoint thread copies the WAL into the database past its limit and the writer
+    /// rewinds it, so the WAL stops growing; every acknowledged write is there when the file is opened again.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn checkpoints_keep_the_wal_short_and_lose_nothing() {
+        const COMMITS: usize = 512;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("cchc.sqlite3");
-        let store = SqliteStore::open_restarting_past(&path, 128).expect("open");
+        let store = SqliteStore::open_with_wal_limit(&path, 128 * 1024).expect("open");
         let consultation = ConsultationId::parse("du-thao-wal").expect("id");
         let mut largest_wal = 0;
-        for i in 0..COMMITS_PER_CHECKPOINT * 8 {
-            let comment = pending(&consultation, format!("Góp ý số {i}: {}", "nội dung ".repeat(20)));
-            let key = IdempotencyKey::parse(&format!("khoa-wal-{i:05}")).expect("key");
-            let contact = CommentContact { email: "an@vidu.vn".into() };
-            let response = StoredResponse { status: 202, body: comment.id.to_string() };
-            let saved = store.save_comment(&key, "fp", &comment, &contact, &response).await.expect("save");
-            assert!(matches!(saved, Saved::Created));
+        for i in 0..COMMITS {
+            save_numbered(&store, &consultation, i).await;
             largest_wal = largest_wal.max(std::fs::metadata(path.with_extension("sqlite3-wal")).map_or(0, |m| m.len()));
         }
         // Without rewinding, these 512 commits (a comment, its contact, its key, their indexes) take 6 MB of WAL.
@@ -889,10 +938,35 @@ mod tests {
         drop(store);
         let again = SqliteStore::open(&path).expect("open again");
         let rows = again.export_comments(&consultation).await.expect("export");
-        assert_eq!(rows.len(), usize::try_from(COMMITS_PER_CHECKPOINT * 8).expect("count"));
+        assert_eq!(rows.len(), COMMITS);
         let page_size: i64 =
             Connection::open(&path).and_then(|c| c.query_row("PRAGMA page_size", [], |r| r.get(0))).expect("page size");
         assert_eq!(page_size, 1024);
+    }
+
+    /// Far below the WAL's limit, a pause after some writes is when they are copied back into the database file
+    /// (which only a checkpoint writes, in WAL mode).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pause_in_writing_copies_the_wal_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cchc.sqlite3");
+        let store = SqliteStore::open(&path).expect("open");
+        let consultation = ConsultationId::parse("du-thao-nghi").expect("id");
+        save_numbered(&store, &consultation, 0).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = std::fs::metadata(&path).expect("database").len();
+        for i in 1..200 {
+            save_numbered(&store, &consultation, i).await;
+        }
+        let mut after = before;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            after = std::fs::metadata(&path).expect("database").len();
+            if after > before {
+                break;
+            }
+        }
+        assert!(after > before, "the database file stayed at {before} bytes: the WAL was not copied back");
     }
 
     /// A key is looked up once per write; one past its time is deleted then, and the new write is made with it.
@@ -914,7 +988,7 @@ mod tests {
         assert!(matches!(save("Lần một", "fp-1").await, Ok(Saved::Replayed(_))));
         assert!(matches!(save("Lần hai", "fp-2").await, Err(StoreError::KeyReused)));
         let connection = Connection::open(&path).expect("open");
-        connection.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+        connection.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
         let expired = connection
             .execute("UPDATE idempotency SET expires_at = 0 WHERE key = 'comment#khoa-het-han'", [])
             .expect("expire");
