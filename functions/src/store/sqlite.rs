@@ -86,10 +86,12 @@ const IDLE_BEFORE_CHECKPOINT: Duration = Duration::from_millis(20);
 /// WAL size past which it is copied back under load and then rewound by the writer. A passive checkpoint never
 /// catches up with a writer that never pauses, and SQLite rewinds the WAL only once everything in it is copied back:
 /// the writer copies the last frames itself (the commits made during the checkpoint). At 5,000 comments a second the
-/// WAL grows 32 MB a second, so this is half a minute of that load; its copy back took 0.14 s for 300 MB. A longer
-/// WAL has a longer index for every page read to search (300 MB measured no slower). The file keeps its size and is
-/// written over in place: cutting it back (`journal_size_limit`) and growing it again made the next burst's p99
-/// 16-20 ms instead of 1.3-1.8 ms at 5,000 comments a second (freeing and allocating blocks on this disk).
+/// WAL grows 32 MB a second, so this is half a minute of that load; its copy back took 0.14 s for 300 MB, and a
+/// minute of that load measured p99 1.5 ms, p99.9 21 ms. 256 MiB kept the file smaller, but at 30,000 comments a
+/// second it was reached every few seconds (p99 9.7-17 ms instead of 3.6-4.2 ms). A longer WAL has a longer index
+/// for every page read to search (1 GiB measured no slower). The file keeps its size and is written over in place:
+/// cutting it back (`journal_size_limit`) and growing it again made the next burst's p99 16-20 ms instead of
+/// 1.3-1.8 ms at 5,000 comments a second (freeing and allocating blocks on this disk).
 const WAL_LIMIT_BYTES: i64 = 1 << 30;
 
 thread_local! {
