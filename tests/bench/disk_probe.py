@@ -5,7 +5,8 @@ flushes slower than 10 ms, and the share of the run in which a flush would still
 of each flush's time beyond 5 ms, over the run). A server that flushes before it answers cannot answer sooner than
 the disk flushes: a request that arrives in such a stretch waits past 5 ms, so with disk_over5_pct at 1 or more no
 such server has a p99 under 5 ms in that run (the probe flushes every 10 ms, so it sees a long stall up to 10 ms
-late: the share is, if anything, too low). 100 flushes a second add little to the load being measured.
+late: the share is, if anything, too low). The stalls include those the measured server's own writes cause.
+100 flushes a second add little to the load being measured.
 
     python3 tests/bench/disk_probe.py FILE SECONDS
 """
