@@ -136,11 +136,11 @@ struct CheckpointState {
 }
 
 /// Runs the calls in groups. Wakes the checkpoint thread (if any; without waiting for it) when no call came for
-/// [`IDLE_BEFORE_CHECKPOINT`] after a commit, or once when the WAL passes its limit, and then rewinds the WAL when
-/// the checkpoint thread says it has copied it back.
+/// [`IDLE_BEFORE_CHECKPOINT`] after a commit, or while the WAL is past its limit and not yet due to be rewound, and
+/// rewinds the WAL when the checkpoint thread says it has copied it back (a rewind that could not be made is asked
+/// for again by the next commit).
 fn writer(mut connection: Connection, calls: mpsc::Receiver<Call>, checkpoints: Option<Checkpoints>) {
     let mut uncopied = false; // commits since the checkpoint thread was last woken
-    let mut woken_for_limit = false;
     loop {
         let next = match &checkpoints {
             Some(checkpoints) if uncopied => match calls.recv_timeout(IDLE_BEFORE_CHECKPOINT) {
@@ -185,13 +185,12 @@ fn writer(mut connection: Connection, calls: mpsc::Receiver<Call>, checkpoints: 
         {
             shared.restart_due.store(false, Ordering::Relaxed);
             checkpoint(&connection, "RESTART");
+            WAL_PAGES.set(0); // rewound at the next commit, whose hook says whether it was
         }
-        let past_limit = WAL_PAGES.get() >= checkpoints.limit_pages;
-        if past_limit && !woken_for_limit {
+        if WAL_PAGES.get() >= checkpoints.limit_pages && !shared.restart_due.load(Ordering::Relaxed) {
             uncopied = false;
-            let _ = checkpoints.wake.try_send(());
+            let _ = checkpoints.wake.try_send(()); // at most one wake waits; a running checkpoint sees these frames
         }
-        woken_for_limit = past_limit;
     }
 }
 
