@@ -119,41 +119,67 @@ type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// The checkpoint thread, as the writer sees it.
 struct Checkpoints {
-    wake: mpsc::SyncSender<()>,
+    waker: mpsc::SyncSender<()>,
     shared: Arc<CheckpointState>,
-    /// The WAL's limit in pages.
-    limit_pages: i64,
 }
 
 /// What the writer and the checkpoint thread share.
-#[derive(Default)]
 struct CheckpointState {
-    /// The WAL has grown past its limit: the writer should rewind it.
+    /// The WAL's limit in pages: past it, it is copied back under load and then rewound.
+    limit_pages: i64,
+    /// The WAL has grown past its limit and been copied back: the writer should rewind it.
     restart_due: AtomicBool,
     /// Held by whichever connection is checkpointing: the writer restarts the WAL only while the checkpoint thread
     /// is idle (never waiting on SQLite's busy handler, whose sleeps are milliseconds long).
     running: Mutex<()>,
 }
 
-/// Runs the calls in groups. Wakes the checkpoint thread (if any; without waiting for it) when no call came for
-/// [`IDLE_BEFORE_CHECKPOINT`] after a commit, or while the WAL is past its limit and not yet due to be rewound, and
-/// rewinds the WAL when the checkpoint thread says it has copied it back (a rewind that could not be made is asked
-/// for again by the next commit).
+impl Checkpoints {
+    /// Asks the checkpoint thread for a pass without waiting for it: at most one wake waits, and a pass already
+    /// running sees the frames committed meanwhile.
+    fn wake(&self) {
+        let _ = self.waker.try_send(());
+    }
+
+    /// After a commit: rewinds the WAL if that is due and the checkpoint thread is idle, and asks for a pass while
+    /// the WAL is past its limit and no rewind is due yet (so a rewind that could not be made is asked for again).
+    /// Says whether it asked.
+    fn after_commit(&self, connection: &Connection) -> bool {
+        let shared = &self.shared;
+        if shared.restart_due.load(Ordering::Relaxed)
+            && let Ok(_idle) = shared.running.try_lock()
+        {
+            shared.restart_due.store(false, Ordering::Relaxed);
+            checkpoint(connection, "RESTART");
+            WAL_PAGES.set(0); // rewound at the next commit, whose hook says whether it was
+        }
+        let asked = WAL_PAGES.get() >= shared.limit_pages && !shared.restart_due.load(Ordering::Relaxed);
+        if asked {
+            self.wake();
+        }
+        asked
+    }
+}
+
+/// The next call. With `idle` given, a call that does not come within [`IDLE_BEFORE_CHECKPOINT`] first wakes
+/// the checkpoint thread, then is waited for.
+fn next_call(calls: &mpsc::Receiver<Call>, idle: Option<&Checkpoints>) -> Option<Call> {
+    let Some(checkpoints) = idle else { return calls.recv().ok() };
+    match calls.recv_timeout(IDLE_BEFORE_CHECKPOINT) {
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            checkpoints.wake();
+            calls.recv().ok()
+        }
+        received => received.ok(),
+    }
+}
+
+/// Runs the calls in groups. After each commit, the checkpoint thread (if any) is woken when the WAL is past its
+/// limit, and otherwise when no call comes for [`IDLE_BEFORE_CHECKPOINT`]; the writer rewinds the WAL when the
+/// checkpoint thread has copied it back.
 fn writer(mut connection: Connection, calls: mpsc::Receiver<Call>, checkpoints: Option<Checkpoints>) {
-    let mut uncopied = false; // commits since the checkpoint thread was last woken
-    loop {
-        let next = match &checkpoints {
-            Some(checkpoints) if uncopied => match calls.recv_timeout(IDLE_BEFORE_CHECKPOINT) {
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    uncopied = false;
-                    let _ = checkpoints.wake.try_send(()); // already awake: it will see these frames too
-                    calls.recv().ok()
-                }
-                received => received.ok(),
-            },
-            _ => calls.recv().ok(),
-        };
-        let Some(first) = next else { break };
+    let mut wake_when_idle = false; // the last commit did not wake the checkpoint thread
+    while let Some(first) = next_call(&calls, checkpoints.as_ref().filter(|_| wake_when_idle)) {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match calls.try_recv() {
@@ -177,29 +203,18 @@ fn writer(mut connection: Connection, calls: mpsc::Receiver<Call>, checkpoints: 
         for answer in answers {
             answer(outcome.as_ref().err().map(String::as_str));
         }
-        let Some(checkpoints) = &checkpoints else { continue };
-        uncopied = true;
-        let shared = &checkpoints.shared;
-        if shared.restart_due.load(Ordering::Relaxed)
-            && let Ok(_idle) = shared.running.try_lock()
-        {
-            shared.restart_due.store(false, Ordering::Relaxed);
-            checkpoint(&connection, "RESTART");
-            WAL_PAGES.set(0); // rewound at the next commit, whose hook says whether it was
-        }
-        if WAL_PAGES.get() >= checkpoints.limit_pages && !shared.restart_due.load(Ordering::Relaxed) {
-            uncopied = false;
-            let _ = checkpoints.wake.try_send(()); // at most one wake waits; a running checkpoint sees these frames
+        if let Some(checkpoints) = &checkpoints {
+            wake_when_idle = !checkpoints.after_commit(&connection);
         }
     }
 }
 
 /// Copies the WAL back into the database when woken (a passive checkpoint: it never blocks the writer), and once
-/// more when the writer has stopped; says when the WAL has grown past `limit_pages`.
-fn checkpointer(connection: Connection, wake: mpsc::Receiver<()>, shared: Arc<CheckpointState>, limit_pages: i64) {
+/// more when the writer has stopped; says when the WAL has grown past its limit.
+fn checkpointer(connection: Connection, wake: mpsc::Receiver<()>, shared: Arc<CheckpointState>) {
     while wake.recv().is_ok() {
         let _running = shared.running.lock();
-        if checkpoint(&connection, "PASSIVE").is_some_and(|pages| pages >= limit_pages) {
+        if checkpoint(&connection, "PASSIVE").is_some_and(|pages| pages >= shared.limit_pages) {
             // Once more at once, so that the writer's restart has only the last few milliseconds of commits to copy.
             checkpoint(&connection, "PASSIVE");
             shared.restart_due.store(true, Ordering::Relaxed);
@@ -302,14 +317,18 @@ impl SqliteStore {
                 connection.wal_hook(Some(note_wal_pages));
                 second.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
                 second.execute_batch("PRAGMA synchronous = FULL;").map_err(sql)?;
-                let (wake, woken) = mpsc::sync_channel(1);
-                let shared = Arc::new(CheckpointState::default());
+                let (waker, woken) = mpsc::sync_channel(1);
+                let shared = Arc::new(CheckpointState {
+                    limit_pages,
+                    restart_due: AtomicBool::new(false),
+                    running: Mutex::new(()),
+                });
                 let theirs = shared.clone();
                 std::thread::Builder::new()
                     .name("sqlite-checkpoint".into())
-                    .spawn(move || checkpointer(second, woken, theirs, limit_pages))
+                    .spawn(move || checkpointer(second, woken, theirs))
                     .map_err(StoreError::unavailable)?;
-                Some(Checkpoints { wake, shared, limit_pages })
+                Some(Checkpoints { waker, shared })
             }
             None => None,
         };
