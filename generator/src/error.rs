@@ -77,12 +77,41 @@ pub enum BuildError {
     /// The search index could not be built.
     #[error("không lập được chỉ mục tìm kiếm: {0}")]
     Search(String),
+    /// The store (`--results-from`, `sync`) refused or failed.
+    #[error("kho dữ liệu {path}: {source}")]
+    Store {
+        /// The store's file.
+        path: PathBuf,
+        /// What the store said.
+        source: cchc_functions::store::StoreError,
+    },
+    /// The command cannot do what was asked with these arguments or this folder.
+    #[error("{path}: {message}")]
+    Usage {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// Why, in Vietnamese.
+        message: String,
+    },
+    /// A thread pool or runtime could not be started.
+    #[error("không khởi động được: {0}")]
+    Runtime(#[source] std::io::Error),
 }
 
 impl BuildError {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         Self::Io { path: path.to_path_buf(), source }
+    }
+
+    /// A usage error about `path`.
+    pub fn usage(path: &Path, message: impl Into<String>) -> Self {
+        Self::Usage { path: path.to_path_buf(), message: message.into() }
+    }
+
+    /// A store error about the store at `path`.
+    pub fn store(path: &Path, source: cchc_functions::store::StoreError) -> Self {
+        Self::Store { path: path.to_path_buf(), source }
     }
 }
 

@@ -4,17 +4,20 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// mimalloc rather than the system allocator: the build (tera above all) allocates many small, short-lived
 /// values from several threads, where glibc's malloc spent a fifth of the time (`perf`, 1,000-page corpus).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use cchc_functions::store::{DynamoStore, SqliteStore};
+use cchc_generator::commands::codes::{self, AddCodes};
+use cchc_generator::commands::new_page::new_page;
+use cchc_generator::commands::sync::{self, Publish};
+use cchc_generator::commands::{StoreTarget, deploy};
+use cchc_generator::content::date::ContentDate;
 use cchc_generator::serve::{ServeOptions, serve};
-use cchc_generator::sync;
-use cchc_generator::{BuildError, BuildOptions, build, date::ContentDate, error_lines, new_page::new_page};
+use cchc_generator::{BuildError, BuildOptions, build, error_lines, load_site};
 
 /// Exit code for content or theme errors (usage errors exit with 2, as clap does).
 const EXIT_CONTENT: u8 = 1;
@@ -35,16 +38,39 @@ enum CodesAction {
         /// Số mã cần tạo.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         count: u32,
-        /// Thư mục gốc của trang.
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
-        /// Bảng DynamoDB; không có thì ghi vào SQLite .cchc/cchc.sqlite3 như `cchc serve`.
-        #[arg(long)]
-        dynamodb_table: Option<String>,
-        /// Địa chỉ máy chủ DynamoDB khác AWS.
-        #[arg(long, requires = "dynamodb_table")]
-        endpoint_url: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+}
+
+/// Which store `sync` and `codes` write to.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Thư mục gốc của trang.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Bảng DynamoDB; không có thì ghi vào SQLite .cchc/cchc.sqlite3 như `cchc serve`.
+    #[arg(long)]
+    dynamodb_table: Option<String>,
+    /// Vùng AWS của bảng (ví dụ ap-southeast-1); không có thì lấy AWS_REGION hoặc hồ sơ AWS_PROFILE.
+    #[arg(long, requires = "dynamodb_table")]
+    region: Option<String>,
+    /// Địa chỉ máy chủ DynamoDB khác AWS (ví dụ máy chủ thử nghiệm cục bộ).
+    #[arg(long, requires = "dynamodb_table")]
+    endpoint_url: Option<String>,
+}
+
+impl StoreArgs {
+    fn target(&self) -> StoreTarget {
+        match &self.dynamodb_table {
+            Some(table) => StoreTarget::DynamoDb {
+                table: table.clone(),
+                region: self.region.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+            },
+            None => StoreTarget::Local(self.root.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,15 +125,8 @@ enum Command {
     },
     /// Ghi những gì các hàm API phải thực thi (thời hạn lấy ý kiến) từ content/ vào kho dữ liệu.
     Sync {
-        /// Thư mục gốc của trang.
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
-        /// Bảng DynamoDB; không có thì ghi vào SQLite .cchc/cchc.sqlite3 như `cchc serve`.
-        #[arg(long)]
-        dynamodb_table: Option<String>,
-        /// Địa chỉ máy chủ DynamoDB khác AWS (ví dụ máy chủ thử nghiệm cục bộ).
-        #[arg(long, requires = "dynamodb_table")]
-        endpoint_url: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Mã truy cập một lần cho các khảo sát hạn chế (access: code).
     Codes {
@@ -125,6 +144,9 @@ enum Command {
         /// Mã phân phối CloudFront cần làm mới.
         #[arg(long)]
         distribution: Option<String>,
+        /// Vùng AWS của bucket (ví dụ ap-southeast-1); không có thì lấy AWS_REGION hoặc hồ sơ AWS_PROFILE.
+        #[arg(long)]
+        region: Option<String>,
         /// Địa chỉ máy chủ tương thích S3 khác AWS (thử nghiệm cục bộ).
         #[arg(long)]
         endpoint_url: Option<String>,
@@ -161,69 +183,24 @@ fn report_failure(error: &BuildError) -> ExitCode {
     ExitCode::from(EXIT_CONTENT)
 }
 
-/// A one-time code: 10 characters of Crockford's base32 (50 random bits), shown as `XXXXX-XXXXX`.
-fn new_code() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut bits = ulid::Ulid::new().random();
-    let mut code = String::with_capacity(11);
-    for i in 0..10 {
-        if i == 5 {
-            code.push('-');
-        }
-        code.push(char::from(ALPHABET[(bits & 31) as usize]));
-        bits >>= 5;
-    }
-    code
-}
-
 /// `cchc codes generate`: the codes go to the store as hashes and to standard output once, as CSV.
-fn generate_codes(
-    root: &std::path::Path,
-    survey: &str,
-    count: u32,
-    dynamodb_table: Option<String>,
-    endpoint_url: Option<String>,
-) -> ExitCode {
-    use cchc_functions::store::Store;
-    use cchc_functions::survey::{Access, code_hash};
-    let site = match cchc_generator::load_site(&BuildOptions::content_only(root.to_path_buf())) {
+fn generate_codes(survey: &str, count: u32, store: &StoreArgs) -> ExitCode {
+    let site = match load_site(&BuildOptions::content_only(store.root.clone())) {
         Ok(site) => site,
         Err(e) => return report_failure(&e),
     };
-    match site.surveys.get(survey).map(|f| f.survey.access) {
-        Some(Access::Code) => {}
-        Some(Access::Public) => {
-            eprintln!("lỗi: khảo sát `{survey}` không dùng mã truy cập (access: public)");
+    let codes = match codes::generate(&site, survey, count as usize) {
+        Ok(codes) => codes,
+        Err(message) => {
+            eprintln!("lỗi: {message}");
             return ExitCode::from(EXIT_CONTENT);
         }
-        None => {
-            eprintln!("lỗi: không có khảo sát content/khao-sat/{survey}.yaml");
-            return ExitCode::from(EXIT_CONTENT);
-        }
-    }
-    let mut codes: Vec<String> = Vec::with_capacity(count as usize);
-    let mut seen = std::collections::HashSet::new();
-    while codes.len() < count as usize {
-        let code = new_code();
-        if seen.insert(code.clone()) {
-            codes.push(code);
-        }
-    }
-    let hashes: Vec<String> = codes.iter().map(|c| code_hash(survey, c)).collect();
+    };
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let added = runtime.block_on(async {
-        match dynamodb_table {
-            Some(table) => {
-                let client = DynamoStore::client_from_env(endpoint_url.as_deref()).await;
-                DynamoStore::new(client, table).add_access_codes(survey, &hashes).await
-            }
-            None => SqliteStore::open(&cchc_generator::local_store_path(root))?.add_access_codes(survey, &hashes).await,
-        }
-    });
-    match added {
+    match runtime.block_on(store.target().run(AddCodes { survey, codes: &codes })) {
         Ok(added) => {
             println!("ma_truy_cap");
             for code in &codes {
@@ -239,7 +216,17 @@ fn generate_codes(
     }
 }
 
+/// Logs (the API that `serve` mounts, the stores, the build's stages) on standard error as `RUST_LOG` asks;
+/// warnings only by default, so the terminal shows the build's own lines.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Fails only if a subscriber is already set, which nothing else here does.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
 fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse();
     match cli.command {
         Command::Build { root, out, base_url, drafts, today, results_from } => {
@@ -286,29 +273,19 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Sync { root, dynamodb_table, endpoint_url } => {
-            let site = match cchc_generator::load_site(&BuildOptions::content_only(root.clone())) {
+        Command::Sync { store } => {
+            let site = match load_site(&BuildOptions::content_only(store.root.clone())) {
                 Ok(site) => site,
                 Err(e) => return report_failure(&e),
             };
-            let consultations = cchc_generator::sync::consultations(&site);
+            let consultations = sync::consultations(&site);
             let surveys: Vec<_> = site.surveys.values().map(|f| f.survey.clone()).collect();
             let runtime = match runtime() {
                 Ok(rt) => rt,
                 Err(code) => return code,
             };
-            let written = runtime.block_on(async {
-                match dynamodb_table {
-                    Some(table) => {
-                        let client = DynamoStore::client_from_env(endpoint_url.as_deref()).await;
-                        sync::publish(&DynamoStore::new(client, table), &consultations, &surveys).await
-                    }
-                    None => {
-                        let store = SqliteStore::open(&cchc_generator::local_store_path(&root))?;
-                        sync::publish(&store, &consultations, &surveys).await
-                    }
-                }
-            });
+            let written =
+                runtime.block_on(store.target().run(Publish { consultations: &consultations, surveys: &surveys }));
             match written {
                 Ok(p) => {
                     eprintln!(
@@ -323,18 +300,19 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Codes { action: CodesAction::Generate { survey, count, root, dynamodb_table, endpoint_url } } => {
-            generate_codes(&root, &survey, count, dynamodb_table, endpoint_url)
+        Command::Codes { action: CodesAction::Generate { survey, count, store } } => {
+            generate_codes(&survey, count, &store)
         }
-        Command::Deploy { out, bucket, distribution, endpoint_url, dry_run } => {
+        Command::Deploy { out, bucket, distribution, region, endpoint_url, dry_run } => {
             let runtime = match runtime() {
                 Ok(rt) => rt,
                 Err(code) => return code,
             };
-            let result = runtime.block_on(cchc_generator::deploy::deploy(
+            let result = runtime.block_on(deploy::deploy(
                 &out,
                 &bucket,
                 distribution.as_deref(),
+                region.as_deref(),
                 endpoint_url.as_deref(),
                 dry_run,
             ));

@@ -221,3 +221,52 @@ fn access_codes_are_printed_once_and_stored_hashed_and_a_changed_survey_version_
     assert!(stderr.contains("content/khao-sat/par-ca-nuoc.yaml:3: trường `version`"), "{stderr}");
     assert!(!out.exists(), "nothing written");
 }
+
+/// `cchc` run with no AWS settings at all: no region, no credentials, no profile, no instance metadata (which
+/// would otherwise be asked over the network).
+fn cchc_without_aws(home: &std::path::Path) -> Command {
+    let mut command = cchc();
+    for name in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ] {
+        command.env_remove(name);
+    }
+    command.env("HOME", home).env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
+
+#[test]
+fn aws_commands_say_in_vietnamese_what_is_missing() {
+    let site = fixture("site");
+    let home = tempfile::tempdir().expect("home");
+    let sync = cchc_without_aws(home.path())
+        .args(["sync", "--dynamodb-table", "cchc", "--endpoint-url", "http://127.0.0.1:9", "--root"])
+        .arg(site.path())
+        .output()
+        .expect("run");
+    assert_eq!(sync.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&sync.stderr);
+    assert!(stderr.contains("chưa chọn vùng AWS: thêm --region"), "{stderr}");
+
+    let out = site.path().join("public");
+    assert!(cchc().args(["build", "--root"]).arg(site.path()).status().expect("build").success());
+    let deploy = cchc_without_aws(home.path())
+        .args(["deploy", "--dry-run", "--bucket", "b", "--region", "ap-southeast-1", "--out"])
+        .arg(&out)
+        .args(["--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .expect("run");
+    assert_eq!(deploy.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&deploy.stderr);
+    assert!(stderr.contains("không tìm thấy thông tin đăng nhập AWS"), "{stderr}");
+}

@@ -7,7 +7,7 @@ mod common;
 use aws_sdk_cloudfront::types::{
     DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
 };
-use cchc_generator::deploy::{apply, local_files, plan, remote_objects};
+use cchc_generator::commands::deploy::{apply, local_files, plan, remote_objects};
 use cchc_generator::{BuildOptions, build};
 use common::fixture;
 use std::collections::HashMap;
@@ -140,4 +140,32 @@ async fn deploys_upload_only_what_changed_and_invalidate_only_changed_pages() {
     assert!(gone.is_err(), "the removed page is deleted from the bucket");
     let remote = remote_objects(&s3, &bucket).await.expect("remote");
     assert_eq!(remote.len(), local_files(&out).expect("local").len(), "the bucket mirrors the site");
+}
+
+#[tokio::test]
+async fn the_command_prints_the_plan_of_a_dry_run_in_the_region_it_is_given() {
+    let (s3, _) = clients().await;
+    let bucket = format!("cchc-dry-{}", ulid::Ulid::new().to_string().to_lowercase());
+    s3.create_bucket().bucket(&bucket).send().await.expect("bucket on the moto server");
+    let site = fixture("site");
+    let out = site.path().join("public");
+    build_site(site.path(), &out);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cchc"))
+        .args(["deploy", "--dry-run", "--region", "ap-southeast-1", "--bucket", &bucket, "--endpoint-url"])
+        .arg(endpoint())
+        .arg("--out")
+        .arg(&out)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run cchc deploy");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let files = local_files(&out).expect("local").len();
+    assert!(stderr.contains(&format!("Kế hoạch: tải lên {files} tệp")), "{stderr}");
+    assert!(stdout.lines().any(|l| l.starts_with("tải lên  index.html")), "{stdout}");
+    let remote = remote_objects(&s3, &bucket).await.expect("remote");
+    assert!(remote.is_empty(), "a dry run changes nothing");
 }

@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cchc_generator::live::LiveSite;
-use cchc_generator::output::MARKER;
+use cchc_generator::render::output::MARKER;
+use cchc_generator::serve::live::LiveSite;
 use cchc_generator::{BuildOptions, build};
 use common::{copy_tree, repo_root, today};
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use cchc_generator::config::SiteConfig;
+use cchc_generator::content::config::SiteConfig;
 use cchc_generator::{BuildOptions, build};
 use common::{dangling_links, read, repo_root};
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 /// The day the tests build for, so that consultation windows do not depend on the clock.
-pub fn today() -> cchc_generator::date::ContentDate {
-    cchc_generator::date::ContentDate::parse("2025-11-23").expect("valid date")
+pub fn today() -> cchc_generator::content::date::ContentDate {
+    cchc_generator::content::date::ContentDate::parse("2025-11-23").expect("valid date")
 }
 
 /// The repository root.

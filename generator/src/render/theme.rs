@@ -10,11 +10,11 @@ use crate::error::{BuildError, ContentError};
 
 /// Templates every site gets; a theme may override any of them with a file of the same name.
 const BUILTIN_TEMPLATES: [(&str, &str); 5] = [
-    ("atom.xml", include_str!("../builtin/atom.xml")),
-    ("sitemap.xml", include_str!("../builtin/sitemap.xml")),
-    ("sitemap_index.xml", include_str!("../builtin/sitemap_index.xml")),
-    ("alias.html", include_str!("../builtin/alias.html")),
-    ("robots.txt", include_str!("../builtin/robots.txt")),
+    ("atom.xml", include_str!("../../builtin/atom.xml")),
+    ("sitemap.xml", include_str!("../../builtin/sitemap.xml")),
+    ("sitemap_index.xml", include_str!("../../builtin/sitemap_index.xml")),
+    ("alias.html", include_str!("../../builtin/alias.html")),
+    ("robots.txt", include_str!("../../builtin/robots.txt")),
 ];
 
 /// The stylesheet the generated highlighting CSS is appended to, so pages load one CSS file.
@@ -60,7 +60,7 @@ impl Theme {
         if !theme_dir.is_dir() {
             return Err(BuildError::Content(vec![
                 ContentError::new(
-                    crate::config::CONFIG_FILE,
+                    crate::content::config::CONFIG_FILE,
                     format!("không có giao diện `{name}` (thư mục {} không tồn tại)", theme_rel.display()),
                 )
                 .field("theme"),

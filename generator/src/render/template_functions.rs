@@ -7,11 +7,11 @@ use std::sync::Arc;
 use serde::Serialize;
 use tera::{Tera, Value, to_value};
 
-use crate::chart;
-use crate::date::ContentDate;
+use crate::content::date::ContentDate;
+use crate::content::slug::slugify;
+use crate::render::chart;
+use crate::render::views::{LinkView, Views, term_view};
 use crate::site::Site;
-use crate::slug::slugify;
-use crate::views::{LinkView, Views, term_view};
 
 fn arg<'a>(args: &'a HashMap<String, Value>, name: &str, function: &str) -> tera::Result<&'a str> {
     args.get(name).and_then(Value::as_str).ok_or_else(|| format!("{function}(…) cần tham số `{name}`").into())
@@ -43,7 +43,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
     tera.register_function("survey", move |args: &HashMap<String, Value>| {
         let id = arg(args, "id", "survey")?;
         let file = s.surveys.get(id).ok_or_else(|| format!("không có khảo sát content/khao-sat/{id}.yaml"))?;
-        to_value(crate::surveys::view(&file.survey, today)).map_err(Into::into)
+        to_value(crate::render::survey_view::view(&file.survey, today)).map_err(Into::into)
     });
 
     let s = site.clone();
@@ -54,7 +54,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("section_pages", move |args: &HashMap<String, Value>| {
-        crate::views::note_wide();
+        crate::render::views::note_wide();
         let path = arg(args, "path", "section_pages")?.trim_matches('/');
         // A theme may show sections a site does not have: an absent section is empty, not an error.
         let Some(id) = s.sections.iter().position(|sec| sec.dir == path) else {
@@ -67,7 +67,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("term_pages", move |args: &HashMap<String, Value>| {
-        crate::views::note_wide();
+        crate::render::views::note_wide();
         let segment = arg(args, "taxonomy", "term_pages")?;
         let slug = arg(args, "term", "term_pages")?;
         let views = Views::new(&s, today);
@@ -82,7 +82,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("terms", move |args: &HashMap<String, Value>| {
-        crate::views::note_wide();
+        crate::render::views::note_wide();
         let segment = arg(args, "taxonomy", "terms")?;
         let terms: Vec<_> = s
             .taxonomies
@@ -105,7 +105,7 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
 
     let s = site.clone();
     tera.register_function("units_in_reports", move |args: &HashMap<String, Value>| {
-        crate::views::note_wide();
+        crate::render::views::note_wide();
         let path = arg(args, "path", "units_in_reports")?.trim_matches('/');
         let id = s
             .sections
@@ -124,7 +124,11 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
                         reports: Vec::new(),
                         anchors: Vec::new(),
                     });
-                    let anchor = format!("{}#{}", s.pages[page].permalink, chart::DataTable::row_id(key, &label));
+                    let anchor = format!(
+                        "{}#{}",
+                        s.pages[page].permalink,
+                        crate::content::data_table::DataTable::row_id(key, &label)
+                    );
                     if !unit.anchors.contains(&anchor) {
                         unit.anchors.push(anchor);
                         unit.reports.push(views.link_page(page));

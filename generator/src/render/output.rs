@@ -55,11 +55,9 @@ impl Staging {
     /// Creates an empty staging folder next to `target`. Fails if `target` exists and is not cchc's output.
     pub fn create(target: &Path) -> Result<Self, BuildError> {
         if target.exists() && !is_replaceable(target) {
-            return Err(BuildError::io(
+            return Err(BuildError::usage(
                 target,
-                std::io::Error::other(format!(
-                    "thư mục đầu ra đã có và không do cchc tạo (thiếu tệp {MARKER}); chọn --out khác hoặc xoá nó"
-                )),
+                format!("thư mục đầu ra đã có và không do cchc tạo (thiếu tệp {MARKER}); chọn --out khác hoặc xoá nó"),
             ));
         }
         let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -86,7 +84,7 @@ impl Staging {
     /// are kept, except in the folders of `whole_dirs`, which the build writes completely.
     pub fn partial(target: &Path, whole_dirs: &[&str]) -> Result<Self, BuildError> {
         if !target.join(MARKER).is_file() {
-            return Err(BuildError::io(target, std::io::Error::other("chưa có kết quả dựng trước để cập nhật")));
+            return Err(BuildError::usage(target, "chưa có kết quả dựng trước để cập nhật"));
         }
         let mut staging = Self::create(target)?;
         staging.partial = Some(whole_dirs.iter().map(|d| d.trim_matches('/').to_string()).collect());
@@ -198,7 +196,7 @@ fn delete_stale(root: &Path, dir: &Path, keep: &HashSet<String>) -> Result<usize
     for entry in WalkDir::new(dir).contents_first(true) {
         let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
         let Ok(rel) = entry.path().strip_prefix(root) else { continue };
-        let rel = crate::discover::slash_path(rel);
+        let rel = crate::content::discover::slash_path(rel);
         if entry.file_type().is_dir() {
             if !rel.is_empty() && fs::read_dir(entry.path()).is_ok_and(|mut e| e.next().is_none()) {
                 fs::remove_dir(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
@@ -215,7 +213,7 @@ fn delete_stale(root: &Path, dir: &Path, keep: &HashSet<String>) -> Result<usize
 fn checked(rel: &str) -> Result<&str, BuildError> {
     let rel = rel.trim_start_matches('/');
     if rel.split('/').any(|part| part == ".." || part == "." || part.is_empty()) {
-        return Err(BuildError::io(Path::new(rel), std::io::Error::other("đường dẫn đầu ra không hợp lệ")));
+        return Err(BuildError::usage(Path::new(rel), "đường dẫn đầu ra không hợp lệ"));
     }
     Ok(rel)
 }

@@ -4,11 +4,11 @@ use std::cell::RefCell;
 
 use serde::Serialize;
 
-use crate::date::ContentDate;
+use crate::content::date::ContentDate;
+use crate::content::slug::slugify;
 use crate::markdown::Heading;
 use crate::site::{Attachment, Consultation, Document, Kind, Page, PageId, Section, SectionId, Site};
-use crate::slug::slugify;
-use crate::taxonomy::{Taxonomy, TaxonomyKind, Term};
+use crate::site::{Taxonomy, TaxonomyKind, Term};
 
 /// What one output read of the site while it was made: pages shown whole, pages shown as a summary or a link,
 /// and whether a template function reached elsewhere in the site (then any change may concern it). `cchc serve`
@@ -235,7 +235,7 @@ pub struct SectionView<'a> {
     /// Home page down to the section above.
     pub breadcrumbs: Vec<LinkView<'a>>,
     /// `article` or `document`.
-    pub page_kind: crate::content::PageKind,
+    pub page_kind: crate::content::meta::PageKind,
     /// Root-relative URL of its Atom feed, if it has one.
     pub feed: Option<String>,
 }

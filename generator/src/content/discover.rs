@@ -11,6 +11,8 @@ use crate::error::BuildError;
 
 /// Folder under `content/` that holds YAML data for templates (reports, directory, …), not pages.
 pub const DATA_DIR: &str = "data";
+/// Folder under `content/` whose YAML files are survey definitions.
+pub const SURVEY_DIR: &str = "khao-sat";
 
 /// A text file of the content, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +77,7 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
             Some(Text::Markdown)
         } else if yaml && rel.starts_with("data/") {
             Some(Text::Data)
-        } else if yaml && rel.starts_with(&format!("{}/", crate::surveys::SURVEY_DIR)) {
+        } else if yaml && rel.starts_with(&format!("{}/", SURVEY_DIR)) {
             Some(Text::Survey)
         } else {
             None

@@ -161,7 +161,7 @@ mod tests {
         title: String,
         #[serde(default)]
         tags: Vec<String>,
-        date: Option<crate::date::ContentDate>,
+        date: Option<crate::content::date::ContentDate>,
     }
 
     fn parse(text: &str) -> Result<Sample, ContentError> {

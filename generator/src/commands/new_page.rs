@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::content::{PageKind, SectionMeta};
-use crate::date::ContentDate;
+use crate::content::date::ContentDate;
+use crate::content::front_matter;
+use crate::content::meta::{PageKind, SectionMeta};
+use crate::content::slug::slugify;
 use crate::error::{BuildError, ContentError};
-use crate::front_matter;
-use crate::slug::slugify;
 
 /// Writes `content/<section>/<slug>.md` as a draft and returns its path. Refuses to overwrite.
 pub fn new_page(root: &Path, section: &str, title: &str, now: ContentDate) -> Result<PathBuf, BuildError> {
@@ -30,10 +30,7 @@ pub fn new_page(root: &Path, section: &str, title: &str, now: ContentDate) -> Re
     }
     let path = dir.join(format!("{slug}.md"));
     if path.exists() {
-        return Err(BuildError::io(
-            &path,
-            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "tệp đã có; chọn tiêu đề khác"),
-        ));
+        return Err(BuildError::usage(&path, "tệp đã có; chọn tiêu đề khác"));
     }
     std::fs::write(&path, front_matter_for(meta.page_kind, title, now)).map_err(|e| BuildError::io(&path, e))?;
     Ok(path)
@@ -68,7 +65,7 @@ mod tests {
         assert_eq!(path, section.join("hoi-nghi-cai-cach-nam-2024.md"));
         let text = std::fs::read_to_string(&path).expect("read");
         let split = front_matter::split(&path, &text).expect("split");
-        let fm = crate::content::PageFrontMatter::parse(&path, &split, PageKind::Article).expect("parses");
+        let fm = crate::content::meta::PageFrontMatter::parse(&path, &split, PageKind::Article).expect("parses");
         assert_eq!(fm.meta.title, "Hội nghị \"Cải cách\" năm 2024");
         assert!(fm.meta.draft);
         assert!(new_page(dir.path(), "tin-tuc", "Hội nghị \"Cải cách\" năm 2024", now).is_err(), "no overwrite");

@@ -1,6 +1,9 @@
 //! `cchc serve`: builds the site into a temporary folder, serves it, rebuilds when `content/`, `themes/` or
 //! `site.yaml` change, and tells open browser tabs to reload (or shows the build's errors over the page).
 
+mod api;
+pub mod live;
+
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -21,16 +24,21 @@ use tokio_stream::wrappers::WatchStream;
 use tower_http::services::{ServeDir, ServeFile};
 
 use cchc_functions::domain::Consultation;
-use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
-use cchc_functions::spam::Secrets;
-use cchc_functions::store::SqliteStore;
+
 use cchc_functions::survey::Survey;
 
-use crate::live::LiveSite;
-use crate::{BuildOptions, BuildReport};
+use crate::pipeline::{BuildOptions, BuildReport};
+use crate::serve::api::{LocalApi, fixed_today, local_api};
+use crate::serve::live::LiveSite;
 
 /// Where the browser listens for build events.
 pub const EVENTS_PATH: &str = "/__cchc/events";
+
+/// Where the preview serves its live-reload script (a file, not inline, so the site's script policy holds).
+pub const RELOAD_SCRIPT_PATH: &str = "/__cchc/live-reload.js";
+
+/// The live-reload script: reloads on a newer successful build, shows a failed build's errors over the page.
+const RELOAD_SCRIPT: &str = include_str!("../../builtin/live-reload.js");
 
 /// How long the watcher waits for a burst of file events to settle.
 const DEBOUNCE: Duration = Duration::from_millis(20);
@@ -72,13 +80,14 @@ struct Preview {
 /// local store (when they changed) so the API enforces what the pages show.
 fn run_build(preview: &mut Preview, changed: &[PathBuf], generation: u64, api: &LocalApi) -> BuildStatus {
     // A preview left running overnight judges consultation windows on the day of each rebuild.
-    let today = fixed_today().unwrap_or_else(crate::date::ContentDate::now);
+    let today = fixed_today().unwrap_or_else(crate::content::date::ContentDate::now);
     match preview.live.rebuild(changed, today) {
         Ok(report) => {
             log_report(&report);
             let content = (report.consultations, report.surveys);
             if preview.published.as_ref() != Some(&content) {
-                let published = api.runtime.block_on(crate::sync::publish(&*api.state.store, &content.0, &content.1));
+                let published =
+                    api.runtime.block_on(crate::commands::sync::publish(&*api.state.store, &content.0, &content.1));
                 if let Err(e) = published {
                     // A changed survey version is the editor's to fix: show it like a build error.
                     let text = format!("lỗi: không ghi được nội dung vào kho dữ liệu: {e}");
@@ -97,55 +106,6 @@ fn run_build(preview: &mut Preview, changed: &[PathBuf], generation: u64, api: &
     }
 }
 
-/// The functions as `cchc serve` runs them: SQLite under `.cchc/`, on the server's runtime.
-#[derive(Clone)]
-struct LocalApi {
-    state: AppState<SqliteStore>,
-    runtime: tokio::runtime::Handle,
-}
-
-/// `CCHC_TODAY=YYYY-MM-DD` fixes the day consultation windows are judged on, for the site and the API alike, so
-/// tests do not depend on the calendar.
-fn fixed_today() -> Option<crate::date::ContentDate> {
-    std::env::var("CCHC_TODAY").ok().and_then(|d| crate::date::ContentDate::parse(&d))
-}
-
-/// Secrets that must survive restarts (so hashed client addresses stay comparable), made on first run.
-fn local_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
-    let path = dir.join(name);
-    if let Ok(existing) = std::fs::read_to_string(&path)
-        && !existing.trim().is_empty()
-    {
-        return Ok(existing.trim().to_string());
-    }
-    let secret = format!("{}{}", ulid::Ulid::new(), ulid::Ulid::new());
-    std::fs::write(&path, &secret).with_context(|| format!("không ghi được {}", path.display()))?;
-    Ok(secret)
-}
-
-fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, String)> {
-    let dir = root.join(".cchc");
-    std::fs::create_dir_all(&dir).with_context(|| format!("không tạo được {}", dir.display()))?;
-    let store = SqliteStore::open(&crate::local_store_path(root)).context("không mở được kho dữ liệu SQLite")?;
-    let token = std::env::var("CCHC_MODERATION_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| ulid::Ulid::new().to_string().to_lowercase());
-    let spam_checks = std::env::var("CCHC_SPAM_CHECKS").map_or(true, |v| v != "off");
-    if !spam_checks {
-        eprintln!("CẢNH BÁO: CCHC_SPAM_CHECKS=off: không kiểm tra chống thư rác (chỉ dùng để đo hiệu năng).");
-    }
-    let settings = Settings {
-        secrets: Secrets::new(&local_secret(&dir, "challenge-key")?, &local_secret(&dir, "address-salt")?),
-        moderation: ModerationAuth::Token(token.clone()),
-        attachments: Attachments::Dir(dir.join("attachments")),
-        site_url: String::new(),
-        spam_checks,
-        today: fixed_today().map(|d| d.at().date_naive()),
-    };
-    Ok((AppState::new(store, settings), token))
-}
-
 fn log_report(report: &BuildReport) {
     eprintln!("Đã dựng: {}", report.summary());
 }
@@ -161,8 +121,8 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         out: Some(out.clone()),
         base_url: None,
         drafts: options.drafts,
-        today: crate::date::ContentDate::now(),
-        results_from: Some(crate::local_store_path(&options.root)),
+        today: crate::content::date::ContentDate::now(),
+        results_from: Some(crate::pipeline::local_store_path(&options.root)),
     };
     let preview = Preview { live: LiveSite::new(build_options)?, published: None };
     let (first, preview) = tokio::task::spawn_blocking({
@@ -198,6 +158,10 @@ pub fn router(out: &Path, status: watch::Receiver<BuildStatus>) -> Router {
         .not_found_service(ServeFile::new(out.join("404.html")));
     let events_status = status.clone();
     Router::new()
+        .route(
+            RELOAD_SCRIPT_PATH,
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], RELOAD_SCRIPT) }),
+        )
         .route(
             EVENTS_PATH,
             get(move || {
@@ -241,9 +205,10 @@ async fn inject_reload(response: Response<Body>, generation: u64) -> Response<Bo
     Response::from_parts(parts, Body::from(html))
 }
 
+/// The tag that loads the live-reload script, with the build it belongs to.
 fn reload_script(generation: u64) -> String {
     format!(
-        r#"<script>(()=>{{const g={generation};const s=new EventSource("{EVENTS_PATH}");s.onopen=()=>{{document.documentElement.dataset.cchcLive="1"}};s.addEventListener("build",e=>{{const d=JSON.parse(e.data);let b=document.getElementById("cchc-build-errors");if(d.ok){{if(d.generation!==g)location.reload();else if(b)b.remove();return}}if(!b){{b=document.createElement("pre");b.id="cchc-build-errors";b.setAttribute("role","alert");b.style.cssText="position:fixed;left:0;right:0;bottom:0;max-height:60vh;overflow:auto;margin:0;padding:1rem;background:#fff4f4;color:#8a0000;border-top:4px solid #8a0000;z-index:2147483647;white-space:pre-wrap;font:14px/1.4 monospace";document.body.appendChild(b)}}b.textContent="Lỗi khi dựng trang (trang đang xem là bản trước):\n\n"+d.errors}})}})();</script>"#
+        r#"<script src="{RELOAD_SCRIPT_PATH}" data-generation="{generation}" data-events="{EVENTS_PATH}"></script>"#
     )
 }
 
@@ -260,7 +225,7 @@ fn watch_and_rebuild(
     for (path, mode) in [
         ("content", RecursiveMode::Recursive),
         ("themes", RecursiveMode::Recursive),
-        (crate::config::CONFIG_FILE, RecursiveMode::NonRecursive),
+        (crate::content::config::CONFIG_FILE, RecursiveMode::NonRecursive),
     ] {
         let path = root.join(path);
         if path.exists() {
@@ -355,7 +320,7 @@ mod tests {
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
         let html = String::from_utf8(body.to_vec()).expect("utf8");
-        assert!(html.contains("const g=7;") && html.ends_with("</script></body></html>"), "{html}");
+        assert!(html.contains(r#"data-generation="7""#) && html.ends_with("</script></body></html>"), "{html}");
     }
 
     #[tokio::test]

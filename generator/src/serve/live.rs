@@ -9,15 +9,17 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::date::ContentDate;
-use crate::discover::{self, ContentFiles, SourceFile, slash_path};
+use crate::commands::sync;
+use crate::content::date::ContentDate;
+use crate::content::discover::{self, ContentFiles, SourceFile, slash_path};
 use crate::error::BuildError;
-use crate::highlight::{self, Highlighter};
-use crate::output::{Changes, Staging};
+use crate::markdown::highlight::{self, Highlighter};
+use crate::pipeline::{BuildOptions, BuildReport, Timer};
+use crate::render::output::{Changes, Staging};
+use crate::render::theme::Theme;
 use crate::render::{self, Job, Made};
-use crate::site::{Page, ParseCache, Site};
-use crate::theme::Theme;
-use crate::{BuildOptions, BuildReport, Timer, functions, search, sync};
+use crate::render::{search, template_functions};
+use crate::site::{Page, ParseCache, Section, Site, Taxonomy, Term};
 
 /// A site kept in memory between builds.
 pub struct LiveSite {
@@ -53,7 +55,7 @@ impl SearchUpdate {
             .num_threads(1)
             .start_handler(|_| lower_priority())
             .build()
-            .map_err(|e| BuildError::io(&self.out, std::io::Error::other(e)))?;
+            .map_err(|e| BuildError::Runtime(std::io::Error::other(e)))?;
         let index = pool.install(|| search::index(&self.site))?;
         let committed = self.committed.lock().unwrap_or_else(PoisonError::into_inner);
         if *committed != self.generation {
@@ -104,10 +106,8 @@ impl Changed {
 impl LiveSite {
     /// A site to build from `options` (which must have an output folder).
     pub fn new(options: BuildOptions) -> Result<Self, BuildError> {
-        let out = options
-            .out
-            .clone()
-            .ok_or_else(|| BuildError::io(&options.root, std::io::Error::other("cchc serve cần một thư mục đầu ra")))?;
+        let out =
+            options.out.clone().ok_or_else(|| BuildError::usage(&options.root, "cchc serve cần một thư mục đầu ra"))?;
         let mut roots = vec![options.root.clone()];
         if let Ok(canonical) = options.root.canonicalize() {
             roots.push(canonical);
@@ -186,7 +186,7 @@ impl LiveSite {
             self.theme = Some(Theme::load(&self.options.root, &site.config.theme, &highlight::stylesheet())?);
         }
         let Some(theme) = self.theme.as_mut() else { unreachable!("loaded above") };
-        functions::register(&mut theme.tera, site.clone(), today);
+        template_functions::register(&mut theme.tera, site.clone(), today);
         timer.lap("giao diện");
 
         let incremental = self.last.as_ref().filter(|last| {
@@ -245,7 +245,7 @@ impl LiveSite {
     fn full(&mut self, site: Arc<Site>, today: ContentDate, mut timer: Timer) -> Result<BuildReport, BuildError> {
         let Some(theme) = self.theme.as_ref() else { unreachable!("loaded by rebuild") };
         let staging = Staging::create(&self.out)?;
-        let (rendered, files) = crate::render_all(&site, theme, &staging, today, &mut timer)?;
+        let (rendered, files) = crate::pipeline::render_all(&site, theme, &staging, today, &mut timer)?;
         let changes = commit(staging, &self.committed, true)?;
         timer.lap("ghi");
         self.last = Some(Last { site: site.clone(), today, made: rendered.made, files });
@@ -351,45 +351,57 @@ fn update_markdown(files: &mut ContentFiles, content_dir: &Path, rel: &str) -> R
 }
 
 /// Whether two builds make the same files from the same pages, sections, terms and data: then only what pages
-/// show can differ, and an output that showed none of the changed pages is still right.
+/// show can differ, and an output that showed none of the changed pages is still right. Every struct is
+/// destructured without `..`, so a new field fails to compile here until it is compared or said not to matter.
 fn same_structure(old: &Site, new: &Site) -> bool {
-    let same_sections = old.sections.len() == new.sections.len()
-        && old.sections.iter().zip(&new.sections).all(|(a, b)| {
-            a.permalink == b.permalink
-                && a.meta == b.meta
-                && a.rendered == b.rendered
-                && a.parent == b.parent
-                && a.subsections == b.subsections
-                && a.paginate_by == b.paginate_by
-                && a.pages.len() == b.pages.len()
-        });
-    let same_pages = old.pages.len() == new.pages.len()
-        && old
-            .pages
-            .iter()
-            .zip(&new.pages)
-            .all(|(a, b)| a.file == b.file && a.permalink == b.permalink && a.section == b.section);
-    let same_terms = old.taxonomies.len() == new.taxonomies.len()
-        && old.taxonomies.iter().zip(&new.taxonomies).all(|(a, b)| {
-            a.kind == b.kind
-                && a.permalink == b.permalink
-                && a.terms.len() == b.terms.len()
-                && a.terms.iter().zip(&b.terms).all(|(x, y)| {
-                    x.name == y.name && x.slug == y.slug && x.permalink == y.permalink && x.pages.len() == y.pages.len()
-                })
-        });
-    let same_surveys = old.surveys.len() == new.surveys.len()
-        && old.surveys.iter().zip(&new.surveys).all(|((i, a), (j, b))| i == j && a.survey == b.survey);
-    old.config == new.config
-        && same_sections
-        && same_pages
-        && same_terms
-        && same_surveys
-        && old.aliases == new.aliases
-        && old.data == new.data
-        && old.tables == new.tables
-        && old.results == new.results
-        && old.assets == new.assets
+    let Site { config, sections, pages, taxonomies, data, tables, assets, aliases, surveys, results } = old;
+    *config == new.config
+        && same_all(sections, &new.sections, same_section)
+        && same_all(pages, &new.pages, same_place)
+        && same_all(taxonomies, &new.taxonomies, same_taxonomy)
+        && same_all(surveys, &new.surveys, |(i, a), (j, b)| i == j && a.survey == b.survey)
+        && *aliases == new.aliases
+        && *data == new.data
+        && *tables == new.tables
+        && *results == new.results
+        && *assets == new.assets
+}
+
+/// Same length and `same` pairwise.
+fn same_all<'a, T: 'a, I: IntoIterator<Item = T>>(a: I, b: I, same: impl Fn(T, T) -> bool) -> bool
+where
+    I::IntoIter: ExactSizeIterator,
+{
+    let (a, b) = (a.into_iter(), b.into_iter());
+    a.len() == b.len() && a.zip(b).all(|(x, y)| same(x, y))
+}
+
+fn same_section(a: &Section, b: &Section) -> bool {
+    // `file` and `dir` follow from `permalink`; which pages it lists is judged by the outputs that read them.
+    let Section { file: _, dir: _, permalink, meta, rendered, pages, subsections, parent, paginate_by } = a;
+    *permalink == b.permalink
+        && *meta == b.meta
+        && *rendered == b.rendered
+        && *parent == b.parent
+        && *subsections == b.subsections
+        && *paginate_by == b.paginate_by
+        && pages.len() == b.pages.len()
+}
+
+/// Same source, URL and section: what the page shows is compared per output by `outdated`.
+fn same_place(a: &Page, b: &Page) -> bool {
+    let Page { file, permalink, section, meta: _, kind: _, rendered: _, previous: _, next: _, related: _ } = a;
+    *file == b.file && *permalink == b.permalink && *section == b.section
+}
+
+fn same_taxonomy(a: &Taxonomy, b: &Taxonomy) -> bool {
+    let Taxonomy { kind, permalink, terms } = a;
+    *kind == b.kind
+        && *permalink == b.permalink
+        && same_all(terms, &b.terms, |x: &Term, y: &Term| {
+            let Term { name, slug, permalink, pages } = x;
+            *name == y.name && *slug == y.slug && *permalink == y.permalink && pages.len() == y.pages.len()
+        })
 }
 
 /// The outputs of the last build that a change makes out of date, by index in `Last::made`.

@@ -1,17 +1,25 @@
 //! Renders every output file of the site with the theme's templates, in parallel, straight into the staging
 //! folder: pages, paginated section and taxonomy lists, feeds, sitemap, redirects, robots.txt, 404.
 
+pub mod chart;
+pub mod output;
+pub mod search;
+pub mod survey_view;
+pub mod template_functions;
+pub mod theme;
+pub mod views;
+
 use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
-use crate::content::PageKind;
-use crate::date::ContentDate;
+use crate::content::date::ContentDate;
+use crate::content::meta::PageKind;
 use crate::error::{BuildError, ContentError};
-use crate::output::Staging;
+use crate::render::output::Staging;
+use crate::render::theme::{StaticFile, Theme, template_content_error};
+use crate::render::views::{DateView, PageSummaryView, Reads, Views, page_count};
 use crate::site::{PageId, SectionId, Site};
-use crate::theme::{StaticFile, Theme, template_content_error};
-use crate::views::{self, DateView, PageSummaryView, Reads, Views, page_count};
 
 /// Entries in a feed.
 const FEED_SIZE: usize = 20;
@@ -27,12 +35,24 @@ pub enum Job {
     Home,
     /// A page.
     Page(PageId),
-    /// A section's list page, numbered from 1.
-    SectionList(SectionId, usize),
+    /// A section's list page.
+    SectionList {
+        /// Which section.
+        section: SectionId,
+        /// The list page's number, from 1.
+        number: usize,
+    },
     /// A taxonomy's list of terms.
     TaxonomyIndex(usize),
-    /// A term's list page: taxonomy, term, number from 1.
-    TermList(usize, usize, usize),
+    /// A term's list page.
+    TermList {
+        /// Index in `Site::taxonomies`.
+        taxonomy: usize,
+        /// Index in that taxonomy's terms.
+        term: usize,
+        /// The list page's number, from 1.
+        number: usize,
+    },
     /// The site's feed, or a section's.
     Feed(Option<SectionId>),
     /// A redirect from an old URL.
@@ -64,7 +84,7 @@ struct SitemapEntry<'a> {
 
 /// Counts of what was written, and how each template output was made.
 #[derive(Debug, Clone, Default)]
-pub struct Rendered {
+pub struct RenderedSite {
     /// Files copied or written as they are.
     pub copied: usize,
     /// Each rendered file, in the order of `plan`.
@@ -154,7 +174,10 @@ fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
     let mut jobs = vec![Job::Home, Job::Robots, Job::NotFound, Job::Feed(None)];
     jobs.extend((0..site.pages.len()).map(Job::Page));
     for (id, section) in site.sections.iter().enumerate().skip(1) {
-        jobs.extend((1..=page_count(section.pages.len(), section.paginate_by)).map(|n| Job::SectionList(id, n)));
+        jobs.extend(
+            (1..=page_count(section.pages.len(), section.paginate_by))
+                .map(|number| Job::SectionList { section: id, number }),
+        );
         if site.section_feed(id).is_some() {
             jobs.push(Job::Feed(Some(id)));
         }
@@ -162,7 +185,11 @@ fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
     for (t, taxonomy) in site.taxonomies.iter().enumerate() {
         jobs.push(Job::TaxonomyIndex(t));
         for (i, term) in taxonomy.terms.iter().enumerate() {
-            jobs.extend((1..=page_count(term.pages.len(), site.config.paginate_by)).map(|n| Job::TermList(t, i, n)));
+            jobs.extend((1..=page_count(term.pages.len(), site.config.paginate_by)).map(|number| Job::TermList {
+                taxonomy: t,
+                term: i,
+                number,
+            }));
         }
     }
     jobs.extend((0..site.aliases.len()).map(Job::Alias));
@@ -191,7 +218,12 @@ fn sitemap_entries(site: &Site) -> Vec<SitemapEntry<'_>> {
 }
 
 /// Renders the site into `staging`. Every template error is collected; identical ones are reported once.
-pub fn render_site(site: &Site, theme: &Theme, staging: &Staging, today: ContentDate) -> Result<Rendered, BuildError> {
+pub fn render_site(
+    site: &Site,
+    theme: &Theme,
+    staging: &Staging,
+    today: ContentDate,
+) -> Result<RenderedSite, BuildError> {
     let errors = check_templates(site, theme);
     if !errors.is_empty() {
         return Err(BuildError::Content(errors));
@@ -223,7 +255,7 @@ pub fn render_site(site: &Site, theme: &Theme, staging: &Staging, today: Content
         .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
         .collect();
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
-    Ok(Rendered { copied: theme.statics.len() + site.assets.len(), made })
+    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len(), made })
 }
 
 /// Renders `jobs` (from `plan`) into `staging` and says how each was made. Every template error is collected;
@@ -297,7 +329,7 @@ fn feed_pages(site: &Site, section: Option<SectionId>) -> Vec<PageId> {
             .collect(),
         None => {
             let mut all: Vec<PageId> = (0..site.pages.len()).filter(|&p| site.pages[p].meta.date.is_some()).collect();
-            crate::site::sort_pages(&mut all, &site.pages, crate::content::SortBy::Date);
+            crate::site::order::sort_pages(&mut all, &site.pages, crate::content::meta::SortBy::Date);
             all.truncate(FEED_SIZE);
             all
         }
@@ -316,11 +348,11 @@ pub fn listed(site: &Site, job: Job) -> Vec<PageId> {
             }
             shown
         }
-        Job::SectionList(id, number) => {
+        Job::SectionList { section: id, number } => {
             let section = &site.sections[id];
             views::pager_items(&section.pages, section.paginate_by, number).to_vec()
         }
-        Job::TermList(t, i, number) => {
+        Job::TermList { taxonomy: t, term: i, number } => {
             views::pager_items(&site.taxonomies[t].terms[i].pages, site.config.paginate_by, number).to_vec()
         }
         Job::Feed(section) => feed_pages(site, section),
@@ -358,7 +390,7 @@ fn prepare<'a>(
             context.insert("section", &views.section(page.section));
             (page_template(site, theme, id), index_path(&page.permalink), context)
         }
-        Job::SectionList(id, number) => {
+        Job::SectionList { section: id, number } => {
             let section = &site.sections[id];
             let permalink = views::pager_permalink(&section.permalink, number);
             set_path(&mut context, &permalink);
@@ -373,7 +405,7 @@ fn prepare<'a>(
             context.insert("taxonomy", &views.taxonomy(taxonomy));
             ("taxonomy.html", index_path(&taxonomy.permalink), context)
         }
-        Job::TermList(t, i, number) => {
+        Job::TermList { taxonomy: t, term: i, number } => {
             let taxonomy = &site.taxonomies[t];
             let term = &taxonomy.terms[i];
             let permalink = views::pager_permalink(&term.permalink, number);

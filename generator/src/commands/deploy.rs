@@ -18,7 +18,8 @@ use md5::{Digest, Md5};
 use tokio::sync::Semaphore;
 use walkdir::WalkDir;
 
-use crate::output::MARKER;
+use crate::commands::aws::{AwsSetupError, sdk_config};
+use crate::render::output::MARKER;
 
 /// Uploads in flight at once.
 const CONCURRENCY: usize = 16;
@@ -122,7 +123,7 @@ pub fn local_files(out: &Path) -> anyhow::Result<Vec<LocalFile>> {
 }
 
 /// The file that points the search script at the current index.
-const SEARCH_ENTRY: &str = crate::search::ENTRY;
+const SEARCH_ENTRY: &str = crate::render::search::ENTRY;
 
 /// Compares the built site with the bucket.
 pub fn plan(local: Vec<LocalFile>, remote: &HashMap<String, String>) -> Plan {
@@ -160,15 +161,15 @@ pub fn plan(local: Vec<LocalFile>, remote: &HashMap<String, String>) -> Plan {
     plan
 }
 
-/// Clients for S3 and CloudFront, from the environment (an endpoint for a local S3-compatible server).
-pub async fn clients(endpoint_url: Option<&str>) -> (aws_sdk_s3::Client, aws_sdk_cloudfront::Client) {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let config = loader.load().await;
+/// Clients for S3 and CloudFront in `region` (or the region the environment names), at `endpoint_url` for a
+/// local S3-compatible server; fails, in Vietnamese, when the region or credentials are missing.
+pub async fn clients(
+    region: Option<&str>,
+    endpoint_url: Option<&str>,
+) -> Result<(aws_sdk_s3::Client, aws_sdk_cloudfront::Client), AwsSetupError> {
+    let config = sdk_config(region, endpoint_url).await?;
     let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint_url.is_some()).build();
-    (aws_sdk_s3::Client::from_conf(s3_config), aws_sdk_cloudfront::Client::new(&config))
+    Ok((aws_sdk_s3::Client::from_conf(s3_config), aws_sdk_cloudfront::Client::new(&config)))
 }
 
 /// Every object in the bucket, with its ETag (quotes removed).
@@ -276,6 +277,7 @@ pub async fn deploy(
     out: &Path,
     bucket: &str,
     distribution: Option<&str>,
+    region: Option<&str>,
     endpoint_url: Option<&str>,
     dry_run: bool,
 ) -> anyhow::Result<Outcome> {
@@ -283,7 +285,7 @@ pub async fn deploy(
     if !out.join(MARKER).is_file() {
         anyhow::bail!("{} không phải thư mục do `cchc build` tạo; dựng trang trước khi xuất bản", out.display());
     }
-    let (s3, cloudfront) = clients(endpoint_url).await;
+    let (s3, cloudfront) = clients(region, endpoint_url).await?;
     let plan = plan(local_files(out)?, &remote_objects(&s3, bucket).await?);
     eprintln!(
         "Kế hoạch: tải lên {} tệp, giữ nguyên {}, xoá {}, làm mới CDN {} đường dẫn.",

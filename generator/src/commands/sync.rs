@@ -40,6 +40,22 @@ pub struct Published {
     pub unchanged_surveys: usize,
 }
 
+/// `publish` as a job for the store a command chose.
+pub struct Publish<'a> {
+    /// The site's consultations.
+    pub consultations: &'a [Consultation],
+    /// The site's surveys.
+    pub surveys: &'a [Survey],
+}
+
+impl crate::commands::StoreJob for Publish<'_> {
+    type Output = Published;
+
+    async fn run<S: Store>(self, store: &S) -> Result<Published, StoreError> {
+        publish(store, self.consultations, self.surveys).await
+    }
+}
+
 /// Writes every consultation and survey version to `store`. A survey version already published with other content
 /// is refused (`Conflict`, saying which version to use): published versions are immutable.
 pub async fn publish<S: Store>(
@@ -64,10 +80,9 @@ pub async fn publish<S: Store>(
 /// The results of every survey of the site, as its latest published version in the store at `path` counts them.
 /// Refuses a survey whose version the store already has with other content (published versions are immutable).
 pub fn results_snapshot(path: &Path, site: &Site) -> Result<BTreeMap<String, serde_json::Value>, BuildError> {
-    let failed = |e: StoreError| BuildError::io(path, std::io::Error::other(e.to_string()));
+    let failed = |e: StoreError| BuildError::store(path, e);
     let store = SqliteStore::open(path).map_err(failed)?;
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| BuildError::io(path, e))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(BuildError::Runtime)?;
     runtime.block_on(async {
         let mut snapshot = BTreeMap::new();
         let mut changed = Vec::new();

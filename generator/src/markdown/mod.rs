@@ -1,13 +1,15 @@
 //! Markdown to HTML: one place sets the parser's options; links to other Markdown files become permalinks;
 //! headings get anchors and a table of contents; code is highlighted; a summary is cut out.
 
+pub mod highlight;
+
 use std::collections::{HashMap, HashSet};
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
 
-use crate::highlight::Highlighter;
-use crate::slug::slugify;
+use crate::content::slug::slugify;
+use crate::markdown::highlight::Highlighter;
 
 /// What marks the end of the summary when an editor places it.
 pub const MORE_MARKER: &str = "<!-- more -->";
@@ -46,7 +48,7 @@ pub struct Heading {
 
 /// A Markdown text rendered to HTML.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Rendered {
+pub struct Body {
     /// The whole body.
     pub html: String,
     /// The part before `<!-- more -->`, or the first paragraph.
@@ -74,7 +76,7 @@ pub fn render(
     first_line: usize,
     links: &LinkContext<'_>,
     highlighter: &Highlighter,
-) -> Result<Rendered, Vec<BrokenLink>> {
+) -> Result<Body, Vec<BrokenLink>> {
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut broken = Vec::new();
     let mut toc = Vec::new();
@@ -177,7 +179,7 @@ pub fn render(
     };
     let mut summary_html = String::new();
     html::push_html(&mut summary_html, summary_events.iter().cloned());
-    Ok(Rendered { html: out, summary_html, has_more: more_at.is_some(), toc })
+    Ok(Body { html: out, summary_html, has_more: more_at.is_some(), toc })
 }
 
 fn heading_text(events: &[Event<'_>]) -> String {
@@ -199,7 +201,7 @@ fn code_block(language: &str, source: &str, highlighter: &Highlighter) -> String
 }
 
 fn escape(text: &str) -> String {
-    crate::theme::escape_html(text)
+    crate::render::theme::escape_html(text)
 }
 
 /// Rewrites a link or image target: `.md` paths to permalinks, relative asset paths to root-relative ones.
@@ -281,7 +283,7 @@ mod tests {
         (permalinks, assets)
     }
 
-    fn ok(md: &str) -> Rendered {
+    fn ok(md: &str) -> Body {
         let (p, a) = site();
         render(md, 1, &ctx(&p, &a), &Highlighter::new()).expect("renders")
     }

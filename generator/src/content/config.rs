@@ -4,8 +4,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::content::front_matter;
 use crate::error::ContentError;
-use crate::front_matter;
 
 /// The configuration file's name, at the site root.
 pub const CONFIG_FILE: &str = "site.yaml";

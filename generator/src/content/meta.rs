@@ -5,10 +5,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::ContentDate;
+use crate::content::date::ContentDate;
+use crate::content::front_matter::{self, Split};
+use crate::content::slug::slugify;
 use crate::error::ContentError;
-use crate::front_matter::{self, Split};
-use crate::slug::slugify;
 
 /// What kind of pages a section holds; set by `page_kind` in its `_index.md`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

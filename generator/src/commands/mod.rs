@@ -1,0 +1,63 @@
+//! What `cchc` does besides building and serving: a new page (new_page), the content's rules written to the store
+//! (sync), one-time access codes (codes), and the upload of a built site to S3 and CloudFront (deploy).
+
+pub mod aws;
+pub mod codes;
+pub mod deploy;
+pub mod new_page;
+pub mod sync;
+
+use std::path::PathBuf;
+
+use cchc_functions::store::{DynamoStore, SqliteStore, Store, StoreError};
+
+use crate::commands::aws::{AwsSetupError, sdk_config};
+use crate::pipeline::local_store_path;
+
+/// The store a command writes to: the site folder's embedded store (as `cchc serve` uses) or a DynamoDB table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreTarget {
+    /// `.cchc/cchc.sqlite3` under this site folder.
+    Local(PathBuf),
+    /// A DynamoDB table, on AWS or at `endpoint_url` (a test server).
+    DynamoDb {
+        /// The table's name.
+        table: String,
+        /// The AWS region; `None` takes it as the AWS CLI would (`AWS_REGION`, the profile).
+        region: Option<String>,
+        /// Another endpoint than AWS's.
+        endpoint_url: Option<String>,
+    },
+}
+
+/// Why a command could not do its work in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreCommandError {
+    /// Region or credentials are missing.
+    #[error(transparent)]
+    Aws(#[from] AwsSetupError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Work done against whichever store was chosen: the two stores share the `Store` trait, not a type.
+pub trait StoreJob {
+    /// What the job gives back.
+    type Output;
+    /// Runs the job against `store`.
+    fn run<S: Store>(self, store: &S) -> impl Future<Output = Result<Self::Output, StoreError>>;
+}
+
+impl StoreTarget {
+    /// Opens the store and runs `job` against it.
+    pub async fn run<J: StoreJob>(&self, job: J) -> Result<J::Output, StoreCommandError> {
+        Ok(match self {
+            StoreTarget::Local(root) => job.run(&SqliteStore::open(&local_store_path(root))?).await?,
+            StoreTarget::DynamoDb { table, region, endpoint_url } => {
+                let config = sdk_config(region.as_deref(), endpoint_url.as_deref()).await?;
+                job.run(&DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone())).await?
+            }
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! Survey definitions (`content/khao-sat/<id>.yaml`): read, their units resolved from `content/data/don-vi/`,
+//! and checked (errors name the file, the line and the question). `render::survey_view` shapes them for the
+//! templates.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use cchc_functions::survey::{Survey, SurveySource, Unit};
+
+use crate::content::discover::SourceFile;
+use crate::content::front_matter::parse_yaml;
+use crate::content::slug::slugify;
+use crate::error::ContentError;
+
+/// A checked survey and the file it came from.
+#[derive(Debug, Clone)]
+pub struct SurveyFile {
+    /// `content/khao-sat/<id>.yaml`.
+    pub file: PathBuf,
+    /// The survey.
+    pub survey: Survey,
+    /// The line of its `version:`, for errors about the version.
+    pub version_line: Option<usize>,
+}
+
+/// The 1-based line where question `id` is defined, if it can be found.
+fn question_line(text: &str, id: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start().trim_start_matches("- ").trim();
+            l == format!("id: {id}") || l == format!("id: \"{id}\"") || l == format!("id: '{id}'")
+        })
+        .map(|i| i + 1)
+}
+
+/// The units of the list `name` (`content/data/don-vi/<name>.yaml`), each with its effective dates.
+fn units_of(data: &BTreeMap<String, serde_json::Value>, name: &str) -> Vec<Unit> {
+    let Some(list) = data.get(&format!("don-vi/{name}")).and_then(|v| v.get("units")).and_then(|v| v.as_array()) else {
+        return Vec::new();
+    };
+    let date = |u: &serde_json::Value, key: &str| {
+        u.get(key).and_then(|d| d.as_str()).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    list.iter()
+        .filter_map(|u| {
+            let name = u.get("name")?.as_str()?.to_string();
+            Some(Unit { id: slugify(&name), from: date(u, "from"), to: date(u, "to"), name })
+        })
+        .collect()
+}
+
+/// Reads and checks every survey file; gathers every error.
+pub fn load(
+    sources: Vec<SourceFile>,
+    data: &BTreeMap<String, serde_json::Value>,
+) -> (BTreeMap<String, SurveyFile>, Vec<ContentError>) {
+    let mut surveys = BTreeMap::new();
+    let mut errors = Vec::new();
+    for source in sources {
+        let file = PathBuf::from("content").join(&source.rel);
+        let parsed: SurveySource = match parse_yaml(&file, &source.text, 1) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let stem = source.rel.rsplit('/').next().unwrap_or_default().trim_end_matches(".yaml").trim_end_matches(".yml");
+        if stem != parsed.id {
+            errors.push(
+                ContentError::new(&file, format!("tệp phải mang tên của khảo sát: {}.yaml", parsed.id))
+                    .at_opt_line(question_line(&source.text, &parsed.id))
+                    .field("id"),
+            );
+            continue;
+        }
+        let units = units_of(data, &parsed.unit);
+        match Survey::check(parsed, units) {
+            Ok(survey) => {
+                let version_line = source.text.lines().position(|l| l.starts_with("version:")).map(|i| i + 1);
+                surveys.insert(survey.id.clone(), SurveyFile { file, survey, version_line });
+            }
+            Err(found) => errors.extend(found.into_iter().map(|e| {
+                let line = e.question.as_deref().and_then(|q| question_line(&source.text, q));
+                let error = ContentError::new(&file, e.to_string()).at_opt_line(line);
+                match &e.question {
+                    Some(q) => error.field(format!("questions.{q}")),
+                    None => error,
+                }
+            })),
+        }
+    }
+    (surveys, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::date::ContentDate;
+
+    fn data() -> BTreeMap<String, serde_json::Value> {
+        let units = serde_json::json!({ "units": [{ "name": "Tỉnh A" }, { "name": "Tỉnh Cũ", "to": "2025-06-30" }] });
+        BTreeMap::from([("don-vi/tinh-thanh".to_string(), units)])
+    }
+
+    const SURVEY: &str = "id: thu\nversion: 1\ntitle: Thử\ngroup: par\nopens: 2026-01-01\ncloses: 2026-12-31\n\
+        unit: tinh-thanh\nquestions:\n  - id: q1\n    type: single\n    text: Có biết không?\n    options:\n      \
+        - { id: co, label: Có, next: q2 }\n      - { id: khong, label: Không, next: end }\n  - id: q2\n    \
+        type: rating\n    text: Mức độ\n    scale: { min: 1, max: 5 }\n    next: end\n";
+
+    fn load_one(rel: &str, text: &str) -> (BTreeMap<String, SurveyFile>, Vec<ContentError>) {
+        load(vec![SourceFile { rel: rel.into(), text: text.into() }], &data())
+    }
+
+    #[test]
+    fn a_valid_survey_gets_its_units_with_their_dates() {
+        let (surveys, errors) = load_one("khao-sat/thu.yaml", SURVEY);
+        assert!(errors.is_empty(), "{errors:?}");
+        let units: Vec<&str> = surveys["thu"].survey.units.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(units, ["tinh-a", "tinh-cu"]);
+        let view =
+            crate::render::survey_view::view(&surveys["thu"].survey, ContentDate::parse("2026-06-01").expect("date"));
+        assert_eq!(view.units.len(), 1, "the old province is not offered after it ended");
+    }
+
+    #[test]
+    fn graph_errors_name_the_file_the_line_and_the_question() {
+        let (_, errors) = load_one("khao-sat/thu.yaml", &SURVEY.replace("next: q2 }", "next: q9 }"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let e = &errors[0];
+        assert_eq!(e.file, PathBuf::from("content/khao-sat/thu.yaml"));
+        assert_eq!(e.line, Some(9), "the line of `- id: q1`");
+        assert_eq!(e.field.as_deref(), Some("questions.q1"));
+        assert!(e.message.contains("`next: q9` trỏ tới câu không có"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_and_type_errors_name_the_line_and_field() {
+        let (_, errors) = load_one("khao-sat/thu.yaml", &SURVEY.replace("type: rating", "type: thang-diem"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, Some(16));
+        assert!(errors[0].to_string().contains("questions"), "{}", errors[0]);
+        let (_, errors) = load_one("khao-sat/khac.yaml", SURVEY);
+        assert!(errors[0].message.contains("tệp phải mang tên của khảo sát: thu.yaml"), "{:?}", errors);
+        let (_, errors) = load_one("khao-sat/thu.yaml", &SURVEY.replace("unit: tinh-thanh", "unit: xa-phuong"));
+        assert!(errors[0].message.contains("danh sách đơn vị `xa-phuong` trống hoặc không có"), "{:?}", errors);
+    }
+}

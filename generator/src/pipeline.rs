@@ -1,0 +1,233 @@
+//! The build, stage by stage: read `site.yaml` and `content/` (content), assemble the model (site), render it and
+//! make the search index (render), and swap the output in (render::output). Each stage is timed; errors from
+//! every file are gathered and reported together.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::commands::sync;
+use crate::content::config::{CONFIG_FILE, SiteConfig};
+use crate::content::date::ContentDate;
+use crate::content::discover;
+use crate::error::BuildError;
+use crate::markdown::highlight::{self, Highlighter};
+use crate::render::output::{self, Staging};
+use crate::render::theme::Theme;
+use crate::render::{self, search, template_functions};
+use crate::site::Site;
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Folder holding `site.yaml`, `content/` and `themes/`.
+    pub root: PathBuf,
+    /// Where the site goes; `None` checks everything and writes nothing.
+    pub out: Option<PathBuf>,
+    /// Overrides `base_url` from `site.yaml`.
+    pub base_url: Option<String>,
+    /// Includes pages marked `draft: true`.
+    pub drafts: bool,
+    /// The day the build is for: consultation windows and unit lists are judged on it.
+    pub today: ContentDate,
+    /// An embedded store (SQLite file) to read survey results from, for the results pages' snapshot.
+    pub results_from: Option<PathBuf>,
+}
+
+impl BuildOptions {
+    /// For commands that only read the content (`sync`, `codes`): published pages as of now, nothing written.
+    pub fn content_only(root: PathBuf) -> Self {
+        Self { root, out: None, base_url: None, drafts: false, today: ContentDate::now(), results_from: None }
+    }
+
+    /// `site.yaml`, with `base_url` replaced when asked.
+    pub(crate) fn config(&self) -> Result<SiteConfig, BuildError> {
+        let config = load_config(&self.root)?;
+        Ok(match &self.base_url {
+            Some(url) => config.with_base_url(url),
+            None => config,
+        })
+    }
+}
+
+/// The embedded store of a site folder: where `cchc serve` keeps what citizens send, and where `sync` and
+/// `codes` write without `--dynamodb-table`.
+pub fn local_store_path(root: &Path) -> PathBuf {
+    root.join(".cchc").join("cchc.sqlite3")
+}
+
+/// What a build did, for the progress line.
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    /// Pages published.
+    pub pages: usize,
+    /// Sections, the home page included.
+    pub sections: usize,
+    /// Taxonomy terms.
+    pub terms: usize,
+    /// Files the site is made of.
+    pub files: usize,
+    /// When `cchc serve` found only some outputs out of date: how many it rendered again (`None`: all).
+    pub rerendered: Option<usize>,
+    /// What the build changed in the output folder (nothing for a build without one).
+    pub changes: output::Changes,
+    /// Each stage's name and duration.
+    pub stages: Vec<(&'static str, Duration)>,
+    /// The consultations the functions must enforce, as the content defines them.
+    pub consultations: Vec<cchc_functions::domain::Consultation>,
+    /// The surveys the functions must enforce, as the content defines them.
+    pub surveys: Vec<cchc_functions::survey::Survey>,
+}
+
+impl BuildReport {
+    pub(crate) fn new(
+        site: &Site,
+        files: usize,
+        rerendered: Option<usize>,
+        changes: output::Changes,
+        timer: Timer,
+    ) -> Self {
+        BuildReport {
+            pages: site.pages.len(),
+            sections: site.sections.len(),
+            terms: site.taxonomies.iter().map(|t| t.terms.len()).sum(),
+            files,
+            rerendered,
+            changes,
+            stages: timer.stages,
+            consultations: sync::consultations(site),
+            surveys: site.surveys.values().map(|f| f.survey.clone()).collect(),
+        }
+    }
+
+    /// Total time of all stages.
+    pub fn total(&self) -> Duration {
+        self.stages.iter().map(|(_, d)| *d).sum()
+    }
+
+    /// One line for the terminal: counts, then the time of each stage.
+    pub fn summary(&self) -> String {
+        let stages: Vec<String> = self.stages.iter().map(|(name, d)| format!("{name} {}", ms(*d))).collect();
+        let rendered = self.rerendered.map(|n| format!("{n} dựng lại, ")).unwrap_or_default();
+        format!(
+            "{} trang, {} chuyên mục, {} mục phân loại → {} tệp ({rendered}{} ghi mới, {} xoá) trong {} ({})",
+            self.pages,
+            self.sections,
+            self.terms,
+            self.files,
+            self.changes.written,
+            self.changes.deleted,
+            ms(self.total()),
+            stages.join(" · ")
+        )
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{} ms", d.as_millis())
+}
+
+/// Times the stages of a build.
+pub(crate) struct Timer {
+    stages: Vec<(&'static str, Duration)>,
+    last: Instant,
+}
+
+impl Timer {
+    pub(crate) fn new() -> Self {
+        Self { stages: Vec::new(), last: Instant::now() }
+    }
+
+    pub(crate) fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        tracing::debug!(stage = name, ms = (now - self.last).as_secs_f64() * 1000.0, "build stage");
+        self.stages.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+/// Reads `site.yaml` from `root`.
+pub fn load_config(root: &Path) -> Result<SiteConfig, BuildError> {
+    let path = root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| BuildError::io(&path, e))?;
+    SiteConfig::parse(Path::new(CONFIG_FILE), &text).map_err(|e| BuildError::Content(vec![e]))
+}
+
+/// Reads and assembles the site without rendering it (for `cchc sync`).
+pub fn load_site(options: &BuildOptions) -> Result<Site, BuildError> {
+    load_site_timed(options, &mut Timer::new())
+}
+
+pub(crate) fn load_site_timed(options: &BuildOptions, timer: &mut Timer) -> Result<Site, BuildError> {
+    let highlighter = Highlighter::new();
+    let config = options.config()?;
+    let files = discover::discover(&options.root.join("content"))?;
+    timer.lap("đọc");
+    let site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
+    timer.lap("phân tích");
+    Ok(site)
+}
+
+/// Runs the whole pipeline. With `out`, the output replaces the previous one only if everything succeeded.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let mut timer = Timer::new();
+    let mut site = load_site_timed(options, &mut timer)?;
+    if let Some(path) = &options.results_from {
+        site.results = sync::results_snapshot(path, &site)?;
+        timer.lap("kết quả khảo sát");
+    }
+    let site = std::sync::Arc::new(site);
+    let mut theme = Theme::load(&options.root, &site.config.theme, &highlight::stylesheet())?;
+    template_functions::register(&mut theme.tera, site.clone(), options.today);
+    timer.lap("giao diện");
+    let staging_dir;
+    let staging = match &options.out {
+        Some(out) => Staging::create(out)?,
+        None => {
+            // `check` renders too (template errors are errors) but into a throw-away folder.
+            staging_dir = tempfile::tempdir().map_err(|e| BuildError::io(Path::new("/tmp"), e))?;
+            Staging::create(&staging_dir.path().join("out"))?
+        }
+    };
+    let (_, files) = render_all(&site, &theme, &staging, options.today, &mut timer)?;
+    let changes = if options.out.is_some() {
+        let changes = staging.commit()?;
+        timer.lap("ghi");
+        changes
+    } else {
+        output::Changes::default()
+    };
+    Ok(BuildReport::new(&site, files, None, changes, timer))
+}
+
+/// Renders every output into `staging` and, beside it on the same thread pool, makes the search index; returns
+/// how the outputs were made and how many files the site has.
+pub(crate) fn render_all(
+    site: &Site,
+    theme: &Theme,
+    staging: &Staging,
+    today: ContentDate,
+    timer: &mut Timer,
+) -> Result<(render::RenderedSite, usize), BuildError> {
+    let (rendered, index) = rayon::join(|| render::render_site(site, theme, staging, today), || search::index(site));
+    let rendered = rendered?;
+    timer.lap("dựng trang");
+    let index = index?;
+    index.par_iter().try_for_each(|file| staging.write(&file.rel, &file.bytes))?;
+    timer.lap("chỉ mục tìm kiếm");
+    let files = rendered.made.len() + rendered.copied + index.len();
+    Ok((rendered, files))
+}
+
+/// Every problem of a failed build, one per line, as editors read them.
+pub fn error_lines(error: &BuildError) -> String {
+    match error {
+        BuildError::Content(errors) => {
+            let mut lines: Vec<String> = errors.iter().map(|e| format!("lỗi: {e}")).collect();
+            lines.push(format!("Không dựng được trang: {} lỗi, kết quả lần trước được giữ nguyên.", errors.len()));
+            lines.join("\n")
+        }
+        other => format!("lỗi: {other}\nKhông dựng được trang; kết quả lần trước được giữ nguyên."),
+    }
+}

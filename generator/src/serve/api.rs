@@ -1,0 +1,61 @@
+//! The functions as `cchc serve` runs them: the same routers as on AWS, mounted under `/api`, with the embedded
+//! store and secrets under `.cchc/`.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
+use cchc_functions::spam::Secrets;
+use cchc_functions::store::SqliteStore;
+
+use crate::content::date::ContentDate;
+use crate::pipeline::local_store_path;
+
+/// The functions as `cchc serve` runs them: SQLite under `.cchc/`, on the server's runtime.
+#[derive(Clone)]
+pub(crate) struct LocalApi {
+    pub(crate) state: AppState<SqliteStore>,
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+/// `CCHC_TODAY=YYYY-MM-DD` fixes the day consultation windows are judged on, for the site and the API alike, so
+/// tests do not depend on the calendar.
+pub(crate) fn fixed_today() -> Option<ContentDate> {
+    std::env::var("CCHC_TODAY").ok().and_then(|d| ContentDate::parse(&d))
+}
+
+/// Secrets that must survive restarts (so hashed client addresses stay comparable), made on first run.
+fn local_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
+    let path = dir.join(name);
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && !existing.trim().is_empty()
+    {
+        return Ok(existing.trim().to_string());
+    }
+    let secret = format!("{}{}", ulid::Ulid::new(), ulid::Ulid::new());
+    std::fs::write(&path, &secret).with_context(|| format!("không ghi được {}", path.display()))?;
+    Ok(secret)
+}
+
+pub(crate) fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, String)> {
+    let dir = root.join(".cchc");
+    std::fs::create_dir_all(&dir).with_context(|| format!("không tạo được {}", dir.display()))?;
+    let store = SqliteStore::open(&local_store_path(root)).context("không mở được kho dữ liệu SQLite")?;
+    let token = std::env::var("CCHC_MODERATION_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| ulid::Ulid::new().to_string().to_lowercase());
+    let spam_checks = std::env::var("CCHC_SPAM_CHECKS").map_or(true, |v| v != "off");
+    if !spam_checks {
+        eprintln!("CẢNH BÁO: CCHC_SPAM_CHECKS=off: không kiểm tra chống thư rác (chỉ dùng để đo hiệu năng).");
+    }
+    let settings = Settings {
+        secrets: Secrets::new(&local_secret(&dir, "challenge-key")?, &local_secret(&dir, "address-salt")?),
+        moderation: ModerationAuth::Token(token.clone()),
+        attachments: Attachments::Dir(dir.join("attachments")),
+        site_url: String::new(),
+        spam_checks,
+        today: fixed_today().map(|d| d.at().date_naive()),
+    };
+    Ok((AppState::new(store, settings), token))
+}

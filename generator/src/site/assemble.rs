@@ -1,0 +1,67 @@
+//! The assembling stages in order: content files in, the whole `Site` (or every error) out.
+
+use crate::content::config::SiteConfig;
+use crate::content::discover::ContentFiles;
+use crate::content::survey_files;
+use crate::error::ContentError;
+use crate::markdown::highlight::Highlighter;
+use crate::site::cache::ParseCache;
+use crate::site::links::LinkMap;
+use crate::site::model::Site;
+use crate::site::sections::{SectionTree, split_index_files};
+use crate::site::{data, order, pages, references, related, relations, taxonomy};
+
+/// Builds the site model, reusing what `cache` holds of unchanged pages and leaving this build's pages in it.
+/// Every error found is returned, not only the first.
+pub(crate) fn assemble(
+    config: SiteConfig,
+    files: ContentFiles,
+    drafts: bool,
+    highlighter: &Highlighter,
+    cache: Option<&mut ParseCache>,
+) -> Result<Site, Vec<ContentError>> {
+    let ContentFiles { markdown, data, surveys, assets } = files;
+    let mut errors = Vec::new();
+    let previous = cache.as_deref();
+
+    // Sections first: a page's kind comes from its section.
+    let (index_files, page_files) = split_index_files(markdown);
+    let tree = SectionTree::parse(index_files, &config, &mut errors);
+    let parsed = pages::parse(page_files, &tree, drafts, previous, &mut errors);
+    // Markdown needs the full link map, so it comes after every URL is known.
+    let mut links = LinkMap::build(&tree, &parsed, &assets, &mut errors);
+    let bodies = pages::render(&parsed, &links, &assets, highlighter, previous);
+    let mut sections = tree.render(&links, config.paginate_by, highlighter, &mut errors);
+    let aliases = std::mem::take(&mut links.aliases);
+    if let Some(cache) = cache {
+        cache.remember(&parsed, &bodies, links.permalinks, links.assets);
+    }
+    let mut pages = pages::finish(parsed, bodies, &mut errors);
+
+    let data = data::parse(&data, &mut errors);
+    let (surveys, survey_errors) = survey_files::load(surveys, &data);
+    errors.extend(survey_errors);
+    references::check_surveys(&pages, &surveys, &mut errors);
+    relations::resolve(&mut pages, &mut errors);
+    let tables = references::tables(&pages, &data, &mut errors);
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        return Err(errors);
+    }
+
+    order::arrange(&mut sections, &mut pages);
+    let taxonomies = taxonomy::collect_all(&pages);
+    related::link(&mut pages, &taxonomies);
+    Ok(Site {
+        config,
+        sections,
+        pages,
+        taxonomies,
+        data,
+        tables,
+        assets,
+        aliases,
+        surveys,
+        results: Default::default(),
+    })
+}

@@ -1,0 +1,181 @@
+//! Pages: each Markdown file parsed in parallel (front matter by its section's kind, drafts left out unless
+//! asked), given its URL, then its body rendered against the full link map and its kind's fields resolved.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::content::discover::{AssetFile, SourceFile};
+use crate::content::front_matter;
+use crate::content::meta::{PageFrontMatter, PageKind};
+use crate::content::slug::slugify;
+use crate::error::ContentError;
+use crate::markdown::highlight::Highlighter;
+use crate::markdown::{self, Body, LinkContext};
+use crate::site::attachments::Attachments;
+use crate::site::cache::ParseCache;
+use crate::site::links::{LinkMap, dir_permalink, parent_dir, rel_of, site_path};
+use crate::site::model::{Kind, Page};
+use crate::site::sections::SectionTree;
+
+/// A page's rendered body and resolved kind, or its errors.
+pub(crate) type PageResult = Result<(Arc<Body>, Kind), Vec<ContentError>>;
+
+/// A page's front matter parsed and its URL known; its body not yet rendered.
+pub(crate) struct ParsedPage {
+    pub(crate) file: PathBuf,
+    /// The folder its relative links start from (a bundle's own folder).
+    pub(crate) dir: String,
+    pub(crate) permalink: String,
+    pub(crate) front: PageFrontMatter,
+    pub(crate) section: usize,
+    pub(crate) kind: PageKind,
+    pub(crate) body_start: usize,
+    pub(crate) body_line: usize,
+    pub(crate) text: Arc<str>,
+}
+
+impl ParsedPage {
+    /// Its path under `content/`.
+    pub(crate) fn rel(&self) -> String {
+        rel_of(&self.file)
+    }
+}
+
+/// Parses every page in parallel, in file order; drafts are left out unless `drafts`.
+pub(crate) fn parse(
+    files: Vec<SourceFile>,
+    sections: &SectionTree,
+    drafts: bool,
+    previous: Option<&ParseCache>,
+    errors: &mut Vec<ContentError>,
+) -> Vec<ParsedPage> {
+    let results: Vec<Result<Option<ParsedPage>, Vec<ContentError>>> =
+        files.into_par_iter().map(|source| parse_one(source, sections, drafts, previous)).collect();
+    let mut pages = Vec::new();
+    for result in results {
+        match result {
+            Ok(Some(page)) => pages.push(page),
+            Ok(None) => {}
+            Err(e) => errors.extend(e),
+        }
+    }
+    pages.sort_by(|a, b| a.file.cmp(&b.file));
+    pages
+}
+
+fn parse_one(
+    source: SourceFile,
+    sections: &SectionTree,
+    drafts: bool,
+    previous: Option<&ParseCache>,
+) -> Result<Option<ParsedPage>, Vec<ContentError>> {
+    let file = site_path(&source.rel);
+    let mut dir = parent_dir(&source.rel).to_string();
+    let stem = source.rel.rsplit('/').next().unwrap_or_default().trim_end_matches(".md");
+    // A page bundle (`bai-viet/index.md`) is named by its folder and listed by the section above it.
+    let (own_dir, default_slug) = if stem == "index" {
+        let bundle = dir.clone();
+        dir = parent_dir(&bundle).to_string();
+        (bundle.clone(), slugify(bundle.rsplit('/').next().unwrap_or_default()))
+    } else {
+        (dir.clone(), slugify(stem))
+    };
+    let section = sections.section_of(&dir);
+    let kind = sections.sections[section].meta.page_kind;
+    let (front, body_start, body_line) = match previous.and_then(|c| c.get(&source.rel, &source.text, kind)) {
+        Some(cached) => (cached.front.clone(), cached.body_start, cached.body_line),
+        None => {
+            let split = front_matter::split(&file, &source.text).map_err(|e| vec![e])?;
+            let front = PageFrontMatter::parse(&file, &split, kind)?;
+            (front, split.body.as_ptr() as usize - source.text.as_ptr() as usize, split.body_line)
+        }
+    };
+    if front.meta.draft && !drafts {
+        return Ok(None);
+    }
+    let slug = front.meta.slug.clone().unwrap_or(default_slug);
+    let permalink = format!("{}{}/", dir_permalink(&dir), slug);
+    Ok(Some(ParsedPage {
+        file,
+        dir: own_dir,
+        permalink,
+        front,
+        section,
+        kind,
+        body_start,
+        body_line,
+        text: source.text,
+    }))
+}
+
+/// Renders every page's body and resolves its kind, in parallel; a page the cache holds, rendered against the
+/// same links, is taken from it.
+pub(crate) fn render(
+    pages: &[ParsedPage],
+    links: &LinkMap,
+    assets: &[AssetFile],
+    highlighter: &Highlighter,
+    previous: Option<&ParseCache>,
+) -> Vec<PageResult> {
+    let attachments = Attachments::new(assets);
+    let reusable = previous.filter(|c| c.same_links(links));
+    pages
+        .par_iter()
+        .map(|p| {
+            if let Some(cached) = reusable.and_then(|c| c.body(p)) {
+                return Ok(cached);
+            }
+            let context = links.context(&p.dir);
+            let body = render_body(&p.text[p.body_start..], p.body_line, &context, &p.file, highlighter);
+            let kind = attachments.resolve_kind(&p.front.kind, &p.dir, &p.file, &p.text);
+            match (body, kind) {
+                (Ok(b), Ok(k)) => Ok((Arc::new(b), k)),
+                (b, k) => Err(b.err().into_iter().flatten().chain(k.err().into_iter().flatten()).collect()),
+            }
+        })
+        .collect()
+}
+
+/// The pages that rendered, not yet ordered or related; the errors of the others.
+pub(crate) fn finish(parsed: Vec<ParsedPage>, results: Vec<PageResult>, errors: &mut Vec<ContentError>) -> Vec<Page> {
+    let mut pages = Vec::with_capacity(parsed.len());
+    for (parsed, result) in parsed.into_iter().zip(results) {
+        match result {
+            Ok((rendered, kind)) => pages.push(Page {
+                file: parsed.file,
+                permalink: parsed.permalink,
+                section: parsed.section,
+                meta: parsed.front.meta,
+                kind,
+                rendered,
+                previous: None,
+                next: None,
+                related: Vec::new(),
+            }),
+            Err(e) => errors.extend(e),
+        }
+    }
+    pages
+}
+
+/// A page's or section's body as HTML; broken links are errors of `file`.
+pub(crate) fn render_body(
+    body: &str,
+    body_line: usize,
+    links: &LinkContext<'_>,
+    file: &PathBuf,
+    highlighter: &Highlighter,
+) -> Result<Body, Vec<ContentError>> {
+    markdown::render(body, body_line, links, highlighter).map_err(|broken| {
+        broken
+            .into_iter()
+            .map(|b| {
+                ContentError::new(file, format!("liên kết hỏng `{}`: {}", b.target, b.reason))
+                    .at_line(b.line)
+                    .field("liên kết")
+            })
+            .collect()
+    })
+}
