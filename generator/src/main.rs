@@ -96,14 +96,11 @@ enum Command {
         #[arg(long)]
         results_from: Option<PathBuf>,
     },
-    /// Kiểm tra mọi thứ như khi dựng, nhưng không ghi gì.
+    /// Kiểm tra mọi thứ như khi dựng, cả các bản nháp, nhưng không ghi gì.
     Check {
         /// Thư mục gốc của trang.
         #[arg(long, default_value = ".")]
         root: PathBuf,
-        /// Kiểm tra cả các bản nháp.
-        #[arg(long)]
-        drafts: bool,
         /// Ngày dựng trang (YYYY-MM-DD); mặc định là hôm nay.
         #[arg(long, value_parser = parse_day)]
         today: Option<ContentDate>,
@@ -240,11 +237,12 @@ fn main() -> ExitCode {
                 Err(e) => report_failure(&e),
             }
         }
-        Command::Check { root, drafts, today } => match build(&BuildOptions {
+        // Drafts too: an editor checks what they are writing before it is published.
+        Command::Check { root, today } => match build(&BuildOptions {
             root,
             out: None,
             base_url: None,
-            drafts,
+            drafts: true,
             today: today.unwrap_or_else(ContentDate::now),
             results_from: None,
         }) {

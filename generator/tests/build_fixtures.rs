@@ -242,3 +242,48 @@ fn a_content_file_that_clashes_with_a_generated_one_is_an_error() {
         other => panic!("expected a clash, got {other:?}"),
     }
 }
+
+#[test]
+fn nothing_a_draft_owns_reaches_the_output() {
+    let site = fixture("site");
+    let content = site.path().join("content");
+    let write = |rel: &str, text: &str| {
+        let path = content.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(path, text).expect("write");
+    };
+    // An unpublished decision with its PDF, a draft article with a photo in its folder, and a PDF that a draft
+    // and a published document both attach (published, so it stays).
+    write(
+        "van-ban/qd-mat.md",
+        "---\ntitle: Quyết định chưa ban hành\nnumber: 1/QĐ-X\ndoc_type: Quyết định\nissuer: chinh-phu\n\
+         signed: 2024-01-02\ndraft: true\nattachments:\n  - file: qd-mat.pdf\n    label: Toàn văn\n  \
+         - file: nq-76.pdf\n    label: Văn bản liên quan\n---\nDự thảo.\n",
+    );
+    write("van-ban/qd-mat.pdf", "%PDF-1.4 chưa công bố");
+    write("tin-tuc/bai-nhap-co-anh/index.md", "---\ntitle: Bài nháp có ảnh\ndraft: true\n---\nChưa đăng.\n");
+    write("tin-tuc/bai-nhap-co-anh/anh-mat.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+    let out = site.path().join("public");
+    build_into(site.path(), &out, false).expect("builds");
+    assert!(!out.join("van-ban/qd-mat.pdf").exists(), "a draft's attachment is not published");
+    assert!(!out.join("tin-tuc/bai-nhap-co-anh").exists(), "nothing of a draft bundle's folder is published");
+    assert!(out.join("van-ban/nq-76.pdf").is_file(), "a file a published page attaches stays");
+
+    // A published page that links to a draft's file is told, rather than publishing a dead link.
+    write(
+        "tin-tuc/tin-1.md",
+        &format!("{}\n[Dự thảo](../van-ban/qd-mat.pdf)\n", read(content.join("tin-tuc/tin-1.md"))),
+    );
+    match build_into(site.path(), &out, false) {
+        Err(BuildError::Content(errors)) => {
+            assert!(errors.iter().any(|e| e.message.contains("qd-mat.pdf")), "{errors:?}")
+        }
+        other => panic!("expected a broken link, got {other:?}"),
+    }
+    let with_drafts = site.path().join("with-drafts");
+    build_into(site.path(), &with_drafts, true).expect("a preview with drafts builds");
+    assert!(
+        with_drafts.join("van-ban/qd-mat.pdf").is_file()
+            && with_drafts.join("tin-tuc/bai-nhap-co-anh/anh-mat.svg").is_file()
+    );
+}

@@ -270,3 +270,14 @@ fn aws_commands_say_in_vietnamese_what_is_missing() {
     let stderr = String::from_utf8_lossy(&deploy.stderr);
     assert!(stderr.contains("không tìm thấy thông tin đăng nhập AWS"), "{stderr}");
 }
+
+#[test]
+fn check_finds_the_errors_of_drafts_too() {
+    let site = fixture("site");
+    let draft = site.path().join("content/tin-tuc/ban-nhap.md");
+    std::fs::write(&draft, format!("{}\n[Hỏng](khong-co.md)\n", common::read(&draft))).expect("edit");
+    let output = cchc().args(["check", "--root"]).arg(site.path()).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("content/tin-tuc/ban-nhap.md:") && stderr.contains("khong-co.md"), "{stderr}");
+}

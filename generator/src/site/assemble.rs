@@ -20,7 +20,7 @@ pub(crate) fn assemble(
     highlighter: &Highlighter,
     cache: Option<&mut ParseCache>,
 ) -> Result<Site, Vec<ContentError>> {
-    let ContentFiles { markdown, data, surveys, assets } = files;
+    let ContentFiles { markdown, data, surveys, mut assets } = files;
     let mut errors = Vec::new();
     let previous = cache.as_deref();
 
@@ -28,6 +28,10 @@ pub(crate) fn assemble(
     let (index_files, page_files) = split_index_files(markdown);
     let tree = SectionTree::parse(index_files, &config, &mut errors);
     let parsed = pages::parse(page_files, &tree, drafts, previous, &mut errors);
+    // Nothing a draft left out owns reaches the output, nor can a published page link to it.
+    let draft_owned = parsed.draft_owned();
+    assets.retain(|asset| !draft_owned(&asset.rel));
+    let parsed = parsed.pages;
     // Markdown needs the full link map, so it comes after every URL is known.
     let mut links = LinkMap::build(&tree, &parsed, &assets, &mut errors);
     let bodies = pages::render(&parsed, &links, &assets, highlighter, previous);

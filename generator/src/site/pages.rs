@@ -1,6 +1,7 @@
 //! Pages: each Markdown file parsed in parallel (front matter by its section's kind, drafts left out unless
 //! asked), given its URL, then its body rendered against the full link map and its kind's fields resolved.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::content::discover::{AssetFile, SourceFile};
 use crate::content::front_matter;
-use crate::content::meta::{PageFrontMatter, PageKind};
+use crate::content::meta::{KindMeta, PageFrontMatter, PageKind};
 use crate::content::slug::slugify;
 use crate::error::ContentError;
 use crate::markdown::highlight::Highlighter;
@@ -34,6 +35,8 @@ pub(crate) struct ParsedPage {
     pub(crate) body_start: usize,
     pub(crate) body_line: usize,
     pub(crate) text: Arc<str>,
+    /// Whether it is a bundle (`folder/index.md`): then the files of its folder are its own.
+    pub(crate) bundle: bool,
 }
 
 impl ParsedPage {
@@ -41,41 +44,71 @@ impl ParsedPage {
     pub(crate) fn rel(&self) -> String {
         rel_of(&self.file)
     }
+
+    /// Paths under `content/` of the files it attaches.
+    fn attachments(&self) -> impl Iterator<Item = String> + '_ {
+        let refs = match &self.front.kind {
+            KindMeta::Article => &[][..],
+            KindMeta::Document(meta) => &meta.attachments[..],
+            KindMeta::Consultation(meta) => &meta.attachments[..],
+        };
+        refs.iter().filter_map(|r| markdown::join(&self.dir, &r.file))
+    }
 }
 
-/// Parses every page in parallel, in file order; drafts are left out unless `drafts`.
+/// The pages to publish, and the drafts left out of this build.
+pub(crate) struct ParsedPages {
+    /// Published (and drafts, when the build includes them), in file order.
+    pub(crate) pages: Vec<ParsedPage>,
+    /// Drafts left out: what they own must not reach the output either.
+    pub(crate) drafts: Vec<ParsedPage>,
+}
+
+impl ParsedPages {
+    /// Whether `rel` (a file under `content/`) belongs to a draft left out: a file in a draft bundle's folder, or
+    /// a draft's attachment that no published page attaches too. Such files are neither copied nor linkable.
+    pub(crate) fn draft_owned(&self) -> impl Fn(&str) -> bool + use<> {
+        let folders: Vec<String> = self.drafts.iter().filter(|d| d.bundle).map(|d| format!("{}/", d.dir)).collect();
+        let published: HashSet<String> = self.pages.iter().flat_map(ParsedPage::attachments).collect();
+        let attached: HashSet<String> =
+            self.drafts.iter().flat_map(ParsedPage::attachments).filter(|a| !published.contains(a)).collect();
+        move |rel: &str| attached.contains(rel) || folders.iter().any(|f| rel.starts_with(f.as_str()))
+    }
+}
+
+/// Parses every page in parallel, in file order; drafts are set apart unless `drafts`.
 pub(crate) fn parse(
     files: Vec<SourceFile>,
     sections: &SectionTree,
     drafts: bool,
     previous: Option<&ParseCache>,
     errors: &mut Vec<ContentError>,
-) -> Vec<ParsedPage> {
-    let results: Vec<Result<Option<ParsedPage>, Vec<ContentError>>> =
-        files.into_par_iter().map(|source| parse_one(source, sections, drafts, previous)).collect();
-    let mut pages = Vec::new();
+) -> ParsedPages {
+    let results: Vec<Result<ParsedPage, Vec<ContentError>>> =
+        files.into_par_iter().map(|source| parse_one(source, sections, previous)).collect();
+    let mut parsed = ParsedPages { pages: Vec::new(), drafts: Vec::new() };
     for result in results {
         match result {
-            Ok(Some(page)) => pages.push(page),
-            Ok(None) => {}
+            Ok(page) if page.front.meta.draft && !drafts => parsed.drafts.push(page),
+            Ok(page) => parsed.pages.push(page),
             Err(e) => errors.extend(e),
         }
     }
-    pages.sort_by(|a, b| a.file.cmp(&b.file));
-    pages
+    parsed.pages.sort_by(|a, b| a.file.cmp(&b.file));
+    parsed
 }
 
 fn parse_one(
     source: SourceFile,
     sections: &SectionTree,
-    drafts: bool,
     previous: Option<&ParseCache>,
-) -> Result<Option<ParsedPage>, Vec<ContentError>> {
+) -> Result<ParsedPage, Vec<ContentError>> {
     let file = site_path(&source.rel);
     let mut dir = parent_dir(&source.rel).to_string();
     let stem = source.rel.rsplit('/').next().unwrap_or_default().trim_end_matches(".md");
     // A page bundle (`bai-viet/index.md`) is named by its folder and listed by the section above it.
-    let (own_dir, default_slug) = if stem == "index" {
+    let bundle = stem == "index";
+    let (own_dir, default_slug) = if bundle {
         let bundle = dir.clone();
         dir = parent_dir(&bundle).to_string();
         (bundle.clone(), slugify(bundle.rsplit('/').next().unwrap_or_default()))
@@ -92,12 +125,9 @@ fn parse_one(
             (front, split.body.as_ptr() as usize - source.text.as_ptr() as usize, split.body_line)
         }
     };
-    if front.meta.draft && !drafts {
-        return Ok(None);
-    }
     let slug = front.meta.slug.clone().unwrap_or(default_slug);
     let permalink = format!("{}{}/", dir_permalink(&dir), slug);
-    Ok(Some(ParsedPage {
+    Ok(ParsedPage {
         file,
         dir: own_dir,
         permalink,
@@ -107,7 +137,8 @@ fn parse_one(
         body_start,
         body_line,
         text: source.text,
-    }))
+        bundle,
+    })
 }
 
 /// Renders every page's body and resolves its kind, in parallel; a page the cache holds, rendered against the
