@@ -77,13 +77,13 @@ pub enum BuildError {
     /// The search index could not be built.
     #[error("không lập được chỉ mục tìm kiếm: {0}")]
     Search(String),
-    /// The store (`--results-from`, `sync`) refused or failed.
-    #[error("kho dữ liệu {path}: {source}")]
+    /// The store the results are read from (`--results-from`, `--results-table`) refused or failed.
+    #[error("kho dữ liệu {store}: {source}")]
     Store {
-        /// The store's file.
-        path: PathBuf,
-        /// What the store said.
-        source: cchc_functions::store::StoreError,
+        /// Which store: a file or a table.
+        store: String,
+        /// What went wrong.
+        source: crate::commands::StoreCommandError,
     },
     /// The command cannot do what was asked with these arguments or this folder.
     #[error("{path}: {message}")]
@@ -107,11 +107,6 @@ impl BuildError {
     /// A usage error about `path`.
     pub fn usage(path: &Path, message: impl Into<String>) -> Self {
         Self::Usage { path: path.to_path_buf(), message: message.into() }
-    }
-
-    /// A store error about the store at `path`.
-    pub fn store(path: &Path, source: cchc_functions::store::StoreError) -> Self {
-        Self::Store { path: path.to_path_buf(), source }
     }
 }
 

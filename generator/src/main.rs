@@ -68,7 +68,7 @@ impl StoreArgs {
                 region: self.region.clone(),
                 endpoint_url: self.endpoint_url.clone(),
             },
-            None => StoreTarget::Local(self.root.clone()),
+            None => StoreTarget::Sqlite(cchc_generator::local_store_path(&self.root)),
         }
     }
 }
@@ -93,8 +93,20 @@ enum Command {
         #[arg(long, value_parser = parse_day)]
         today: Option<ContentDate>,
         /// Tệp SQLite (như .cchc/cchc.sqlite3) để lấy kết quả khảo sát cho các trang kết quả.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "results_table")]
         results_from: Option<PathBuf>,
+        /// Bảng DynamoDB để lấy kết quả khảo sát cho các trang kết quả (bản xuất bản trên AWS).
+        #[arg(long)]
+        results_table: Option<String>,
+        /// Vùng AWS của bảng kết quả; không có thì lấy AWS_REGION hoặc hồ sơ AWS_PROFILE.
+        #[arg(long, requires = "results_table")]
+        region: Option<String>,
+        /// Địa chỉ máy chủ DynamoDB khác AWS (thử nghiệm cục bộ).
+        #[arg(long, requires = "results_table")]
+        endpoint_url: Option<String>,
+        /// Bản xuất bản chính thức: báo lỗi nếu còn nội dung minh hoạ (sample: true).
+        #[arg(long)]
+        production: bool,
     },
     /// Kiểm tra mọi thứ như khi dựng, cả các bản nháp, nhưng không ghi gì.
     Check {
@@ -226,10 +238,28 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { root, out, base_url, drafts, today, results_from } => {
+        Command::Build {
+            root,
+            out,
+            base_url,
+            drafts,
+            today,
+            results_from,
+            results_table,
+            region,
+            endpoint_url,
+            production,
+        } => {
+            let results_from = match (results_from, results_table) {
+                (Some(path), _) => Some(StoreTarget::Sqlite(path)),
+                (None, Some(table)) => Some(StoreTarget::DynamoDb { table, region, endpoint_url }),
+                (None, None) => None,
+            };
             let out = out.unwrap_or_else(|| root.join("public"));
             let today = today.unwrap_or_else(ContentDate::now);
-            match build(&BuildOptions { root, out: Some(out.clone()), base_url, drafts, today, results_from }) {
+            let options =
+                BuildOptions { root, out: Some(out.clone()), base_url, drafts, today, results_from, production };
+            match build(&options) {
                 Ok(report) => {
                     eprintln!("Đã dựng vào {}: {}", out.display(), report.summary());
                     ExitCode::SUCCESS
@@ -245,6 +275,7 @@ fn main() -> ExitCode {
             drafts: true,
             today: today.unwrap_or_else(ContentDate::now),
             results_from: None,
+            production: false,
         }) {
             Ok(report) => {
                 eprintln!("Không có lỗi: {}", report.summary());

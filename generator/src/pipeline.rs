@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::commands::sync;
+use crate::commands::{StoreTarget, sync};
 use crate::content::config::{CONFIG_FILE, SiteConfig};
 use crate::content::date::ContentDate;
 use crate::content::discover;
-use crate::error::BuildError;
+use crate::error::{BuildError, ContentError};
 use crate::markdown::highlight::{self, Highlighter};
 use crate::render::output::{self, Staging};
 use crate::render::theme::Theme;
@@ -31,14 +31,24 @@ pub struct BuildOptions {
     pub drafts: bool,
     /// The day the build is for: consultation windows and unit lists are judged on it.
     pub today: ContentDate,
-    /// An embedded store (SQLite file) to read survey results from, for the results pages' snapshot.
-    pub results_from: Option<PathBuf>,
+    /// The store to read survey results from, for the results pages' snapshot.
+    pub results_from: Option<StoreTarget>,
+    /// The build for the public site: illustrative content (`sample: true`) is an error, so none reaches it.
+    pub production: bool,
 }
 
 impl BuildOptions {
     /// For commands that only read the content (`sync`, `codes`): published pages as of now, nothing written.
     pub fn content_only(root: PathBuf) -> Self {
-        Self { root, out: None, base_url: None, drafts: false, today: ContentDate::now(), results_from: None }
+        Self {
+            root,
+            out: None,
+            base_url: None,
+            drafts: false,
+            today: ContentDate::now(),
+            results_from: None,
+            production: false,
+        }
     }
 
     /// `site.yaml`, with `base_url` replaced when asked.
@@ -166,7 +176,38 @@ pub(crate) fn load_site_timed(options: &BuildOptions, timer: &mut Timer) -> Resu
     timer.lap("đọc");
     let site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
     timer.lap("phân tích");
+    if options.production {
+        let samples = samples(&options.root, &site);
+        if !samples.is_empty() {
+            return Err(BuildError::Content(samples));
+        }
+    }
     Ok(site)
+}
+
+/// Every page and data table marked `sample: true`, as errors of a production build: illustrative content must
+/// never reach the public site by accident.
+fn samples(root: &Path, site: &Site) -> Vec<ContentError> {
+    let error = |file: PathBuf, what: &str| {
+        // The line is looked up only here, on the error path.
+        let line = std::fs::read_to_string(root.join(&file))
+            .ok()
+            .and_then(|text| text.lines().position(|l| l.trim_start().starts_with("sample:")))
+            .map(|i| i + 1);
+        ContentError::new(
+            file,
+            format!("{what} minh hoạ (sample: true) không được xuất bản với --production: thay bằng nội dung thật hoặc bỏ khỏi trang"),
+        )
+        .at_opt_line(line)
+        .field("sample")
+    };
+    let pages = site.pages.iter().filter(|p| p.meta.sample).map(|p| error(p.file.clone(), "trang"));
+    let tables = site
+        .tables
+        .iter()
+        .filter(|(_, t)| t.sample)
+        .map(|(key, _)| error(PathBuf::from(format!("content/data/{key}.yaml")), "bảng số liệu"));
+    pages.chain(tables).collect()
 }
 
 /// Runs the whole pipeline. With `out`, the output replaces the previous one only if everything succeeded.

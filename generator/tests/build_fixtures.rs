@@ -15,6 +15,7 @@ fn build_into(root: &Path, out: &Path, drafts: bool) -> Result<cchc_generator::B
         drafts,
         today: common::today(),
         results_from: None,
+        production: false,
     })
 }
 
@@ -27,6 +28,7 @@ fn errors_of(name: &str) -> Vec<ContentError> {
         drafts: false,
         today: common::today(),
         results_from: None,
+        production: false,
     }) {
         Err(BuildError::Content(errors)) => errors,
         other => panic!("{name}: expected content errors, got {other:?}"),
@@ -286,4 +288,35 @@ fn nothing_a_draft_owns_reaches_the_output() {
         with_drafts.join("van-ban/qd-mat.pdf").is_file()
             && with_drafts.join("tin-tuc/bai-nhap-co-anh/anh-mat.svg").is_file()
     );
+}
+
+#[test]
+fn sample_content_is_badged_left_out_of_the_sitemap_and_refused_for_production() {
+    let site = fixture("site");
+    let page = site.path().join("content/van-ban/qd-979.md");
+    std::fs::write(&page, read(&page).replacen("---\n", "---\nsample: true\n", 1)).expect("mark as sample");
+    let out = site.path().join("public");
+    build_into(site.path(), &out, false).expect("a preview or test build shows samples");
+    let sitemap = read(out.join("sitemap.xml"));
+    assert!(sitemap.contains("/van-ban/nq-76/") && !sitemap.contains("/van-ban/qd-979/"), "{sitemap}");
+    let feed = read(out.join("atom.xml"));
+    assert!(feed.contains("[Nội dung minh hoạ] "), "the feed entry's title says so: {feed}");
+
+    let production = build(&BuildOptions {
+        root: site.path().to_path_buf(),
+        out: Some(site.path().join("production")),
+        base_url: None,
+        drafts: false,
+        today: common::today(),
+        results_from: None,
+        production: true,
+    });
+    match production {
+        Err(BuildError::Content(errors)) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(located(&errors[0]), (PathBuf::from("content/van-ban/qd-979.md"), Some(2), Some("sample")));
+        }
+        other => panic!("expected the sample to be refused, got {other:?}"),
+    }
+    assert!(!site.path().join("production").exists(), "nothing written");
 }

@@ -152,23 +152,9 @@ fn serve_rebuilds_on_save_and_tells_the_browser() {
     assert!(page.contains("Đoạn đầu đã sửa."), "a failed build keeps serving the previous output");
 }
 
-/// A copy of the real site (content, theme, config) in a temporary folder.
-fn real_site_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let status = Command::new("cp")
-        .arg("-r")
-        .args(["content", "themes", "site.yaml"].map(|p| root.join(p)))
-        .arg(dir.path())
-        .status()
-        .expect("cp");
-    assert!(status.success());
-    dir
-}
-
 #[test]
 fn access_codes_are_printed_once_and_stored_hashed_and_a_changed_survey_version_is_refused() {
-    let site = real_site_copy();
+    let site = common::real_site_copy();
     let output = cchc()
         .args(["codes", "generate", "par-bo-nganh", "--count", "3", "--root"])
         .arg(site.path())

@@ -75,6 +75,7 @@ fn build_site(root: &std::path::Path, out: &std::path::Path) {
         drafts: false,
         today: common::today(),
         results_from: None,
+        production: false,
     })
     .unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
 }

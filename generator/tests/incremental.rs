@@ -32,6 +32,7 @@ fn options(root: &Path, out: PathBuf) -> BuildOptions {
         drafts: false,
         today: today(),
         results_from: None,
+        production: false,
     }
 }
 

@@ -34,6 +34,7 @@ fn the_real_site_builds_and_links_only_to_pages_that_exist() {
         drafts: false,
         today: common::today(),
         results_from: None,
+        production: false,
     })
     .unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
     assert_eq!(dangling_links(&out), Vec::<(String, String)>::new(), "{}", report.summary());
@@ -82,6 +83,7 @@ fn the_search_index_holds_every_searchable_page_and_no_utility_page() {
         drafts: false,
         today: common::today(),
         results_from: None,
+        production: false,
     };
     build(&options).unwrap_or_else(|e| panic!("{}", cchc_generator::error_lines(&e)));
     let site = cchc_generator::load_site(&options).expect("site");

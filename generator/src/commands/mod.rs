@@ -12,13 +12,13 @@ use std::path::PathBuf;
 use cchc_functions::store::{DynamoStore, SqliteStore, Store, StoreError};
 
 use crate::commands::aws::{AwsSetupError, sdk_config};
-use crate::pipeline::local_store_path;
 
-/// The store a command writes to: the site folder's embedded store (as `cchc serve` uses) or a DynamoDB table.
+/// The store a command reads or writes: an embedded store file (`.cchc/cchc.sqlite3` is the one `cchc serve`
+/// uses) or a DynamoDB table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreTarget {
-    /// `.cchc/cchc.sqlite3` under this site folder.
-    Local(PathBuf),
+    /// An SQLite file.
+    Sqlite(PathBuf),
     /// A DynamoDB table, on AWS or at `endpoint_url` (a test server).
     DynamoDb {
         /// The table's name.
@@ -50,10 +50,18 @@ pub trait StoreJob {
 }
 
 impl StoreTarget {
+    /// Where it is, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreTarget::Sqlite(path) => path.display().to_string(),
+            StoreTarget::DynamoDb { table, .. } => format!("DynamoDB:{table}"),
+        }
+    }
+
     /// Opens the store and runs `job` against it.
     pub async fn run<J: StoreJob>(&self, job: J) -> Result<J::Output, StoreCommandError> {
         Ok(match self {
-            StoreTarget::Local(root) => job.run(&SqliteStore::open(&local_store_path(root))?).await?,
+            StoreTarget::Sqlite(path) => job.run(&SqliteStore::open(path)?).await?,
             StoreTarget::DynamoDb { table, region, endpoint_url } => {
                 let config = sdk_config(region.as_deref(), endpoint_url.as_deref()).await?;
                 job.run(&DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone())).await?

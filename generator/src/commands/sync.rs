@@ -3,14 +3,14 @@
 //! Also the other way: survey results read from the store for the results pages' snapshot.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use cchc_functions::domain::{Consultation, ConsultationId};
 use cchc_functions::http::Results;
-use cchc_functions::store::{Publication, SqliteStore, Store, StoreError, changed_version};
+use cchc_functions::store::{Publication, Store, StoreError, changed_version};
 use cchc_functions::survey::Survey;
 
-use crate::error::BuildError;
+use crate::commands::{StoreJob, StoreTarget};
+use crate::error::{BuildError, ContentError};
 use crate::site::{Kind, Site};
 
 /// The consultations of the site, as the functions know them.
@@ -48,7 +48,7 @@ pub struct Publish<'a> {
     pub surveys: &'a [Survey],
 }
 
-impl crate::commands::StoreJob for Publish<'_> {
+impl StoreJob for Publish<'_> {
     type Output = Published;
 
     async fn run<S: Store>(self, store: &S) -> Result<Published, StoreError> {
@@ -77,36 +77,50 @@ pub async fn publish<S: Store>(
     Ok(published)
 }
 
-/// The results of every survey of the site, as its latest published version in the store at `path` counts them.
+/// The results of every survey of the site, as its latest published version in `store` counts them.
 /// Refuses a survey whose version the store already has with other content (published versions are immutable).
-pub fn results_snapshot(path: &Path, site: &Site) -> Result<BTreeMap<String, serde_json::Value>, BuildError> {
-    let failed = |e: StoreError| BuildError::store(path, e);
-    let store = SqliteStore::open(path).map_err(failed)?;
+pub fn results_snapshot(store: &StoreTarget, site: &Site) -> Result<BTreeMap<String, serde_json::Value>, BuildError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(BuildError::Runtime)?;
-    runtime.block_on(async {
-        let mut snapshot = BTreeMap::new();
+    match runtime.block_on(store.run(Snapshot { site })) {
+        Ok(Ok(results)) => Ok(results),
+        Ok(Err(changed)) => Err(BuildError::Content(changed)),
+        Err(source) => Err(BuildError::Store { store: store.describe(), source }),
+    }
+}
+
+/// Reads every survey's results; a survey whose published version differs from the content is an error of its
+/// file instead.
+struct Snapshot<'a> {
+    site: &'a Site,
+}
+
+impl StoreJob for Snapshot<'_> {
+    type Output = Result<BTreeMap<String, serde_json::Value>, Vec<ContentError>>;
+
+    async fn run<S: Store>(self, store: &S) -> Result<Self::Output, StoreError> {
         let mut changed = Vec::new();
-        for (id, file) in &site.surveys {
+        for (id, file) in &self.site.surveys {
             let content = &file.survey;
-            if let Some(published) = store.survey(id, Some(content.version)).await.map_err(failed)?
+            if let Some(published) = store.survey(id, Some(content.version)).await?
                 && published.content_hash() != content.content_hash()
             {
                 changed.push(
-                    crate::error::ContentError::new(&file.file, changed_version(id, content.version))
+                    ContentError::new(&file.file, changed_version(id, content.version))
                         .at_opt_line(file.version_line)
                         .field("version"),
                 );
             }
         }
         if !changed.is_empty() {
-            return Err(BuildError::Content(changed));
+            return Ok(Err(changed));
         }
-        for id in site.surveys.keys() {
-            let Some(survey) = store.survey(id, None).await.map_err(failed)? else { continue };
-            let counts = store.survey_counts(id, survey.version).await.map_err(failed)?;
+        let mut snapshot = BTreeMap::new();
+        for id in self.site.surveys.keys() {
+            let Some(survey) = store.survey(id, None).await? else { continue };
+            let counts = store.survey_counts(id, survey.version).await?;
             let results = Results::from_counts(&survey, &counts, None);
             snapshot.insert(id.clone(), serde_json::to_value(results).unwrap_or_default());
         }
-        Ok(snapshot)
-    })
+        Ok(Ok(snapshot))
+    }
 }

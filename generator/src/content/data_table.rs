@@ -62,6 +62,9 @@ pub struct DataTable {
     pub columns: Vec<Column>,
     /// Rows as written: `[label, value, value, …]`, one value per column.
     pub rows: Vec<Vec<Cell>>,
+    /// Illustrative figures, not official ones: the figure says so, and `--production` refuses them.
+    #[serde(default)]
+    pub sample: bool,
 }
 
 /// A row's label and its cells.

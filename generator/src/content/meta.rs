@@ -152,6 +152,8 @@ struct RawPage {
     tags: Vec<String>,
     #[serde(default)]
     draft: bool,
+    #[serde(default)]
+    sample: bool,
     slug: Option<String>,
     #[serde(default)]
     aliases: Vec<String>,
@@ -225,6 +227,9 @@ pub struct PageMeta {
     pub tags: Vec<String>,
     /// Drafts are left out unless `--drafts`.
     pub draft: bool,
+    /// Illustrative content that must never pass for real: badged wherever it appears, left out of the sitemap,
+    /// and refused by `cchc build --production`.
+    pub sample: bool,
     /// The last URL segment, already a valid slug.
     pub slug: Option<String>,
     /// Old URLs that redirect here, as root-relative paths ending in `/`.
@@ -329,6 +334,13 @@ impl PageFrontMatter {
                 None => errors.push(at("aliases", format!("đường dẫn cũ `{alias}` phải bắt đầu bằng `/`"))),
             }
         }
+        let summary = raw.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        if let Some(markup) = summary.as_deref().and_then(markdown_in) {
+            errors.push(at(
+                "summary",
+                format!("tóm tắt là văn bản thuần, hiển thị nguyên văn ở danh sách và kết quả tìm kiếm: bỏ {markup}"),
+            ));
+        }
         let tags: Vec<String> = raw.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
         for tag in &tags {
             if slugify(tag).is_empty() {
@@ -416,9 +428,10 @@ impl PageFrontMatter {
                 // Documents are dated by their signing date, consultations by their opening, unless `date` says.
                 date: raw.date.or(implied_date),
                 updated: raw.updated,
-                summary: raw.summary.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                summary,
                 tags,
                 draft: raw.draft,
+                sample: raw.sample,
                 slug,
                 aliases,
                 image: raw.image,
@@ -440,6 +453,23 @@ impl PageFrontMatter {
             _ => None,
         }
     }
+}
+
+/// The first Markdown construct in `text` (a summary, shown as plain text), named for the editor; `None` when
+/// Markdown would show it as it is.
+fn markdown_in(text: &str) -> Option<&'static str> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    Parser::new(text).find_map(|event| match event {
+        Event::Start(Tag::Link { .. }) => Some("liên kết `[…](…)`"),
+        Event::Start(Tag::Image { .. }) => Some("hình `![…](…)`"),
+        Event::Start(Tag::Emphasis | Tag::Strong | Tag::Strikethrough) => Some("chữ nhấn mạnh `*…*` hoặc `**…**`"),
+        Event::Start(Tag::Heading { .. }) => Some("tiêu đề `#`"),
+        Event::Start(Tag::List(_)) => Some("danh sách `-` hoặc `1.`"),
+        Event::Start(Tag::BlockQuote(_)) => Some("trích dẫn `>`"),
+        Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => Some("mã `` ` ``"),
+        Event::Html(_) | Event::InlineHtml(_) => Some("thẻ HTML"),
+        _ => None,
+    })
 }
 
 /// `/cu/duong-dan` → `/cu/duong-dan/`; `None` unless root-relative.
@@ -539,6 +569,30 @@ mod tests {
         assert!(fm.meta.draft);
         assert_eq!(fm.meta.date.map(|d| d.display_vi()), Some("08:12 11-06-2023".into()));
         assert_eq!(fm.kind, KindMeta::Article);
+    }
+
+    #[test]
+    fn a_summary_with_markdown_is_refused_on_its_line() {
+        let errors = page(
+            "---\ntitle: Tin\nsummary: Xem [Nghị quyết 76](../van-ban/nq-76.md) để biết thêm.\n---\n",
+            PageKind::Article,
+        )
+        .expect_err("markdown in the summary");
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].field.as_deref()), (Some(3), Some("summary")));
+        assert!(errors[0].message.contains("liên kết `[…](…)`"), "{}", errors[0].message);
+        for plain in ["Năm 2023: 76/NQ-CP (sửa đổi) – 100% đơn vị; 3*4 = 12.", "Chỉ số PAR INDEX 2023"]
+        {
+            let text = format!("---\ntitle: Tin\nsummary: \"{plain}\"\n---\n");
+            assert!(page(&text, PageKind::Article).is_ok(), "{plain}");
+        }
+    }
+
+    #[test]
+    fn sample_content_says_so() {
+        let fm = page("---\ntitle: Văn bản minh hoạ\nsample: true\n---\n", PageKind::Article).expect("valid");
+        assert!(fm.meta.sample);
+        assert!(!page("---\ntitle: Tin\n---\n", PageKind::Article).expect("valid").meta.sample);
     }
 
     #[test]

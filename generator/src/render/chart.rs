@@ -70,13 +70,17 @@ fn bars(table: &DataTable) -> Option<(Vec<Bar>, f64)> {
     Some((bars, max))
 }
 
+/// What a figure of illustrative numbers says before its caption.
+const SAMPLE_BADGE: &str = "<span class=\"badge badge-sample\">Số liệu minh hoạ, không phải số liệu chính thức</span> ";
+
 /// The figure: caption, SVG chart (when a column is drawn), table, source.
 pub fn figure(key: &str, table: &DataTable) -> String {
     let id = slugify(key);
     let mut html = String::new();
+    let badge = if table.sample { SAMPLE_BADGE } else { "" };
     let _ = write!(
         html,
-        "<figure class=\"data-figure\" id=\"{id}\"><figcaption>{}</figcaption>",
+        "<figure class=\"data-figure\" id=\"{id}\"><figcaption>{badge}{}</figcaption>",
         escape_html(&table.title)
     );
     if let Some(description) = &table.description {

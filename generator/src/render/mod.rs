@@ -165,8 +165,9 @@ pub fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
 
 /// Every file rendered from a template, in a fixed order.
 pub fn plan(site: &Site) -> Vec<Job> {
+    let pages = site.pages.iter().filter(|p| !p.meta.sample).count();
     let sitemap_entries =
-        site.sections.len() + site.pages.len() + site.taxonomies.iter().map(|t| 1 + t.terms.len()).sum::<usize>();
+        site.sections.len() + pages + site.taxonomies.iter().map(|t| 1 + t.terms.len()).sum::<usize>();
     jobs(site, sitemap_entries)
 }
 
@@ -206,7 +207,8 @@ fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
 fn sitemap_entries(site: &Site) -> Vec<SitemapEntry<'_>> {
     let mut entries: Vec<SitemapEntry<'_>> =
         site.sections.iter().map(|s| SitemapEntry { permalink: &s.permalink, lastmod: None }).collect();
-    entries.extend(site.pages.iter().map(|p| SitemapEntry {
+    // Illustrative content is no page a search engine should send citizens to.
+    entries.extend(site.pages.iter().filter(|p| !p.meta.sample).map(|p| SitemapEntry {
         permalink: &p.permalink,
         lastmod: p.meta.updated.or(p.meta.date).map(|d| d.rfc3339()),
     }));

@@ -191,6 +191,8 @@ pub struct PageSummaryView<'a> {
     pub data: &'a [String],
     /// Whether it is a draft (only with `--drafts`).
     pub draft: bool,
+    /// Whether it is illustrative content (`sample: true`): templates show a badge wherever it appears.
+    pub sample: bool,
 }
 
 /// A whole page.
@@ -434,6 +436,7 @@ impl<'a> Views<'a> {
             data: &p.meta.data,
             survey: p.meta.survey.as_deref(),
             draft: p.meta.draft,
+            sample: p.meta.sample,
         }
     }
 

@@ -27,6 +27,7 @@ use cchc_functions::domain::Consultation;
 
 use cchc_functions::survey::Survey;
 
+use crate::commands::StoreTarget;
 use crate::pipeline::{BuildOptions, BuildReport};
 use crate::serve::api::{LocalApi, fixed_today, local_api};
 use crate::serve::live::LiveSite;
@@ -122,7 +123,8 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         base_url: None,
         drafts: options.drafts,
         today: crate::content::date::ContentDate::now(),
-        results_from: Some(crate::pipeline::local_store_path(&options.root)),
+        results_from: Some(StoreTarget::Sqlite(crate::pipeline::local_store_path(&options.root))),
+        production: false,
     };
     let preview = Preview { live: LiveSite::new(build_options)?, published: None };
     let (first, preview) = tokio::task::spawn_blocking({

@@ -28,6 +28,17 @@ pub fn fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the real site (content, theme, config) in a temporary folder.
+pub fn real_site_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = repo_root();
+    for part in ["content", "themes"] {
+        copy_tree(&root.join(part), &dir.path().join(part));
+    }
+    std::fs::copy(root.join("site.yaml"), dir.path().join("site.yaml")).expect("copy site.yaml");
+    dir
+}
+
 pub fn copy_tree(from: &Path, to: &Path) {
     for entry in WalkDir::new(from) {
         let entry = entry.expect("walk");
