@@ -2,6 +2,7 @@
 //! `site.yaml` change, and tells open browser tabs to reload (or shows the build's errors over the page).
 
 mod api;
+pub mod headers;
 pub mod live;
 
 use std::convert::Infallible;
@@ -139,7 +140,9 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
     let (status_tx, status_rx) = watch::channel(first);
     let _watcher = watch_and_rebuild(&options.root, preview, status_tx, api)?;
 
-    let app = router(&out, status_rx).merge(cchc_functions::http::api_router(state));
+    let app = router(&out, status_rx)
+        .merge(cchc_functions::http::api_router(state))
+        .layer(axum::middleware::from_fn(headers::add));
     eprintln!("API tại /api; kiểm duyệt với tiêu đề: Authorization: Bearer {token}");
     let listener = tokio::net::TcpListener::bind((options.bind, options.port))
         .await
