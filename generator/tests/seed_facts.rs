@@ -242,6 +242,21 @@ const FACTS: &[(&str, &str)] = &[
         "/bao-cao/cai-cach-hanh-chinh/chinh-phu/ty-le-diem-tieu-chi-cchc-minh-hoa/",
         "Tỷ lệ điểm số đạt được tiêu chí thực hiện nhiệm vụ được Chính phủ, Thủ tướng Chính phủ giao",
     ),
+    // --- The models and experience the real portal lists, with their posting times.
+    // 001:1768-1772 "Tăng cường kỷ luật, kỷ cương hành chính …" posted "08:12 11-06-2023"
+    ("/mo-hinh-kinh-nghiem/trong-nuoc/tang-cuong-ky-luat-ky-cuong-hanh-chinh/", "08:12 11-06-2023"),
+    // 001:1770 "Nghị quyết số 76/NQ-CP ngày 15/7/2021 của Chính phủ … nhấn mạnh"
+    (
+        "/mo-hinh-kinh-nghiem/trong-nuoc/tang-cuong-ky-luat-ky-cuong-hanh-chinh/",
+        "ngày 15/7/2021 của Chính phủ nhấn mạnh",
+    ),
+    // 001:1776-1778 good governance "từ thập niên 90 của thế kỷ XX", posted "17:50 04-05-2022"
+    ("/mo-hinh-kinh-nghiem/trong-nuoc/quan-tri-nha-nuoc-tot/", "từ thập niên 90 của thế kỷ XX"),
+    ("/mo-hinh-kinh-nghiem/trong-nuoc/quan-tri-nha-nuoc-tot/", "17:50 04-05-2022"),
+    // 001:1782-1786 the Russian Federation's electronic records, posted "17:24 30-08-2023"
+    ("/mo-hinh-kinh-nghiem/quoc-te/kinh-nghiem-lien-bang-nga-tai-lieu-dien-tu/", "17:24 30-08-2023"),
+    // 001:1788-1792 communes in other countries, posted "17:05 05-07-2022"
+    ("/mo-hinh-kinh-nghiem/quoc-te/to-chuc-don-vi-hanh-chinh-xa-mot-so-nuoc/", "17:05 05-07-2022"),
     // --- Figures of the news and reports.
     // 001:1193 "1 (0,8002) TP. Đà Nẵng"
     ("/tin-tuc/dti-2022-da-nang-dan-dau/", "0,8002"),
