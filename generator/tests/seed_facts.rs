@@ -231,6 +231,7 @@ const FACTS: &[(&str, &str)] = &[
         "/khao-sat/su-hai-long/chinh-sach/",
         "thông tin để tham khảo, không tính vào Chỉ số PAR Index, Chỉ số SIPAS hằng năm",
     ),
+    ("/ket-qua-khao-sat/su-hai-long/chinh-sach/", "Kết quả khảo sát trực tuyến là thông tin để tham khảo"),
     // 001:1920 "Hàng năm khảo sát khoảng 55.000 phiếu đối với cán bộ, công chức …"
     ("/tin-tuc/cong-bo-par-index-sipas-2022/", "khoảng 55.000 phiếu khảo sát cán bộ, công chức"),
     // 001:1748 the criteria of the "Báo cáo cải cách hành chính" chart
