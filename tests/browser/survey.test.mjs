@@ -74,7 +74,7 @@ test('a survey with branching is answered by keyboard alone, one question at a t
   assert.equal(now.questions.q1.khong, (before.questions.q1?.khong ?? 0) + 1);
   assert.equal(now.questions.q3['2'], (before.questions.q3?.['2'] ?? 0) + 1);
   assert.equal(now.questions.q2?.['bao-chi'] ?? 0, before.questions.q2?.['bao-chi'] ?? 0, 'nothing counted off the path');
-  assert.equal(await page.evaluate(() => localStorage.getItem('cchc-khao-sat:par-tinh-thanh:1')), null);
+  assert.equal(await page.evaluate(() => localStorage.getItem('cchc-khao-sat:par-tinh-thanh:2')), null);
   await page.close();
 });
 

@@ -1,5 +1,5 @@
 /* Progressive enhancement for the portal. Every page works without this file; it only adds: the colour-theme and
-   font-size switches, list filters, the error-summary pattern on forms, and loading approved comments. */
+   font-size switches, the print button, list filters, the error-summary pattern on forms, and loading approved comments. */
 (function () {
   'use strict';
   var root = document.documentElement;
@@ -259,7 +259,16 @@
     });
   }
 
+  /* The print button: printing is the only page tool that needs a script, so it shows only with one. */
+  function setupPrint() {
+    document.querySelectorAll('[data-print]').forEach(function (button) {
+      button.closest('.print-tool').hidden = false;
+      button.addEventListener('click', function () { window.print(); });
+    });
+  }
+
   setupDisplayOptions();
+  setupPrint();
   setupFilters();
   setupForms();
   setupConsultations();
