@@ -202,12 +202,27 @@ fn samples(root: &Path, site: &Site) -> Vec<ContentError> {
         .field("sample")
     };
     let pages = site.pages.iter().filter(|p| p.meta.sample).map(|p| error(p.file.clone(), "trang"));
+    let attachments = site
+        .pages
+        .iter()
+        .filter(|p| !p.meta.sample && attachments_of(p).iter().any(|a| a.sample))
+        .map(|p| error(p.file.clone(), "tệp đính kèm"));
     let tables = site
         .tables
         .iter()
         .filter(|(_, t)| t.sample)
         .map(|(key, _)| error(PathBuf::from(format!("content/data/{key}.yaml")), "bảng số liệu"));
-    pages.chain(tables).collect()
+    let mut errors: Vec<ContentError> = pages.chain(attachments).chain(tables).collect();
+    errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    errors
+}
+
+fn attachments_of(page: &crate::site::Page) -> &[crate::site::Attachment] {
+    match &page.kind {
+        crate::site::Kind::Document(d) => &d.attachments,
+        crate::site::Kind::Consultation(c) => &c.attachments,
+        crate::site::Kind::Article => &[],
+    }
 }
 
 /// Runs the whole pipeline. With `out`, the output replaces the previous one only if everything succeeded.

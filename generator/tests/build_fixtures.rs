@@ -301,6 +301,11 @@ fn sample_content_is_badged_left_out_of_the_sitemap_and_refused_for_production()
     assert!(sitemap.contains("/van-ban/nq-76/") && !sitemap.contains("/van-ban/qd-979/"), "{sitemap}");
     let feed = read(out.join("atom.xml"));
     assert!(feed.contains("[Nội dung minh hoạ] "), "the feed entry's title says so: {feed}");
+    for listing in ["van-ban/index.html", "van-ban/qd-979/index.html", "loai-van-ban/quyet-dinh/index.html"] {
+        let html = read(out.join(listing));
+        assert_eq!(html.matches("badge-sample").count(), 1, "one badge in {listing}");
+    }
+    assert!(!read(out.join("van-ban/nq-76/index.html")).contains("badge-sample"), "real content has none");
 
     let production = build(&BuildOptions {
         root: site.path().to_path_buf(),

@@ -138,7 +138,8 @@ const FACTS: &[(&str, &str)] = &[
     // 001:1956 "Địa chỉ: Số 8, Tôn Thất Thuyết, Mỹ Đình, Nam Từ Liêm, Hà Nội"
     ("/", "Địa chỉ: Số 8, Tôn Thất Thuyết, Mỹ Đình, Nam Từ Liêm, Hà Nội"),
     // 001:1957 "Điện thoại: (844) 62821016 - Fax: (844) 39740617 - Email: websitecchc@moha.gov.vn"
-    ("/", "Điện thoại: (844) 62821016 - Fax: (844) 39740617"),
+    ("/", "Điện thoại: (844) 62821016"),
+    ("/", "Fax: (844) 39740617"),
     ("/", "Email: websitecchc@moha.gov.vn"),
     // 001:1958 the editorial board's standing unit, its phone, fax and email
     (

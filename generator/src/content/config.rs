@@ -52,6 +52,8 @@ pub struct Footer {
     pub address: Option<String>,
     /// Phone number.
     pub phone: Option<String>,
+    /// Fax number.
+    pub fax: Option<String>,
     /// Contact email.
     pub email: Option<String>,
     /// Who is responsible for the content.

@@ -24,6 +24,11 @@ pub struct ContentDate {
     has_time: bool,
 }
 
+/// The portal's date format (`11-06-2023`), for `chrono`'s `format`.
+pub const DATE_VI: &str = "%d-%m-%Y";
+/// The portal's date and time format (`08:12 11-06-2023`).
+pub const DATE_TIME_VI: &str = "%H:%M %d-%m-%Y";
+
 /// What a date in front matter may look like, for error messages.
 pub const DATE_FORMATS: &str = "YYYY-MM-DD, YYYY-MM-DD HH:MM hoặc YYYY-MM-DDTHH:MM:SS+07:00";
 
@@ -77,12 +82,12 @@ impl ContentDate {
 
     /// The portal's display format: `08:12 11-06-2023`, or `11-06-2023` for a date without time.
     pub fn display_vi(&self) -> String {
-        if self.has_time { self.at.format("%H:%M %d-%m-%Y").to_string() } else { self.date_vi() }
+        if self.has_time { self.at.format(DATE_TIME_VI).to_string() } else { self.date_vi() }
     }
 
     /// The date alone: `11-06-2023`.
     pub fn date_vi(&self) -> String {
-        self.at.format("%d-%m-%Y").to_string()
+        self.at.format(DATE_VI).to_string()
     }
 
     /// `2023-06-11`, for front matter written by `cchc new`.

@@ -138,6 +138,9 @@ pub struct AttachmentRef {
     pub file: String,
     /// What the reader sees, e.g. "Toàn văn Nghị quyết (PDF)".
     pub label: String,
+    /// An illustrative file standing in for the real one: badged, and refused by `--production`.
+    #[serde(default)]
+    pub sample: bool,
 }
 
 /// Front matter as written: every key any page kind accepts, so a typo is an error with a suggestion.
@@ -344,7 +347,7 @@ impl PageFrontMatter {
         let tags: Vec<String> = raw.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
         for tag in &tags {
             if slugify(tag).is_empty() {
-                errors.push(at("tags", format!("từ khoá `{tag}` không có chữ hay số nào")));
+                errors.push(at("tags", format!("từ khóa `{tag}` không có chữ hay số nào")));
             }
         }
         for key in raw.present_keys() {

@@ -155,7 +155,7 @@ pub fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
             if missing(name) {
                 errors.push(ContentError::new(
                     theme.templates_dir.join(name),
-                    "giao diện thiếu mẫu bắt buộc này (trang từ khoá, danh mục văn bản)",
+                    "giao diện thiếu mẫu bắt buộc này (trang từ khóa, danh mục văn bản)",
                 ));
             }
         }

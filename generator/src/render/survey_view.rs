@@ -4,7 +4,7 @@
 use cchc_functions::survey::{Access, Kind, Next, Survey};
 use serde::Serialize;
 
-use crate::content::date::ContentDate;
+use crate::content::date::{ContentDate, DATE_VI};
 
 /// A point of a scale.
 #[derive(Debug, Serialize)]
@@ -171,8 +171,8 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
         version: survey.version,
         title: survey.title.clone(),
         description: survey.description.clone(),
-        opens: survey.opens.format("%d/%m/%Y").to_string(),
-        closes: survey.closes.format("%d/%m/%Y").to_string(),
+        opens: survey.opens.format(DATE_VI).to_string(),
+        closes: survey.closes.format(DATE_VI).to_string(),
         code: survey.access == Access::Code,
         unit_label: survey.unit_label.clone(),
         units: survey

@@ -99,6 +99,8 @@ pub struct AttachmentView<'a> {
     pub format: String,
     /// SHA-256, hex.
     pub sha256: &'a str,
+    /// An illustrative stand-in for the real file.
+    pub sample: bool,
 }
 
 /// A key and the label readers see.
@@ -334,6 +336,7 @@ fn attachment_view(a: &Attachment) -> AttachmentView<'_> {
         size_display: human_size(a.size),
         format: a.extension.to_uppercase(),
         sha256: &a.sha256,
+        sample: a.sample,
     }
 }
 

@@ -77,6 +77,7 @@ impl<'a> Attachments<'a> {
                     size: asset.size,
                     extension: asset.rel.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default(),
                     sha256: sha256_hex(&bytes),
+                    sample: reference.sample,
                 }),
                 Err(e) => errors.push(
                     ContentError::new(file, format!("không đọc được tệp đính kèm `{}`: {e}", reference.file))

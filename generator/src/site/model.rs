@@ -33,6 +33,8 @@ pub struct Attachment {
     pub extension: String,
     /// SHA-256 of the file, hex, so readers can check the copy they downloaded.
     pub sha256: String,
+    /// An illustrative stand-in for the real file (`sample: true` on the attachment).
+    pub sample: bool,
 }
 
 /// A document's own fields, with attachments and relations resolved.
@@ -185,7 +187,7 @@ impl TaxonomyKind {
     /// Heading of the taxonomy's pages.
     pub fn label(self) -> &'static str {
         match self {
-            TaxonomyKind::Tags => "Từ khoá",
+            TaxonomyKind::Tags => "Từ khóa",
             TaxonomyKind::Issuer => "Cơ quan ban hành",
             TaxonomyKind::DocType => "Loại văn bản",
             TaxonomyKind::Year => "Năm ban hành",

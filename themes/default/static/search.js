@@ -245,6 +245,7 @@
       var heading = article.querySelector('h1');
       var time = article.querySelector('header time');
       var title = heading ? heading.textContent.trim() : url;
+      var sample = Boolean(article.querySelector('.badge-sample'));
       if (heading) heading.remove();
       var parts = [];
       var walker = doc.createTreeWalker(article, NodeFilter.SHOW_TEXT);
@@ -252,6 +253,7 @@
       return {
         url: url,
         title: title,
+        sample: sample,
         muc: index.sections[page],
         ngay: time ? time.textContent.trim() : '',
         text: parts.join(' ').replace(/\s+/g, ' ').trim()
@@ -320,6 +322,13 @@
     a.href = data.url;
     a.textContent = data.title || data.url;
     h2.appendChild(a);
+    if (data.sample) {
+      var badge = document.createElement('span');
+      badge.className = 'badge badge-sample';
+      badge.textContent = 'Nội dung minh hoạ';
+      h2.appendChild(document.createTextNode(' '));
+      h2.appendChild(badge);
+    }
     li.appendChild(h2);
     var about = [data.muc, data.ngay].filter(Boolean).join(' · ');
     if (about) {
