@@ -22,10 +22,8 @@
   /* ---- The index (written by generator/src/search/: the same folding, the same word boundaries). ---- */
 
   var WORD = /[\p{Alphabetic}\p{N}\u0300-\u036f]+/gu;
-  /* Folds like the generator: NFD, no combining marks, đ as d, lower case. */
-  function fold(text) {
-    return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[đĐ]/g, 'd').toLowerCase();
-  }
+  /* Folds like the generator (site.js, loaded before this file on every page, holds the one copy). */
+  var fold = window.cchcFold;
   function words(text) {
     return fold(text).match(WORD) || [];
   }

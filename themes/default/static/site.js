@@ -41,10 +41,12 @@
     sync();
   }
 
-  /* Vietnamese text compared without diacritics: "cai cach" finds "Cải cách". */
+  /* Vietnamese text compared without diacritics, as the generator folds the search index (NFD, no combining
+     marks, đ as d, lower case): "cai cach" finds "Cải cách". The one copy: search.js uses it too. */
   function fold(text) {
-    return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase();
+    return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[đĐ]/g, 'd').toLowerCase();
   }
+  window.cchcFold = fold;
 
   function setupFilters() {
     document.querySelectorAll('[data-filter-for]').forEach(function (box) {
