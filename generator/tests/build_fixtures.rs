@@ -325,3 +325,20 @@ fn sample_content_is_badged_left_out_of_the_sitemap_and_refused_for_production()
     }
     assert!(!site.path().join("production").exists(), "nothing written");
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_with_the_other_errors_in_vietnamese() {
+    let site = fixture("site");
+    let content = site.path().join("content");
+    std::fs::write(content.join("tin-tuc/latin1.md"), b"---\ntitle: Ti\xeau \xf0\xe8\n---\n").expect("write");
+    std::fs::write(content.join("tin-tuc/tin-2.md"), "---\ntitle: Tin\ndate: 2023-11-31\n---\n").expect("write");
+    match build_into(site.path(), &site.path().join("public"), false) {
+        Err(BuildError::Content(errors)) => {
+            let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            assert_eq!(errors.len(), 2, "{shown:?}");
+            assert!(shown.iter().any(|e| e.contains("tin-tuc/latin1.md") && e.contains("không phải văn bản UTF-8")));
+            assert!(shown.iter().any(|e| e.contains("tin-tuc/tin-2.md:3") && e.contains("không có ngày 31")));
+        }
+        other => panic!("expected content errors, got {other:?}"),
+    }
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::content::date::ContentDate;
 use crate::content::front_matter;
 use crate::content::meta::{PageKind, SectionMeta};
-use crate::content::slug::slugify;
+use crate::content::slug::page_slug;
 use crate::error::{BuildError, ContentError};
 
 /// Writes `content/<section>/<slug>.md` as a draft and returns its path. Refuses to overwrite.
@@ -22,7 +22,7 @@ pub fn new_page(root: &Path, section: &str, title: &str, now: ContentDate) -> Re
     })?;
     let split = front_matter::split(&shown_index, &text).map_err(|e| BuildError::Content(vec![e]))?;
     let meta = SectionMeta::parse(&shown_index, &split).map_err(BuildError::Content)?;
-    let slug = slugify(title);
+    let slug = page_slug(title);
     if slug.is_empty() {
         return Err(BuildError::Content(vec![
             ContentError::new(&shown_index, "tiêu đề cần có ít nhất một chữ hoặc số").field("title"),

@@ -107,6 +107,21 @@ impl fmt::Display for ContentDate {
     }
 }
 
+/// Why `text` is not a date, for the editor: a day that does not exist in its month (`2023-11-31`) is said so,
+/// anything else gets the accepted forms.
+fn why_invalid(text: &str) -> String {
+    let digits = |s: &str| s.parse::<u32>().ok();
+    let date = text.trim().get(..10).unwrap_or_default();
+    if let [Some(year), Some(month), Some(day)] = date.splitn(3, '-').map(digits).collect::<Vec<_>>()[..]
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && NaiveDate::from_ymd_opt(year as i32, month, day).is_none()
+    {
+        return format!("ngày không hợp lệ `{text}`: tháng {month} năm {year} không có ngày {day}");
+    }
+    format!("ngày không hợp lệ `{text}`: cần dạng {DATE_FORMATS}")
+}
+
 impl<'de> Deserialize<'de> for ContentDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -116,8 +131,7 @@ impl<'de> Deserialize<'de> for ContentDate {
                 write!(f, "một ngày dạng {DATE_FORMATS}")
             }
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ContentDate, E> {
-                ContentDate::parse(text)
-                    .ok_or_else(|| E::custom(format!("ngày không hợp lệ `{text}`: cần dạng {DATE_FORMATS}")))
+                ContentDate::parse(text).ok_or_else(|| E::custom(why_invalid(text)))
             }
             fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<ContentDate, E> {
                 self.visit_str(&n.to_string())
@@ -140,6 +154,17 @@ impl Serialize for ContentDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_that_does_not_exist_is_said_so() {
+        assert_eq!(why_invalid("2023-11-31"), "ngày không hợp lệ `2023-11-31`: tháng 11 năm 2023 không có ngày 31");
+        assert_eq!(
+            why_invalid("2023-02-29 08:00"),
+            "ngày không hợp lệ `2023-02-29 08:00`: tháng 2 năm 2023 không có ngày 29"
+        );
+        assert!(why_invalid("2023-13-45").contains("cần dạng YYYY-MM-DD"));
+        assert!(why_invalid("hôm qua").contains("cần dạng YYYY-MM-DD"));
+    }
 
     #[test]
     fn a_plain_date_is_midnight_in_vietnam() {

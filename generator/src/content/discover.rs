@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
-use crate::error::BuildError;
+use crate::error::{BuildError, ContentError};
 
 /// Folder under `content/` that holds YAML data for templates (reports, directory, …), not pages.
 pub const DATA_DIR: &str = "data";
@@ -45,6 +45,8 @@ pub struct ContentFiles {
     pub surveys: Vec<SourceFile>,
     /// Everything else.
     pub assets: Vec<AssetFile>,
+    /// Text files that could not be read (not UTF-8, no permission), reported with the content's other errors.
+    pub unreadable: Vec<ContentError>,
 }
 
 impl ContentFiles {
@@ -92,23 +94,35 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
             assets.push(AssetFile { rel, path: entry.path().to_path_buf(), size });
         }
     }
-    let read: Vec<(SourceFile, Text)> = text_files
+    let read: Vec<Result<(SourceFile, Text), ContentError>> = text_files
         .into_par_iter()
-        .map(|(rel, path, kind)| {
-            std::fs::read_to_string(&path)
-                .map(|text| (SourceFile { rel, text: text.into() }, kind))
-                .map_err(|e| BuildError::io(&path, e))
+        .map(|(rel, path, kind)| match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((SourceFile { rel, text: text.into() }, kind)),
+            Err(e) => Err(ContentError::new(Path::new("content").join(&rel), unreadable(&e))),
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
     let mut files = ContentFiles { assets, ..ContentFiles::default() };
-    for (file, kind) in read {
-        match kind {
-            Text::Markdown => files.markdown.push(file),
-            Text::Data => files.data.push(file),
-            Text::Survey => files.surveys.push(file),
+    for result in read {
+        match result {
+            Ok((file, Text::Markdown)) => files.markdown.push(file),
+            Ok((file, Text::Data)) => files.data.push(file),
+            Ok((file, Text::Survey)) => files.surveys.push(file),
+            Err(e) => files.unreadable.push(e),
         }
     }
     Ok(files)
+}
+
+/// Why a text file of the content could not be read, in the editor's words.
+pub fn unreadable(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::InvalidData => {
+            "tệp không phải văn bản UTF-8: mở và lưu lại với bảng mã UTF-8 (Unicode)".to_string()
+        }
+        std::io::ErrorKind::PermissionDenied => "không có quyền đọc tệp này".to_string(),
+        std::io::ErrorKind::NotFound => "tệp đã bị xóa trong khi đọc".to_string(),
+        _ => format!("không đọc được tệp ({error})"),
+    }
 }
 
 /// The text files the build reads.

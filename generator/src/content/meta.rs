@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::date::ContentDate;
 use crate::content::front_matter::{self, Split};
-use crate::content::slug::slugify;
+use crate::content::slug::{page_slug, slugify};
 use crate::error::ContentError;
 
 /// What kind of pages a section holds; set by `page_kind` in its `_index.md`.
@@ -323,7 +323,7 @@ impl PageFrontMatter {
         if title.is_empty() {
             errors.push(at("title", "tiêu đề không được để trống".into()));
         }
-        let slug = match raw.slug.as_deref().map(slugify) {
+        let slug = match raw.slug.as_deref().map(page_slug) {
             Some(s) if s.is_empty() => {
                 errors.push(at("slug", "slug không được để trống; bỏ trường này để dùng tên tệp".into()));
                 None

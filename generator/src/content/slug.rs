@@ -11,9 +11,36 @@ pub fn slugify(text: &str) -> String {
     slug::slugify(composed)
 }
 
+/// The longest a page's URL segment gets: file systems refuse names over 255 bytes, and nobody reads a longer URL.
+pub const MAX_PAGE_SLUG: usize = 80;
+
+/// A page's URL segment (and, from `cchc new`, its file name): the slug of `text`, cut at a word boundary to at
+/// most `MAX_PAGE_SLUG` characters.
+pub fn page_slug(text: &str) -> String {
+    let slug = slugify(text);
+    if slug.len() <= MAX_PAGE_SLUG {
+        return slug;
+    }
+    // Slugs are ASCII, so byte positions are character positions.
+    let cut = &slug[..MAX_PAGE_SLUG];
+    match cut.rfind('-') {
+        Some(at) if at > MAX_PAGE_SLUG / 2 => cut[..at].to_string(),
+        _ => cut.trim_end_matches('-').to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::slugify;
+    use super::{MAX_PAGE_SLUG, page_slug, slugify};
+
+    #[test]
+    fn a_title_of_any_length_gives_a_short_slug_cut_between_words() {
+        let title = "Kế hoạch cải cách hành chính nhà nước ".repeat(60);
+        let slug = page_slug(&title);
+        assert!(slug.len() <= MAX_PAGE_SLUG && !slug.ends_with('-'), "{slug}");
+        assert!(slug.starts_with("ke-hoach-cai-cach-hanh-chinh-nha-nuoc-ke-hoach"), "{slug}");
+        assert!(title.starts_with("Kế hoạch") && slugify("Tin ngắn") == page_slug("Tin ngắn"));
+    }
 
     #[test]
     fn document_numbers_become_readable_slugs() {

@@ -231,7 +231,13 @@ fn resolve<'a>(target: &CowStr<'a>, links: &LinkContext<'_>, image: bool) -> Res
     }
     let joined = join(links.dir, path).ok_or_else(|| "đường dẫn ra ngoài thư mục content/".to_string())?;
     let resolved = if is_markdown {
-        links.permalinks.get(&joined).cloned().ok_or_else(|| format!("không có trang content/{joined}"))?
+        links.permalinks.get(&joined).cloned().ok_or_else(|| {
+            let mut message = format!("không có trang content/{joined}");
+            if let Some(near) = nearest(&joined, links.permalinks.keys()) {
+                message.push_str(&format!(" (có phải content/{near}?)"));
+            }
+            message
+        })?
     } else if links.assets.contains(&joined) {
         format!("/{joined}")
     } else {
@@ -248,6 +254,15 @@ fn resolve<'a>(target: &CowStr<'a>, links: &LinkContext<'_>, image: bool) -> Res
         out.push_str(f);
     }
     Ok(CowStr::from(out))
+}
+
+/// The page path most like `missing`, if one is close enough to be a likely typo (asked on the error path only).
+fn nearest<'a>(missing: &str, pages: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    pages
+        .map(|p| (strsim::normalized_damerau_levenshtein(missing, p), p.as_str()))
+        .filter(|(score, _)| *score >= 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, p)| p)
 }
 
 /// Joins a content-relative folder and a relative (or `/`-rooted) path, resolving `.` and `..`.
@@ -307,6 +322,14 @@ mod tests {
         let found: Vec<_> = errors.iter().map(|e| (e.line, e.target.as_str())).collect();
         assert_eq!(found, vec![(12, "khong-co.md"), (12, "/van-ban/khong-co.md"), (14, "thieu.png")]);
         assert!(errors[0].reason.contains("content/tin-tuc/khong-co.md"));
+        assert!(!errors[0].reason.contains("có phải"), "nothing near enough to suggest");
+    }
+
+    #[test]
+    fn a_mistyped_link_suggests_the_nearest_page() {
+        let (p, a) = site();
+        let errors = render("[NQ](../van-ban/nq-67.md)", 1, &ctx(&p, &a), &Highlighter::new()).expect_err("broken");
+        assert!(errors[0].reason.ends_with("(có phải content/van-ban/nq-76.md?)"), "{}", errors[0].reason);
     }
 
     #[test]

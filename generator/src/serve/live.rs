@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::commands::sync;
 use crate::content::date::ContentDate;
 use crate::content::discover::{self, ContentFiles, SourceFile, slash_path};
-use crate::error::BuildError;
+use crate::error::{BuildError, ContentError};
 use crate::markdown::highlight::{self, Highlighter};
 use crate::pipeline::{BuildOptions, BuildReport, Timer};
 use crate::render::output::{Changes, Staging};
@@ -337,15 +337,21 @@ fn commit(staging: Staging, committed: &Mutex<u64>, pages_changed: bool) -> Resu
 /// Reads one Markdown file again (or forgets it, if it is gone).
 fn update_markdown(files: &mut ContentFiles, content_dir: &Path, rel: &str) -> Result<(), BuildError> {
     let path = content_dir.join(rel);
+    let shown = Path::new("content").join(rel);
+    files.unreadable.retain(|e| e.file != shown);
     let position = files.markdown.iter().position(|f| f.rel == rel);
     match (std::fs::read_to_string(&path), position) {
         (Ok(text), Some(i)) => files.markdown[i].text = text.into(),
         (Ok(text), None) => files.markdown.push(SourceFile { rel: rel.to_string(), text: text.into() }),
-        (Err(e), Some(i)) if e.kind() == std::io::ErrorKind::NotFound => {
-            files.markdown.remove(i);
+        (Err(e), position) => {
+            if let Some(i) = position {
+                files.markdown.remove(i);
+            }
+            if e.kind() != std::io::ErrorKind::NotFound {
+                // Reported with the build's other errors, as a full build would.
+                files.unreadable.push(ContentError::new(shown, discover::unreadable(&e)));
+            }
         }
-        (Err(e), None) if e.kind() == std::io::ErrorKind::NotFound => {}
-        (Err(e), _) => return Err(BuildError::io(&path, e)),
     }
     Ok(())
 }

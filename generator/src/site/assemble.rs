@@ -20,8 +20,8 @@ pub(crate) fn assemble(
     highlighter: &Highlighter,
     cache: Option<&mut ParseCache>,
 ) -> Result<Site, Vec<ContentError>> {
-    let ContentFiles { markdown, data, surveys, mut assets } = files;
-    let mut errors = Vec::new();
+    let ContentFiles { markdown, data, surveys, mut assets, unreadable } = files;
+    let mut errors = unreadable;
     let previous = cache.as_deref();
 
     // Sections first: a page's kind comes from its section.

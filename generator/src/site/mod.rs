@@ -79,6 +79,7 @@ mod tests {
             data: vec![file("data/bao-cao/chi-so.yaml", "diem: 81.5\n")],
             surveys: Vec::new(),
             assets: Vec::new(),
+            unreadable: Vec::new(),
         };
         Site::assemble(SiteConfig::default_for_test(), files, false, &Highlighter::new()).expect("valid site")
     }
