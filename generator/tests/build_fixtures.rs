@@ -342,3 +342,18 @@ fn a_file_that_is_not_utf8_is_reported_with_the_other_errors_in_vietnamese() {
         other => panic!("expected content errors, got {other:?}"),
     }
 }
+
+#[test]
+fn an_alias_that_clashes_with_a_page_names_the_aliases_line() {
+    let site = fixture("site");
+    let page = site.path().join("content/tin-tuc/tin-2.md");
+    std::fs::write(&page, read(&page).replacen("---\n", "---\naliases: [/tin-tuc/tin-1/]\n", 1)).expect("write");
+    match build_into(site.path(), &site.path().join("public"), false) {
+        Err(BuildError::Content(errors)) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(located(&errors[0]), (PathBuf::from("content/tin-tuc/tin-2.md"), Some(2), Some("aliases")));
+            assert!(errors[0].message.contains("/tin-tuc/tin-1/"), "{}", errors[0].message);
+        }
+        other => panic!("expected the clash, got {other:?}"),
+    }
+}

@@ -36,25 +36,39 @@ impl LinkMap {
             owners.insert(link.clone(), &section.file);
             permalinks.insert(rel, link);
         }
-        let mut aliases = Vec::new();
+        // Pages' own URLs first, then old URLs: an alias that clashes is the alias's error, whatever the file order.
         for page in pages {
-            let claims =
-                std::iter::once(page.permalink.as_str()).chain(page.front.meta.aliases.iter().map(String::as_str));
-            for link in claims {
-                if let Some(other) = owners.insert(link.to_string(), &page.file) {
-                    errors.push(ContentError::new(
-                        &page.file,
-                        format!(
-                            "đường dẫn {link} trùng với {}; đặt `slug` khác cho một trong hai trang",
-                            other.display()
-                        ),
-                    ));
-                }
-            }
-            for alias in &page.front.meta.aliases {
-                aliases.push((alias.clone(), page.permalink.clone()));
+            if let Some(other) = owners.insert(page.permalink.clone(), &page.file) {
+                errors.push(ContentError::new(
+                    &page.file,
+                    format!(
+                        "đường dẫn {} trùng với {}; đặt `slug` khác cho một trong hai trang",
+                        page.permalink,
+                        other.display()
+                    ),
+                ));
             }
             permalinks.insert(page.rel(), page.permalink.clone());
+        }
+        let mut aliases = Vec::new();
+        for page in pages {
+            for alias in &page.front.meta.aliases {
+                if let Some(other) = owners.insert(alias.clone(), &page.file) {
+                    let line = page.text.lines().position(|l| l.starts_with("aliases:")).map(|n| n + 1);
+                    errors.push(
+                        ContentError::new(
+                            &page.file,
+                            format!(
+                                "đường dẫn cũ {alias} trùng với đường dẫn của {}; bỏ nó khỏi `aliases`",
+                                other.display()
+                            ),
+                        )
+                        .at_opt_line(line)
+                        .field("aliases"),
+                    );
+                }
+                aliases.push((alias.clone(), page.permalink.clone()));
+            }
         }
         aliases.sort();
         LinkMap { permalinks, assets: assets.iter().map(|a| a.rel.clone()).collect(), aliases }
