@@ -124,7 +124,8 @@ fn the_site_404_never_rewrites_api_errors() {
     // The default (site) behaviour reads from an origin group that fails over on 403/404 to the not-found origin.
     let default_target = text(&config["DefaultCacheBehavior"]["TargetOriginId"]);
     let groups = list(&config["OriginGroups"]["Items"]);
-    let group = groups.iter().find(|g| text(&g["Id"]) == default_target).expect("the site behaviour uses an origin group");
+    let group =
+        groups.iter().find(|g| text(&g["Id"]) == default_target).expect("the site behaviour uses an origin group");
     let mut codes: Vec<u64> =
         list(&group["FailoverCriteria"]["StatusCodes"]["Items"]).iter().filter_map(|c| c.as_u64()).collect();
     codes.sort_unstable();
@@ -211,7 +212,10 @@ fn the_access_code_secret_is_passed_by_name_and_readable_only_there() {
     assert!(t["Parameters"]["AccessCodeSecretParameter"]["NoEcho"].is_null(), "a name, not a secret");
     for name in ["SurveysFunction", "ModerationFunction"] {
         let function = &t["Resources"][name]["Properties"];
-        assert_eq!(text(&function["Environment"]["Variables"]["CCHC_ACCESS_CODE_SECRET_PARAMETER"]), "AccessCodeSecretParameter");
+        assert_eq!(
+            text(&function["Environment"]["Variables"]["CCHC_ACCESS_CODE_SECRET_PARAMETER"]),
+            "AccessCodeSecretParameter"
+        );
         let statements = list(&function["Policies"][0]["Statement"]);
         let ssm = statements.iter().find(|s| text(&s["Action"]) == "ssm:GetParameter").expect("reads the parameter");
         assert!(text(&ssm["Resource"]).ends_with(":parameter${AccessCodeSecretParameter}"));
@@ -272,13 +276,13 @@ fn the_web_acl_is_optional_and_guards_the_api() {
     let acl = &waf["Resources"]["WebAcl"]["Properties"];
     assert_eq!(acl["Scope"], "CLOUDFRONT");
     let rules = list(&acl["Rules"]);
-    let rate = rules
-        .iter()
-        .map(|r| &r["Statement"]["RateBasedStatement"])
-        .find(|s| !s.is_null())
-        .expect("a rate-based rule");
+    let rate =
+        rules.iter().map(|r| &r["Statement"]["RateBasedStatement"]).find(|s| !s.is_null()).expect("a rate-based rule");
     let scope = &rate["ScopeDownStatement"]["ByteMatchStatement"];
-    assert_eq!((text(&scope["SearchString"]).as_str(), text(&scope["PositionalConstraint"]).as_str()), ("/api/", "STARTS_WITH"));
+    assert_eq!(
+        (text(&scope["SearchString"]).as_str(), text(&scope["PositionalConstraint"]).as_str()),
+        ("/api/", "STARTS_WITH")
+    );
     assert!(
         rules.iter().any(|r| r["Statement"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesCommonRuleSet"),
         "AWS's common rule set"
@@ -366,7 +370,9 @@ fn policy_files() -> Vec<(String, serde_json::Value)> {
 fn the_deploy_policies_are_least_privilege() {
     let files = policy_files();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    for expected in ["deploy-policy.json", "deploy-operations-policy.json", "publish-policy.json", "functions-boundary.json"] {
+    for expected in
+        ["deploy-policy.json", "deploy-operations-policy.json", "publish-policy.json", "functions-boundary.json"]
+    {
         assert!(names.contains(&expected), "infra/{expected} is missing");
     }
     let problems: Vec<String> = files.iter().flat_map(|(n, p)| policy_problems(n, p)).collect();
@@ -378,7 +384,8 @@ fn the_deploy_policies_are_least_privilege() {
     }
     // The deploy role may create and pass roles; both only with the boundary and only the stack's.
     let deploy = &files.iter().find(|(n, _)| n == "deploy-policy.json").expect("deploy").1;
-    let all_actions: Vec<String> = deploy["Statement"].as_array().expect("statements").iter().flat_map(|s| strings(&s["Action"])).collect();
+    let all_actions: Vec<String> =
+        deploy["Statement"].as_array().expect("statements").iter().flat_map(|s| strings(&s["Action"])).collect();
     assert!(all_actions.iter().any(|a| a == "iam:PassRole"));
     assert!(all_actions.iter().any(|a| a == "iam:CreateRole"));
 }
