@@ -270,7 +270,7 @@ fn the_web_acl_is_optional_and_guards_the_api() {
     let t = template();
     let config = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
     assert_eq!(tag(&config["WebACLId"]).as_deref(), Some("!If"));
-    assert_eq!(text(&list(&config["WebACLId"])[0]), "HasWebAcl");
+    assert_eq!(text(list(&config["WebACLId"])[0]), "HasWebAcl");
 
     let waf = read_yaml("waf.yaml");
     let acl = &waf["Resources"]["WebAcl"]["Properties"];
