@@ -327,6 +327,8 @@ fn figures(label: &str, stats: &Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "defect: a survey response keyed by the Idempotency-Key header and re-sent in a later minute gets 409 \
+            (http/surveys.rs `accept` adds the minute to the fingerprint unless the key is in the form field)"]
 async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submission_once() {
     let seed = std::env::var("CCHC_FAULT_SEED").unwrap_or_else(|_| "23".into());
     let Setup { direct, router, proxy } = setup(&seed).await;
@@ -336,6 +338,7 @@ async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submissi
 
     // 1. 200 concurrent submissions while 20 % of DynamoDB calls fail.
     proxy.control("on");
+    let first_minute = Utc::now().timestamp() / 60;
     let first: Vec<usize> = (0..SUBMISSIONS).collect();
     for (i, reply) in burst(&router, &all, &first).await {
         ledger.record(i, &reply);
@@ -386,8 +389,12 @@ async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submissi
     }
     figures("after the retries", &proxy.control("stats"));
 
-    // 4. Faults off: a client that lost every answer sends each submission once more; each replays its answer.
+    // 4. Faults off: a client that lost every answer sends each submission once more, in a later minute than
+    // its first send (as a browser retrying after a lost answer may); each replays its answer.
     proxy.control("off");
+    while Utc::now().timestamp() / 60 == first_minute {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     let everything: Vec<usize> = (0..all.len()).collect();
     let mut replay_mismatches = Vec::new();
     for (i, reply) in burst(&router, &all, &everything).await {
@@ -464,4 +471,22 @@ async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submissi
     let results: Value =
         serde_json::from_slice(&response.into_body().collect().await.expect("body").to_bytes()).expect("results JSON");
     assert_eq!(results["responses"], json!(surveys), "the published results count every response once");
+}
+
+/// A DynamoDB call that is never answered must not hold the request for ever: the client's attempt and operation
+/// timeouts end it, and the API answers 503. The bound here (60 s) only tells a hang from an answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "defect: DynamoStore::client_from_env sets no attempt or operation timeout (only the SDK's 3.1 s connect \
+            timeout), so a DynamoDB call that is never answered holds the request until the Lambda times out"]
+async fn a_dynamodb_call_never_answered_ends_in_a_503_not_a_hang() {
+    let Setup { router, proxy, .. } = setup("23").await;
+    proxy.control("blackhole");
+    let s = submission(0);
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(60), send(&router, &s)).await;
+    let stats = proxy.control("stats");
+    eprintln!("[faults] blackhole: {stats}");
+    let reply = reply.unwrap_or_else(|_| panic!("no answer within 60 s while DynamoDB never answers: {stats}"));
+    let mut ledger = Ledger::default();
+    assert!(!ledger.record(0, &reply), "nothing can be acknowledged");
+    assert!(ledger.violations.is_empty(), "{:?}", ledger.violations);
 }
