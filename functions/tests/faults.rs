@@ -421,7 +421,8 @@ async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submissi
          whose answer was lost {replayed_first}), 503 {unavailable_first}, refused but applied \
          {applied_though_refused}\n[faults] outage: acknowledged {acknowledged_in_outage} of {DURING_OUTAGE}\n\
          [faults] retried {refused_total} submissions with their keys; retries needed (retries → submissions) \
-         {retries_needed:?}, {total_retries} retries in all, {} still refused after {MAX_SENDS} sends\n[faults] \
+         {retries_needed:?}, {total_retries} retries in all, {} of the acknowledgements replays of a write applied \
+         before its 503, {} still refused after {MAX_SENDS} sends\n[faults] \
          stored: {comments_stored} comments, {responses} survey responses; counters {counts:?}\n[faults] answers \
          that broke the rules: {}",
         all.len(),
@@ -431,6 +432,7 @@ async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submissi
         seeded["invocations_recovered"],
         seeded["invocations_failed"],
         seeded["retry_attempts"],
+        ledger.replayed - replayed_first,
         pending.len(),
         ledger.violations.len(),
     );
