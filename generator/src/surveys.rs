@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use cchc_functions::survey::{Access, Kind, Next, Survey, SurveySource, Unit};
+use cchc_functions::survey::{Access, Next, QuestionKind, Survey, SurveySource, Unit};
 use serde::Serialize;
 
 use crate::date::ContentDate;
@@ -205,10 +205,10 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                 }
             };
             let (kind, options, items, scale_points, min, max, max_length) = match &q.kind {
-                Kind::Single { options } => {
+                QuestionKind::Single { options } => {
                     ("single", options.iter().map(choice).collect(), vec![], vec![], None, None, None)
                 }
-                Kind::Multiple { options, min, max } => (
+                QuestionKind::Multiple { options, min, max } => (
                     "multiple",
                     options.iter().map(choice).collect(),
                     vec![],
@@ -217,11 +217,13 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                     Some(*max as i64),
                     None,
                 ),
-                Kind::Rating { scale } => ("rating", vec![], vec![], points(scale), None, None, None),
-                Kind::Text { max_length } => ("text", vec![], vec![], vec![], None, None, Some(*max_length)),
-                Kind::LongText { max_length } => ("long-text", vec![], vec![], vec![], None, None, Some(*max_length)),
-                Kind::Number { min, max } => ("number", vec![], vec![], vec![], Some(*min), Some(*max), None),
-                Kind::Matrix { items, scale } => {
+                QuestionKind::Rating { scale } => ("rating", vec![], vec![], points(scale), None, None, None),
+                QuestionKind::Text { max_length } => ("text", vec![], vec![], vec![], None, None, Some(*max_length)),
+                QuestionKind::LongText { max_length } => {
+                    ("long-text", vec![], vec![], vec![], None, None, Some(*max_length))
+                }
+                QuestionKind::Number { min, max } => ("number", vec![], vec![], vec![], Some(*min), Some(*max), None),
+                QuestionKind::Matrix { items, scale } => {
                     ("matrix", vec![], items.iter().map(choice).collect(), points(scale), None, None, None)
                 }
             };
@@ -230,7 +232,7 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                 let labels = values
                     .iter()
                     .map(|v| match &before.kind {
-                        Kind::Single { options } | Kind::Multiple { options, .. } => {
+                        QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
                             options.iter().find(|o| &o.id == v).map_or_else(|| v.clone(), |o| o.label.clone())
                         }
                         _ => v.clone(),

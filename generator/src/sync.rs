@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use cchc_functions::domain::{Consultation, ConsultationId};
-use cchc_functions::http::Results;
 use cchc_functions::store::{Publication, SqliteStore, Store, StoreError, changed_version};
-use cchc_functions::survey::Survey;
+use cchc_functions::survey::{Results, Survey};
 
 use crate::error::BuildError;
 use crate::site::{Kind, Site};

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use ulid::Ulid;
 
-use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Publication, Saved, Store, StoreError, SurveyWrite};
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Publication, Saved, Store, StoreError, SurveyWrite};
 use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, Status, StoredResponse,
@@ -616,7 +616,7 @@ impl Store for DynamoStore {
         consultation: &ConsultationId,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Page<Comment>, StoreError> {
+    ) -> Result<Listing<Comment>, StoreError> {
         let mut start = start_key(cursor)?;
         let mut items = Vec::new();
         loop {
@@ -645,7 +645,7 @@ impl Store for DynamoStore {
         finish_page(items, limit, &["pk", "sk"], comment_from)
     }
 
-    async fn pending_comments(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Page<Comment>, StoreError> {
+    async fn pending_comments(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Listing<Comment>, StoreError> {
         let items = self.queue(QUEUE_COMMENTS, cursor, limit).await?;
         finish_page(items, limit, &["pk", "sk", "gsi1pk", "gsi1sk"], comment_from)
     }
@@ -768,7 +768,7 @@ impl Store for DynamoStore {
         &self,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Page<(Question, QuestionContact)>, StoreError> {
+    ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
         let items = self.queue(QUEUE_QUESTIONS, cursor, limit).await?;
         let page = finish_page(items, limit, &["pk", "sk", "gsi1pk", "gsi1sk"], question_from)?;
         let mut out = Vec::with_capacity(page.items.len());
@@ -791,7 +791,7 @@ impl Store for DynamoStore {
             };
             out.push((question, contact));
         }
-        Ok(Page { items: out, next: page.next })
+        Ok(Listing { items: out, next: page.next })
     }
 
     async fn answer_question(&self, id: Ulid, answer: &AnswerText) -> Result<Question, StoreError> {
@@ -878,12 +878,12 @@ fn finish_page<T>(
     limit: usize,
     keys: &[&str],
     parse: impl Fn(&Item) -> Result<T, StoreError>,
-) -> Result<Page<T>, StoreError> {
+) -> Result<Listing<T>, StoreError> {
     let next = if items.len() > limit {
         items.truncate(limit);
         items.last().map(|last| key_json(last, keys)).transpose()?.map(|k| Cursor::encode(&k))
     } else {
         None
     };
-    Ok(Page { items: items.iter().map(parse).collect::<Result<_, _>>()?, next })
+    Ok(Listing { items: items.iter().map(parse).collect::<Result<_, _>>()?, next })
 }

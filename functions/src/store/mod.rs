@@ -92,9 +92,9 @@ pub struct SurveyWrite<'a> {
     pub code: Option<&'a str>,
 }
 
-/// One page of a list, and the cursor for the next one.
+/// One stretch of a list (what a client sees as a page of results), and the cursor to the next stretch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
+pub struct Listing<T> {
     /// Items, in the list's order.
     pub items: Vec<T>,
     /// Opaque cursor to the next page; `None` on the last page.
@@ -131,14 +131,14 @@ pub trait Store: Send + Sync + 'static {
         consultation: &ConsultationId,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> impl Future<Output = Result<Page<Comment>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Listing<Comment>, StoreError>> + Send;
 
     /// Pending comments of every consultation, oldest first (the moderation queue).
     fn pending_comments(
         &self,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> impl Future<Output = Result<Page<Comment>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Listing<Comment>, StoreError>> + Send;
 
     /// Applies a moderator's decision to a pending comment and returns it as now stored. MUST return `NotFound`
     /// for an unknown comment and `Conflict` for one already moderated.
@@ -171,7 +171,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> impl Future<Output = Result<Page<(Question, QuestionContact)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Listing<(Question, QuestionContact)>, StoreError>> + Send;
 
     /// Records the answer to a question and returns it as now stored. MUST return `NotFound` for an unknown
     /// question and `Conflict` for one already answered.

@@ -26,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use ulid::Ulid;
 
-use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Publication, Saved, Store, StoreError, SurveyWrite};
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Publication, Saved, Store, StoreError, SurveyWrite};
 use crate::domain::{
     AnswerText, AttachmentMeta, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey,
     Question, QuestionContact, Status, StoredResponse,
@@ -396,14 +396,14 @@ fn exec(connection: &Connection, statement: &str, params: impl rusqlite::Params)
     connection.prepare_cached(statement).and_then(|mut s| s.execute(params)).map_err(sql)
 }
 
-fn page<T>(mut items: Vec<T>, limit: usize, last_id: impl Fn(&T) -> String) -> Page<T> {
+fn page<T>(mut items: Vec<T>, limit: usize, last_id: impl Fn(&T) -> String) -> Listing<T> {
     let next = if items.len() > limit {
         items.truncate(limit);
         items.last().map(|item| Cursor::encode(&last_id(item)))
     } else {
         None
     };
-    Page { items, next }
+    Listing { items, next }
 }
 
 fn cursor_id(cursor: Option<&Cursor>) -> Result<Option<String>, StoreError> {
@@ -674,7 +674,7 @@ impl Store for SqliteStore {
         consultation: &ConsultationId,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Page<Comment>, StoreError> {
+    ) -> Result<Listing<Comment>, StoreError> {
         let (consultation, after) = (consultation.clone(), cursor_id(cursor)?);
         self.run(move |conn| {
             let mut statement = conn
@@ -694,7 +694,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn pending_comments(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Page<Comment>, StoreError> {
+    async fn pending_comments(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Listing<Comment>, StoreError> {
         let after = cursor_id(cursor)?;
         self.run(move |conn| {
             let mut statement = conn
@@ -815,7 +815,7 @@ impl Store for SqliteStore {
         &self,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Page<(Question, QuestionContact)>, StoreError> {
+    ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
         let after = cursor_id(cursor)?;
         self.run(move |conn| {
             let mut statement = conn
