@@ -16,7 +16,7 @@ use crate::domain::{
 use crate::survey::{Record, Survey};
 
 pub use cursor::Cursor;
-pub use dynamo::{DynamoStore, TABLE_DEFINITION};
+pub use dynamo::{DynamoStore, TABLE_DEFINITION, TableDefinition};
 pub use sqlite::SqliteStore;
 
 /// How long an idempotency key is remembered.
@@ -40,13 +40,14 @@ pub enum StoreError {
     /// A pagination cursor that this store did not make.
     #[error("con trỏ phân trang không hợp lệ")]
     BadCursor,
-    /// The backend failed or is throttling; the caller may retry later.
-    #[error("kho dữ liệu tạm thời không phản hồi: {0:#}")]
+    /// The backend failed or is throttling; the caller may retry later. The cause is the error's source (report
+    /// the chain, e.g. with `{:#}` on an `anyhow::Error`), not part of this message.
+    #[error("kho dữ liệu tạm thời không phản hồi")]
     Unavailable(#[source] anyhow::Error),
 }
 
 impl StoreError {
-    /// Wraps a backend failure.
+    /// Wraps a backend failure, keeping it as the source.
     pub fn unavailable(error: impl Into<anyhow::Error>) -> Self {
         Self::Unavailable(error.into())
     }
