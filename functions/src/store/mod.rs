@@ -11,7 +11,7 @@ use ulid::Ulid;
 
 use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, StoredResponse,
+    QuestionContact, Status, StoredResponse,
 };
 use crate::survey::{Record, Survey};
 
@@ -69,6 +69,14 @@ pub fn changed_version(id: &str, version: u32) -> String {
          tăng `version` lên {} để công bố nội dung mới",
         version + 1
     )
+}
+
+/// The state and the reason a moderator's decision gives a comment, as both backends store them.
+fn moderated(decision: &Decision) -> (Status, Option<String>) {
+    match decision {
+        Decision::Approve => (Status::Approved, None),
+        Decision::Reject(reason) => (Status::Rejected, Some(reason.as_str().to_string())),
+    }
 }
 
 /// What publishing a survey version did.

@@ -12,7 +12,7 @@ use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, Status, StoredResponse,
 };
-use crate::store::{Cursor, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version};
+use crate::store::{Cursor, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version, moderated};
 use crate::survey::{Record, Survey};
 
 /// A cursor in a partition: the item's keys.
@@ -214,10 +214,7 @@ impl Store for DynamoStore {
         id: Ulid,
         decision: &Decision,
     ) -> Result<Comment, StoreError> {
-        let (status, reason) = match decision {
-            Decision::Approve => (Status::Approved, None),
-            Decision::Reject(r) => (Status::Rejected, Some(r.as_str().to_string())),
-        };
+        let (status, reason) = moderated(decision);
         let update = |request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
             let request = request
                 .condition_expression("attribute_exists(pk) AND #status = :pending")

@@ -11,10 +11,11 @@ use super::rows::COMMENT_COLUMNS;
 use super::{SqliteStore, sql};
 use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, Status, StoredResponse,
+    QuestionContact, StoredResponse,
 };
 use crate::store::{
     Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version,
+    moderated,
 };
 use crate::survey::{Record, Survey};
 
@@ -401,10 +402,7 @@ impl Store for SqliteStore {
         id: Ulid,
         decision: &Decision,
     ) -> Result<Comment, StoreError> {
-        let (status, reason) = match decision {
-            Decision::Approve => (Status::Approved, None),
-            Decision::Reject(r) => (Status::Rejected, Some(r.as_str().to_string())),
-        };
+        let (status, reason) = moderated(decision);
         let (id, consultation) = (id.to_string(), consultation.as_str().to_string());
         self.writer
             .run(move |conn| {
