@@ -2,8 +2,10 @@
 //! → store → router.
 
 use anyhow::Context as _;
+use axum::Router;
+use tracing_subscriber::EnvFilter;
 
-use crate::http::{AppState, Attachments, ModerationAuth, Settings};
+use crate::http::{self, AppState, Attachments, ModerationAuth, Settings};
 use crate::spam::Secrets;
 use crate::store::DynamoStore;
 
@@ -47,11 +49,22 @@ pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<DynamoStore>> {
     Ok(AppState::new(DynamoStore::new(client, table), settings_from_env().await?))
 }
 
-/// Structured logs to stdout (CloudWatch on Lambda), level from `RUST_LOG`.
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`): one JSON object a line on Lambda (CloudWatch Logs
+/// Insights reads their fields, including the current span's), plain lines elsewhere. CloudWatch stamps the time.
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_ansi(false)
-        .without_time()
-        .try_init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).without_time();
+    let _ = if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        logs.json().with_current_span(true).with_span_list(false).try_init()
+    } else {
+        logs.try_init()
+    };
+}
+
+/// A Lambda binary's whole life: logs, then `routes` (with health and the challenge) on the table named by the
+/// environment, until the runtime stops it.
+pub async fn run_lambda(routes: fn(AppState<DynamoStore>) -> Router) -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let state = dynamo_state_from_env().await?;
+    lambda_http::run(routes(state.clone()).merge(http::shared_router(state))).await
 }

@@ -11,3 +11,4 @@ pub mod http;
 pub mod spam;
 pub mod store;
 pub mod survey;
+pub mod time;

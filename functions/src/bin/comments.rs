@@ -4,7 +4,5 @@ use cchc_functions::{config, http};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    config::init_tracing();
-    let state = config::dynamo_state_from_env().await?;
-    lambda_http::run(http::comments_router(state.clone()).merge(http::shared_router(state))).await
+    config::run_lambda(http::comments_router).await
 }

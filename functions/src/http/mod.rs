@@ -20,7 +20,6 @@ use axum::routing::get;
 pub use body::{Origin, Submission};
 pub use context::{AppState, Attachments, ModerationAuth, Settings};
 pub use problem::ApiError;
-pub use surveys::Results;
 
 use crate::store::Store;
 

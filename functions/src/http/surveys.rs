@@ -1,7 +1,7 @@
 //! `POST /api/surveys/{id}/responses` (checked against the exact published version, stored with its counters and
 //! access code in one transaction) and `GET /api/surveys/{id}/results` (the counters, cacheable briefly).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use ulid::Ulid;
 
 use super::context::AppState;
@@ -19,7 +19,7 @@ use super::problem::ApiError;
 use crate::domain::{FieldError, StoredResponse, Window, today_in_vietnam};
 use crate::hash::sha256_hex;
 use crate::store::{Store, SurveyWrite};
-use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
+use crate::survey::{Access, RawAnswers, Record, Results, Survey, code_hash};
 
 /// Largest response: the longest survey with every text answer at its limit, form-encoded.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -148,53 +148,6 @@ async fn accept<S: Store>(
 struct ResultsQuery {
     version: Option<u32>,
     unit: Option<String>,
-}
-
-/// The aggregates of a survey version, for one unit or all.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Results {
-    /// Survey id.
-    pub survey: String,
-    /// Version counted.
-    pub version: u32,
-    /// The unit asked for, if any.
-    pub unit: Option<String>,
-    /// Responses counted.
-    pub responses: u64,
-    /// Responses per unit (all units when none was asked for).
-    pub units: BTreeMap<String, u64>,
-    /// Per question (a matrix row is `question.item`): option or point → count.
-    pub questions: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-impl Results {
-    /// Sums the stored counters (`{unit}#{question}#{option}`) for `unit`, or across units.
-    pub fn from_counts(survey: &Survey, counts: &BTreeMap<String, u64>, unit: Option<&str>) -> Self {
-        let mut results = Results {
-            survey: survey.id.clone(),
-            version: survey.version,
-            unit: unit.map(str::to_string),
-            responses: 0,
-            units: BTreeMap::new(),
-            questions: BTreeMap::new(),
-        };
-        for (key, &count) in counts {
-            let Some((u, rest)) = key.split_once('#') else { continue };
-            if unit.is_some_and(|wanted| wanted != u) {
-                continue;
-            }
-            if rest == RESPONSES {
-                results.responses += count;
-                *results.units.entry(u.to_string()).or_default() += count;
-                continue;
-            }
-            if let Some((question, option)) = rest.split_once('#') {
-                *results.questions.entry(question.to_string()).or_default().entry(option.to_string()).or_default() +=
-                    count;
-            }
-        }
-        results
-    }
 }
 
 async fn results<S: Store>(

@@ -11,12 +11,12 @@ use ulid::Ulid;
 
 use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, StoredResponse,
+    QuestionContact, Status, StoredResponse,
 };
 use crate::survey::{Record, Survey};
 
 pub use cursor::Cursor;
-pub use dynamo::{DynamoStore, TABLE_DEFINITION};
+pub use dynamo::{DynamoStore, TABLE_DEFINITION, TableDefinition};
 pub use sqlite::SqliteStore;
 
 /// How long an idempotency key is remembered.
@@ -40,13 +40,14 @@ pub enum StoreError {
     /// A pagination cursor that this store did not make.
     #[error("con trỏ phân trang không hợp lệ")]
     BadCursor,
-    /// The backend failed or is throttling; the caller may retry later.
-    #[error("kho dữ liệu tạm thời không phản hồi: {0:#}")]
+    /// The backend failed or is throttling; the caller may retry later. The cause is the error's source (report
+    /// the chain, e.g. with `{:#}` on an `anyhow::Error`), not part of this message.
+    #[error("kho dữ liệu tạm thời không phản hồi")]
     Unavailable(#[source] anyhow::Error),
 }
 
 impl StoreError {
-    /// Wraps a backend failure.
+    /// Wraps a backend failure, keeping it as the source.
     pub fn unavailable(error: impl Into<anyhow::Error>) -> Self {
         Self::Unavailable(error.into())
     }
@@ -68,6 +69,14 @@ pub fn changed_version(id: &str, version: u32) -> String {
          tăng `version` lên {} để công bố nội dung mới",
         version + 1
     )
+}
+
+/// The state and the reason a moderator's decision gives a comment, as both backends store them.
+fn moderated(decision: &Decision) -> (Status, Option<String>) {
+    match decision {
+        Decision::Approve => (Status::Approved, None),
+        Decision::Reject(reason) => (Status::Rejected, Some(reason.as_str().to_string())),
+    }
 }
 
 /// What publishing a survey version did.
@@ -92,9 +101,9 @@ pub struct SurveyWrite<'a> {
     pub code: Option<&'a str>,
 }
 
-/// One page of a list, and the cursor for the next one.
+/// One stretch of a list (what a client sees as a page of results), and the cursor to the next stretch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
+pub struct Listing<T> {
     /// Items, in the list's order.
     pub items: Vec<T>,
     /// Opaque cursor to the next page; `None` on the last page.
@@ -131,14 +140,14 @@ pub trait Store: Send + Sync + 'static {
         consultation: &ConsultationId,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> impl Future<Output = Result<Page<Comment>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Listing<Comment>, StoreError>> + Send;
 
     /// Pending comments of every consultation, oldest first (the moderation queue).
     fn pending_comments(
         &self,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> impl Future<Output = Result<Page<Comment>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Listing<Comment>, StoreError>> + Send;
 
     /// Applies a moderator's decision to a pending comment and returns it as now stored. MUST return `NotFound`
     /// for an unknown comment and `Conflict` for one already moderated.
@@ -171,7 +180,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         cursor: Option<&Cursor>,
         limit: usize,
-    ) -> impl Future<Output = Result<Page<(Question, QuestionContact)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Listing<(Question, QuestionContact)>, StoreError>> + Send;
 
     /// Records the answer to a question and returns it as now stored. MUST return `NotFound` for an unknown
     /// question and `Conflict` for one already answered.

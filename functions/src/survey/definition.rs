@@ -201,7 +201,7 @@ pub enum Next {
 /// A question's type with what it needs, checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub enum QuestionKind {
     /// One option; an option may lead elsewhere.
     Single {
         /// Options.
@@ -247,12 +247,12 @@ pub enum Kind {
     },
 }
 
-impl Kind {
+impl QuestionKind {
     /// Counter updates one answer to this question makes at most.
     pub fn counters(&self) -> usize {
         match self {
-            Kind::Multiple { max, .. } => *max,
-            Kind::Matrix { items, .. } => items.len(),
+            QuestionKind::Multiple { max, .. } => *max,
+            QuestionKind::Matrix { items, .. } => items.len(),
             _ => 1,
         }
     }
@@ -278,7 +278,7 @@ pub struct Question {
     /// Where to go after it when no option says otherwise.
     pub next: Next,
     /// Type and what it needs.
-    pub kind: Kind,
+    pub kind: QuestionKind,
 }
 
 /// A survey whose graph was checked: every target exists, there is no cycle, every question is reachable and
@@ -406,7 +406,7 @@ impl Survey {
                 Ok(kind) => kind,
                 Err(message) => {
                     errors.push(error(Some(&q.id), message));
-                    Kind::Text { max_length: 1 }
+                    QuestionKind::Text { max_length: 1 }
                 }
             };
             let when = q.when.as_ref().and_then(|c| match index.get(c.question.as_str()) {
@@ -481,7 +481,7 @@ impl Survey {
         let q = &self.questions[i];
         let branches = self.branches.get(i);
         let all_branch = match &q.kind {
-            Kind::Single { options } => {
+            QuestionKind::Single { options } => {
                 q.required && q.when.is_none() && branches.is_some_and(|b| b.len() == options.len())
             }
             _ => false,
@@ -653,10 +653,12 @@ impl Survey {
 }
 
 /// Whether `value` names an option or a point of the question's scale.
-fn accepts_value(kind: &Kind, value: &str) -> bool {
+fn accepts_value(kind: &QuestionKind, value: &str) -> bool {
     match kind {
-        Kind::Single { options } | Kind::Multiple { options, .. } => options.iter().any(|o| o.id == value),
-        Kind::Rating { scale } => value.parse::<i64>().is_ok_and(|v| (scale.min..=scale.max).contains(&v)),
+        QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
+            options.iter().any(|o| o.id == value)
+        }
+        QuestionKind::Rating { scale } => value.parse::<i64>().is_ok_and(|v| (scale.min..=scale.max).contains(&v)),
         _ => false,
     }
 }
@@ -691,7 +693,7 @@ fn check_scale(scale: &Scale) -> Result<(), String> {
 }
 
 /// The checked kind of a question, or what is missing or extra for its type.
-fn kind_of(q: &QuestionSource) -> Result<Kind, String> {
+fn kind_of(q: &QuestionSource) -> Result<QuestionKind, String> {
     let t = q.kind;
     let used = |present: bool, field: &str, allowed: &[QuestionType]| -> Result<(), String> {
         if present && !allowed.contains(&t) {
@@ -710,7 +712,7 @@ fn kind_of(q: &QuestionSource) -> Result<Kind, String> {
     Ok(match t {
         T::Single => {
             check_options(&q.options, "lựa chọn")?;
-            Kind::Single { options: q.options.clone() }
+            QuestionKind::Single { options: q.options.clone() }
         }
         T::Multiple => {
             check_options(&q.options, "lựa chọn")?;
@@ -719,18 +721,18 @@ fn kind_of(q: &QuestionSource) -> Result<Kind, String> {
             if max == 0 || min > max || max > q.options.len() {
                 return Err(format!("`min` {min}, `max` {max} không hợp với {} lựa chọn", q.options.len()));
             }
-            Kind::Multiple { options: q.options.clone(), min, max }
+            QuestionKind::Multiple { options: q.options.clone(), min, max }
         }
         T::Rating => {
             let scale = need_scale()?;
             check_scale(&scale)?;
-            Kind::Rating { scale }
+            QuestionKind::Rating { scale }
         }
         T::Matrix => {
             let scale = need_scale()?;
             check_scale(&scale)?;
             check_options(&q.items, "mục")?;
-            Kind::Matrix { items: q.items.clone(), scale }
+            QuestionKind::Matrix { items: q.items.clone(), scale }
         }
         T::Text | T::LongText => {
             let limit = if t == T::Text { 500 } else { 5000 };
@@ -738,14 +740,14 @@ fn kind_of(q: &QuestionSource) -> Result<Kind, String> {
             if max_length == 0 || max_length > limit {
                 return Err(format!("`max_length` từ 1 đến {limit}"));
             }
-            if t == T::Text { Kind::Text { max_length } } else { Kind::LongText { max_length } }
+            if t == T::Text { QuestionKind::Text { max_length } } else { QuestionKind::LongText { max_length } }
         }
         T::Number => {
             let (min, max) = (q.min.unwrap_or(0), q.max.unwrap_or(i64::from(u32::MAX)));
             if min > max {
                 return Err(format!("`min` {min} lớn hơn `max` {max}"));
             }
-            Kind::Number { min, max }
+            QuestionKind::Number { min, max }
         }
     })
 }

@@ -3,9 +3,11 @@
 
 mod definition;
 mod response;
+mod results;
 
 pub use definition::*;
 pub use response::*;
+pub use results::Results;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::definition::{Kind, Next, Scale, Survey};
+use super::definition::{Next, QuestionKind, Scale, Survey};
 use crate::domain::{FieldError, clean};
 
 /// Answers as sent: field name → values. A matrix row is `question.item`; several options repeat the name.
@@ -70,7 +70,7 @@ impl Response {
             let Some(answer) = self.answers.get(&q.id) else { continue };
             let id = &q.id;
             match (&q.kind, answer) {
-                (Kind::Text { .. } | Kind::LongText { .. } | Kind::Number { .. }, _) => {
+                (QuestionKind::Text { .. } | QuestionKind::LongText { .. } | QuestionKind::Number { .. }, _) => {
                     keys.push(format!("{unit}#{id}#_"))
                 }
                 (_, Answer::One(option)) => keys.push(format!("{unit}#{id}#{option}")),
@@ -153,7 +153,7 @@ impl Survey {
                 errors.push(invalid("answers", format!("{}: cần trả lời câu này", self.label(i))));
             }
             let option = match answer {
-                Some(Answer::One(o)) if matches!(q.kind, Kind::Single { .. }) => Some(o.as_str()),
+                Some(Answer::One(o)) if matches!(q.kind, QuestionKind::Single { .. }) => Some(o.as_str()),
                 _ => None,
             };
             at = self.next_after(i, option);
@@ -189,7 +189,7 @@ impl Survey {
             }
         };
         match &q.kind {
-            Kind::Single { options } => {
+            QuestionKind::Single { options } => {
                 let v = single()?;
                 options
                     .iter()
@@ -197,7 +197,7 @@ impl Survey {
                     .map(|o| Answer::One(o.id.clone()))
                     .ok_or_else(|| format!("không có lựa chọn `{v}`"))
             }
-            Kind::Multiple { options, min, max } => {
+            QuestionKind::Multiple { options, min, max } => {
                 let [(None, values)] = fields else { return Err("câu trả lời không đúng dạng".into()) };
                 let mut chosen: Vec<String> = Vec::new();
                 for o in options {
@@ -216,13 +216,13 @@ impl Survey {
                 }
                 Ok(Answer::Many(chosen))
             }
-            Kind::Rating { scale } => {
+            QuestionKind::Rating { scale } => {
                 let v = single()?;
                 point(v, scale)
                     .map(Answer::Number)
                     .ok_or_else(|| format!("chọn một mức từ {} đến {}", scale.min, scale.max))
             }
-            Kind::Text { max_length } | Kind::LongText { max_length } => {
+            QuestionKind::Text { max_length } | QuestionKind::LongText { max_length } => {
                 let text = clean(single()?);
                 let length = text.chars().count();
                 if length > *max_length {
@@ -230,7 +230,7 @@ impl Survey {
                 }
                 Ok(Answer::One(text))
             }
-            Kind::Number { min, max } => {
+            QuestionKind::Number { min, max } => {
                 let v = single()?;
                 v.parse::<i64>()
                     .ok()
@@ -238,7 +238,7 @@ impl Survey {
                     .map(Answer::Number)
                     .ok_or_else(|| format!("nhập một số nguyên từ {min} đến {max}"))
             }
-            Kind::Matrix { items, scale } => {
+            QuestionKind::Matrix { items, scale } => {
                 let mut rows = BTreeMap::new();
                 for (item, values) in fields {
                     let Some(item) = item.filter(|it| items.iter().any(|x| x.id == *it)) else {

@@ -232,24 +232,24 @@ fn walk(s: &Survey, choices: &[u32]) -> (RawAnswers, Vec<String>) {
         let mut option = None;
         if !skip {
             let answer = match &q.kind {
-                Kind::Single { options } => {
+                QuestionKind::Single { options } => {
                     let o = options[pick(options.len())].id.clone();
                     option = Some(o.clone());
                     raw.insert(q.id.clone(), vec![o.clone()]);
                     Answer::One(o)
                 }
-                Kind::Multiple { options, min, max } => {
+                QuestionKind::Multiple { options, min, max } => {
                     let count = min + pick(max - min + 1);
                     let chosen: Vec<String> = options.iter().take(count).map(|o| o.id.clone()).collect();
                     raw.insert(q.id.clone(), chosen.clone());
                     Answer::Many(chosen)
                 }
-                Kind::Rating { scale } => {
+                QuestionKind::Rating { scale } => {
                     let p = scale.min + pick((scale.max - scale.min + 1) as usize) as i64;
                     raw.insert(q.id.clone(), vec![p.to_string()]);
                     Answer::Number(p)
                 }
-                Kind::Matrix { items, scale } => {
+                QuestionKind::Matrix { items, scale } => {
                     let mut rows = BTreeMap::new();
                     for item in items {
                         let p = scale.min + pick((scale.max - scale.min + 1) as usize) as i64;
@@ -258,11 +258,11 @@ fn walk(s: &Survey, choices: &[u32]) -> (RawAnswers, Vec<String>) {
                     }
                     Answer::Rows(rows)
                 }
-                Kind::Text { .. } | Kind::LongText { .. } => {
+                QuestionKind::Text { .. } | QuestionKind::LongText { .. } => {
                     raw.insert(q.id.clone(), vec!["Ý kiến <b>của tôi</b>".into()]);
                     Answer::One("Ý kiến <b>của tôi</b>".into())
                 }
-                Kind::Number { min, max } => {
+                QuestionKind::Number { min, max } => {
                     let n = min + (pick(100) as i64 % (max - min + 1));
                     raw.insert(q.id.clone(), vec![n.to_string()]);
                     Answer::Number(n)
@@ -298,11 +298,11 @@ proptest! {
         }
         let q = off[which.index(off.len())];
         let value = match &q.kind {
-            Kind::Single { options } | Kind::Multiple { options, .. } => options[0].id.clone(),
-            Kind::Text { .. } | Kind::LongText { .. } => "x".into(),
+            QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => options[0].id.clone(),
+            QuestionKind::Text { .. } | QuestionKind::LongText { .. } => "x".into(),
             _ => "3".into(),
         };
-        let field = if matches!(q.kind, Kind::Matrix { .. }) { format!("{}.x", q.id) } else { q.id.clone() };
+        let field = if matches!(q.kind, QuestionKind::Matrix { .. }) { format!("{}.x", q.id) } else { q.id.clone() };
         raw.insert(field, vec![value]);
         let errors = s.validate("tinh-a", &raw, day()).expect_err("off the path");
         let expected = format!("(`{}`) không thuộc lượt trả lời", q.id);

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use cchc_functions::domain::{Consultation, ConsultationId};
-use cchc_functions::http::Results;
 use cchc_functions::store::{Publication, Store, StoreError, changed_version};
-use cchc_functions::survey::Survey;
+use cchc_functions::survey::{Results, Survey};
 
 use crate::commands::{StoreJob, StoreTarget};
 use crate::error::{BuildError, ContentError};

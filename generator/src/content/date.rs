@@ -5,16 +5,9 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Viet Nam has kept UTC+07:00 all year since 1975, so a fixed offset is exact for every date we publish.
-const VIETNAM_OFFSET_SECONDS: i32 = 7 * 3600;
-
-const VIETNAM: FixedOffset = match FixedOffset::east_opt(VIETNAM_OFFSET_SECONDS) {
-    Some(offset) => offset,
-    None => panic!("UTC+07:00 is a valid offset"),
-};
-
+/// Viet Nam's time (UTC+07:00 all year), as the functions judge windows.
 fn vietnam() -> FixedOffset {
-    VIETNAM
+    cchc_functions::time::VIETNAM
 }
 
 /// A point in time from front matter, shown in Viet Nam's time.
@@ -24,10 +17,7 @@ pub struct ContentDate {
     has_time: bool,
 }
 
-/// The portal's date format (`11-06-2023`), for `chrono`'s `format`.
-pub const DATE_VI: &str = "%d-%m-%Y";
-/// The portal's date and time format (`08:12 11-06-2023`).
-pub const DATE_TIME_VI: &str = "%H:%M %d-%m-%Y";
+pub use cchc_functions::time::{DATE_TIME_VI, DATE_VI};
 
 /// What a date in front matter may look like, for error messages.
 pub const DATE_FORMATS: &str = "YYYY-MM-DD, YYYY-MM-DD HH:MM hoặc YYYY-MM-DDTHH:MM:SS+07:00";

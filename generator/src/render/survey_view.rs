@@ -1,7 +1,7 @@
 //! A survey definition shaped for the runner and results templates: steps, options, conditions and the units in
 //! force on the day of the build.
 
-use cchc_functions::survey::{Access, Kind, Next, Survey};
+use cchc_functions::survey::{Access, Next, QuestionKind, Survey};
 use serde::Serialize;
 
 use crate::content::date::{ContentDate, DATE_VI};
@@ -114,10 +114,10 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                 }
             };
             let (kind, options, items, scale_points, min, max, max_length) = match &q.kind {
-                Kind::Single { options } => {
+                QuestionKind::Single { options } => {
                     ("single", options.iter().map(choice).collect(), vec![], vec![], None, None, None)
                 }
-                Kind::Multiple { options, min, max } => (
+                QuestionKind::Multiple { options, min, max } => (
                     "multiple",
                     options.iter().map(choice).collect(),
                     vec![],
@@ -126,11 +126,13 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                     Some(*max as i64),
                     None,
                 ),
-                Kind::Rating { scale } => ("rating", vec![], vec![], points(scale), None, None, None),
-                Kind::Text { max_length } => ("text", vec![], vec![], vec![], None, None, Some(*max_length)),
-                Kind::LongText { max_length } => ("long-text", vec![], vec![], vec![], None, None, Some(*max_length)),
-                Kind::Number { min, max } => ("number", vec![], vec![], vec![], Some(*min), Some(*max), None),
-                Kind::Matrix { items, scale } => {
+                QuestionKind::Rating { scale } => ("rating", vec![], vec![], points(scale), None, None, None),
+                QuestionKind::Text { max_length } => ("text", vec![], vec![], vec![], None, None, Some(*max_length)),
+                QuestionKind::LongText { max_length } => {
+                    ("long-text", vec![], vec![], vec![], None, None, Some(*max_length))
+                }
+                QuestionKind::Number { min, max } => ("number", vec![], vec![], vec![], Some(*min), Some(*max), None),
+                QuestionKind::Matrix { items, scale } => {
                     ("matrix", vec![], items.iter().map(choice).collect(), points(scale), None, None, None)
                 }
             };
@@ -139,7 +141,7 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                 let labels = values
                     .iter()
                     .map(|v| match &before.kind {
-                        Kind::Single { options } | Kind::Multiple { options, .. } => {
+                        QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
                             options.iter().find(|o| &o.id == v).map_or_else(|| v.clone(), |o| o.label.clone())
                         }
                         _ => v.clone(),

@@ -1,0 +1,227 @@
+//! Records into items and back. Attribute names are the records' field names; keys come from `keys`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use ulid::Ulid;
+
+use super::keys::{self, Key};
+use crate::domain::{Comment, CommentContact, Consultation, ConsultationId, Question, QuestionContact, Status};
+use crate::store::StoreError;
+use crate::survey::Record;
+
+/// One item's attributes.
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute.
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute.
+pub(super) fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// A string attribute, if present.
+pub(super) fn get_s(item: &Item, key: &str) -> Option<String> {
+    item.get(key).and_then(|v| v.as_s().ok()).cloned()
+}
+
+/// A number attribute, if present and of type `T`.
+pub(super) fn get_n<T: std::str::FromStr>(item: &Item, key: &str) -> Option<T> {
+    item.get(key).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+/// A string attribute every such item has.
+pub(super) fn need_s(item: &Item, key: &str) -> Result<String, StoreError> {
+    get_s(item, key).ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("item lacks `{key}`")))
+}
+
+fn time(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(StoreError::unavailable)
+}
+
+/// The ULID after `prefix` in the sort key.
+fn id_after(item: &Item, prefix: &str) -> Result<Ulid, StoreError> {
+    Ulid::from_string(need_s(item, "sk")?.trim_start_matches(prefix)).map_err(StoreError::unavailable)
+}
+
+/// The consultation whose partition holds `item`.
+fn consultation_of(item: &Item) -> Result<ConsultationId, StoreError> {
+    ConsultationId::parse(need_s(item, "pk")?.trim_start_matches(keys::CONSULTATION))
+        .map_err(|e| StoreError::unavailable(anyhow::anyhow!(e.message)))
+}
+
+/// `key`'s attributes and `attributes`, leaving out those without a value.
+fn item<const N: usize>(key: Key, attributes: [(&str, Option<AttributeValue>); N]) -> Item {
+    let mut item = key.attributes();
+    item.extend(attributes.into_iter().filter_map(|(name, value)| Some((name.to_string(), value?))));
+    item
+}
+
+/// A text attribute, or none.
+fn opt(value: &Option<String>) -> Option<AttributeValue> {
+    value.as_ref().map(|v| s(v.clone()))
+}
+
+impl From<&Consultation> for Item {
+    fn from(c: &Consultation) -> Self {
+        item(
+            Key::consultation(&c.id),
+            [
+                ("title", Some(s(c.title.clone()))),
+                ("opens", Some(s(c.opens.to_string()))),
+                ("closes", Some(s(c.closes.to_string()))),
+            ],
+        )
+    }
+}
+
+impl TryFrom<&Item> for Consultation {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let date = |k: &str| NaiveDate::parse_from_str(&need_s(item, k)?, "%Y-%m-%d").map_err(StoreError::unavailable);
+        Ok(Self {
+            id: consultation_of(item)?,
+            title: need_s(item, "title")?,
+            opens: date("opens")?,
+            closes: date("closes")?,
+        })
+    }
+}
+
+/// A pending item carries the moderation queue's keys; moderating it removes them.
+fn queued(queue: &str, id: Ulid, pending: bool) -> [(&'static str, Option<AttributeValue>); 2] {
+    if pending {
+        [("gsi1pk", Some(s(queue))), ("gsi1sk", Some(s(id.to_string())))]
+    } else {
+        [("gsi1pk", None), ("gsi1sk", None)]
+    }
+}
+
+impl From<&Comment> for Item {
+    fn from(c: &Comment) -> Self {
+        let [queue, position] = queued(keys::QUEUE_COMMENTS, c.id, c.status == Status::Pending);
+        item(
+            Key::comment(&c.consultation, c.id),
+            [
+                ("status", Some(s(c.status.as_str()))),
+                ("created_at", Some(s(c.created_at.to_rfc3339()))),
+                ("text", Some(s(c.text.clone()))),
+                ("name", opt(&c.name)),
+                ("organisation", opt(&c.organisation)),
+                ("section", opt(&c.section)),
+                ("reason", opt(&c.reason)),
+                queue,
+                position,
+            ],
+        )
+    }
+}
+
+impl TryFrom<&Item> for Comment {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let status = need_s(item, "status")?;
+        Ok(Self {
+            id: id_after(item, keys::COMMENT)?,
+            consultation: consultation_of(item)?,
+            status: Status::parse(&status)
+                .ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("status `{status}`")))?,
+            created_at: time(&need_s(item, "created_at")?)?,
+            name: get_s(item, "name"),
+            organisation: get_s(item, "organisation"),
+            section: get_s(item, "section"),
+            text: need_s(item, "text")?,
+            reason: get_s(item, "reason"),
+        })
+    }
+}
+
+/// The contact of `comment`, kept apart from it.
+pub(super) fn comment_contact(comment: &Comment, contact: &CommentContact) -> Item {
+    item(Key::comment_contact(&comment.consultation, comment.id), [("email", Some(s(contact.email.clone())))])
+}
+
+impl TryFrom<&Question> for Item {
+    type Error = StoreError;
+
+    fn try_from(q: &Question) -> Result<Self, StoreError> {
+        let attachment =
+            q.attachment.as_ref().map(serde_json::to_string).transpose().map_err(StoreError::unavailable)?;
+        let [queue, position] = queued(keys::QUEUE_QUESTIONS, q.id, q.answer.is_none());
+        Ok(item(
+            Key::question(q.id),
+            [
+                ("created_at", Some(s(q.created_at.to_rfc3339()))),
+                ("text", Some(s(q.text.clone()))),
+                ("attachment", attachment.map(s)),
+                ("answer", opt(&q.answer)),
+                queue,
+                position,
+            ],
+        ))
+    }
+}
+
+impl TryFrom<&Item> for Question {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: id_after(item, keys::QUESTION)?,
+            created_at: time(&need_s(item, "created_at")?)?,
+            text: need_s(item, "text")?,
+            attachment: get_s(item, "attachment")
+                .map(|a| serde_json::from_str(&a))
+                .transpose()
+                .map_err(StoreError::unavailable)?,
+            answer: get_s(item, "answer"),
+        })
+    }
+}
+
+/// The contact of question `id`, kept apart from it.
+pub(super) fn question_contact(id: Ulid, contact: &QuestionContact) -> Item {
+    item(
+        Key::question_contact(id),
+        [("name", Some(s(contact.name.clone()))), ("email", opt(&contact.email)), ("phone", opt(&contact.phone))],
+    )
+}
+
+impl From<&Item> for QuestionContact {
+    fn from(item: &Item) -> Self {
+        Self { name: get_s(item, "name").unwrap_or_default(), email: get_s(item, "email"), phone: get_s(item, "phone") }
+    }
+}
+
+/// A response to `survey`.
+pub(super) fn survey_response(survey: &str, record: &Record) -> Result<Item, StoreError> {
+    let response = serde_json::to_string(&record.response).map_err(StoreError::unavailable)?;
+    Ok(item(
+        Key::survey_response(survey, record.id),
+        [
+            ("version", Some(n(i64::from(record.version)))),
+            ("created_at", Some(s(record.created_at.to_rfc3339()))),
+            ("response", Some(s(response))),
+        ],
+    ))
+}
+
+impl TryFrom<&Item> for Record {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: id_after(item, keys::RESPONSE)?,
+            created_at: time(&need_s(item, "created_at")?)?,
+            version: get_n(item, "version")
+                .ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("response without a version")))?,
+            response: serde_json::from_str(&need_s(item, "response")?).map_err(StoreError::unavailable)?,
+        })
+    }
+}

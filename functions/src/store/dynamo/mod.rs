@@ -1,0 +1,286 @@
+//! The AWS store: one DynamoDB table, conditional writes and transactions so that a submission, its private contact
+//! and its idempotency key are written all or nothing. Pending items carry the `gsi1` keys, so the moderation queue
+//! is a sparse index that moderation empties. Throttling is retried with backoff by the SDK's standard retry mode.
+//!
+//! - `keys`: the table's item layout, every key formatted once; `items`: records into items and back;
+//! - `table`: the table's shape (for tests and `infra/`);
+//! - `queries`: the `Store` contract; this module: the requests they share.
+
+mod items;
+mod keys;
+mod queries;
+mod table;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
+use chrono::Utc;
+use ulid::Ulid;
+
+use self::items::{Item, get_n, get_s, n, s};
+use self::keys::Key;
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Saved, StoreError};
+use crate::domain::StoredResponse;
+
+pub use table::{TABLE_DEFINITION, TableDefinition};
+
+/// DynamoDB behind the `Store` contract. The client is created once per process and shared.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn unavailable<E: std::error::Error + Send + Sync + 'static>(error: SdkError<E>) -> StoreError {
+    StoreError::Unavailable(anyhow::Error::new(error).context("DynamoDB"))
+}
+
+/// A conditional write's outcome: `None` when its condition refused it (nothing was written).
+fn unless_refused<T, E>(sent: Result<T, SdkError<E>>) -> Result<Option<T>, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match sent {
+        Ok(output) => Ok(Some(output)),
+        Err(error) if error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(None)
+        }
+        Err(error) => Err(unavailable(error)),
+    }
+}
+
+fn now_seconds() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// The keys of an item, as JSON, for a cursor.
+fn key_json(item: &Item, keys: &[&str]) -> Result<String, StoreError> {
+    let map: HashMap<&str, String> = keys.iter().filter_map(|k| get_s(item, k).map(|v| (*k, v))).collect();
+    serde_json::to_string(&map).map_err(StoreError::unavailable)
+}
+
+/// The key to start after, from a cursor this store made.
+fn start_key(cursor: Option<&Cursor>) -> Result<Option<Item>, StoreError> {
+    cursor
+        .map(|c| {
+            let map: HashMap<String, String> =
+                serde_json::from_str(&c.position()?).map_err(|_| StoreError::BadCursor)?;
+            if !map.contains_key("pk") || !map.contains_key("sk") {
+                return Err(StoreError::BadCursor);
+            }
+            Ok(map.into_iter().map(|(k, v)| (k, s(v))).collect())
+        })
+        .transpose()
+}
+
+/// The first `limit` of `items` (one more was asked for, to know whether there is a next stretch), read with
+/// `T::try_from`; the cursor holds the last one's `keys`.
+fn listing<T>(mut items: Vec<Item>, limit: usize, keys: &[&str]) -> Result<Listing<T>, StoreError>
+where
+    T: for<'a> TryFrom<&'a Item, Error = StoreError>,
+{
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| key_json(last, keys)).transpose()?.map(|k| Cursor::encode(&k))
+    } else {
+        None
+    };
+    Ok(Listing { items: items.iter().map(T::try_from).collect::<Result<_, _>>()?, next })
+}
+
+impl DynamoStore {
+    /// A store over `table`, with a client built once by the caller.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Builds a client from the environment (region, credentials; `endpoint_url` for a local server).
+    pub async fn client_from_env(endpoint_url: Option<&str>) -> Client {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+        if let Some(url) = endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        Client::new(&loader.load().await)
+    }
+
+    /// The item at `key`. `consistent`: see every write acknowledged before (twice the read cost).
+    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(found.item)
+    }
+
+    /// Writes `item` unless an item with its key exists; says whether it did.
+    async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        Ok(unless_refused(sent)?.is_some())
+    }
+
+    /// Applies `update` (whose condition says the item exists and allows the change) to the item at `key`, and
+    /// gives the item as now stored. When the condition fails, reads the item to tell `NotFound` (absent) from
+    /// `Conflict` with `conflict` (present, but already changed).
+    async fn change(
+        &self,
+        key: &Key,
+        update: impl FnOnce(UpdateItemFluentBuilder) -> UpdateItemFluentBuilder,
+        conflict: &str,
+    ) -> Result<Item, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .return_values(ReturnValue::AllNew);
+        match unless_refused(update(request).send().await)? {
+            Some(changed) => Ok(changed.attributes.unwrap_or_default()),
+            None if self.get(key, false).await?.is_some() => Err(StoreError::Conflict(conflict.into())),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Every item `query` finds, page after page.
+    async fn query_all(
+        &self,
+        query: impl Fn(QueryFluentBuilder) -> QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = query(self.client.query().table_name(&self.table))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Up to `limit + 1` items of a moderation queue, oldest first, after `cursor`.
+    async fn queue(&self, queue: &str, cursor: Option<&Cursor>, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(TABLE_DEFINITION.gsi_name)
+            .key_condition_expression("gsi1pk = :queue")
+            .expression_attribute_values(":queue", s(queue))
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start_key(cursor)?)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.items.unwrap_or_default())
+    }
+
+    /// A transaction's put of an item that must be new.
+    fn put_new_in_transaction(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::unavailable)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Writes new `items` and the idempotency record in one transaction; on a key seen before, replays or
+    /// refuses.
+    async fn write_once(
+        &self,
+        key: String,
+        fingerprint: &str,
+        response: &StoredResponse,
+        items: Vec<Item>,
+    ) -> Result<Saved, StoreError> {
+        let writes = items.into_iter().map(|item| self.put_new_in_transaction(item)).collect::<Result<_, _>>()?;
+        self.transact_once(key, fingerprint, response, writes, None).await
+    }
+
+    /// Runs `writes` and the idempotency record in one transaction; on a key seen before, replays or refuses.
+    /// `code_at`: index in `writes` of an access-code update whose failed condition means `CodeRejected`.
+    async fn transact_once(
+        &self,
+        key: String,
+        fingerprint: &str,
+        response: &StoredResponse,
+        writes: Vec<TransactWriteItem>,
+        code_at: Option<usize>,
+    ) -> Result<Saved, StoreError> {
+        let key = Key::idempotency(&key);
+        let mut record = key.attributes();
+        record.extend([
+            ("fingerprint".to_string(), s(fingerprint)),
+            ("status".to_string(), n(i64::from(response.status))),
+            ("body".to_string(), s(response.body.clone())),
+            ("ttl".to_string(), n(now_seconds() + IDEMPOTENCY_TTL_SECONDS)),
+        ]);
+        // An expired record (TTL deletion lags by up to days) counts as absent.
+        let record_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(record))
+            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .expression_attribute_names("#ttl", TABLE_DEFINITION.ttl_attribute)
+            .expression_attribute_values(":now", n(now_seconds()))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let writes: Vec<TransactWriteItem> =
+            std::iter::once(TransactWriteItem::builder().put(record_put).build()).chain(writes).collect();
+        // A transaction cancelled by a concurrent one on the same items (`TransactionConflict`: the same key, or
+        // hot survey counters) leaves nothing to read yet: try again, with jittered backoff, until the other one's
+        // record is there or ours goes through.
+        let mut delay = Duration::from_millis(10);
+        for attempt in 0..12 {
+            let result = self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await;
+            let error = match result {
+                Ok(_) => return Ok(Saved::Created),
+                Err(error) => error,
+            };
+            let reasons = match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => e.cancellation_reasons(),
+                _ => return Err(unavailable(error)),
+            };
+            let code_failed =
+                code_at.is_some_and(|at| reasons.get(at + 1).and_then(|r| r.code()) == Some("ConditionalCheckFailed"));
+            if let Some(first) = self.get(&key, true).await? {
+                if get_s(&first, "fingerprint").as_deref() != Some(fingerprint) {
+                    return Err(StoreError::KeyReused);
+                }
+                let status = get_n(&first, "status").unwrap_or(202);
+                return Ok(Saved::Replayed(StoredResponse { status, body: get_s(&first, "body").unwrap_or_default() }));
+            }
+            if code_failed {
+                return Err(StoreError::CodeRejected);
+            }
+            tracing::debug!(attempt, "transaction cancelled by a concurrent one; retrying");
+            let jitter = u64::from(Ulid::new().random() as u16) % (delay.as_millis() as u64 + 1);
+            tokio::time::sleep(delay + Duration::from_millis(jitter)).await;
+            delay = (delay * 2).min(Duration::from_millis(400));
+        }
+        Err(StoreError::unavailable(anyhow::anyhow!("transaction kept conflicting with concurrent writes")))
+    }
+}

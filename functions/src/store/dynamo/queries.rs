@@ -1,0 +1,327 @@
+//! The `Store` contract on DynamoDB.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use ulid::Ulid;
+
+use super::items::{self, Item, get_n, get_s, n, need_s, s};
+use super::keys::{self, Key};
+use super::{DynamoStore, listing, now_seconds, start_key, unavailable};
+use crate::domain::{
+    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
+    QuestionContact, Status, StoredResponse,
+};
+use crate::store::{Cursor, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version, moderated};
+use crate::survey::{Record, Survey};
+
+/// A cursor in a partition: the item's keys.
+const TABLE_KEYS: [&str; 2] = ["pk", "sk"];
+/// A cursor in a moderation queue: the item's keys and the index's.
+const QUEUE_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
+
+impl Store for DynamoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(survey = %survey.id, version = survey.version))]
+    async fn put_survey(&self, survey: &Survey) -> Result<Publication, StoreError> {
+        let hash = survey.content_hash();
+        let key = Key::survey_definition(&survey.id, survey.version);
+        let mut item = key.attributes();
+        item.extend([("hash".to_string(), s(hash.clone())), ("definition".to_string(), s(survey.to_published()))]);
+        if self.put_new(item).await? {
+            return Ok(Publication::New);
+        }
+        match self.get(&key, true).await?.and_then(|i| get_s(&i, "hash")) {
+            Some(h) if h == hash => Ok(Publication::Unchanged),
+            _ => Err(StoreError::Conflict(changed_version(&survey.id, survey.version))),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn survey(&self, id: &str, version: Option<u32>) -> Result<Option<Survey>, StoreError> {
+        let item = match version {
+            Some(v) => self.get(&Key::survey_definition(id, v), false).await?,
+            None => self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :def)")
+                .expression_attribute_values(":pk", s(keys::survey_pk(id)))
+                .expression_attribute_values(":def", s(keys::DEFINITION))
+                .scan_index_forward(false)
+                .limit(1)
+                .send()
+                .await
+                .map_err(unavailable)?
+                .items
+                .and_then(|mut items| items.pop()),
+        };
+        item.map(|i| {
+            Survey::from_published(&need_s(&i, "definition")?).map_err(|e| StoreError::unavailable(anyhow::anyhow!(e)))
+        })
+        .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(survey = write.survey, version = write.record.version))]
+    async fn save_survey_response(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        write: &SurveyWrite<'_>,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let record = write.record;
+        let mut writes = vec![self.put_new_in_transaction(items::survey_response(write.survey, record)?)?];
+        let mut code_at = None;
+        if let Some(hash) = write.code {
+            code_at = Some(writes.len());
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Key::access_code(write.survey, hash).attributes()))
+                .update_expression("SET used_at = :now")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at)")
+                .expression_attribute_values(":now", s(record.created_at.to_rfc3339()))
+                .build()
+                .map_err(StoreError::unavailable)?;
+            writes.push(TransactWriteItem::builder().update(update).build());
+        }
+        for counter in write.counters {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Key::survey_counter(write.survey, record.version, counter).attributes()))
+                .update_expression("ADD #count :one")
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_values(":one", n(1))
+                .build()
+                .map_err(StoreError::unavailable)?;
+            writes.push(TransactWriteItem::builder().update(update).build());
+        }
+        self.transact_once(format!("survey#{}", key.as_str()), fingerprint, response, writes, code_at).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn survey_counts(&self, id: &str, version: u32) -> Result<BTreeMap<String, u64>, StoreError> {
+        let found = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(keys::counters_pk(id, version)))
+            })
+            .await?;
+        found.iter().map(|item| Ok((need_s(item, "sk")?, get_n(item, "count").unwrap_or(0)))).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn survey_responses(&self, id: &str, version: u32) -> Result<Vec<Record>, StoreError> {
+        let found = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :resp)")
+                    .filter_expression("#version = :version")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":pk", s(keys::survey_pk(id)))
+                    .expression_attribute_values(":resp", s(keys::RESPONSE))
+                    .expression_attribute_values(":version", n(i64::from(version)))
+                    .consistent_read(true)
+            })
+            .await?;
+        found.iter().map(Record::try_from).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(survey = id, codes = hashes.len()))]
+    async fn add_access_codes(&self, id: &str, hashes: &[String]) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for hash in hashes {
+            if self.put_new(Key::access_code(id, hash).attributes()).await? {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %c.id))]
+    async fn put_consultation(&self, c: &Consultation) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from(c)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %id))]
+    async fn consultation(&self, id: &ConsultationId) -> Result<Option<Consultation>, StoreError> {
+        self.get(&Key::consultation(id), false).await?.as_ref().map(Consultation::try_from).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %comment.consultation, id = %comment.id))]
+    async fn save_comment(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        comment: &Comment,
+        contact: &CommentContact,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let items = vec![Item::from(comment), items::comment_contact(comment, contact)];
+        self.write_once(format!("comment#{}", key.as_str()), fingerprint, response, items).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, limit = limit))]
+    async fn approved_comments(
+        &self,
+        consultation: &ConsultationId,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<Comment>, StoreError> {
+        let mut start = start_key(cursor)?;
+        let mut items = Vec::new();
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .filter_expression("#status = :approved")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":pk", s(keys::consultation_pk(consultation)))
+                .expression_attribute_values(":prefix", s(keys::COMMENT))
+                .expression_attribute_values(":approved", s(Status::Approved.as_str()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit.max(1) * 2).unwrap_or(100))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(last) if items.len() <= limit => start = Some(last),
+                _ => break,
+            }
+        }
+        listing(items, limit, &TABLE_KEYS)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn pending_comments(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Listing<Comment>, StoreError> {
+        let items = self.queue(keys::QUEUE_COMMENTS, cursor, limit).await?;
+        listing(items, limit, &QUEUE_KEYS)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, id = %id))]
+    async fn moderate_comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+        decision: &Decision,
+    ) -> Result<Comment, StoreError> {
+        let (status, reason) = moderated(decision);
+        let update = |request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
+            let request = request
+                .condition_expression("attribute_exists(pk) AND #status = :pending")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+                .expression_attribute_values(":new", s(status.as_str()));
+            match reason {
+                Some(r) => request
+                    .update_expression("SET #status = :new, reason = :reason REMOVE gsi1pk, gsi1sk")
+                    .expression_attribute_values(":reason", s(r)),
+                None => request.update_expression("SET #status = :new REMOVE gsi1pk, gsi1sk"),
+            }
+        };
+        let changed =
+            self.change(&Key::comment(consultation, id), update, "góp ý này đã được kiểm duyệt trước đó").await?;
+        Comment::try_from(&changed)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation))]
+    async fn export_comments(
+        &self,
+        consultation: &ConsultationId,
+    ) -> Result<Vec<(Comment, CommentContact)>, StoreError> {
+        let found = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(keys::consultation_pk(consultation)))
+            })
+            .await?;
+        let mut comments = Vec::new();
+        let mut contacts: HashMap<String, String> = HashMap::new();
+        for item in &found {
+            let sk = need_s(item, "sk")?;
+            if let Some(id) = sk.strip_prefix(keys::CONTACT) {
+                contacts.insert(id.to_string(), need_s(item, "email")?);
+            } else if sk.starts_with(keys::COMMENT) {
+                comments.push(Comment::try_from(item)?);
+            }
+        }
+        comments.sort_by_key(|c| c.id);
+        Ok(comments
+            .into_iter()
+            .map(|c| {
+                let email = contacts.remove(&c.id.to_string()).unwrap_or_default();
+                (c, CommentContact { email })
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %question.id))]
+    async fn save_question(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        question: &Question,
+        contact: &QuestionContact,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let items = vec![Item::try_from(question)?, items::question_contact(question.id, contact)];
+        self.write_once(format!("question#{}", key.as_str()), fingerprint, response, items).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn pending_questions(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
+        let items = self.queue(keys::QUEUE_QUESTIONS, cursor, limit).await?;
+        let questions: Listing<Question> = listing(items, limit, &QUEUE_KEYS)?;
+        let mut out = Vec::with_capacity(questions.items.len());
+        for question in questions.items {
+            let contact = self.get(&Key::question_contact(question.id), false).await?.unwrap_or_default();
+            out.push((question, QuestionContact::from(&contact)));
+        }
+        Ok(Listing { items: out, next: questions.next })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn answer_question(&self, id: Ulid, answer: &AnswerText) -> Result<Question, StoreError> {
+        let update = |request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
+            request
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(answer)")
+                .update_expression("SET answer = :answer REMOVE gsi1pk, gsi1sk")
+                .expression_attribute_values(":answer", s(answer.as_str()))
+        };
+        let changed = self.change(&Key::question(id), update, "câu hỏi này đã có câu trả lời").await?;
+        Question::try_from(&changed)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(window = window))]
+    async fn count_request(&self, client: &str, window: &str, ttl_seconds: i64) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::requests(client, window).attributes()))
+            .update_expression("ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(now_seconds() + ttl_seconds))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let count = out.attributes.as_ref().and_then(|a| get_n(a, "count"));
+        count.ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("rate counter without count")))
+    }
+}

@@ -1,0 +1,185 @@
+//! The embedded store for `cchc serve`: SQLite (bundled) in WAL mode, one file under `.cchc/`, with the same
+//! semantics as DynamoDB: contacts in their own table, idempotency keys checked in the same transaction.
+//!
+//! - `writer`: the one thread that owns the connection and commits calls in groups;
+//! - `checkpoints`: the thread that copies the WAL back into the database file, off the commits' path;
+//! - `queries`: the `Store` contract, as closures the writer runs; `rows`: rows into records;
+//! - `schema.sql`: the tables.
+//!
+//! The bundled SQLite flushes with `fdatasync` (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`): a WAL reused in place
+//! needs no inode write.
+
+mod checkpoints;
+mod queries;
+mod rows;
+mod writer;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use self::checkpoints::{Checkpoints, WAL_LIMIT_BYTES};
+use self::writer::Writer;
+use super::StoreError;
+
+/// The tables and the connection's settings, applied at every start.
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// SQLite on a writer thread of its own; calls are sent to it and answered after their group commits.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: Writer,
+}
+
+fn sql(error: rusqlite::Error) -> StoreError {
+    StoreError::unavailable(error)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(StoreError::unavailable)?;
+        }
+        Self::open_with_wal_limit(path, WAL_LIMIT_BYTES)
+    }
+
+    /// [`SqliteStore::open`], with the WAL copied back and rewound under load past `limit_bytes`.
+    fn open_with_wal_limit(path: &Path, limit_bytes: i64) -> Result<Self, StoreError> {
+        let connection = Connection::open(path).map_err(sql)?;
+        Self::init(connection, Some((Connection::open(path).map_err(sql)?, limit_bytes)))
+    }
+
+    /// A private database in memory, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(sql)?, None)
+    }
+
+    /// Starts the writer on `connection` and, for a database file, the checkpoint thread on `second` with the
+    /// WAL's limit in bytes.
+    fn init(connection: Connection, second: Option<(Connection, i64)>) -> Result<Self, StoreError> {
+        connection.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        connection.execute_batch(SCHEMA).map_err(sql)?;
+        let checkpoints =
+            second.map(|(second, limit_bytes)| Checkpoints::start(&connection, second, limit_bytes)).transpose()?;
+        Ok(Self { writer: Writer::start(connection, checkpoints)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use rusqlite::Connection;
+    use ulid::Ulid;
+
+    use super::*;
+    use crate::domain::{Comment, CommentContact, ConsultationId, IdempotencyKey, Status, StoredResponse};
+    use crate::store::{Saved, Store, StoreError};
+
+    fn pending(consultation: &ConsultationId, text: String) -> Comment {
+        Comment {
+            id: Ulid::new(),
+            consultation: consultation.clone(),
+            status: Status::Pending,
+            created_at: Utc::now(),
+            name: None,
+            organisation: None,
+            section: None,
+            text,
+            reason: None,
+        }
+    }
+
+    /// Saves comment number `i` of a test's series, with its key and contact, and checks it was created.
+    async fn save_numbered(store: &SqliteStore, consultation: &ConsultationId, i: usize) {
+        let comment = pending(consultation, format!("Góp ý số {i}: {}", "nội dung ".repeat(20)));
+        let key = IdempotencyKey::parse(&format!("khoa-wal-{i:05}")).expect("key");
+        let contact = CommentContact { email: "an@vidu.vn".into() };
+        let response = StoredResponse { status: 202, body: comment.id.to_string() };
+        let saved = store.save_comment(&key, "fp", &comment, &contact, &response).await.expect("save");
+        assert!(matches!(saved, Saved::Created));
+    }
+
+    /// Under sustained writing the checkpoint thread copies the WAL into the database past its limit and the writer
+    /// rewinds it, so the WAL stops growing; every acknowledged write is there when the file is opened again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checkpoints_keep_the_wal_short_and_lose_nothing() {
+        const COMMITS: usize = 512;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cchc.sqlite3");
+        let store = SqliteStore::open_with_wal_limit(&path, 128 * 1024).expect("open");
+        let consultation = ConsultationId::parse("du-thao-wal").expect("id");
+        let mut largest_wal = 0;
+        for i in 0..COMMITS {
+            save_numbered(&store, &consultation, i).await;
+            largest_wal = largest_wal.max(std::fs::metadata(path.with_extension("sqlite3-wal")).map_or(0, |m| m.len()));
+        }
+        // Without rewinding, these 512 commits (a comment, its contact, its key, their indexes) take 6 MB of WAL.
+        assert!(largest_wal < 1 << 20, "the WAL grew to {largest_wal} bytes");
+        drop(store);
+        let again = SqliteStore::open(&path).expect("open again");
+        let rows = again.export_comments(&consultation).await.expect("export");
+        assert_eq!(rows.len(), COMMITS);
+        let page_size: i64 =
+            Connection::open(&path).and_then(|c| c.query_row("PRAGMA page_size", [], |r| r.get(0))).expect("page size");
+        assert_eq!(page_size, 1024);
+    }
+
+    /// Far below the WAL's limit, a pause after some writes is when they are copied back into the database file
+    /// (which only a checkpoint writes, in WAL mode).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pause_in_writing_copies_the_wal_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cchc.sqlite3");
+        let store = SqliteStore::open(&path).expect("open");
+        let consultation = ConsultationId::parse("du-thao-nghi").expect("id");
+        save_numbered(&store, &consultation, 0).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = std::fs::metadata(&path).expect("database").len();
+        for i in 1..200 {
+            save_numbered(&store, &consultation, i).await;
+        }
+        let mut after = before;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            after = std::fs::metadata(&path).expect("database").len();
+            if after > before {
+                break;
+            }
+        }
+        assert!(after > before, "the database file stayed at {before} bytes: the WAL was not copied back");
+    }
+
+    /// A key is looked up once per write; one past its time is deleted then, and the new write is made with it.
+    #[tokio::test]
+    async fn an_expired_key_is_free_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cchc.sqlite3");
+        let store = SqliteStore::open(&path).expect("open");
+        let consultation = ConsultationId::parse("du-thao-khoa").expect("id");
+        let key = IdempotencyKey::parse("khoa-het-han").expect("key");
+        let contact = CommentContact { email: "an@vidu.vn".into() };
+        let save = |text: &str, fingerprint: &'static str| {
+            let comment = pending(&consultation, text.to_string());
+            let response = StoredResponse { status: 202, body: comment.id.to_string() };
+            let (store, key, contact) = (store.clone(), key.clone(), contact.clone());
+            async move { store.save_comment(&key, fingerprint, &comment, &contact, &response).await }
+        };
+        assert!(matches!(save("Lần một", "fp-1").await, Ok(Saved::Created)));
+        assert!(matches!(save("Lần một", "fp-1").await, Ok(Saved::Replayed(_))));
+        assert!(matches!(save("Lần hai", "fp-2").await, Err(StoreError::KeyReused)));
+        let connection = Connection::open(&path).expect("open");
+        connection.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+        let expired = connection
+            .execute("UPDATE idempotency SET expires_at = 0 WHERE key = 'comment#khoa-het-han'", [])
+            .expect("expire");
+        assert_eq!(expired, 1);
+        assert!(matches!(save("Lần hai", "fp-2").await, Ok(Saved::Created)));
+        let texts: Vec<String> =
+            store.export_comments(&consultation).await.expect("export").into_iter().map(|(c, _)| c.text).collect();
+        assert_eq!(texts, ["Lần một", "Lần hai"]);
+    }
+}

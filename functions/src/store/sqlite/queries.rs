@@ -1,0 +1,543 @@
+//! The `Store` contract on SQLite: each call is one closure run by the writer in a savepoint of its group.
+//! Idempotency keys are claimed in the same savepoint as the write they guard.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, Savepoint, params};
+use ulid::Ulid;
+
+use super::rows::COMMENT_COLUMNS;
+use super::{SqliteStore, sql};
+use crate::domain::{
+    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
+    QuestionContact, StoredResponse,
+};
+use crate::store::{
+    Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version,
+    moderated,
+};
+use crate::survey::{Record, Survey};
+
+fn now_seconds() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// Inserts the idempotency record, or says what the first request got.
+fn claim_key(
+    tx: &Connection,
+    key: &str,
+    fingerprint: &str,
+    response: &StoredResponse,
+) -> Result<Option<Saved>, StoreError> {
+    let now = now_seconds();
+    let existing: Option<(String, u16, String, i64)> = tx
+        .prepare_cached("SELECT fingerprint, status, body, expires_at FROM idempotency WHERE key = ?1")
+        .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional())
+        .map_err(sql)?;
+    if let Some((stored, status, body, expires_at)) = existing {
+        if expires_at < now {
+            // Expired: the key is free again (looked up once; deleted only in this rare case).
+            exec(tx, "DELETE FROM idempotency WHERE key = ?1", params![key])?;
+        } else if stored == fingerprint {
+            return Ok(Some(Saved::Replayed(StoredResponse { status, body })));
+        } else {
+            return Err(StoreError::KeyReused);
+        }
+    }
+    exec(
+        tx,
+        "INSERT INTO idempotency (key, fingerprint, status, body, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![key, fingerprint, response.status, response.body, now + IDEMPOTENCY_TTL_SECONDS],
+    )?;
+    Ok(None)
+}
+
+/// Runs a statement kept prepared: the write paths run the same few statements thousands of times a second.
+fn exec(connection: &Connection, statement: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    connection.prepare_cached(statement).and_then(|mut s| s.execute(params)).map_err(sql)
+}
+
+/// Rows of a prepared query, each read with `T::try_from`.
+fn rows<T>(connection: &Connection, query: &str, params: impl rusqlite::Params) -> Result<Vec<T>, StoreError>
+where
+    T: for<'a, 'b> TryFrom<&'a rusqlite::Row<'b>, Error = rusqlite::Error>,
+{
+    let mut statement = connection.prepare_cached(query).map_err(sql)?;
+    statement.query_map(params, |row| T::try_from(row)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)
+}
+
+/// Runs `update` (whose condition says the change is allowed) and reads the record back with `read`, in one
+/// savepoint: the record as now stored, `NotFound` when there is none, or `Conflict` with `conflict` when there is one
+/// but the condition did not hold (it was changed before).
+fn change<T>(
+    conn: &mut Connection,
+    (update, update_params): (&str, impl rusqlite::Params),
+    (read, read_params): (&str, impl rusqlite::Params),
+    conflict: &str,
+) -> Result<T, StoreError>
+where
+    T: for<'a, 'b> TryFrom<&'a rusqlite::Row<'b>, Error = rusqlite::Error>,
+{
+    let tx = conn.savepoint().map_err(sql)?;
+    let changed = tx.execute(update, update_params).map_err(sql)?;
+    let record = tx.query_row(read, read_params, |row| T::try_from(row)).optional().map_err(sql)?;
+    tx.commit().map_err(sql)?;
+    match (record, changed) {
+        (None, _) => Err(StoreError::NotFound),
+        (Some(_), 0) => Err(StoreError::Conflict(conflict.into())),
+        (Some(record), _) => Ok(record),
+    }
+}
+
+/// The first `limit` of `items` (one more was asked for, to know whether there is a next stretch).
+fn listing<T>(mut items: Vec<T>, limit: usize, last_id: impl Fn(&T) -> String) -> Listing<T> {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|item| Cursor::encode(&last_id(item)))
+    } else {
+        None
+    };
+    Listing { items, next }
+}
+
+fn cursor_id(cursor: Option<&Cursor>) -> Result<Option<String>, StoreError> {
+    cursor
+        .map(|c| {
+            c.position().and_then(|p| Ulid::from_string(&p).map(|u| u.to_string()).map_err(|_| StoreError::BadCursor))
+        })
+        .transpose()
+}
+
+impl SqliteStore {
+    /// Claims `key` and runs `write`, all or nothing: a submission of any kind. On a key seen before, writes
+    /// nothing and replays or refuses.
+    async fn save_once(
+        &self,
+        key: String,
+        fingerprint: &str,
+        response: &StoredResponse,
+        write: impl FnOnce(&Savepoint<'_>) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<Saved, StoreError> {
+        let (fingerprint, response) = (fingerprint.to_string(), response.clone());
+        self.writer
+            .run(move |conn| {
+                let tx = conn.savepoint().map_err(sql)?;
+                if let Some(replay) = claim_key(&tx, &key, &fingerprint, &response)? {
+                    return Ok(replay);
+                }
+                write(&tx)?; // on failure, dropping `tx` rolls back the key
+                tx.commit().map_err(sql)?;
+                Ok(Saved::Created)
+            })
+            .await
+    }
+}
+
+impl Store for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(survey = %survey.id, version = survey.version))]
+    async fn put_survey(&self, survey: &Survey) -> Result<Publication, StoreError> {
+        let (id, version, hash, definition) =
+            (survey.id.clone(), survey.version, survey.content_hash(), survey.to_published());
+        self.writer
+            .run(move |conn| {
+                let tx = conn.savepoint().map_err(sql)?;
+                let existing: Option<String> = tx
+                    .query_row("SELECT hash FROM surveys WHERE id = ?1 AND version = ?2", params![id, version], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(sql)?;
+                match existing {
+                    Some(stored) if stored == hash => Ok(Publication::Unchanged),
+                    Some(_) => Err(StoreError::Conflict(changed_version(&id, version))),
+                    None => {
+                        tx.execute(
+                            "INSERT INTO surveys (id, version, hash, definition) VALUES (?1, ?2, ?3, ?4)",
+                            params![id, version, hash, definition],
+                        )
+                        .map_err(sql)?;
+                        tx.commit().map_err(sql)?;
+                        Ok(Publication::New)
+                    }
+                }
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn survey(&self, id: &str, version: Option<u32>) -> Result<Option<Survey>, StoreError> {
+        let id = id.to_string();
+        let json: Option<String> = self
+            .writer
+            .run(move |conn| {
+                let found = match version {
+                    Some(v) => conn.query_row(
+                        "SELECT definition FROM surveys WHERE id = ?1 AND version = ?2",
+                        params![id, v],
+                        |r| r.get(0),
+                    ),
+                    None => conn.query_row(
+                        "SELECT definition FROM surveys WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                        params![id],
+                        |r| r.get(0),
+                    ),
+                };
+                found.optional().map_err(sql)
+            })
+            .await?;
+        json.map(|j| Survey::from_published(&j).map_err(|e| StoreError::unavailable(anyhow::anyhow!(e)))).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(survey = write.survey, version = write.record.version))]
+    async fn save_survey_response(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        write: &SurveyWrite<'_>,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let survey = write.survey.to_string();
+        let record = write.record.clone();
+        let counters = write.counters.to_vec();
+        let code = write.code.map(str::to_string);
+        let body = serde_json::to_string(&record.response).map_err(StoreError::unavailable)?;
+        self.save_once(format!("survey#{}", key.as_str()), fingerprint, response, move |tx| {
+            if let Some(hash) = code {
+                let used = exec(
+                    tx,
+                    "UPDATE access_codes SET used_at = ?3 WHERE survey = ?1 AND hash = ?2 AND used_at IS NULL",
+                    params![survey, hash, record.created_at.to_rfc3339()],
+                )?;
+                if used != 1 {
+                    return Err(StoreError::CodeRejected);
+                }
+            }
+            exec(
+                tx,
+                "INSERT INTO survey_responses (id, survey, version, created_at, response) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![record.id.to_string(), survey, record.version, record.created_at.to_rfc3339(), body],
+            )?;
+            let mut add = tx
+                .prepare_cached(
+                    "INSERT INTO survey_counters (survey, version, key, count) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (survey, version, key) DO UPDATE SET count = count + 1",
+                )
+                .map_err(sql)?;
+            for counter in &counters {
+                add.execute(params![survey, record.version, counter]).map_err(sql)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn survey_counts(&self, id: &str, version: u32) -> Result<BTreeMap<String, u64>, StoreError> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| {
+                let mut statement = conn
+                    .prepare("SELECT key, count FROM survey_counters WHERE survey = ?1 AND version = ?2")
+                    .map_err(sql)?;
+                let rows = statement
+                    .query_map(params![id, version], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                    .map_err(sql)?;
+                let mut counts = BTreeMap::new();
+                for row in rows {
+                    let (key, count) = row.map_err(sql)?;
+                    counts.insert(key, u64::try_from(count).unwrap_or(0));
+                }
+                Ok(counts)
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn survey_responses(&self, id: &str, version: u32) -> Result<Vec<Record>, StoreError> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| {
+                rows(
+                    conn,
+                    "SELECT id, created_at, version, response FROM survey_responses WHERE survey = ?1 AND version = ?2
+                     ORDER BY id",
+                    params![id, version],
+                )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(survey = id, codes = hashes.len()))]
+    async fn add_access_codes(&self, id: &str, hashes: &[String]) -> Result<usize, StoreError> {
+        let (id, hashes) = (id.to_string(), hashes.to_vec());
+        self.writer
+            .run(move |conn| {
+                let tx = conn.savepoint().map_err(sql)?;
+                let mut added = 0;
+                for hash in &hashes {
+                    added += tx
+                        .execute("INSERT OR IGNORE INTO access_codes (survey, hash) VALUES (?1, ?2)", params![id, hash])
+                        .map_err(sql)?;
+                }
+                tx.commit().map_err(sql)?;
+                Ok(added)
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %c.id))]
+    async fn put_consultation(&self, c: &Consultation) -> Result<(), StoreError> {
+        let c = c.clone();
+        self.writer
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT INTO consultations (id, title, opens, closes) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (id) DO UPDATE SET title = excluded.title, opens = excluded.opens, closes = excluded.closes",
+                    params![c.id.as_str(), c.title, c.opens.to_string(), c.closes.to_string()],
+                )
+                .map_err(sql)?;
+                Ok(())
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %id))]
+    async fn consultation(&self, id: &ConsultationId) -> Result<Option<Consultation>, StoreError> {
+        let id = id.clone();
+        self.writer
+            .run(move |conn| {
+                conn.query_row(
+                    "SELECT id, title, opens, closes FROM consultations WHERE id = ?1",
+                    params![id.as_str()],
+                    |row| Consultation::try_from(row),
+                )
+                .optional()
+                .map_err(sql)
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %comment.consultation, id = %comment.id))]
+    async fn save_comment(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        comment: &Comment,
+        contact: &CommentContact,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let (c, contact) = (comment.clone(), contact.clone());
+        self.save_once(format!("comment#{}", key.as_str()), fingerprint, response, move |tx| {
+            exec(
+                tx,
+                &format!("INSERT INTO comments ({COMMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![
+                    c.id.to_string(),
+                    c.consultation.as_str(),
+                    c.status.as_str(),
+                    c.created_at.to_rfc3339(),
+                    c.name,
+                    c.organisation,
+                    c.section,
+                    c.text,
+                    c.reason
+                ],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO comment_contacts (comment_id, email) VALUES (?1, ?2)",
+                params![c.id.to_string(), contact.email],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, limit = limit))]
+    async fn approved_comments(
+        &self,
+        consultation: &ConsultationId,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<Comment>, StoreError> {
+        let (consultation, after) = (consultation.clone(), cursor_id(cursor)?);
+        self.writer
+            .run(move |conn| {
+                let items = rows(
+                    conn,
+                    &format!(
+                        "SELECT {COMMENT_COLUMNS} FROM comments WHERE consultation = ?1 AND status = 'approved'
+                         AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
+                    ),
+                    params![consultation.as_str(), after, (limit + 1) as i64],
+                )?;
+                Ok(listing(items, limit, |c: &Comment| c.id.to_string()))
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn pending_comments(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Listing<Comment>, StoreError> {
+        let after = cursor_id(cursor)?;
+        self.writer
+            .run(move |conn| {
+                let items = rows(
+                    conn,
+                    &format!(
+                        "SELECT {COMMENT_COLUMNS} FROM comments WHERE status = 'pending' AND (?1 IS NULL OR id > ?1)
+                         ORDER BY id LIMIT ?2"
+                    ),
+                    params![after, (limit + 1) as i64],
+                )?;
+                Ok(listing(items, limit, |c: &Comment| c.id.to_string()))
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, id = %id))]
+    async fn moderate_comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+        decision: &Decision,
+    ) -> Result<Comment, StoreError> {
+        let (status, reason) = moderated(decision);
+        let (id, consultation) = (id.to_string(), consultation.as_str().to_string());
+        self.writer
+            .run(move |conn| {
+                change(
+                    conn,
+                    (
+                        "UPDATE comments SET status = ?1, reason = ?2 WHERE id = ?3 AND consultation = ?4 AND status = 'pending'",
+                        params![status.as_str(), reason, id, consultation],
+                    ),
+                    (
+                        &format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?1 AND consultation = ?2"),
+                        params![id, consultation],
+                    ),
+                    "góp ý này đã được kiểm duyệt trước đó",
+                )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation))]
+    async fn export_comments(
+        &self,
+        consultation: &ConsultationId,
+    ) -> Result<Vec<(Comment, CommentContact)>, StoreError> {
+        let consultation = consultation.clone();
+        self.writer
+            .run(move |conn| {
+                let mut statement = conn
+                    .prepare(
+                        "SELECT c.id, c.consultation, c.status, c.created_at, c.name, c.organisation, c.section, c.text,
+                         c.reason, k.email
+                         FROM comments c JOIN comment_contacts k ON k.comment_id = c.id WHERE c.consultation = ?1
+                         ORDER BY c.id",
+                    )
+                    .map_err(sql)?;
+                statement
+                    .query_map(params![consultation.as_str()], |r| {
+                        Ok((Comment::try_from(r)?, CommentContact::try_from(r)?))
+                    })
+                    .map_err(sql)?
+                    .collect::<Result<_, _>>()
+                    .map_err(sql)
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %q.id))]
+    async fn save_question(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        q: &Question,
+        contact: &QuestionContact,
+        response: &StoredResponse,
+    ) -> Result<Saved, StoreError> {
+        let (q, contact) = (q.clone(), contact.clone());
+        let attachment =
+            q.attachment.as_ref().map(serde_json::to_string).transpose().map_err(StoreError::unavailable)?;
+        self.save_once(format!("question#{}", key.as_str()), fingerprint, response, move |tx| {
+            exec(
+                tx,
+                "INSERT INTO questions (id, created_at, text, attachment, answer) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![q.id.to_string(), q.created_at.to_rfc3339(), q.text, attachment, q.answer],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO question_contacts (question_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
+                params![q.id.to_string(), contact.name, contact.email, contact.phone],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn pending_questions(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
+        let after = cursor_id(cursor)?;
+        self.writer
+            .run(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT q.id, q.created_at, q.text, q.attachment, q.answer, k.name, k.email, k.phone
+                         FROM questions q JOIN question_contacts k ON k.question_id = q.id
+                         WHERE q.answer IS NULL AND (?1 IS NULL OR q.id > ?1) ORDER BY q.id LIMIT ?2",
+                    )
+                    .map_err(sql)?;
+                let items = statement
+                    .query_map(params![after, (limit + 1) as i64], |r| {
+                        Ok((Question::try_from(r)?, QuestionContact::try_from(r)?))
+                    })
+                    .map_err(sql)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(sql)?;
+                Ok(listing(items, limit, |(q, _): &(Question, QuestionContact)| q.id.to_string()))
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn answer_question(&self, id: Ulid, answer: &AnswerText) -> Result<Question, StoreError> {
+        let (answer, id) = (answer.as_str().to_string(), id.to_string());
+        self.writer
+            .run(move |conn| {
+                change(
+                    conn,
+                    ("UPDATE questions SET answer = ?1 WHERE id = ?2 AND answer IS NULL", params![answer, id]),
+                    ("SELECT id, created_at, text, attachment, answer FROM questions WHERE id = ?1", params![id]),
+                    "câu hỏi này đã có câu trả lời",
+                )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(window = window))]
+    async fn count_request(&self, client: &str, window: &str, ttl_seconds: i64) -> Result<u64, StoreError> {
+        let (client, window) = (client.to_string(), window.to_string());
+        self.writer
+            .run(move |conn| {
+                let now = now_seconds();
+                conn.execute("DELETE FROM rate_limits WHERE client = ?1 AND expires_at < ?2", params![client, now])
+                    .map_err(sql)?;
+                let count: i64 = conn
+                    .query_row(
+                        "INSERT INTO rate_limits (client, window, count, expires_at) VALUES (?1, ?2, 1, ?3)
+                         ON CONFLICT (client, window) DO UPDATE SET count = count + 1 RETURNING count",
+                        params![client, window, now + ttl_seconds],
+                        |r| r.get(0),
+                    )
+                    .map_err(sql)?;
+                Ok(count.max(0) as u64)
+            })
+            .await
+    }
+}

@@ -1,0 +1,48 @@
+-- The local store's schema, applied at every start (every statement is idempotent).
+-- 1 KiB pages (for a new database): a commit writes each page it touched whole into the WAL, and a submission
+-- touches a few rows in several b-trees (tests/bench/README.md, "SQLite page size").
+PRAGMA page_size = 1024;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+-- Checkpoints are run by the store's own thread (checkpoints.rs), never by a commit.
+PRAGMA wal_autocheckpoint = 0;
+PRAGMA foreign_keys = ON;
+
+CREATE TABLE IF NOT EXISTS consultations (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, opens TEXT NOT NULL, closes TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS comments (
+  id TEXT PRIMARY KEY, consultation TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+  name TEXT, organisation TEXT, section TEXT, text TEXT NOT NULL, reason TEXT);
+CREATE INDEX IF NOT EXISTS comments_public ON comments (consultation, status, id);
+CREATE INDEX IF NOT EXISTS comments_queue ON comments (status, id);
+-- Contacts apart from what they sent, as on DynamoDB.
+CREATE TABLE IF NOT EXISTS comment_contacts (
+  comment_id TEXT PRIMARY KEY REFERENCES comments (id), email TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS questions (
+  id TEXT PRIMARY KEY, created_at TEXT NOT NULL, text TEXT NOT NULL, attachment TEXT, answer TEXT);
+CREATE INDEX IF NOT EXISTS questions_queue ON questions (answer, id);
+CREATE TABLE IF NOT EXISTS question_contacts (
+  question_id TEXT PRIMARY KEY REFERENCES questions (id), name TEXT NOT NULL, email TEXT, phone TEXT);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+  key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+  expires_at INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS surveys (
+  id TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL, definition TEXT NOT NULL,
+  PRIMARY KEY (id, version));
+CREATE TABLE IF NOT EXISTS survey_responses (
+  id TEXT PRIMARY KEY, survey TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL,
+  response TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS survey_responses_by_version ON survey_responses (survey, version, id);
+CREATE TABLE IF NOT EXISTS survey_counters (
+  survey TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (survey, version, key));
+CREATE TABLE IF NOT EXISTS access_codes (
+  survey TEXT NOT NULL, hash TEXT NOT NULL, used_at TEXT, PRIMARY KEY (survey, hash));
+
+CREATE TABLE IF NOT EXISTS rate_limits (
+  client TEXT NOT NULL, window TEXT NOT NULL, count INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (client, window));
