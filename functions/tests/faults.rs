@@ -478,8 +478,6 @@ async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submissi
 /// A DynamoDB call that is never answered must not hold the request for ever: the client's attempt and operation
 /// timeouts end it, and the API answers 503. The bound here (60 s) only tells a hang from an answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: DynamoStore::client_from_env sets no attempt or operation timeout (only the SDK's 3.1 s connect \
-            timeout), so a DynamoDB call that is never answered holds the request until the Lambda times out"]
 async fn a_dynamodb_call_never_answered_ends_in_a_503_not_a_hang() {
     let Setup { router, proxy, .. } = setup("23").await;
     proxy.control("blackhole");

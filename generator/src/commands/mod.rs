@@ -64,7 +64,7 @@ impl StoreTarget {
             StoreTarget::Sqlite(path) => job.run(&SqliteStore::open(path)?).await?,
             StoreTarget::DynamoDb { table, region, endpoint_url } => {
                 let config = sdk_config(region.as_deref(), endpoint_url.as_deref()).await?;
-                job.run(&DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone())).await?
+                job.run(&DynamoStore::new(DynamoStore::client(&config), table.clone())).await?
             }
         })
     }

@@ -102,12 +102,27 @@ impl DynamoStore {
 
     /// Builds a client from the environment (region, credentials; `endpoint_url` for a local server).
     pub async fn client_from_env(endpoint_url: Option<&str>) -> Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(url) = endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        Client::new(&loader.load().await)
+        Self::client(&loader.load().await)
+    }
+
+    /// A client for `config` with the store's retries and timeouts (the Lambdas' and `cchc`'s alike).
+    pub fn client(config: &aws_config::SdkConfig) -> Client {
+        // A DynamoDB call answers in milliseconds; one that hangs is cut after 2 s and retried, and the whole
+        // operation, retries included, ends within 7 s: inside the Lambdas' 10 s timeout, so a caller that waited
+        // that long still gets a 503 problem+json to retry with its key, never a timed-out Lambda.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(std::time::Duration::from_secs(2))
+            .operation_timeout(std::time::Duration::from_secs(7))
+            .build();
+        let config = aws_sdk_dynamodb::config::Builder::from(config)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(timeouts)
+            .build();
+        Client::from_conf(config)
     }
 
     /// The item at `key`. `consistent`: see every write acknowledged before (twice the read cost).
