@@ -214,6 +214,75 @@ async fn a_retry_with_the_same_key_gets_the_first_answer_and_stores_nothing() {
 }
 
 #[tokio::test]
+async fn a_retry_of_a_stored_key_is_answered_before_its_proof_or_the_rate_limit_is_spent() {
+    let api = api().await;
+    let keyed = |body: &Value, key: &str| {
+        let mut r = json_post(&comments_uri(OPEN), body.clone());
+        r.headers_mut().insert("idempotency-key", key.parse().expect("header"));
+        r
+    };
+    // The very same request again (same key, body and proof), as a browser re-sends it after a lost answer.
+    let request = json!({ "email": "an@vidu.vn", "text": "Gửi lại nguyên vẹn", "pow": proof(&api).await });
+    let first = send(&api, keyed(&request, "khoa-mat-tra-loi-01")).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text());
+    let again = send(&api, keyed(&request, "khoa-mat-tra-loi-01")).await;
+    assert_eq!((again.status, again.json()), (StatusCode::ACCEPTED, first.json()), "{}", again.text());
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    // The proof is still spent for anything else.
+    let mut other = request.clone();
+    other["text"] = json!("Một góp ý khác");
+    let reused = send(&api, keyed(&other, "khoa-mat-tra-loi-02")).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reused.text());
+    assert_eq!(reused.json()["errors"][0]["field"], "pow");
+
+    // At the rate limit, the retry of the last accepted post still gets its answer.
+    let mut last = (Value::Null, Value::Null);
+    for i in 1..10 {
+        let body = json!({ "email": "an@vidu.vn", "text": format!("Góp ý {i}"), "pow": proof(&api).await });
+        let reply = send(&api, keyed(&body, &format!("khoa-gioi-han-{i:02}"))).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{i}: {}", reply.text());
+        last = (body, reply.json());
+    }
+    let limited = post_comment(&api, OPEN, json!({ "email": "an@vidu.vn", "text": "Quá giới hạn" })).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry = send(&api, keyed(&last.0, "khoa-gioi-han-09")).await;
+    assert_eq!((retry.status, retry.json()), (StatusCode::ACCEPTED, last.1), "{}", retry.text());
+
+    // A plain form over its stricter limit: a double submission is still answered as the first was.
+    let body = "email=b%40vidu.vn&text=Bi%E1%BB%83u+m%E1%BA%ABu";
+    for i in 0..3 {
+        let text = format!("email=b%40vidu.vn&text=m%E1%BA%ABu+{i}");
+        assert_eq!(
+            send(&api, form(&comments_uri(OPEN), if i == 2 { body } else { &text })).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(
+        send(&api, form(&comments_uri(OPEN), "email=c%40vidu.vn&text=kh%C3%A1c")).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let double = send(&api, form(&comments_uri(OPEN), body)).await;
+    assert_eq!(double.status, StatusCode::SEE_OTHER, "{}", double.text());
+
+    // The same for a survey response and a question (from a client under its limit).
+    let api = crate::api().await;
+    let response = json!({ "version": 1, "unit": "tinh-a", "q1": "khong", "pow": proof(&api).await });
+    let post = |body: &Value, uri: &str| {
+        let mut r = json_post(uri, body.clone());
+        r.headers_mut().insert("idempotency-key", "khoa-khao-sat-01".parse().expect("header"));
+        r
+    };
+    let survey_uri = "/api/surveys/khao-sat-mo/responses";
+    let first = send(&api, post(&response, survey_uri)).await;
+    let again = send(&api, post(&response, survey_uri)).await;
+    assert_eq!((again.status, again.json()), (StatusCode::ACCEPTED, first.json()), "{}", again.text());
+    let question = json!({ "question": "Hồ sơ nộp ở đâu, thưa Bộ?", "name": "An", "email": "an@vidu.vn", "pow": proof(&api).await });
+    let first = send(&api, post(&question, "/api/questions")).await;
+    let again = send(&api, post(&question, "/api/questions")).await;
+    assert_eq!((again.status, again.json()), (StatusCode::ACCEPTED, first.json()), "{}", again.text());
+}
+
+#[tokio::test]
 async fn malformed_too_large_and_wrongly_typed_bodies_are_refused_before_anything_is_stored() {
     let api = api().await;
     let malformed = send(
@@ -348,6 +417,12 @@ async fn plain_html_forms_work_without_javascript_under_a_stricter_limit_that_sa
     let bad = send(&api, form(&comments_uri(OPEN), "email=&text=x")).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().contains("<title>Lỗi: ") && bad.text().contains("Nhập thư điện tử"), "{}", bad.text());
+    // Neither the double submission (answered as a replay) nor a refused form counts against the limit (both are
+    // answered before it is spent): two more forms fit in it.
+    for text in ["th%E1%BB%A9+hai", "th%E1%BB%A9+ba"] {
+        let more = send(&api, form(&comments_uri(OPEN), &format!("email=b%40vidu.vn&text={text}"))).await;
+        assert_eq!(more.status, StatusCode::SEE_OTHER, "{}", more.text());
+    }
     let limited = send(&api, form(&comments_uri(OPEN), "email=b%40vidu.vn&text=th%E1%BB%A9+t%C6%B0")).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.text());
     assert!(limited.text().contains("JavaScript"), "says why the limit is stricter");

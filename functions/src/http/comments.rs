@@ -15,14 +15,14 @@ use ulid::Ulid;
 
 use super::body::Submission;
 use super::context::AppState;
-use super::guard::{self, Accepted, Incoming, Verdict};
+use super::guard::{self, Accepted, Incoming};
 use super::pages;
 use super::problem::ApiError;
 use crate::domain::{
     Comment, CommentContact, CommentText, Consultation, ConsultationId, Email, FieldError, NewComment, Organisation,
     PersonName, PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
 };
-use crate::store::{Cursor, Store};
+use crate::store::{Cursor, KeyScope, Store};
 
 /// Largest comment request: 5,000 characters of Vietnamese text in UTF-8, form-encoded, with room for the rest.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -118,13 +118,16 @@ async fn accept<S: Store>(
     incoming: &Incoming,
 ) -> Result<Accepted, ApiError> {
     let id = ConsultationId::parse(id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
-    let client = match guard::check(state, incoming).await? {
-        Verdict::Trap => {
-            return Ok(Accepted::trap());
-        }
-        Verdict::Pass { client } => client,
-    };
+    if guard::trapped(incoming) {
+        return Ok(Accepted::trap());
+    }
+    let client = guard::client(state, incoming);
     let comment = parse_comment(&id, &incoming.submission)?;
+    let fingerprint = comment.fingerprint();
+    let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Comment, &key, &fingerprint)).await? {
+        return Ok(first);
+    }
     let consultation =
         cache.get(&*state.store, &id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
     match consultation.window(state.settings.today.unwrap_or_else(today_in_vietnam)) {
@@ -144,8 +147,6 @@ async fn accept<S: Store>(
             )));
         }
     }
-    let fingerprint = comment.fingerprint();
-    let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
     let stored = Comment {
         id: Ulid::new(),
         consultation: id,

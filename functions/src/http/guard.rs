@@ -1,6 +1,7 @@
-//! The checks every public write passes before it is read: honeypot, proof of work (or, for plain forms, a
-//! stricter limit), and the per-client rate limit. Then the idempotency key: the client's, or one derived from
-//! the client and the content so that a double submission of a plain form is stored once.
+//! What every public write passes: the honeypot; the idempotency key (the client's, or one derived from the
+//! client and the content so that a double submission of a plain form is stored once), whose stored answer a
+//! retry gets before anything else; then proof of work (or, for plain forms, a stricter limit) and the
+//! per-client rate limit.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +14,7 @@ use super::pages;
 use super::problem::ApiError;
 use crate::domain::{FieldError, IdempotencyKey, StoredResponse};
 use crate::spam::{self, Limit};
-use crate::store::{Saved, Store};
+use crate::store::{KeyScope, Saved, Store};
 
 /// What an accepted write answers: status, JSON body, and whether it replays an earlier answer.
 #[derive(Debug)]
@@ -28,10 +29,13 @@ impl Accepted {
     pub fn from_saved(saved: Saved, body: String) -> Self {
         match saved {
             Saved::Created => Self { status: StatusCode::ACCEPTED, body, replayed: false },
-            Saved::Replayed(StoredResponse { status, body }) => {
-                Self { status: StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED), body, replayed: true }
-            }
+            Saved::Replayed(first) => Self::replayed(first),
         }
+    }
+
+    /// The first answer to a key, given again.
+    pub fn replayed(StoredResponse { status, body }: StoredResponse) -> Self {
+        Self { status: StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED), body, replayed: true }
     }
 
     /// A honeypot catch: looks accepted, nothing stored.
@@ -97,29 +101,40 @@ impl Incoming {
     }
 }
 
-/// What the guard decided.
-#[derive(Debug)]
-pub enum Verdict {
-    /// A bot filled the honeypot: answer as if accepted, store nothing.
-    Trap,
-    /// Go on; `client` is the salted hash of the client's address.
-    Pass {
-        /// The hashed client.
-        client: String,
-    },
+/// Whether a bot filled the honeypot: the caller answers as if accepted and stores nothing.
+pub fn trapped(incoming: &Incoming) -> bool {
+    let caught = incoming.submission.get(HONEYPOT).is_some();
+    if caught {
+        tracing::info!("honeypot filled; submission dropped");
+    }
+    caught
 }
 
-/// Runs the spam checks for a submission from `address`.
-pub async fn check<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Verdict, ApiError> {
-    let (address, submission) = (incoming.address.as_str(), &incoming.submission);
-    if submission.get(HONEYPOT).is_some() {
-        tracing::info!("honeypot filled; submission dropped");
-        return Ok(Verdict::Trap);
-    }
-    let client = state.settings.secrets.client_hash(address);
+/// The salted hash of the client's address: what rate limits and derived keys see, never the address.
+pub fn client(state: &AppState<impl Store>, incoming: &Incoming) -> String {
+    state.settings.secrets.client_hash(&incoming.address)
+}
+
+/// Lets a write through, or answers it: a retry of a stored key with the same content gets the first answer
+/// before anything is checked or spent (a lost answer must not cost the client its proof or a rate-limit slot);
+/// anything else must bring an unused proof of work (or, for a plain form, stay under a stricter limit) and stay
+/// under the client's rate limit. `Ok(None)`: go on and store.
+pub async fn admit<S: Store>(
+    state: &AppState<S>,
+    incoming: &Incoming,
+    client: &str,
+    (scope, key, fingerprint): (KeyScope, &IdempotencyKey, &str),
+) -> Result<Option<Accepted>, ApiError> {
     if !state.settings.spam_checks {
-        return Ok(Verdict::Pass { client });
+        // Nothing to spend: the store's write replays a stored key by itself.
+        return Ok(None);
     }
+    let replay =
+        || async { Ok::<_, ApiError>(state.store.replay(scope, key, fingerprint).await?.map(Accepted::replayed)) };
+    if let Some(first) = replay().await? {
+        return Ok(Some(first));
+    }
+    let submission = &incoming.submission;
     let proof = submission.get(PROOF).or(incoming.proof_header.as_deref());
     let (limit, prefix, no_js) = match proof {
         Some(proof) => {
@@ -131,6 +146,10 @@ pub async fn check<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result
             // Each solved challenge is good for one submission.
             let uses = state.store.count_request("pow", &salt, spam::CHALLENGE_SECONDS as i64).await?;
             if uses > 1 {
+                // A retry sent while the first was still being stored: its answer may be there now.
+                if let Some(first) = replay().await? {
+                    return Ok(Some(first));
+                }
                 return Err(FieldError::new(PROOF, "bằng chứng chống thư rác đã được dùng; vui lòng gửi lại").into());
             }
             (spam::WITH_PROOF, "p", false)
@@ -141,11 +160,11 @@ pub async fn check<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result
         }
     };
     let (window, retry_after) = limit.window(prefix);
-    let count = state.store.count_request(&client, &window, limit.seconds as i64 + 60).await?;
+    let count = state.store.count_request(client, &window, limit.seconds as i64 + 60).await?;
     if count > limit.requests {
         return Err(ApiError::RateLimited { retry_after, message: limit_message(limit, no_js, retry_after) });
     }
-    Ok(Verdict::Pass { client })
+    Ok(None)
 }
 
 fn limit_message(limit: Limit, no_js: bool, retry_after: u64) -> String {

@@ -11,13 +11,13 @@ use ulid::Ulid;
 
 use super::body::{Submission, Upload};
 use super::context::{AppState, Attachments};
-use super::guard::{self, Accepted, Incoming, Verdict};
+use super::guard::{self, Accepted, Incoming};
 use super::problem::ApiError;
 use crate::domain::{
     AttachmentMeta, Email, FieldError, NewQuestion, PersonName, Phone, Question, QuestionContact, QuestionText,
     StoredResponse,
 };
-use crate::store::Store;
+use crate::store::{KeyScope, Store};
 
 /// Largest attachment.
 pub const ATTACHMENT_LIMIT: usize = 5 * 1024 * 1024;
@@ -88,13 +88,19 @@ fn parse_question(s: &Submission) -> Result<NewQuestion, ApiError> {
     }
 }
 
-async fn store_attachment(attachments: &Attachments, upload: &Upload) -> Result<AttachmentMeta, ApiError> {
+/// The attachment's type (from its content), size and checksum; the key it is stored under is named by content,
+/// so a retried upload lands on the same file.
+fn attachment_meta(upload: &Upload) -> Result<AttachmentMeta, ApiError> {
     let (content_type, extension, digest) = check_attachment(upload)?;
-    // Named by content: a retried upload lands on the same file.
     let key = format!("questions/{digest}.{extension}");
+    Ok(AttachmentMeta { key, content_type: content_type.into(), size: upload.bytes.len() as u64, sha256: digest })
+}
+
+async fn store_attachment(attachments: &Attachments, upload: &Upload, meta: &AttachmentMeta) -> Result<(), ApiError> {
+    let key = &meta.key;
     match attachments {
         Attachments::Dir(dir) => {
-            let path = dir.join(&key);
+            let path = dir.join(key);
             if let Some(parent) = path.parent() {
                 tokio::fs::create_dir_all(parent).await.map_err(|e| ApiError::Unavailable(e.into()))?;
             }
@@ -104,8 +110,8 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload) -> Result<
             client
                 .put_object()
                 .bucket(bucket)
-                .key(&key)
-                .content_type(content_type)
+                .key(key)
+                .content_type(&meta.content_type)
                 .body(upload.bytes.clone().into())
                 .send()
                 .await
@@ -113,7 +119,7 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload) -> Result<
         }
         Attachments::MetadataOnly => {}
     }
-    Ok(AttachmentMeta { key, content_type: content_type.into(), size: upload.bytes.len() as u64, sha256: digest })
+    Ok(())
 }
 
 async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Request) -> Response {
@@ -128,18 +134,22 @@ async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Requ
 
 async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Accepted, ApiError> {
     let submission = &incoming.submission;
-    let client = match guard::check(state, incoming).await? {
-        Verdict::Trap => {
-            return Ok(Accepted::trap());
-        }
-        Verdict::Pass { client } => client,
-    };
-    let mut question = parse_question(submission)?;
-    if let Some((_, upload)) = &submission.file {
-        question.attachment = Some(store_attachment(&state.settings.attachments, upload).await?);
+    if guard::trapped(incoming) {
+        return Ok(Accepted::trap());
     }
+    let client = guard::client(state, incoming);
+    let mut question = parse_question(submission)?;
+    let upload = submission.file.as_ref().map(|(_, upload)| upload);
+    // The attachment's checksum is part of the fingerprint; it is written only once the question is admitted.
+    question.attachment = upload.map(attachment_meta).transpose()?;
     let fingerprint = question.fingerprint();
     let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Question, &key, &fingerprint)).await? {
+        return Ok(first);
+    }
+    if let (Some(upload), Some(meta)) = (upload, &question.attachment) {
+        store_attachment(&state.settings.attachments, upload, meta).await?;
+    }
     let stored = Question {
         id: Ulid::new(),
         created_at: Utc::now(),

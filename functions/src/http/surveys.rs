@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
 use super::context::AppState;
-use super::guard::{self, Accepted, Incoming, Verdict};
+use super::guard::{self, Accepted, Incoming};
 use super::problem::ApiError;
 use crate::domain::{FieldError, StoredResponse, Window, today_in_vietnam};
 use crate::hash::sha256_hex;
-use crate::store::{Store, SurveyWrite};
+use crate::store::{KeyScope, Store, SurveyWrite};
 use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
 
 /// Largest response: the longest survey with every text answer at its limit, form-encoded.
@@ -82,10 +82,10 @@ async fn accept<S: Store>(
     id: &str,
     incoming: &Incoming,
 ) -> Result<Accepted, ApiError> {
-    let client = match guard::check(state, incoming).await? {
-        Verdict::Trap => return Ok(Accepted::trap()),
-        Verdict::Pass { client } => client,
-    };
+    if guard::trapped(incoming) {
+        return Ok(Accepted::trap());
+    }
+    let client = guard::client(state, incoming);
     let submission = &incoming.submission;
     let version = submission
         .get("version")
@@ -93,16 +93,6 @@ async fn accept<S: Store>(
         .ok_or_else(|| FieldError::new("version", "thiếu phiên bản khảo sát (`version`)"))?;
     let survey = cache.get(state.store.as_ref(), id, version).await?.ok_or_else(|| not_found(id))?;
     let today = state.settings.today.unwrap_or_else(today_in_vietnam);
-    let period = || format!("từ {} đến {}", survey.opens.format("%d-%m-%Y"), survey.closes.format("%d-%m-%Y"));
-    match survey.window(today) {
-        Window::Open => {}
-        Window::Upcoming => {
-            return Err(ApiError::Conflict(format!("Khảo sát chưa mở; thời gian nhận ý kiến {}.", period())));
-        }
-        Window::Closed => {
-            return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
-        }
-    }
     let code = match (survey.access, submission.get("code")) {
         (Access::Code, Some(code)) => Some(code_hash(&survey.id, code)),
         (Access::Code, None) => {
@@ -130,6 +120,20 @@ async fn accept<S: Store>(
     }
     let fingerprint = sha256_hex(&fingerprint);
     let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Survey, &key, &fingerprint)).await? {
+        return Ok(first);
+    }
+    // After the replay: the first answer stands even if the survey has closed since.
+    let period = || format!("từ {} đến {}", survey.opens.format("%d-%m-%Y"), survey.closes.format("%d-%m-%Y"));
+    match survey.window(today) {
+        Window::Open => {}
+        Window::Upcoming => {
+            return Err(ApiError::Conflict(format!("Khảo sát chưa mở; thời gian nhận ý kiến {}.", period())));
+        }
+        Window::Closed => {
+            return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
+        }
+    }
     let record = Record { id: Ulid::new(), created_at: Utc::now(), version, response };
     let counters = record.response.counters(&survey);
     let body = serde_json::json!({

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use ulid::Ulid;
 
-use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Publication, Saved, Store, StoreError, SurveyWrite};
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Page, Publication, Saved, Store, StoreError, SurveyWrite};
 use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, Status, StoredResponse,
@@ -587,6 +587,35 @@ impl Store for DynamoStore {
                 })
             })
             .transpose()
+    }
+
+    async fn replay(
+        &self,
+        scope: KeyScope,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("IDEM#{}#{}", scope.as_str(), key.as_str())))
+            .key("sk", s("IDEM"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = found.item else { return Ok(None) };
+        // An expired record (TTL deletion lags by up to days) counts as absent, as in `transact_once`.
+        let expires = item.get("ttl").and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        if expires < now_seconds() {
+            return Ok(None);
+        }
+        if get_s(&item, "fingerprint").as_deref() != Some(fingerprint) {
+            return Err(StoreError::KeyReused);
+        }
+        let status = item.get("status").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(202);
+        Ok(Some(StoredResponse { status, body: get_s(&item, "body").unwrap_or_default() }))
     }
 
     async fn save_comment(

@@ -26,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use ulid::Ulid;
 
-use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Page, Publication, Saved, Store, StoreError, SurveyWrite};
+use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Page, Publication, Saved, Store, StoreError, SurveyWrite};
 use crate::domain::{
     AnswerText, AttachmentMeta, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey,
     Question, QuestionContact, Status, StoredResponse,
@@ -619,6 +619,29 @@ impl Store for SqliteStore {
                 Ok(Consultation { id: id.clone(), title, opens: date(&opens)?, closes: date(&closes)? })
             })
             .transpose()
+        })
+        .await
+    }
+
+    async fn replay(
+        &self,
+        scope: KeyScope,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let (key, fingerprint) = (format!("{}#{}", scope.as_str(), key.as_str()), fingerprint.to_string());
+        self.run(move |conn| {
+            let existing: Option<(String, u16, String)> = conn
+                .prepare_cached("SELECT fingerprint, status, body FROM idempotency WHERE key = ?1 AND expires_at >= ?2")
+                .and_then(|mut s| {
+                    s.query_row(params![key, now_seconds()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+                })
+                .map_err(sql)?;
+            match existing {
+                Some((stored, status, body)) if stored == fingerprint => Ok(Some(StoredResponse { status, body })),
+                Some(_) => Err(StoreError::KeyReused),
+                None => Ok(None),
+            }
         })
         .await
     }
