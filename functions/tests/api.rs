@@ -327,6 +327,67 @@ async fn malformed_too_large_and_wrongly_typed_bodies_are_refused_before_anythin
     );
 }
 
+/// The problem details of `reply`, checked: problem+json, the status, a Vietnamese detail without library text.
+fn problem(reply: &Reply, status: StatusCode) -> String {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{}", reply.text());
+    let detail = reply.json()["detail"].as_str().expect("detail").to_string();
+    for english in ["expected", "invalid", "EOF", "Failed", "error", "at line", "column", "boundary", "digit"] {
+        assert!(!detail.contains(english), "library text `{english}` in: {detail}");
+    }
+    detail
+}
+
+#[tokio::test]
+async fn every_error_is_problem_json_in_vietnamese_and_moderation_checks_credentials_first() {
+    let api = api().await;
+    let limit = get(&api, &format!("{}?limit=abc", comments_uri(OPEN))).await;
+    assert!(problem(&limit, StatusCode::BAD_REQUEST).contains("`limit`"));
+    let version = get(&api, "/api/surveys/khao-sat-mo/results?version=abc").await;
+    assert!(problem(&version, StatusCode::BAD_REQUEST).contains("`version`"));
+    let twice = get(&api, &format!("{}?limit=1&limit=2", comments_uri(OPEN))).await;
+    assert!(problem(&twice, StatusCode::BAD_REQUEST).contains("`limit`"));
+
+    let method = send(&api, Request::delete("/api/questions").body(Body::empty()).expect("r")).await;
+    problem(&method, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(method.header("allow").is_some_and(|a| a.contains("POST")), "{:?}", method.headers);
+    problem(&get(&api, "/api/khong-co/dau").await, StatusCode::NOT_FOUND);
+    problem(&get(&api, "/api/consultations/%FF%FE/comments").await, StatusCode::BAD_REQUEST);
+
+    let json = |body: &str| {
+        Request::post(comments_uri(OPEN))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("r")
+    };
+    assert!(problem(&send(&api, json("{\"text\": ")).await, StatusCode::BAD_REQUEST).contains("dòng 1"));
+    problem(&send(&api, json("[1, 2]")).await, StatusCode::BAD_REQUEST);
+    let no_boundary = Request::post("/api/questions")
+        .header(header::CONTENT_TYPE, "multipart/form-data")
+        .body(Body::from("--x\r\n"))
+        .expect("r");
+    problem(&send(&api, no_boundary).await, StatusCode::BAD_REQUEST);
+    let cut = Request::post("/api/questions")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(Body::from("--x\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\nkhông hết"))
+        .expect("r");
+    problem(&send(&api, cut).await, StatusCode::BAD_REQUEST);
+
+    // Without credentials, nothing else of the request is looked at.
+    for uri in ["/api/moderation/comments?limit=abc", "/api/moderation/surveys/khao-sat-mo/responses.csv?version=x"] {
+        problem(&get(&api, uri).await, StatusCode::UNAUTHORIZED);
+    }
+    let body = Request::post(format!("/api/moderation/consultations/{OPEN}/comments/khong-phai-ulid"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{"))
+        .expect("r");
+    problem(&send(&api, body).await, StatusCode::UNAUTHORIZED);
+    let authorised =
+        send(&api, with_token(Request::get("/api/moderation/comments?limit=abc").body(Body::empty()).expect("r")))
+            .await;
+    assert!(problem(&authorised, StatusCode::BAD_REQUEST).contains("`limit`"));
+}
+
 #[tokio::test]
 async fn invalid_fields_are_named_in_vietnamese() {
     let api = api().await;

@@ -79,8 +79,10 @@ impl Submission {
         let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge { limit })?;
         match mime.as_str() {
             "application/json" => {
-                let value: serde_json::Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| ApiError::Malformed(format!("JSON không đọc được: {e}")))?;
+                let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                    tracing::debug!(error = %e, "JSON body refused");
+                    ApiError::Malformed(format!("JSON không đọc được (dòng {}, cột {})", e.line(), e.column()))
+                })?;
                 let object = value.as_object().ok_or_else(|| ApiError::Malformed("cần một đối tượng JSON".into()))?;
                 let mut fields = HashMap::new();
                 let mut values = Vec::new();
@@ -110,18 +112,15 @@ impl Submission {
             }
             "multipart/form-data" if files => {
                 let request = Request::from_parts(parts, Body::from(bytes));
-                let mut multipart = Multipart::from_request(request, &())
-                    .await
-                    .map_err(|e| ApiError::Malformed(format!("biểu mẫu nhiều phần không đọc được: {e}")))?;
+                let mut multipart =
+                    Multipart::from_request(request, &()).await.map_err(|e| refused("thiếu ranh giới", &e))?;
                 let mut fields = HashMap::new();
                 let mut file = None;
-                while let Some(field) =
-                    multipart.next_field().await.map_err(|e| ApiError::Malformed(format!("biểu mẫu: {e}")))?
-                {
+                while let Some(field) = multipart.next_field().await.map_err(|e| refused("cấu trúc", &e))? {
                     let name = field.name().unwrap_or_default().to_string();
                     match field.file_name().map(str::to_string) {
                         Some(filename) => {
-                            let bytes = field.bytes().await.map_err(|e| ApiError::Malformed(format!("tệp: {e}")))?;
+                            let bytes = field.bytes().await.map_err(|e| refused("tệp", &e))?;
                             if bytes.is_empty() && filename.is_empty() {
                                 continue;
                             }
@@ -131,8 +130,7 @@ impl Submission {
                             file = Some((name, Upload { filename, bytes }));
                         }
                         None => {
-                            let text =
-                                field.text().await.map_err(|e| ApiError::Malformed(format!("trường `{name}`: {e}")))?;
+                            let text = field.text().await.map_err(|e| refused("trường", &e))?;
                             if !text.is_empty() {
                                 fields.insert(name, text);
                             }
@@ -155,13 +153,30 @@ impl Submission {
     }
 }
 
+/// A multipart body refused: the library's text is logged, the client told which part in Vietnamese.
+fn refused(what: &str, error: &dyn std::fmt::Display) -> ApiError {
+    tracing::debug!(error = %error, "multipart body refused");
+    ApiError::Malformed(format!("biểu mẫu nhiều phần không đọc được ({what})"))
+}
+
+/// A field name as quoted in a message: at most 60 characters.
+pub fn shown(name: &str) -> String {
+    match name.char_indices().nth(60) {
+        Some((end, _)) => format!("{}…", &name[..end]),
+        None => name.to_string(),
+    }
+}
+
 fn content_length(headers: &HeaderMap) -> Option<usize> {
     headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
 
 /// `a=1&b=x+y` → pairs, percent-decoded as UTF-8.
 fn serde_urlencoded_pairs(bytes: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_bytes(bytes).map_err(|e| ApiError::Malformed(format!("biểu mẫu không đọc được: {e}")))
+    serde_urlencoded::from_bytes(bytes).map_err(|e| {
+        tracing::debug!(error = %e, "form body refused");
+        ApiError::Malformed("biểu mẫu không đọc được".into())
+    })
 }
 
 #[cfg(test)]

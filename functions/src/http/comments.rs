@@ -5,12 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use serde::Deserialize;
 use ulid::Ulid;
 
 use super::body::Submission;
@@ -18,11 +17,12 @@ use super::context::AppState;
 use super::guard::{self, Accepted, Incoming};
 use super::pages;
 use super::problem::ApiError;
+use super::query::Params;
 use crate::domain::{
     Comment, CommentContact, CommentText, Consultation, ConsultationId, Email, FieldError, NewComment, Organisation,
     PersonName, PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
 };
-use crate::store::{Cursor, KeyScope, Store};
+use crate::store::{KeyScope, Store};
 
 /// Largest comment request: 5,000 characters of Vietnamese text in UTF-8, form-encoded, with room for the rest.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -170,25 +170,19 @@ async fn accept<S: Store>(
     Ok(Accepted::from_saved(saved, body))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    cursor: Option<String>,
-    limit: Option<usize>,
-    format: Option<String>,
-}
-
 async fn list<S: Store>(
     State((state, _)): State<(AppState<S>, ConsultationCache)>,
     Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
+    query: Result<Params, ApiError>,
 ) -> Response {
-    let html = query.format.as_deref() == Some("html");
+    let html = query.as_ref().is_ok_and(|q| q.get("format") == Some("html"));
     let result = async {
+        let query = query?;
         let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
         let consultation =
             state.store.consultation(&id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
-        let cursor = query.cursor.as_deref().map(Cursor::parse).transpose()?;
-        let limit = query.limit.unwrap_or(20).clamp(1, 100);
+        let cursor = query.cursor()?;
+        let limit = query.limit(20, 100)?;
         let page = state.store.approved_comments(&id, cursor.as_ref(), limit).await?;
         Ok::<_, ApiError>((consultation, page))
     }

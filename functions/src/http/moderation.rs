@@ -2,19 +2,19 @@
 //! exports of a consultation's comments and of a survey's responses as CSV (UTF-8 with a byte-order mark, so Excel reads Vietnamese).
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use ulid::Ulid;
 
 use super::body::Submission;
 use super::context::{AppState, ModerationAuth, gateway_authorized};
 use super::problem::ApiError;
+use super::query::Params;
 use crate::domain::{AnswerText, ConsultationId, Decision, FieldError, Reason, display_time};
-use crate::store::{Cursor, Store};
+use crate::store::Store;
 use crate::survey::Answer;
 
 const BODY_LIMIT: usize = 128 * 1024;
@@ -36,6 +36,19 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A caller the moderation routes let in. As the first extractor of every moderation handler, it is checked before
+/// anything else of the request is read: without credentials, a malformed query or body is still a 401.
+#[derive(Debug)]
+pub struct Moderator;
+
+impl<S: Store> FromRequestParts<AppState<S>> for Moderator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
+        authorize(state, parts).map(|()| Moderator)
+    }
+}
+
 fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<(), ApiError> {
     match &state.settings.moderation {
         ModerationAuth::Gateway if gateway_authorized(parts) => Ok(()),
@@ -54,22 +67,9 @@ fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct PageQuery {
-    cursor: Option<String>,
-    limit: Option<usize>,
-}
-
-async fn pending_comments<S: Store>(
-    State(state): State<AppState<S>>,
-    Query(q): Query<PageQuery>,
-    request: Request,
-) -> Response {
-    let (parts, _) = request.into_parts();
+async fn pending_comments<S: Store>(_: Moderator, State(state): State<AppState<S>>, q: Params) -> Response {
     let result = async {
-        authorize(&state, &parts)?;
-        let cursor = q.cursor.as_deref().map(Cursor::parse).transpose()?;
-        let page = state.store.pending_comments(cursor.as_ref(), q.limit.unwrap_or(50).clamp(1, 200)).await?;
+        let page = state.store.pending_comments(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
         let items: Vec<_> = page
             .items
             .iter()
@@ -90,14 +90,13 @@ async fn pending_comments<S: Store>(
 }
 
 async fn decide<S: Store>(
+    _: Moderator,
     State(state): State<AppState<S>>,
     Path((id, comment)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
     let result = async {
-        authorize(&state, &parts)?;
-        let submission = Submission::read(Request::from_parts(parts, body), BODY_LIMIT, false).await?;
+        let submission = Submission::read(request, BODY_LIMIT, false).await?;
         submission.only(&["decision", "reason"])?;
         let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
         let comment = Ulid::from_string(&comment).map_err(|_| ApiError::NotFound("không có góp ý này".into()))?;
@@ -115,10 +114,8 @@ async fn decide<S: Store>(
     result.into_response()
 }
 
-async fn export<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
+async fn export<S: Store>(_: Moderator, State(state): State<AppState<S>>, Path(id): Path<String>) -> Response {
     let result = async {
-        authorize(&state, &parts)?;
         let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
         let rows = state.store.export_comments(&id).await?;
         let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
@@ -176,25 +173,18 @@ fn csv_download(writer: csv::Writer<Vec<u8>>, filename: &str) -> Result<Response
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
-struct VersionQuery {
-    version: Option<u32>,
-}
-
 /// Every response of a survey version: one row each, one column per question (several options joined by `; `,
 /// a matrix as `item=point`).
 async fn export_survey<S: Store>(
+    _: Moderator,
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
-    Query(query): Query<VersionQuery>,
-    request: Request,
+    query: Params,
 ) -> Response {
-    let (parts, _) = request.into_parts();
     let result = async {
-        authorize(&state, &parts)?;
         let survey = state
             .store
-            .survey(&id, query.version)
+            .survey(&id, query.number("version")?)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("không có khảo sát `{id}`")))?;
         let records = state.store.survey_responses(&survey.id, survey.version).await?;
@@ -220,16 +210,9 @@ async fn export_survey<S: Store>(
     result.into_response()
 }
 
-async fn pending_questions<S: Store>(
-    State(state): State<AppState<S>>,
-    Query(q): Query<PageQuery>,
-    request: Request,
-) -> Response {
-    let (parts, _) = request.into_parts();
+async fn pending_questions<S: Store>(_: Moderator, State(state): State<AppState<S>>, q: Params) -> Response {
     let result = async {
-        authorize(&state, &parts)?;
-        let cursor = q.cursor.as_deref().map(Cursor::parse).transpose()?;
-        let page = state.store.pending_questions(cursor.as_ref(), q.limit.unwrap_or(50).clamp(1, 200)).await?;
+        let page = state.store.pending_questions(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
         let items: Vec<_> = page
             .items
             .iter()
@@ -246,11 +229,14 @@ async fn pending_questions<S: Store>(
     result.into_response()
 }
 
-async fn answer<S: Store>(State(state): State<AppState<S>>, Path(id): Path<String>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+async fn answer<S: Store>(
+    _: Moderator,
+    State(state): State<AppState<S>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
     let result = async {
-        authorize(&state, &parts)?;
-        let submission = Submission::read(Request::from_parts(parts, body), BODY_LIMIT, false).await?;
+        let submission = Submission::read(request, BODY_LIMIT, false).await?;
         submission.only(&["answer"])?;
         let id = Ulid::from_string(&id).map_err(|_| ApiError::NotFound("không có câu hỏi này".into()))?;
         let answer = AnswerText::parse(submission.get("answer").unwrap_or_default())?;

@@ -5,17 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use ulid::Ulid;
 
 use super::context::AppState;
 use super::guard::{self, Accepted, Incoming};
 use super::problem::ApiError;
+use super::query::Params;
 use crate::domain::{FieldError, StoredResponse, Window, today_in_vietnam};
 use crate::hash::sha256_hex;
 use crate::store::{KeyScope, Store, SurveyWrite};
@@ -87,10 +88,12 @@ async fn accept<S: Store>(
     }
     let client = guard::client(state, incoming);
     let submission = &incoming.submission;
-    let version = submission
-        .get("version")
-        .and_then(|v| v.parse::<u32>().ok())
-        .ok_or_else(|| FieldError::new("version", "thiếu phiên bản khảo sát (`version`)"))?;
+    let version = match submission.get("version") {
+        None => return Err(FieldError::new("version", "thiếu phiên bản khảo sát (`version`)").into()),
+        Some(v) => v
+            .parse::<u32>()
+            .map_err(|_| FieldError::new("version", "phiên bản khảo sát (`version`) phải là một số nguyên không âm"))?,
+    };
     let survey = cache.get(state.store.as_ref(), id, version).await?.ok_or_else(|| not_found(id))?;
     let today = state.settings.today.unwrap_or_else(today_in_vietnam);
     let code = match (survey.access, submission.get("code")) {
@@ -148,12 +151,6 @@ async fn accept<S: Store>(
     Ok(Accepted::from_saved(saved, body))
 }
 
-#[derive(Debug, Deserialize)]
-struct ResultsQuery {
-    version: Option<u32>,
-    unit: Option<String>,
-}
-
 /// The aggregates of a survey version, for one unit or all.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Results {
@@ -204,21 +201,23 @@ impl Results {
 async fn results<S: Store>(
     State((state, cache)): State<(AppState<S>, SurveyCache)>,
     Path(id): Path<String>,
-    Query(query): Query<ResultsQuery>,
+    query: Result<Params, ApiError>,
 ) -> Response {
     let result = async {
-        let survey = match query.version {
+        let query = query?;
+        let unit = query.get("unit");
+        let survey = match query.number("version")? {
             Some(v) => cache.get(state.store.as_ref(), &id, v).await?,
             None => state.store.survey(&id, None).await?.map(Arc::new),
         }
         .ok_or_else(|| not_found(&id))?;
-        if let Some(unit) = &query.unit
-            && !survey.units.iter().any(|u| &u.id == unit)
+        if let Some(unit) = unit
+            && !survey.units.iter().any(|u| u.id == unit)
         {
             return Err(ApiError::NotFound(format!("khảo sát không có đơn vị `{unit}`")));
         }
         let counts = state.store.survey_counts(&survey.id, survey.version).await?;
-        Ok::<_, ApiError>(Results::from_counts(&survey, &counts, query.unit.as_deref()))
+        Ok::<_, ApiError>(Results::from_counts(&survey, &counts, unit))
     }
     .await;
     match result {
