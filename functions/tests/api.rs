@@ -405,6 +405,61 @@ async fn invalid_fields_are_named_in_vietnamese() {
 }
 
 #[tokio::test]
+async fn input_is_read_strictly_and_refusals_name_the_field() {
+    let api = api().await;
+    let raw_json = |body: String| {
+        Request::post(comments_uri(OPEN))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .expect("r")
+    };
+    let pow = proof(&api).await;
+    let twice = format!(r#"{{"email": "a@vidu.vn", "text": "Một", "text": "Hai", "pow": "{pow}"}}"#);
+    assert!(problem(&send(&api, raw_json(twice)).await, StatusCode::BAD_REQUEST).contains("`text`"));
+
+    let bad_form = send(&api, form(&comments_uri(OPEN), "email=a%40vidu.vn&text=C%E1%BA")).await;
+    assert_eq!(bad_form.status, StatusCode::BAD_REQUEST);
+    assert!(bad_form.text().contains("`text`") && !bad_form.text().contains('\u{FFFD}'), "{}", bad_form.text());
+    let mut latin1 = b"--x\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nL\xea\r\n--x--\r\n".to_vec();
+    latin1.shrink_to_fit();
+    let multipart_latin1 = Request::post("/api/questions")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(Body::from(latin1))
+        .expect("r");
+    let reply = send(&api, multipart_latin1).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert!(reply.text().contains("`name`"), "{}", reply.text());
+
+    for extra in [json!(["a", "b"]), json!(null), json!([]), json!("")] {
+        let reply =
+            post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": "Góp ý", "dien_thoai": extra })).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{extra}: {}", reply.text());
+        assert!(reply.text().contains("dien_thoai"), "{extra}: {}", reply.text());
+    }
+    let repeated = send(&api, form(&comments_uri(OPEN), "email=a%40vidu.vn&text=M%E1%BB%99t&text=Hai")).await;
+    assert_eq!(repeated.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(repeated.text().contains("`text`"), "{}", repeated.text());
+    let listed = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": ["Một", "Hai"] })).await;
+    assert_eq!(listed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", listed.text());
+
+    let invisible = "\u{200B}\u{200D}\u{202E}\u{2066}\u{FEFF}";
+    let reply = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": invisible, "name": invisible })).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    let fields: Vec<String> = reply.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(fields.contains(&"text".to_string()) && fields.contains(&"name".to_string()), "{fields:?}");
+    let question =
+        json!({ "question": invisible.repeat(4), "name": "An", "email": "a@vidu.vn", "pow": proof(&api).await });
+    let reply = send(&api, json_post("/api/questions", question)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.json()["errors"][0]["field"], "question");
+}
+
+#[tokio::test]
 async fn comments_outside_the_window_are_a_conflict_and_unknown_drafts_not_found() {
     let api = api().await;
     for id in ["du-thao-da-dong", "du-thao-sap-mo"] {

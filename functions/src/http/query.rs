@@ -17,11 +17,7 @@ impl Params {
     /// Reads `a=1&b=x+y`; a parameter sent twice, or not valid UTF-8 once decoded, is refused by name.
     pub fn parse(query: &str) -> Result<Self, ApiError> {
         let mut params = HashMap::new();
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| {
-            tracing::debug!(error = %e, "query string refused");
-            ApiError::Malformed("chuỗi truy vấn không đọc được".into())
-        })?;
-        for (name, value) in pairs {
+        for (name, value) in super::body::url_pairs(query.as_bytes())? {
             if params.contains_key(&name) {
                 return Err(ApiError::Malformed(format!(
                     "tham số `{}` xuất hiện nhiều lần",

@@ -31,7 +31,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new().route("/api/questions", post(post_question::<S>)).with_state(state)
 }
 
-/// The type of a file from its first bytes: PDF, PNG, JPEG, or DOCX (a ZIP holding `word/`).
+/// The type of a file from its content: PDF, PNG, JPEG by their first bytes, DOCX by its package structure.
 pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     if bytes.starts_with(b"%PDF-") {
         Some(("application/pdf", "pdf"))
@@ -39,11 +39,48 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
         Some(("image/png", "png"))
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some(("image/jpeg", "jpg"))
-    } else if bytes.starts_with(b"PK\x03\x04") && bytes.windows(5).any(|w| w == b"word/") {
+    } else if bytes.starts_with(b"PK\x03\x04") && is_docx(bytes) {
         Some(("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"))
     } else {
         None
     }
+}
+
+/// Most entries a DOCX may have: real documents have tens; more is a zip bomb's shape, not a letter's.
+const DOCX_ENTRIES: usize = 1_000;
+/// Most a DOCX may unpack to, all entries together: far above any document that fits in 5 MB of text and images.
+const DOCX_UNPACKED: u64 = 100 * 1024 * 1024;
+/// Most an entry may unpack to per byte packed: XML packs 10–30 times; a bomb, thousands.
+const DOCX_RATIO: u64 = 200;
+/// Most of `[Content_Types].xml` read to check it.
+const CONTENT_TYPES_LIMIT: u64 = 64 * 1024;
+
+/// Whether `bytes` is a WordprocessingML package: a ZIP whose central directory reads, within the bounds above
+/// (from the declared sizes, without unpacking), that holds `word/document.xml` and a `[Content_Types].xml`
+/// declaring a Word document's main part. A spreadsheet, a renamed archive or a bomb is not.
+fn is_docx(bytes: &[u8]) -> bool {
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return false };
+    if archive.len() > DOCX_ENTRIES {
+        return false;
+    }
+    let mut unpacked = 0u64;
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_raw(index) else { return false };
+        unpacked = unpacked.saturating_add(entry.size());
+        if unpacked > DOCX_UNPACKED || entry.size() > entry.compressed_size().max(1).saturating_mul(DOCX_RATIO) {
+            return false;
+        }
+    }
+    if archive.index_for_name("word/document.xml").is_none() {
+        return false;
+    }
+    let Ok(types) = archive.by_name("[Content_Types].xml") else { return false };
+    let mut text = String::new();
+    use std::io::Read as _;
+    if types.take(CONTENT_TYPES_LIMIT).read_to_string(&mut text).is_err() {
+        return false;
+    }
+    text.contains("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")
 }
 
 fn check_attachment(upload: &Upload) -> Result<(&'static str, &'static str, String), FieldError> {
@@ -177,13 +214,51 @@ async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Ac
 mod tests {
     use super::*;
 
+    /// A ZIP of `files` (name, content), deflated.
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in files {
+            writer.start_file(*name, options).expect("entry");
+            writer.write_all(content).expect("content");
+        }
+        writer.finish().expect("zip").into_inner()
+    }
+
+    const TYPES: &[u8] = br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+
     #[test]
     fn file_types_come_from_content_not_names() {
         assert_eq!(sniff(b"%PDF-1.4\n...").map(|t| t.1), Some("pdf"));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").map(|t| t.1), Some("png"));
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).map(|t| t.1), Some("jpg"));
-        assert_eq!(sniff(b"PK\x03\x04....word/document.xml").map(|t| t.1), Some("docx"));
-        assert_eq!(sniff(b"PK\x03\x04....xl/workbook.xml"), None, "a spreadsheet is not a DOCX");
         assert_eq!(sniff(b"MZ\x90\x00 an executable named hoso.pdf"), None);
+    }
+
+    #[test]
+    fn a_docx_is_recognised_by_its_package_structure() {
+        let docx = zip_of(&[("[Content_Types].xml", TYPES), ("word/document.xml", b"<w:document/>")]);
+        assert_eq!(sniff(&docx).map(|t| t.1), Some("docx"));
+        assert_eq!(sniff(b"PK\x03\x04....word/document.xml"), None, "the bytes `word/` are not a package");
+        let no_types = zip_of(&[("word/document.xml", b"<w:document/>")]);
+        assert_eq!(sniff(&no_types), None, "no [Content_Types].xml");
+        let sheet = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>")]);
+        assert_eq!(sniff(&sheet), None, "a spreadsheet is not a DOCX");
+        let renamed = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")]);
+        assert_eq!(sniff(&renamed), None, "the main part must be declared a Word document");
+    }
+
+    #[test]
+    fn a_zip_bomb_is_not_a_docx() {
+        let zeros = vec![0u8; 20 * 1024 * 1024];
+        let bomb = zip_of(&[("[Content_Types].xml", TYPES), ("word/document.xml", &zeros)]);
+        assert!(bomb.len() < 100 * 1024, "packs small: {}", bomb.len());
+        assert_eq!(sniff(&bomb), None);
+        let names: Vec<String> = (0..1_001).map(|i| format!("word/media/{i}.xml")).collect();
+        let mut files: Vec<(&str, &[u8])> =
+            vec![("[Content_Types].xml", TYPES), ("word/document.xml", b"<w:document/>")];
+        files.extend(names.iter().map(|n| (n.as_str(), &b"x"[..])));
+        assert_eq!(sniff(&zip_of(&files)), None, "too many entries");
     }
 }

@@ -26,7 +26,7 @@ use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
 pub const BODY_LIMIT: usize = 64 * 1024;
 const THANK_YOU: &str = "/cam-on-khao-sat/";
 /// Fields of a response that are not answers.
-const META: [&str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+const META: [&'static str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
 
 /// Published versions never change, so each process keeps the ones it has read.
 #[derive(Debug, Default, Clone)]
@@ -88,6 +88,7 @@ async fn accept<S: Store>(
     }
     let client = guard::client(state, incoming);
     let submission = &incoming.submission;
+    submission.single(&META)?;
     let version = match submission.get("version") {
         None => return Err(FieldError::new("version", "thiếu phiên bản khảo sát (`version`)").into()),
         Some(v) => v
