@@ -10,11 +10,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
+use serde::Serialize;
 use ulid::Ulid;
 
 use super::body::Submission;
 use super::context::AppState;
-use super::guard::{self, Accepted, Incoming};
+use super::guard::{self, Accepted, Incoming, Receipt};
 use super::pages;
 use super::problem::ApiError;
 use super::query::Params;
@@ -95,19 +96,17 @@ fn parse_comment(id: &ConsultationId, s: &Submission) -> Result<NewComment, ApiE
     }
 }
 
+#[tracing::instrument(skip_all, fields(consultation = %id))]
 async fn post<S: Store>(
     State((state, cache)): State<(AppState<S>, ConsultationCache)>,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
+) -> Result<Response, ApiError> {
     let back = format!("/xin-y-kien/{}/", pages::escape(&id));
-    let incoming = match Incoming::read(request, BODY_LIMIT, false).await {
-        Ok(incoming) => incoming,
-        Err(e) => return e.into_response(),
-    };
+    let incoming = Incoming::read(request, BODY_LIMIT, false).await?;
     let origin = incoming.submission.origin;
     let result = accept(&state, &cache, &id, &incoming).await;
-    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, &back)
+    Ok(guard::respond(result, origin, &state.settings.site_url, THANK_YOU, &back))
 }
 
 /// Validates and stores.
@@ -158,23 +157,27 @@ async fn accept<S: Store>(
         text: comment.text.as_str().to_string(),
         reason: None,
     };
-    let body = serde_json::json!({
-        "id": stored.id.to_string(),
-        "status": "pending",
-        "message": "Đã nhận góp ý. Góp ý sẽ được đăng sau khi kiểm duyệt.",
-    })
-    .to_string();
+    let body =
+        Receipt::json(Some(stored.id.to_string()), "pending", "Đã nhận góp ý. Góp ý sẽ được đăng sau khi kiểm duyệt.");
     let response = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body: body.clone() };
     let contact = CommentContact { email: comment.email.as_str().to_string() };
     let saved = state.store.save_comment(&key, &fingerprint, &stored, &contact, &response).await?;
     Ok(Accepted::from_saved(saved, body))
 }
 
+/// A page of approved comments, as the site's script reads it.
+#[derive(Debug, Serialize)]
+struct CommentPage<'a> {
+    comments: &'a [PublicComment],
+    next_cursor: Option<&'a str>,
+}
+
+#[tracing::instrument(skip_all, fields(consultation = %id))]
 async fn list<S: Store>(
     State((state, _)): State<(AppState<S>, ConsultationCache)>,
     Path(id): Path<String>,
     query: Result<Params, ApiError>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let html = query.as_ref().is_ok_and(|q| q.get("format") == Some("html"));
     let result = async {
         let query = query?;
@@ -192,21 +195,21 @@ async fn list<S: Store>(
             let comments: Vec<PublicComment> = page.items.iter().map(PublicComment::from).collect();
             let next = page.next.as_ref().map(|c| c.as_str().to_string());
             if html {
-                return pages::comments(
+                return Ok(pages::comments(
                     &consultation.title,
                     &format!("/xin-y-kien/{}/", consultation.id),
                     &comments,
                     next.as_deref(),
-                );
+                ));
             }
             let mut response =
-                axum::Json(serde_json::json!({ "comments": comments, "next_cursor": next })).into_response();
+                axum::Json(CommentPage { comments: &comments, next_cursor: next.as_deref() }).into_response();
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
-            response
+            Ok(response)
         }
-        Err(e) if html => pages::form_error(e, "/xin-y-kien/"),
-        Err(e) => e.into_response(),
+        Err(e) if html => Ok(pages::form_error(e, "/xin-y-kien/")),
+        Err(e) => Err(e),
     }
 }

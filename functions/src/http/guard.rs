@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use axum::extract::Request;
+use serde::Serialize;
 
 use super::body::{Origin, Submission};
 use super::context::{AppState, client_address};
@@ -40,11 +41,27 @@ impl Accepted {
 
     /// A honeypot catch: looks accepted, nothing stored.
     pub fn trap() -> Self {
-        Self {
-            status: StatusCode::ACCEPTED,
-            body: serde_json::json!({ "status": "pending" }).to_string(),
-            replayed: false,
-        }
+        Self { status: StatusCode::ACCEPTED, body: Receipt::json(None, "pending", ""), replayed: false }
+    }
+}
+
+/// What an accepted write answers (and keeps, for a retry): the new item's id, its state and a message for people.
+#[derive(Debug, Serialize)]
+pub struct Receipt<'a> {
+    /// The new item's id (none for a honeypot catch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `pending` (waits for moderation) or `accepted`.
+    pub status: &'a str,
+    /// What happens next, in Vietnamese.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub message: &'a str,
+}
+
+impl Receipt<'_> {
+    /// The receipt as JSON text, as stored with the idempotency key.
+    pub fn json(id: Option<String>, status: &str, message: &str) -> String {
+        serde_json::to_string(&Receipt { id, status, message }).unwrap_or_else(|_| unreachable!("strings serialise"))
     }
 }
 

@@ -1,20 +1,21 @@
 //! Moderation, for the editorial board only: the queues, decisions on comments, answers to questions, and the
 //! exports of a consultation's comments and of a survey's responses as CSV (UTF-8 with a byte-order mark, so Excel reads Vietnamese).
 
-use axum::Router;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
 use ulid::Ulid;
 
 use super::body::Submission;
 use super::context::{AppState, ModerationAuth, gateway_authorized};
 use super::problem::ApiError;
 use super::query::Params;
-use crate::domain::{AnswerText, ConsultationId, Decision, FieldError, Reason, display_time};
-use crate::store::Store;
+use crate::domain::{AnswerText, AttachmentMeta, ConsultationId, Decision, FieldError, Reason, display_time};
+use crate::store::{Cursor, Store};
 use crate::survey::Answer;
 
 const BODY_LIMIT: usize = 128 * 1024;
@@ -67,35 +68,65 @@ fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<(), ApiError> {
     }
 }
 
-async fn pending_comments<S: Store>(_: Moderator, State(state): State<AppState<S>>, q: Params) -> Response {
-    let result = async {
-        let page = state.store.pending_comments(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
-        let items: Vec<_> = page
-            .items
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "id": c.id.to_string(), "consultation": c.consultation.as_str(), "status": c.status.as_str(),
-                    "created_at": c.created_at.to_rfc3339(), "name": c.name, "organisation": c.organisation,
-                    "section": c.section, "text": c.text,
-                })
-            })
-            .collect();
-        Ok::<_, ApiError>(axum::Json(
-            serde_json::json!({ "comments": items, "next_cursor": page.next.map(|c| c.as_str().to_string()) }),
-        ))
-    }
-    .await;
-    result.into_response()
+/// A comment in the moderation queue: everything but the commenter's email.
+#[derive(Debug, Serialize)]
+struct QueuedComment<'a> {
+    id: String,
+    consultation: &'a str,
+    status: &'static str,
+    created_at: String,
+    name: Option<&'a str>,
+    organisation: Option<&'a str>,
+    section: Option<&'a str>,
+    text: &'a str,
 }
 
+/// A page of the comments queue.
+#[derive(Debug, Serialize)]
+struct CommentQueue<'a> {
+    comments: Vec<QueuedComment<'a>>,
+    next_cursor: Option<&'a str>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn pending_comments<S: Store>(
+    _: Moderator,
+    State(state): State<AppState<S>>,
+    q: Params,
+) -> Result<Response, ApiError> {
+    let page = state.store.pending_comments(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
+    let comments = page
+        .items
+        .iter()
+        .map(|c| QueuedComment {
+            id: c.id.to_string(),
+            consultation: c.consultation.as_str(),
+            status: c.status.as_str(),
+            created_at: c.created_at.to_rfc3339(),
+            name: c.name.as_deref(),
+            organisation: c.organisation.as_deref(),
+            section: c.section.as_deref(),
+            text: &c.text,
+        })
+        .collect();
+    Ok(Json(CommentQueue { comments, next_cursor: page.next.as_ref().map(Cursor::as_str) }).into_response())
+}
+
+/// A comment's state after a decision.
+#[derive(Debug, Serialize)]
+struct Decided {
+    id: String,
+    status: &'static str,
+}
+
+#[tracing::instrument(skip_all, fields(consultation = %id, comment = %comment))]
 async fn decide<S: Store>(
     _: Moderator,
     State(state): State<AppState<S>>,
     Path((id, comment)): Path<(String, String)>,
     request: Request,
-) -> Response {
-    let result = async {
+) -> Result<Json<Decided>, ApiError> {
+    {
         let submission = Submission::read(request, BODY_LIMIT, false).await?;
         submission.only(&["decision", "reason"])?;
         let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
@@ -106,16 +137,17 @@ async fn decide<S: Store>(
             _ => return Err(FieldError::new("decision", "Chọn approve (đăng) hoặc reject (không đăng)").into()),
         };
         let updated = state.store.moderate_comment(&id, comment, &decision).await?;
-        Ok::<_, ApiError>(axum::Json(
-            serde_json::json!({ "id": updated.id.to_string(), "status": updated.status.as_str() }),
-        ))
+        Ok(Json(Decided { id: updated.id.to_string(), status: updated.status.as_str() }))
     }
-    .await;
-    result.into_response()
 }
 
-async fn export<S: Store>(_: Moderator, State(state): State<AppState<S>>, Path(id): Path<String>) -> Response {
-    let result = async {
+#[tracing::instrument(skip_all, fields(consultation = %id))]
+async fn export<S: Store>(
+    _: Moderator,
+    State(state): State<AppState<S>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    {
         let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
         let rows = state.store.export_comments(&id).await?;
         let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
@@ -148,8 +180,6 @@ async fn export<S: Store>(_: Moderator, State(state): State<AppState<S>>, Path(i
         }
         csv_download(writer, &format!("gop-y-{id}.csv"))
     }
-    .await;
-    result.into_response()
 }
 
 /// Text a citizen wrote, safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@` (or a tab or
@@ -175,13 +205,14 @@ fn csv_download(writer: csv::Writer<Vec<u8>>, filename: &str) -> Result<Response
 
 /// Every response of a survey version: one row each, one column per question (several options joined by `; `,
 /// a matrix as `item=point`).
+#[tracing::instrument(skip_all, fields(survey = %id))]
 async fn export_survey<S: Store>(
     _: Moderator,
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
     query: Params,
-) -> Response {
-    let result = async {
+) -> Result<Response, ApiError> {
+    {
         let survey = state
             .store
             .survey(&id, query.number("version")?)
@@ -206,43 +237,68 @@ async fn export_survey<S: Store>(
         }
         csv_download(writer, &format!("khao-sat-{}-v{}.csv", survey.id, survey.version))
     }
-    .await;
-    result.into_response()
 }
 
-async fn pending_questions<S: Store>(_: Moderator, State(state): State<AppState<S>>, q: Params) -> Response {
-    let result = async {
-        let page = state.store.pending_questions(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
-        let items: Vec<_> = page
-            .items
-            .iter()
-            .map(|(question, contact)| {
-                serde_json::json!({
-                    "id": question.id.to_string(), "created_at": question.created_at.to_rfc3339(), "question": question.text,
-                    "attachment": question.attachment, "name": contact.name, "email": contact.email, "phone": contact.phone,
-                })
-            })
-            .collect();
-        Ok::<_, ApiError>(axum::Json(serde_json::json!({ "questions": items, "next_cursor": page.next.map(|c| c.as_str().to_string()) })))
-    }
-    .await;
-    result.into_response()
+/// A question in the moderation queue, with its private contact (moderators answer it).
+#[derive(Debug, Serialize)]
+struct QueuedQuestion<'a> {
+    id: String,
+    created_at: String,
+    question: &'a str,
+    attachment: Option<&'a AttachmentMeta>,
+    name: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
 }
 
+/// A page of the questions queue.
+#[derive(Debug, Serialize)]
+struct QuestionQueue<'a> {
+    questions: Vec<QueuedQuestion<'a>>,
+    next_cursor: Option<&'a str>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn pending_questions<S: Store>(
+    _: Moderator,
+    State(state): State<AppState<S>>,
+    q: Params,
+) -> Result<Response, ApiError> {
+    let page = state.store.pending_questions(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
+    let questions = page
+        .items
+        .iter()
+        .map(|(question, contact)| QueuedQuestion {
+            id: question.id.to_string(),
+            created_at: question.created_at.to_rfc3339(),
+            question: &question.text,
+            attachment: question.attachment.as_ref(),
+            name: &contact.name,
+            email: contact.email.as_deref(),
+            phone: contact.phone.as_deref(),
+        })
+        .collect();
+    Ok(Json(QuestionQueue { questions, next_cursor: page.next.as_ref().map(Cursor::as_str) }).into_response())
+}
+
+/// A question as answered.
+#[derive(Debug, Serialize)]
+struct Answered {
+    id: String,
+    answer: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(question = %id))]
 async fn answer<S: Store>(
     _: Moderator,
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
-    let result = async {
-        let submission = Submission::read(request, BODY_LIMIT, false).await?;
-        submission.only(&["answer"])?;
-        let id = Ulid::from_string(&id).map_err(|_| ApiError::NotFound("không có câu hỏi này".into()))?;
-        let answer = AnswerText::parse(submission.get("answer").unwrap_or_default())?;
-        let question = state.store.answer_question(id, &answer).await?;
-        Ok::<_, ApiError>(axum::Json(serde_json::json!({ "id": question.id.to_string(), "answer": question.answer })))
-    }
-    .await;
-    result.into_response()
+) -> Result<Json<Answered>, ApiError> {
+    let submission = Submission::read(request, BODY_LIMIT, false).await?;
+    submission.only(&["answer"])?;
+    let id = Ulid::from_string(&id).map_err(|_| ApiError::NotFound("không có câu hỏi này".into()))?;
+    let answer = AnswerText::parse(submission.get("answer").unwrap_or_default())?;
+    let question = state.store.answer_question(id, &answer).await?;
+    Ok(Json(Answered { id: question.id.to_string(), answer: question.answer }))
 }

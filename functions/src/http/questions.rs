@@ -4,14 +4,14 @@
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use chrono::Utc;
 use ulid::Ulid;
 
 use super::body::{Submission, Upload};
 use super::context::{AppState, Attachments};
-use super::guard::{self, Accepted, Incoming};
+use super::guard::{self, Accepted, Incoming, Receipt};
 use super::problem::ApiError;
 use crate::domain::{
     AttachmentMeta, Email, FieldError, NewQuestion, PersonName, Phone, Question, QuestionContact, QuestionText,
@@ -159,14 +159,12 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload, meta: &Att
     Ok(())
 }
 
-async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Request) -> Response {
-    let incoming = match Incoming::read(request, BODY_LIMIT, true).await {
-        Ok(incoming) => incoming,
-        Err(e) => return e.into_response(),
-    };
+#[tracing::instrument(skip_all)]
+async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Request) -> Result<Response, ApiError> {
+    let incoming = Incoming::read(request, BODY_LIMIT, true).await?;
     let origin = incoming.submission.origin;
     let result = accept(&state, &incoming).await;
-    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/hoi-dap/#dat-cau-hoi")
+    Ok(guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/hoi-dap/#dat-cau-hoi"))
 }
 
 async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Accepted, ApiError> {
@@ -199,12 +197,11 @@ async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Ac
         email: question.email.as_ref().map(|e| e.as_str().to_string()),
         phone: question.phone.as_ref().map(|p| p.as_str().to_string()),
     };
-    let body = serde_json::json!({
-        "id": stored.id.to_string(),
-        "status": "pending",
-        "message": "Đã nhận câu hỏi. Câu trả lời chính thức sẽ được đăng trong mục Hỏi - Đáp.",
-    })
-    .to_string();
+    let body = Receipt::json(
+        Some(stored.id.to_string()),
+        "pending",
+        "Đã nhận câu hỏi. Câu trả lời chính thức sẽ được đăng trong mục Hỏi - Đáp.",
+    );
     let response = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body: body.clone() };
     let saved = state.store.save_question(&key, &fingerprint, &stored, &contact, &response).await?;
     Ok(Accepted::from_saved(saved, body))

@@ -14,7 +14,7 @@ use serde::Serialize;
 use ulid::Ulid;
 
 use super::context::AppState;
-use super::guard::{self, Accepted, Incoming};
+use super::guard::{self, Accepted, Incoming, Receipt};
 use super::problem::ApiError;
 use super::query::Params;
 use crate::domain::{FieldError, StoredResponse, Window, today_in_vietnam};
@@ -26,7 +26,7 @@ use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
 pub const BODY_LIMIT: usize = 64 * 1024;
 const THANK_YOU: &str = "/cam-on-khao-sat/";
 /// Fields of a response that are not answers.
-const META: [&'static str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+const META: [&str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
 
 /// Published versions never change, so each process keeps the ones it has read.
 #[derive(Debug, Default, Clone)]
@@ -63,18 +63,16 @@ fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("không có khảo sát `{id}`"))
 }
 
+#[tracing::instrument(skip_all, fields(survey = %id))]
 async fn submit<S: Store>(
     State((state, cache)): State<(AppState<S>, SurveyCache)>,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
-    let incoming = match Incoming::read(request, BODY_LIMIT, false).await {
-        Ok(incoming) => incoming,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let incoming = Incoming::read(request, BODY_LIMIT, false).await?;
     let origin = incoming.submission.origin;
     let result = accept(&state, &cache, &id, &incoming).await;
-    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/khao-sat/")
+    Ok(guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/khao-sat/"))
 }
 
 async fn accept<S: Store>(
@@ -140,12 +138,11 @@ async fn accept<S: Store>(
     }
     let record = Record { id: Ulid::new(), created_at: Utc::now(), version, response };
     let counters = record.response.counters(&survey);
-    let body = serde_json::json!({
-        "id": record.id.to_string(),
-        "status": "accepted",
-        "message": "Cảm ơn Ông/Bà đã tham gia khảo sát. Ý kiến đã được ghi nhận.",
-    })
-    .to_string();
+    let body = Receipt::json(
+        Some(record.id.to_string()),
+        "accepted",
+        "Cảm ơn Ông/Bà đã tham gia khảo sát. Ý kiến đã được ghi nhận.",
+    );
     let stored = StoredResponse { status: 202, body: body.clone() };
     let write = SurveyWrite { survey: &survey.id, record: &record, counters: &counters, code: code.as_deref() };
     let saved = state.store.save_survey_response(&key, &fingerprint, &write, &stored).await?;
@@ -199,13 +196,13 @@ impl Results {
     }
 }
 
+#[tracing::instrument(skip_all, fields(survey = %id))]
 async fn results<S: Store>(
     State((state, cache)): State<(AppState<S>, SurveyCache)>,
     Path(id): Path<String>,
-    query: Result<Params, ApiError>,
-) -> Response {
-    let result = async {
-        let query = query?;
+    query: Params,
+) -> Result<Response, ApiError> {
+    let results = {
         let unit = query.get("unit");
         let survey = match query.number("version")? {
             Some(v) => cache.get(state.store.as_ref(), &id, v).await?,
@@ -218,17 +215,9 @@ async fn results<S: Store>(
             return Err(ApiError::NotFound(format!("khảo sát không có đơn vị `{unit}`")));
         }
         let counts = state.store.survey_counts(&survey.id, survey.version).await?;
-        Ok::<_, ApiError>(Results::from_counts(&survey, &counts, unit))
-    }
-    .await;
-    match result {
-        Ok(results) => {
-            let mut response = axum::Json(results).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=30, s-maxage=60"));
-            response
-        }
-        Err(e) => e.into_response(),
-    }
+        Results::from_counts(&survey, &counts, unit)
+    };
+    let mut response = axum::Json(results).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=30, s-maxage=60"));
+    Ok(response)
 }
