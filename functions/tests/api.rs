@@ -6,15 +6,17 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use cchc_functions::domain::{Consultation, ConsultationId};
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_router};
+use cchc_functions::secrets::access_code_hash;
 use cchc_functions::spam::{self, Secrets};
 use cchc_functions::store::{SqliteStore, Store};
-use cchc_functions::survey::{Survey, SurveySource, Unit, code_hash};
+use cchc_functions::survey::{Survey, SurveySource, Unit};
 use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const TOKEN: &str = "ma-kiem-duyet-thu";
+const CODE_KEY: &str = "khoa-ma-truy-cap-thu";
 const OPEN: &str = "du-thao-dang-mo";
 const SURVEY: &str = r#"version: 1
 title: Khảo sát thử
@@ -76,13 +78,19 @@ async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
         let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
         store.put_survey(&Survey::check(source, units).expect("valid survey")).await.expect("publish");
     }
-    store.add_access_codes("khao-sat-co-ma", &[code_hash("khao-sat-co-ma", "ABCDE-12345")]).await.expect("codes");
+    // Kept as an HMAC under the server's code key, and the unkeyed SHA-256 of another code beside it: a table
+    // that leaked (or predates the key) must not let an offline guess in.
+    let hashes = [
+        access_code_hash(CODE_KEY.as_bytes(), "khao-sat-co-ma", "ABCDE-12345"),
+        cchc_functions::hash::sha256_hex("khao-sat-co-ma:FGHJK67890"),
+    ];
+    store.add_access_codes("khao-sat-co-ma", &hashes).await.expect("codes");
     let folder = match &attachments {
         Attachments::Dir(path) => path.clone(),
         _ => dir.path().join("khong-dung"),
     };
     let settings = Settings {
-        secrets: Secrets::new("khoa-thu-thach", "muoi"),
+        secrets: Secrets::new("khoa-thu-thach", "muoi").with_code_key(CODE_KEY),
         moderation: ModerationAuth::Token(TOKEN.into()),
         attachments,
         site_url: String::new(),
@@ -608,6 +616,9 @@ async fn a_question_with_an_attachment_checked_by_content_and_private_contacts()
     let stored: Vec<_> = walk(&api.attachments);
     assert_eq!(stored.len(), 1);
     assert_eq!(std::fs::read(&stored[0]).expect("file"), pdf);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&stored[0]).expect("file").permissions().mode();
+    assert_eq!(mode & 0o077, 0, "a citizen's document is readable by the server only: {mode:o}");
 
     let fake = send(&api, multipart(&fields, Some(("ho-so.pdf", b"MZ\x90\x00 not a pdf")))).await;
     assert_eq!(fake.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -831,6 +842,11 @@ async fn a_restricted_survey_takes_each_access_code_once() {
     };
     assert_eq!(respond(&api, "khao-sat-co-ma", body(None)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(respond(&api, "khao-sat-co-ma", body(Some("ZZZZZ-99999"))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        respond(&api, "khao-sat-co-ma", body(Some("FGHJK-67890"))).await.status,
+        StatusCode::FORBIDDEN,
+        "a code stored unkeyed is not accepted"
+    );
     // Case and the dash do not matter.
     assert_eq!(respond(&api, "khao-sat-co-ma", body(Some("abcde12345"))).await.status, StatusCode::ACCEPTED);
     // The same post again (a double click) replays the first answer; other answers with the used code are refused.

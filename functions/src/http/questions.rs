@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use chrono::Utc;
+use tokio::io::AsyncWriteExt as _;
 use ulid::Ulid;
 
 use super::body::{Submission, Upload};
@@ -137,11 +138,26 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload, meta: &Att
     let key = &meta.key;
     match attachments {
         Attachments::Dir(dir) => {
+            // Citizens' documents: readable by the server's user only (0700 folders, 0600 files), whatever the umask.
             let path = dir.join(key);
             if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+                tokio::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .await
+                    .map_err(|e| ApiError::Unavailable(e.into()))?;
             }
-            tokio::fs::write(&path, &upload.bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+            let mut file = tokio::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)
+                .await
+                .map_err(|e| ApiError::Unavailable(e.into()))?;
+            file.write_all(&upload.bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+            file.sync_all().await.map_err(|e| ApiError::Unavailable(e.into()))?;
         }
         Attachments::S3 { client, bucket } => {
             client

@@ -20,7 +20,7 @@ use super::query::Params;
 use crate::domain::{FieldError, StoredResponse, Window, today_in_vietnam};
 use crate::hash::sha256_hex;
 use crate::store::{KeyScope, Store, SurveyWrite};
-use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey, code_hash};
+use crate::survey::{Access, RESPONSES, RawAnswers, Record, Survey};
 
 /// Largest response: the longest survey with every text answer at its limit, form-encoded.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -96,7 +96,9 @@ async fn accept<S: Store>(
     let survey = cache.get(state.store.as_ref(), id, version).await?.ok_or_else(|| not_found(id))?;
     let today = state.settings.today.unwrap_or_else(today_in_vietnam);
     let code = match (survey.access, submission.get("code")) {
-        (Access::Code, Some(code)) => Some(code_hash(&survey.id, code)),
+        (Access::Code, Some(code)) => Some(state.settings.secrets.access_code(&survey.id, code).ok_or_else(|| {
+            ApiError::Unavailable(anyhow::anyhow!("no access-code key configured (Secrets::with_code_key)"))
+        })?),
         (Access::Code, None) => {
             return Err(FieldError::new("code", "Nhập mã truy cập được cấp để tham gia khảo sát này").into());
         }
