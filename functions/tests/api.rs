@@ -691,6 +691,11 @@ async fn moderation_needs_the_token_and_exports_csv_for_excel() {
         .to_string();
     let reject = moderate(&api, OPEN, &id, json!({ "decision": "reject", "reason": "Không liên quan" })).await;
     assert_eq!(reject.json()["status"], "rejected");
+    // A retry of the same decision (its answer lost) gets the same answer; another decision is a conflict.
+    let retry = moderate(&api, OPEN, &id, json!({ "decision": "reject", "reason": "Không liên quan" })).await;
+    assert_eq!((retry.status, retry.json()), (StatusCode::OK, reject.json()), "{}", retry.text());
+    let other_reason = moderate(&api, OPEN, &id, json!({ "decision": "reject", "reason": "Trùng lặp" })).await;
+    assert_eq!(other_reason.status, StatusCode::CONFLICT);
     assert_eq!(moderate(&api, OPEN, &id, json!({ "decision": "approve" })).await.status, StatusCode::CONFLICT);
     assert_eq!(
         moderate(&api, OPEN, "01HZZZZZZZZZZZZZZZZZZZZZZZ", json!({ "decision": "approve" })).await.status,

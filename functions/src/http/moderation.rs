@@ -14,8 +14,10 @@ use super::body::Submission;
 use super::context::{AppState, ModerationAuth, gateway_authorized};
 use super::problem::ApiError;
 use super::query::Params;
-use crate::domain::{AnswerText, AttachmentMeta, ConsultationId, Decision, FieldError, Reason, display_time};
-use crate::store::{Cursor, Store};
+use crate::domain::{
+    AnswerText, AttachmentMeta, Comment, ConsultationId, Decision, FieldError, Reason, Status, display_time,
+};
+use crate::store::{Cursor, Store, StoreError};
 use crate::survey::Answer;
 
 const BODY_LIMIT: usize = 128 * 1024;
@@ -112,6 +114,25 @@ async fn pending_comments<S: Store>(
     Ok(Json(CommentQueue { comments, next_cursor: page.next.as_ref().map(Cursor::as_str) }).into_response())
 }
 
+/// The comment, if it was already moderated with exactly `decision` (same outcome, same reason).
+async fn already_decided<S: Store>(
+    store: &S,
+    consultation: &ConsultationId,
+    id: Ulid,
+    decision: &Decision,
+) -> Result<Option<Comment>, ApiError> {
+    let comments = store.export_comments(consultation).await?;
+    Ok(comments.into_iter().map(|(c, _)| c).find(|c| {
+        c.id == id
+            && match decision {
+                Decision::Approve => c.status == Status::Approved,
+                Decision::Reject(reason) => {
+                    c.status == Status::Rejected && c.reason.as_deref() == Some(reason.as_str())
+                }
+            }
+    }))
+}
+
 /// A comment's state after a decision.
 #[derive(Debug, Serialize)]
 struct Decided {
@@ -136,7 +157,13 @@ async fn decide<S: Store>(
             Some("reject") => Decision::Reject(Reason::parse(submission.get("reason").unwrap_or_default())?),
             _ => return Err(FieldError::new("decision", "Chọn approve (đăng) hoặc reject (không đăng)").into()),
         };
-        let updated = state.store.moderate_comment(&id, comment, &decision).await?;
+        let updated = match state.store.moderate_comment(&id, comment, &decision).await {
+            Err(StoreError::Conflict(message)) => {
+                // A moderator's retry after a lost answer: the same decision, already made, is answered again.
+                already_decided(&*state.store, &id, comment, &decision).await?.ok_or(ApiError::Conflict(message))?
+            }
+            other => other?,
+        };
         Ok(Json(Decided { id: updated.id.to_string(), status: updated.status.as_str() }))
     }
 }
