@@ -28,8 +28,13 @@ pub async fn settings_from_env() -> anyhow::Result<Settings> {
         (None, Some(dir)) => Attachments::Dir(dir.into()),
         (None, None) => Attachments::MetadataOnly,
     };
+    let mut secrets = Secrets::new(&required("CCHC_CHALLENGE_KEY")?, &required("CCHC_ADDRESS_SALT")?);
+    if let Some(name) = var("CCHC_ACCESS_CODE_SECRET_PARAMETER") {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        secrets = secrets.with_code_key(&access_code_key(&config, &name).await?);
+    }
     Ok(Settings {
-        secrets: Secrets::new(&required("CCHC_CHALLENGE_KEY")?, &required("CCHC_ADDRESS_SALT")?),
+        secrets,
         moderation: match var("CCHC_MODERATION_TOKEN") {
             Some(token) => ModerationAuth::Token(token),
             None => ModerationAuth::Gateway,
@@ -39,6 +44,23 @@ pub async fn settings_from_env() -> anyhow::Result<Settings> {
         spam_checks: true,
         today: None,
     })
+}
+
+/// The key access codes are hashed under: the SSM SecureString `name`, decrypted, read once per cold start
+/// (`cchc codes` hashes with the same value; see infra/README.md for its creation and rotation).
+pub async fn access_code_key(config: &aws_config::SdkConfig, name: &str) -> anyhow::Result<String> {
+    let parameter = aws_sdk_ssm::Client::new(config)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .with_context(|| format!("cannot read the access-code key from SSM parameter {name}"))?;
+    parameter
+        .parameter
+        .and_then(|p| p.value)
+        .filter(|v| !v.trim().is_empty())
+        .with_context(|| format!("SSM parameter {name} is empty"))
 }
 
 /// The state of a Lambda: the DynamoDB table named by `CCHC_TABLE` (and `CCHC_DYNAMODB_ENDPOINT` for a local

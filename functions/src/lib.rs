@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod hash;
 pub mod http;
+pub mod secrets;
 pub mod spam;
 pub mod store;
 pub mod survey;

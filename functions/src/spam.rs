@@ -23,6 +23,8 @@ pub struct Secrets {
     pub challenge_key: Vec<u8>,
     /// Salts client addresses before hashing.
     pub address_salt: Vec<u8>,
+    /// Keys the hashes of survey access codes (`secrets::access_code_hash`); without it, code surveys are refused.
+    pub code_key: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -73,7 +75,21 @@ pub enum PowError {
 impl Secrets {
     /// Secrets from raw strings (environment variables).
     pub fn new(challenge_key: &str, address_salt: &str) -> Self {
-        Self { challenge_key: challenge_key.as_bytes().to_vec(), address_salt: address_salt.as_bytes().to_vec() }
+        Self {
+            challenge_key: challenge_key.as_bytes().to_vec(),
+            address_salt: address_salt.as_bytes().to_vec(),
+            code_key: None,
+        }
+    }
+
+    /// With the key that survey access codes are hashed under (the same one `cchc codes` used).
+    pub fn with_code_key(self, code_key: &str) -> Self {
+        Self { code_key: Some(code_key.as_bytes().to_vec()), ..self }
+    }
+
+    /// What the store keeps for `code` of `survey`, or `None` when no code key is configured.
+    pub fn access_code(&self, survey: &str, code: &str) -> Option<String> {
+        self.code_key.as_deref().map(|key| crate::secrets::access_code_hash(key, survey, code))
     }
 
     /// A fresh challenge.

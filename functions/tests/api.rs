@@ -6,15 +6,17 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use cchc_functions::domain::{Consultation, ConsultationId};
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_router};
+use cchc_functions::secrets::access_code_hash;
 use cchc_functions::spam::{self, Secrets};
 use cchc_functions::store::{SqliteStore, Store};
-use cchc_functions::survey::{Survey, SurveySource, Unit, code_hash};
+use cchc_functions::survey::{Survey, SurveySource, Unit};
 use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const TOKEN: &str = "ma-kiem-duyet-thu";
+const CODE_KEY: &str = "khoa-ma-truy-cap-thu";
 const OPEN: &str = "du-thao-dang-mo";
 const SURVEY: &str = r#"version: 1
 title: Khảo sát thử
@@ -76,13 +78,19 @@ async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
         let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
         store.put_survey(&Survey::check(source, units).expect("valid survey")).await.expect("publish");
     }
-    store.add_access_codes("khao-sat-co-ma", &[code_hash("khao-sat-co-ma", "ABCDE-12345")]).await.expect("codes");
+    // Kept as an HMAC under the server's code key, and the unkeyed SHA-256 of another code beside it: a table
+    // that leaked (or predates the key) must not let an offline guess in.
+    let hashes = [
+        access_code_hash(CODE_KEY.as_bytes(), "khao-sat-co-ma", "ABCDE-12345"),
+        cchc_functions::hash::sha256_hex("khao-sat-co-ma:FGHJK67890"),
+    ];
+    store.add_access_codes("khao-sat-co-ma", &hashes).await.expect("codes");
     let folder = match &attachments {
         Attachments::Dir(path) => path.clone(),
         _ => dir.path().join("khong-dung"),
     };
     let settings = Settings {
-        secrets: Secrets::new("khoa-thu-thach", "muoi"),
+        secrets: Secrets::new("khoa-thu-thach", "muoi").with_code_key(CODE_KEY),
         moderation: ModerationAuth::Token(TOKEN.into()),
         attachments,
         site_url: String::new(),
@@ -214,6 +222,75 @@ async fn a_retry_with_the_same_key_gets_the_first_answer_and_stores_nothing() {
 }
 
 #[tokio::test]
+async fn a_retry_of_a_stored_key_is_answered_before_its_proof_or_the_rate_limit_is_spent() {
+    let api = api().await;
+    let keyed = |body: &Value, key: &str| {
+        let mut r = json_post(&comments_uri(OPEN), body.clone());
+        r.headers_mut().insert("idempotency-key", key.parse().expect("header"));
+        r
+    };
+    // The very same request again (same key, body and proof), as a browser re-sends it after a lost answer.
+    let request = json!({ "email": "an@vidu.vn", "text": "Gửi lại nguyên vẹn", "pow": proof(&api).await });
+    let first = send(&api, keyed(&request, "khoa-mat-tra-loi-01")).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text());
+    let again = send(&api, keyed(&request, "khoa-mat-tra-loi-01")).await;
+    assert_eq!((again.status, again.json()), (StatusCode::ACCEPTED, first.json()), "{}", again.text());
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    // The proof is still spent for anything else.
+    let mut other = request.clone();
+    other["text"] = json!("Một góp ý khác");
+    let reused = send(&api, keyed(&other, "khoa-mat-tra-loi-02")).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reused.text());
+    assert_eq!(reused.json()["errors"][0]["field"], "pow");
+
+    // At the rate limit, the retry of the last accepted post still gets its answer.
+    let mut last = (Value::Null, Value::Null);
+    for i in 1..10 {
+        let body = json!({ "email": "an@vidu.vn", "text": format!("Góp ý {i}"), "pow": proof(&api).await });
+        let reply = send(&api, keyed(&body, &format!("khoa-gioi-han-{i:02}"))).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{i}: {}", reply.text());
+        last = (body, reply.json());
+    }
+    let limited = post_comment(&api, OPEN, json!({ "email": "an@vidu.vn", "text": "Quá giới hạn" })).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry = send(&api, keyed(&last.0, "khoa-gioi-han-09")).await;
+    assert_eq!((retry.status, retry.json()), (StatusCode::ACCEPTED, last.1), "{}", retry.text());
+
+    // A plain form over its stricter limit: a double submission is still answered as the first was.
+    let body = "email=b%40vidu.vn&text=Bi%E1%BB%83u+m%E1%BA%ABu";
+    for i in 0..3 {
+        let text = format!("email=b%40vidu.vn&text=m%E1%BA%ABu+{i}");
+        assert_eq!(
+            send(&api, form(&comments_uri(OPEN), if i == 2 { body } else { &text })).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(
+        send(&api, form(&comments_uri(OPEN), "email=c%40vidu.vn&text=kh%C3%A1c")).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let double = send(&api, form(&comments_uri(OPEN), body)).await;
+    assert_eq!(double.status, StatusCode::SEE_OTHER, "{}", double.text());
+
+    // The same for a survey response and a question (from a client under its limit).
+    let api = crate::api().await;
+    let response = json!({ "version": 1, "unit": "tinh-a", "q1": "khong", "pow": proof(&api).await });
+    let post = |body: &Value, uri: &str| {
+        let mut r = json_post(uri, body.clone());
+        r.headers_mut().insert("idempotency-key", "khoa-khao-sat-01".parse().expect("header"));
+        r
+    };
+    let survey_uri = "/api/surveys/khao-sat-mo/responses";
+    let first = send(&api, post(&response, survey_uri)).await;
+    let again = send(&api, post(&response, survey_uri)).await;
+    assert_eq!((again.status, again.json()), (StatusCode::ACCEPTED, first.json()), "{}", again.text());
+    let question = json!({ "question": "Hồ sơ nộp ở đâu, thưa Bộ?", "name": "An", "email": "an@vidu.vn", "pow": proof(&api).await });
+    let first = send(&api, post(&question, "/api/questions")).await;
+    let again = send(&api, post(&question, "/api/questions")).await;
+    assert_eq!((again.status, again.json()), (StatusCode::ACCEPTED, first.json()), "{}", again.text());
+}
+
+#[tokio::test]
 async fn malformed_too_large_and_wrongly_typed_bodies_are_refused_before_anything_is_stored() {
     let api = api().await;
     let malformed = send(
@@ -258,6 +335,67 @@ async fn malformed_too_large_and_wrongly_typed_bodies_are_refused_before_anythin
     );
 }
 
+/// The problem details of `reply`, checked: problem+json, the status, a Vietnamese detail without library text.
+fn problem(reply: &Reply, status: StatusCode) -> String {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{}", reply.text());
+    let detail = reply.json()["detail"].as_str().expect("detail").to_string();
+    for english in ["expected", "invalid", "EOF", "Failed", "error", "at line", "column", "boundary", "digit"] {
+        assert!(!detail.contains(english), "library text `{english}` in: {detail}");
+    }
+    detail
+}
+
+#[tokio::test]
+async fn every_error_is_problem_json_in_vietnamese_and_moderation_checks_credentials_first() {
+    let api = api().await;
+    let limit = get(&api, &format!("{}?limit=abc", comments_uri(OPEN))).await;
+    assert!(problem(&limit, StatusCode::BAD_REQUEST).contains("`limit`"));
+    let version = get(&api, "/api/surveys/khao-sat-mo/results?version=abc").await;
+    assert!(problem(&version, StatusCode::BAD_REQUEST).contains("`version`"));
+    let twice = get(&api, &format!("{}?limit=1&limit=2", comments_uri(OPEN))).await;
+    assert!(problem(&twice, StatusCode::BAD_REQUEST).contains("`limit`"));
+
+    let method = send(&api, Request::delete("/api/questions").body(Body::empty()).expect("r")).await;
+    problem(&method, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(method.header("allow").is_some_and(|a| a.contains("POST")), "{:?}", method.headers);
+    problem(&get(&api, "/api/khong-co/dau").await, StatusCode::NOT_FOUND);
+    problem(&get(&api, "/api/consultations/%FF%FE/comments").await, StatusCode::BAD_REQUEST);
+
+    let json = |body: &str| {
+        Request::post(comments_uri(OPEN))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("r")
+    };
+    assert!(problem(&send(&api, json("{\"text\": ")).await, StatusCode::BAD_REQUEST).contains("dòng 1"));
+    problem(&send(&api, json("[1, 2]")).await, StatusCode::BAD_REQUEST);
+    let no_boundary = Request::post("/api/questions")
+        .header(header::CONTENT_TYPE, "multipart/form-data")
+        .body(Body::from("--x\r\n"))
+        .expect("r");
+    problem(&send(&api, no_boundary).await, StatusCode::BAD_REQUEST);
+    let cut = Request::post("/api/questions")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(Body::from("--x\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\nkhông hết"))
+        .expect("r");
+    problem(&send(&api, cut).await, StatusCode::BAD_REQUEST);
+
+    // Without credentials, nothing else of the request is looked at.
+    for uri in ["/api/moderation/comments?limit=abc", "/api/moderation/surveys/khao-sat-mo/responses.csv?version=x"] {
+        problem(&get(&api, uri).await, StatusCode::UNAUTHORIZED);
+    }
+    let body = Request::post(format!("/api/moderation/consultations/{OPEN}/comments/khong-phai-ulid"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{"))
+        .expect("r");
+    problem(&send(&api, body).await, StatusCode::UNAUTHORIZED);
+    let authorised =
+        send(&api, with_token(Request::get("/api/moderation/comments?limit=abc").body(Body::empty()).expect("r")))
+            .await;
+    assert!(problem(&authorised, StatusCode::BAD_REQUEST).contains("`limit`"));
+}
+
 #[tokio::test]
 async fn invalid_fields_are_named_in_vietnamese() {
     let api = api().await;
@@ -272,6 +410,61 @@ async fn invalid_fields_are_named_in_vietnamese() {
     assert!(unknown.text().contains("dien_thoai"));
     let long = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": "ệ".repeat(5_001) })).await;
     assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY, "5,001 characters");
+}
+
+#[tokio::test]
+async fn input_is_read_strictly_and_refusals_name_the_field() {
+    let api = api().await;
+    let raw_json = |body: String| {
+        Request::post(comments_uri(OPEN))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .expect("r")
+    };
+    let pow = proof(&api).await;
+    let twice = format!(r#"{{"email": "a@vidu.vn", "text": "Một", "text": "Hai", "pow": "{pow}"}}"#);
+    assert!(problem(&send(&api, raw_json(twice)).await, StatusCode::BAD_REQUEST).contains("`text`"));
+
+    let bad_form = send(&api, form(&comments_uri(OPEN), "email=a%40vidu.vn&text=C%E1%BA")).await;
+    assert_eq!(bad_form.status, StatusCode::BAD_REQUEST);
+    assert!(bad_form.text().contains("`text`") && !bad_form.text().contains('\u{FFFD}'), "{}", bad_form.text());
+    let mut latin1 = b"--x\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nL\xea\r\n--x--\r\n".to_vec();
+    latin1.shrink_to_fit();
+    let multipart_latin1 = Request::post("/api/questions")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(Body::from(latin1))
+        .expect("r");
+    let reply = send(&api, multipart_latin1).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert!(reply.text().contains("`name`"), "{}", reply.text());
+
+    for extra in [json!(["a", "b"]), json!(null), json!([]), json!("")] {
+        let reply =
+            post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": "Góp ý", "dien_thoai": extra })).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{extra}: {}", reply.text());
+        assert!(reply.text().contains("dien_thoai"), "{extra}: {}", reply.text());
+    }
+    let repeated = send(&api, form(&comments_uri(OPEN), "email=a%40vidu.vn&text=M%E1%BB%99t&text=Hai")).await;
+    assert_eq!(repeated.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(repeated.text().contains("`text`"), "{}", repeated.text());
+    let listed = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": ["Một", "Hai"] })).await;
+    assert_eq!(listed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", listed.text());
+
+    let invisible = "\u{200B}\u{200D}\u{202E}\u{2066}\u{FEFF}";
+    let reply = post_comment(&api, OPEN, json!({ "email": "a@vidu.vn", "text": invisible, "name": invisible })).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    let fields: Vec<String> = reply.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(fields.contains(&"text".to_string()) && fields.contains(&"name".to_string()), "{fields:?}");
+    let question =
+        json!({ "question": invisible.repeat(4), "name": "An", "email": "a@vidu.vn", "pow": proof(&api).await });
+    let reply = send(&api, json_post("/api/questions", question)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.json()["errors"][0]["field"], "question");
 }
 
 #[tokio::test]
@@ -348,6 +541,12 @@ async fn plain_html_forms_work_without_javascript_under_a_stricter_limit_that_sa
     let bad = send(&api, form(&comments_uri(OPEN), "email=&text=x")).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().contains("<title>Lỗi: ") && bad.text().contains("Nhập thư điện tử"), "{}", bad.text());
+    // Neither the double submission (answered as a replay) nor a refused form counts against the limit (both are
+    // answered before it is spent): two more forms fit in it.
+    for text in ["th%E1%BB%A9+hai", "th%E1%BB%A9+ba"] {
+        let more = send(&api, form(&comments_uri(OPEN), &format!("email=b%40vidu.vn&text={text}"))).await;
+        assert_eq!(more.status, StatusCode::SEE_OTHER, "{}", more.text());
+    }
     let limited = send(&api, form(&comments_uri(OPEN), "email=b%40vidu.vn&text=th%E1%BB%A9+t%C6%B0")).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.text());
     assert!(limited.text().contains("JavaScript"), "says why the limit is stricter");
@@ -417,6 +616,9 @@ async fn a_question_with_an_attachment_checked_by_content_and_private_contacts()
     let stored: Vec<_> = walk(&api.attachments);
     assert_eq!(stored.len(), 1);
     assert_eq!(std::fs::read(&stored[0]).expect("file"), pdf);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&stored[0]).expect("file").permissions().mode();
+    assert_eq!(mode & 0o077, 0, "a citizen's document is readable by the server only: {mode:o}");
 
     let fake = send(&api, multipart(&fields, Some(("ho-so.pdf", b"MZ\x90\x00 not a pdf")))).await;
     assert_eq!(fake.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -489,6 +691,11 @@ async fn moderation_needs_the_token_and_exports_csv_for_excel() {
         .to_string();
     let reject = moderate(&api, OPEN, &id, json!({ "decision": "reject", "reason": "Không liên quan" })).await;
     assert_eq!(reject.json()["status"], "rejected");
+    // A retry of the same decision (its answer lost) gets the same answer; another decision is a conflict.
+    let retry = moderate(&api, OPEN, &id, json!({ "decision": "reject", "reason": "Không liên quan" })).await;
+    assert_eq!((retry.status, retry.json()), (StatusCode::OK, reject.json()), "{}", retry.text());
+    let other_reason = moderate(&api, OPEN, &id, json!({ "decision": "reject", "reason": "Trùng lặp" })).await;
+    assert_eq!(other_reason.status, StatusCode::CONFLICT);
     assert_eq!(moderate(&api, OPEN, &id, json!({ "decision": "approve" })).await.status, StatusCode::CONFLICT);
     assert_eq!(
         moderate(&api, OPEN, "01HZZZZZZZZZZZZZZZZZZZZZZZ", json!({ "decision": "approve" })).await.status,
@@ -640,6 +847,11 @@ async fn a_restricted_survey_takes_each_access_code_once() {
     };
     assert_eq!(respond(&api, "khao-sat-co-ma", body(None)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(respond(&api, "khao-sat-co-ma", body(Some("ZZZZZ-99999"))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        respond(&api, "khao-sat-co-ma", body(Some("FGHJK-67890"))).await.status,
+        StatusCode::FORBIDDEN,
+        "a code stored unkeyed is not accepted"
+    );
     // Case and the dash do not matter.
     assert_eq!(respond(&api, "khao-sat-co-ma", body(Some("abcde12345"))).await.status, StatusCode::ACCEPTED);
     // The same post again (a double click) replays the first answer; other answers with the used code are refused.

@@ -327,8 +327,6 @@ fn figures(label: &str, stats: &Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "defect: a survey response keyed by the Idempotency-Key header and re-sent in a later minute gets 409 \
-            (http/surveys.rs `accept` adds the minute to the fingerprint unless the key is in the form field)"]
 async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submission_once() {
     let seed = std::env::var("CCHC_FAULT_SEED").unwrap_or_else(|_| "23".into());
     let Setup { direct, router, proxy } = setup(&seed).await;

@@ -11,7 +11,12 @@ use cchc_functions::domain::{
 use std::collections::BTreeMap;
 
 use cchc_functions::store::{Cursor, DynamoStore, Publication, Saved, SqliteStore, Store, StoreError, SurveyWrite};
-use cchc_functions::survey::{RawAnswers, Record, Survey, SurveySource, Unit, code_hash};
+use cchc_functions::survey::{RawAnswers, Record, Survey, SurveySource, Unit};
+
+/// A keyed code hash, as the functions store it.
+fn code_hash(survey: &str, code: &str) -> String {
+    cchc_functions::secrets::access_code_hash(b"khoa-thu", survey, code)
+}
 use chrono::{Duration, NaiveDate, Utc};
 use ulid::Ulid;
 

@@ -15,4 +15,6 @@ pub mod serve;
 pub mod site;
 
 pub use error::{BuildError, ContentError};
-pub use pipeline::{BuildOptions, BuildReport, build, error_lines, load_config, load_site, local_store_path};
+pub use pipeline::{
+    BuildOptions, BuildReport, build, error_lines, load_config, load_site, local_code_key, local_store_path,
+};

@@ -14,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cchc_generator::commands::codes::{self, AddCodes};
 use cchc_generator::commands::new_page::new_page;
 use cchc_generator::commands::sync::{self, Publish};
-use cchc_generator::commands::{StoreTarget, deploy};
+use cchc_generator::commands::{StoreTarget, aws, deploy};
 use cchc_generator::content::date::ContentDate;
 use cchc_generator::serve::{ServeOptions, serve};
 use cchc_generator::{BuildError, BuildOptions, build, error_lines, load_site};
@@ -58,6 +58,9 @@ struct StoreArgs {
     /// Địa chỉ máy chủ DynamoDB khác AWS (ví dụ máy chủ thử nghiệm cục bộ).
     #[arg(long, requires = "dynamodb_table")]
     endpoint_url: Option<String>,
+    /// Tham số SSM (SecureString) chứa khóa băm mã truy cập, như các hàm trên AWS đọc (chỉ dùng với --dynamodb-table).
+    #[arg(long, default_value = "/cchc/access-code-key")]
+    code_key_parameter: String,
 }
 
 impl StoreArgs {
@@ -192,6 +195,16 @@ fn report_failure(error: &BuildError) -> ExitCode {
     ExitCode::from(EXIT_CONTENT)
 }
 
+/// The key codes are hashed under: `.cchc/code-key` for the local store, the SSM parameter the functions read for
+/// a DynamoDB table.
+async fn code_key(store: &StoreArgs) -> anyhow::Result<String> {
+    if store.dynamodb_table.is_none() {
+        return Ok(cchc_generator::local_code_key(&store.root)?);
+    }
+    let config = aws::sdk_config(store.region.as_deref(), store.endpoint_url.as_deref()).await?;
+    cchc_functions::config::access_code_key(&config, &store.code_key_parameter).await
+}
+
 /// `cchc codes generate`: the codes go to the store as hashes and to standard output once, as CSV.
 fn generate_codes(survey: &str, count: u32, store: &StoreArgs) -> ExitCode {
     let site = match load_site(&BuildOptions::content_only(store.root.clone())) {
@@ -209,7 +222,14 @@ fn generate_codes(survey: &str, count: u32, store: &StoreArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    match runtime.block_on(store.target().run(AddCodes { survey, codes: &codes })) {
+    let key = match runtime.block_on(code_key(store)) {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("lỗi: không có khóa băm mã truy cập: {e:#}");
+            return ExitCode::from(EXIT_CONTENT);
+        }
+    };
+    match runtime.block_on(store.target().run(AddCodes { survey, codes: &codes, key: &key })) {
         Ok(added) => {
             println!("ma_truy_cap");
             for code in &codes {

@@ -67,6 +67,14 @@ pub fn local_store_path(root: &Path) -> PathBuf {
     root.join(".cchc").join("cchc.sqlite3")
 }
 
+/// The key access codes are hashed under locally (`.cchc/code-key`, made on first use, readable by its owner
+/// only): `cchc codes` hashes with it and `cchc serve`'s API checks with it.
+pub fn local_code_key(root: &Path) -> std::io::Result<String> {
+    let dir = root.join(".cchc");
+    std::fs::create_dir_all(&dir)?;
+    cchc_functions::secrets::secret_file(&dir.join("code-key"))
+}
+
 /// What a build did, for the progress line.
 #[derive(Debug, Clone, Default)]
 pub struct BuildReport {

@@ -37,6 +37,16 @@ async fn sync_codes_and_results_work_on_dynamodb() {
         .load()
         .await;
     DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&config), &table).await.expect("table on moto");
+    // The access-code key, as the IT team creates it (infra/README.md): a SecureString the functions read too.
+    let parameter = format!("/cchc-test/{table}/access-code-key");
+    aws_sdk_ssm::Client::new(&config)
+        .put_parameter()
+        .name(&parameter)
+        .value("khoa-bi-mat-thu")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("parameter on moto");
     let site = common::real_site_copy();
     let root = site.path().to_str().expect("utf-8 path");
 
@@ -45,8 +55,19 @@ async fn sync_codes_and_results_work_on_dynamodb() {
     assert!(sync.status.success(), "{stderr}");
     assert!(stderr.contains("khảo sát: 7 phiên bản mới"), "{stderr}");
 
-    let codes =
-        cchc(&["codes", "generate", "par-bo-nganh", "--count", "2", "--root", root, "--dynamodb-table", &table]);
+    let codes = cchc(&[
+        "codes",
+        "generate",
+        "par-bo-nganh",
+        "--count",
+        "2",
+        "--root",
+        root,
+        "--dynamodb-table",
+        &table,
+        "--code-key-parameter",
+        &parameter,
+    ]);
     assert!(codes.status.success(), "{}", String::from_utf8_lossy(&codes.stderr));
     assert_eq!(String::from_utf8_lossy(&codes.stdout).lines().count(), 3, "header and two codes");
 

@@ -25,7 +25,40 @@ impl FieldError {
 /// other than line breaks and tabs.
 pub(crate) fn clean(raw: &str) -> String {
     let text: String = raw.nfc().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
-    text.replace("\r\n", "\n").trim().to_string()
+    text.replace("\r\n", "\n").trim_matches(is_invisible).to_string()
+}
+
+/// Whether `c` shows nothing on its own: white space, and Unicode's default-ignorable code points (zero-width
+/// spaces and joiners, bidi controls, soft hyphen, variation selectors, tags; DerivedCoreProperties.txt,
+/// Unicode 15), plus the fillers that render blank (Hangul fillers, the braille blank).
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// Characters that show something: a text of only invisible ones is empty.
+fn visible_length(text: &str) -> usize {
+    text.chars().filter(|c| !is_invisible(*c)).count()
 }
 
 macro_rules! text_field {
@@ -43,14 +76,16 @@ macro_rules! text_field {
             /// Most characters accepted.
             pub const MAX: usize = $max;
 
-            /// Cleans and checks the length (in characters, after trimming).
+            /// Cleans and checks the length (in characters, after trimming); text of only invisible characters
+            /// (zero-width, bidi controls, blank fillers) is empty, and only visible ones count towards the minimum.
             pub fn parse(raw: &str) -> Result<Self, FieldError> {
                 let text = clean(raw);
                 let length = text.chars().count();
-                if length == 0 && Self::MIN > 0 {
+                let visible = visible_length(&text);
+                if visible == 0 && Self::MIN > 0 {
                     return Err(FieldError::new($field, concat!("Nhập ", $label)));
                 }
-                if length < Self::MIN {
+                if visible < Self::MIN {
                     return Err(FieldError::new($field, format!("{} cần ít nhất {} ký tự", capitalise($label), Self::MIN)));
                 }
                 if length > Self::MAX {
@@ -269,6 +304,20 @@ mod tests {
         for bad in ["", "Du-thao", "../etc", "du thao", "-a"] {
             assert!(ConsultationId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn text_of_invisible_characters_is_empty() {
+        for invisible in
+            ["\u{200B}\u{200C}\u{200D}", "\u{202E}\u{2066}\u{FEFF}", "\u{00A0}\u{3000}\u{3164}\u{2800}", "\u{E0041}"]
+        {
+            assert_eq!(CommentText::parse(invisible).expect_err(invisible).message, "Nhập nội dung góp ý");
+            assert_eq!(PersonName::parse(invisible).expect_err(invisible).field, "name");
+        }
+        let padded = format!("Hỏi?{}", "\u{200B}".repeat(20));
+        assert!(QuestionText::parse(&padded).is_err(), "invisible characters do not make up the minimum");
+        assert_eq!(PersonName::parse("\u{200B}An\u{202C}").expect("visible").as_str(), "An", "trimmed at the ends");
+        assert!(PersonName::parse("👩\u{200D}💻").is_ok(), "a joiner inside text stays");
     }
 
     #[test]

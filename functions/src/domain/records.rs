@@ -20,7 +20,7 @@ pub fn today_in_vietnam() -> NaiveDate {
 
 /// `08:12 11-06-2023`, the portal's way of showing a time.
 pub fn display_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&vietnam()).format("%H:%M %d-%m-%Y").to_string()
+    at.with_timezone(&vietnam()).format(crate::time::DATE_TIME_VI).to_string()
 }
 
 /// A draft under consultation, as `cchc sync` publishes it from the content.

@@ -5,24 +5,25 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use serde::Deserialize;
+use serde::Serialize;
 use ulid::Ulid;
 
 use super::body::Submission;
 use super::context::AppState;
-use super::guard::{self, Accepted, Incoming, Verdict};
+use super::guard::{self, Accepted, Incoming, Receipt};
 use super::pages;
 use super::problem::ApiError;
+use super::query::Params;
 use crate::domain::{
     Comment, CommentContact, CommentText, Consultation, ConsultationId, Email, FieldError, NewComment, Organisation,
     PersonName, PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
 };
-use crate::store::{Cursor, Store};
+use crate::store::{KeyScope, Store};
 
 /// Largest comment request: 5,000 characters of Vietnamese text in UTF-8, form-encoded, with room for the rest.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -95,19 +96,17 @@ fn parse_comment(id: &ConsultationId, s: &Submission) -> Result<NewComment, ApiE
     }
 }
 
+#[tracing::instrument(skip_all, fields(consultation = %id))]
 async fn post<S: Store>(
     State((state, cache)): State<(AppState<S>, ConsultationCache)>,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
+) -> Result<Response, ApiError> {
     let back = format!("/xin-y-kien/{}/", pages::escape(&id));
-    let incoming = match Incoming::read(request, BODY_LIMIT, false).await {
-        Ok(incoming) => incoming,
-        Err(e) => return e.into_response(),
-    };
+    let incoming = Incoming::read(request, BODY_LIMIT, false).await?;
     let origin = incoming.submission.origin;
     let result = accept(&state, &cache, &id, &incoming).await;
-    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, &back)
+    Ok(guard::respond(result, origin, &state.settings.site_url, THANK_YOU, &back))
 }
 
 /// Validates and stores.
@@ -118,13 +117,16 @@ async fn accept<S: Store>(
     incoming: &Incoming,
 ) -> Result<Accepted, ApiError> {
     let id = ConsultationId::parse(id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
-    let client = match guard::check(state, incoming).await? {
-        Verdict::Trap => {
-            return Ok(Accepted::trap());
-        }
-        Verdict::Pass { client } => client,
-    };
+    if guard::trapped(incoming) {
+        return Ok(Accepted::trap());
+    }
+    let client = guard::client(state, incoming);
     let comment = parse_comment(&id, &incoming.submission)?;
+    let fingerprint = comment.fingerprint();
+    let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Comment, &key, &fingerprint)).await? {
+        return Ok(first);
+    }
     let consultation =
         cache.get(&*state.store, &id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
     match consultation.window(state.settings.today.unwrap_or_else(today_in_vietnam)) {
@@ -132,20 +134,18 @@ async fn accept<S: Store>(
         Window::Upcoming => {
             return Err(ApiError::Conflict(format!(
                 "Dự thảo chưa bắt đầu lấy ý kiến; thời hạn từ {} đến {}.",
-                consultation.opens.format("%d-%m-%Y"),
-                consultation.closes.format("%d-%m-%Y")
+                consultation.opens.format(crate::time::DATE_VI),
+                consultation.closes.format(crate::time::DATE_VI)
             )));
         }
         Window::Closed => {
             return Err(ApiError::Conflict(format!(
                 "Đã hết thời hạn lấy ý kiến (từ {} đến {}).",
-                consultation.opens.format("%d-%m-%Y"),
-                consultation.closes.format("%d-%m-%Y")
+                consultation.opens.format(crate::time::DATE_VI),
+                consultation.closes.format(crate::time::DATE_VI)
             )));
         }
     }
-    let fingerprint = comment.fingerprint();
-    let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
     let stored = Comment {
         id: Ulid::new(),
         consultation: id,
@@ -157,37 +157,35 @@ async fn accept<S: Store>(
         text: comment.text.as_str().to_string(),
         reason: None,
     };
-    let body = serde_json::json!({
-        "id": stored.id.to_string(),
-        "status": "pending",
-        "message": "Đã nhận góp ý. Góp ý sẽ được đăng sau khi kiểm duyệt.",
-    })
-    .to_string();
+    let body =
+        Receipt::json(Some(stored.id.to_string()), "pending", "Đã nhận góp ý. Góp ý sẽ được đăng sau khi kiểm duyệt.");
     let response = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body: body.clone() };
     let contact = CommentContact { email: comment.email.as_str().to_string() };
     let saved = state.store.save_comment(&key, &fingerprint, &stored, &contact, &response).await?;
     Ok(Accepted::from_saved(saved, body))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    cursor: Option<String>,
-    limit: Option<usize>,
-    format: Option<String>,
+/// A page of approved comments, as the site's script reads it.
+#[derive(Debug, Serialize)]
+struct CommentPage<'a> {
+    comments: &'a [PublicComment],
+    next_cursor: Option<&'a str>,
 }
 
+#[tracing::instrument(skip_all, fields(consultation = %id))]
 async fn list<S: Store>(
     State((state, _)): State<(AppState<S>, ConsultationCache)>,
     Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> Response {
-    let html = query.format.as_deref() == Some("html");
+    query: Result<Params, ApiError>,
+) -> Result<Response, ApiError> {
+    let html = query.as_ref().is_ok_and(|q| q.get("format") == Some("html"));
     let result = async {
+        let query = query?;
         let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
         let consultation =
             state.store.consultation(&id).await?.ok_or_else(|| ApiError::NotFound("không có dự thảo này".into()))?;
-        let cursor = query.cursor.as_deref().map(Cursor::parse).transpose()?;
-        let limit = query.limit.unwrap_or(20).clamp(1, 100);
+        let cursor = query.cursor()?;
+        let limit = query.limit(20, 100)?;
         let page = state.store.approved_comments(&id, cursor.as_ref(), limit).await?;
         Ok::<_, ApiError>((consultation, page))
     }
@@ -197,21 +195,21 @@ async fn list<S: Store>(
             let comments: Vec<PublicComment> = page.items.iter().map(PublicComment::from).collect();
             let next = page.next.as_ref().map(|c| c.as_str().to_string());
             if html {
-                return pages::comments(
+                return Ok(pages::comments(
                     &consultation.title,
                     &format!("/xin-y-kien/{}/", consultation.id),
                     &comments,
                     next.as_deref(),
-                );
+                ));
             }
             let mut response =
-                axum::Json(serde_json::json!({ "comments": comments, "next_cursor": next })).into_response();
+                axum::Json(CommentPage { comments: &comments, next_cursor: next.as_deref() }).into_response();
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
-            response
+            Ok(response)
         }
-        Err(e) if html => pages::form_error(e, "/xin-y-kien/"),
-        Err(e) => e.into_response(),
+        Err(e) if html => Ok(pages::form_error(e, "/xin-y-kien/")),
+        Err(e) => Err(e),
     }
 }

@@ -1,11 +1,13 @@
-//! The checks every public write passes before it is read: honeypot, proof of work (or, for plain forms, a
-//! stricter limit), and the per-client rate limit. Then the idempotency key: the client's, or one derived from
-//! the client and the content so that a double submission of a plain form is stored once.
+//! What every public write passes: the honeypot; the idempotency key (the client's, or one derived from the
+//! client and the content so that a double submission of a plain form is stored once), whose stored answer a
+//! retry gets before anything else; then proof of work (or, for plain forms, a stricter limit) and the
+//! per-client rate limit.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use axum::extract::Request;
+use serde::Serialize;
 
 use super::body::{Origin, Submission};
 use super::context::{AppState, client_address};
@@ -13,7 +15,7 @@ use super::pages;
 use super::problem::ApiError;
 use crate::domain::{FieldError, IdempotencyKey, StoredResponse};
 use crate::spam::{self, Limit};
-use crate::store::{Saved, Store};
+use crate::store::{KeyScope, Saved, Store};
 
 /// What an accepted write answers: status, JSON body, and whether it replays an earlier answer.
 #[derive(Debug)]
@@ -28,19 +30,38 @@ impl Accepted {
     pub fn from_saved(saved: Saved, body: String) -> Self {
         match saved {
             Saved::Created => Self { status: StatusCode::ACCEPTED, body, replayed: false },
-            Saved::Replayed(StoredResponse { status, body }) => {
-                Self { status: StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED), body, replayed: true }
-            }
+            Saved::Replayed(first) => Self::replayed(first),
         }
+    }
+
+    /// The first answer to a key, given again.
+    pub fn replayed(StoredResponse { status, body }: StoredResponse) -> Self {
+        Self { status: StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED), body, replayed: true }
     }
 
     /// A honeypot catch: looks accepted, nothing stored.
     pub fn trap() -> Self {
-        Self {
-            status: StatusCode::ACCEPTED,
-            body: serde_json::json!({ "status": "pending" }).to_string(),
-            replayed: false,
-        }
+        Self { status: StatusCode::ACCEPTED, body: Receipt::json(None, "pending", ""), replayed: false }
+    }
+}
+
+/// What an accepted write answers (and keeps, for a retry): the new item's id, its state and a message for people.
+#[derive(Debug, Serialize)]
+pub struct Receipt<'a> {
+    /// The new item's id (none for a honeypot catch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `pending` (waits for moderation) or `accepted`.
+    pub status: &'a str,
+    /// What happens next, in Vietnamese.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub message: &'a str,
+}
+
+impl Receipt<'_> {
+    /// The receipt as JSON text, as stored with the idempotency key.
+    pub fn json(id: Option<String>, status: &str, message: &str) -> String {
+        serde_json::to_string(&Receipt { id, status, message }).unwrap_or_else(|_| unreachable!("strings serialise"))
     }
 }
 
@@ -86,6 +107,12 @@ pub struct Incoming {
 }
 
 impl Incoming {
+    /// Whether the client sent a key of its own (the `Idempotency-Key` header or the form's field): then its
+    /// retries are recognised by the key, whenever they come.
+    pub fn has_key(&self) -> bool {
+        self.key_header.is_some() || self.submission.get(KEY_FIELD).is_some()
+    }
+
     /// Reads the client's address and headers, then the body (at most `limit` bytes; a file if `files`).
     pub async fn read(request: Request, limit: usize, files: bool) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
@@ -97,29 +124,40 @@ impl Incoming {
     }
 }
 
-/// What the guard decided.
-#[derive(Debug)]
-pub enum Verdict {
-    /// A bot filled the honeypot: answer as if accepted, store nothing.
-    Trap,
-    /// Go on; `client` is the salted hash of the client's address.
-    Pass {
-        /// The hashed client.
-        client: String,
-    },
+/// Whether a bot filled the honeypot: the caller answers as if accepted and stores nothing.
+pub fn trapped(incoming: &Incoming) -> bool {
+    let caught = incoming.submission.get(HONEYPOT).is_some();
+    if caught {
+        tracing::info!("honeypot filled; submission dropped");
+    }
+    caught
 }
 
-/// Runs the spam checks for a submission from `address`.
-pub async fn check<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Verdict, ApiError> {
-    let (address, submission) = (incoming.address.as_str(), &incoming.submission);
-    if submission.get(HONEYPOT).is_some() {
-        tracing::info!("honeypot filled; submission dropped");
-        return Ok(Verdict::Trap);
-    }
-    let client = state.settings.secrets.client_hash(address);
+/// The salted hash of the client's address: what rate limits and derived keys see, never the address.
+pub fn client(state: &AppState<impl Store>, incoming: &Incoming) -> String {
+    state.settings.secrets.client_hash(&incoming.address)
+}
+
+/// Lets a write through, or answers it: a retry of a stored key with the same content gets the first answer
+/// before anything is checked or spent (a lost answer must not cost the client its proof or a rate-limit slot);
+/// anything else must bring an unused proof of work (or, for a plain form, stay under a stricter limit) and stay
+/// under the client's rate limit. `Ok(None)`: go on and store.
+pub async fn admit<S: Store>(
+    state: &AppState<S>,
+    incoming: &Incoming,
+    client: &str,
+    (scope, key, fingerprint): (KeyScope, &IdempotencyKey, &str),
+) -> Result<Option<Accepted>, ApiError> {
     if !state.settings.spam_checks {
-        return Ok(Verdict::Pass { client });
+        // Nothing to spend: the store's write replays a stored key by itself.
+        return Ok(None);
     }
+    let replay =
+        || async { Ok::<_, ApiError>(state.store.replay(scope, key, fingerprint).await?.map(Accepted::replayed)) };
+    if let Some(first) = replay().await? {
+        return Ok(Some(first));
+    }
+    let submission = &incoming.submission;
     let proof = submission.get(PROOF).or(incoming.proof_header.as_deref());
     let (limit, prefix, no_js) = match proof {
         Some(proof) => {
@@ -129,8 +167,13 @@ pub async fn check<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result
                 .verify(proof)
                 .map_err(|e| ApiError::from(FieldError::new(PROOF, e.to_string())))?;
             // Each solved challenge is good for one submission.
-            let uses = state.store.count_request("pow", &salt, spam::CHALLENGE_SECONDS as i64).await?;
+            // Each challenge counts in a partition of its own (a shared one would be every submission's hot key).
+            let uses = state.store.count_request(&format!("pow#{salt}"), "pow", spam::CHALLENGE_SECONDS as i64).await?;
             if uses > 1 {
+                // A retry sent while the first was still being stored: its answer may be there now.
+                if let Some(first) = replay().await? {
+                    return Ok(Some(first));
+                }
                 return Err(FieldError::new(PROOF, "bằng chứng chống thư rác đã được dùng; vui lòng gửi lại").into());
             }
             (spam::WITH_PROOF, "p", false)
@@ -141,11 +184,11 @@ pub async fn check<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result
         }
     };
     let (window, retry_after) = limit.window(prefix);
-    let count = state.store.count_request(&client, &window, limit.seconds as i64 + 60).await?;
+    let count = state.store.count_request(client, &window, limit.seconds as i64 + 60).await?;
     if count > limit.requests {
         return Err(ApiError::RateLimited { retry_after, message: limit_message(limit, no_js, retry_after) });
     }
-    Ok(Verdict::Pass { client })
+    Ok(None)
 }
 
 fn limit_message(limit: Limit, no_js: bool, retry_after: u64) -> String {

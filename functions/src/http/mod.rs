@@ -8,6 +8,7 @@ mod guard;
 mod moderation;
 mod pages;
 mod problem;
+mod query;
 mod questions;
 mod surveys;
 
@@ -15,37 +16,50 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 
 pub use body::{Origin, Submission};
 pub use context::{AppState, Attachments, ModerationAuth, Settings};
-pub use problem::ApiError;
+pub use problem::{ApiError, ensure_problem};
+pub use query::Params;
 
 use crate::store::Store;
 
-/// Health and the proof-of-work challenge: every function answers these.
+/// Health, the proof-of-work challenge, and a problem+json 404 for any other path under `/api`: every function
+/// answers these (a route, not a fallback, so `cchc serve` can merge the API beside its own fallback).
 pub fn shared_router<S: Store>(state: AppState<S>) -> Router {
-    Router::new().route("/api/health", get(health::<S>)).route("/api/challenge", get(challenge::<S>)).with_state(state)
+    Router::new()
+        .route("/api/health", get(health::<S>))
+        .route("/api/challenge", get(challenge::<S>))
+        .route("/api/{*rest}", any(unknown))
+        .with_state(state)
+        .layer(axum::middleware::map_response(ensure_problem))
+}
+
+/// The layers every endpoint router has: each reader enforces its own body limit, and every error leaves as
+/// problem+json.
+fn finish(router: Router) -> Router {
+    router.layer(DefaultBodyLimit::disable()).layer(axum::middleware::map_response(ensure_problem))
 }
 
 /// Comments on consultations.
 pub fn comments_router<S: Store>(state: AppState<S>) -> Router {
-    comments::router(state).layer(DefaultBodyLimit::disable())
+    finish(comments::router(state))
 }
 
 /// Questions to the ministry.
 pub fn questions_router<S: Store>(state: AppState<S>) -> Router {
-    questions::router(state).layer(DefaultBodyLimit::disable())
+    finish(questions::router(state))
 }
 
 /// Survey responses and results.
 pub fn surveys_router<S: Store>(state: AppState<S>) -> Router {
-    surveys::router(state).layer(DefaultBodyLimit::disable())
+    finish(surveys::router(state))
 }
 
 /// Moderation, behind authentication.
 pub fn moderation_router<S: Store>(state: AppState<S>) -> Router {
-    moderation::router(state).layer(DefaultBodyLimit::disable())
+    finish(moderation::router(state))
 }
 
 /// Every route, as `cchc serve` mounts them.
@@ -58,14 +72,24 @@ pub fn api_router<S: Store>(state: AppState<S>) -> Router {
         .merge(moderation_router(state))
 }
 
-async fn health<S: Store>(State(state): State<AppState<S>>) -> Response {
-    // A read that touches the store, so a broken store shows here.
-    match state.store.consultation(&context::health_probe()).await {
-        Ok(_) => (no_store(), axum::Json(serde_json::json!({ "status": "ok" }))).into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
+async fn unknown() -> ApiError {
+    ApiError::from_status(axum::http::StatusCode::NOT_FOUND)
 }
 
+/// What the health check answers when the store reads.
+#[derive(Debug, serde::Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+#[tracing::instrument(skip_all)]
+async fn health<S: Store>(State(state): State<AppState<S>>) -> Result<Response, ApiError> {
+    // A read that touches the store, so a broken store shows here.
+    state.store.consultation(&context::health_probe()).await?;
+    Ok((no_store(), axum::Json(Health { status: "ok" })).into_response())
+}
+
+#[tracing::instrument(skip_all)]
 async fn challenge<S: Store>(State(state): State<AppState<S>>) -> Response {
     (no_store(), axum::Json(state.settings.secrets.challenge())).into_response()
 }

@@ -46,9 +46,28 @@ pub enum ApiError {
     /// Missing or wrong moderation credentials.
     #[error("cần đăng nhập với quyền kiểm duyệt")]
     Unauthorized,
+    /// The path exists, but not with this method.
+    #[error("địa chỉ này không nhận phương thức HTTP đã dùng")]
+    MethodNotAllowed,
+    /// Refused by axum or a layer before any handler ran (the status says why; the library's text is logged).
+    #[error("{}", refused_detail(*.0))]
+    Refused(StatusCode),
     /// The store failed; nothing was written, the client may retry.
     #[error("hệ thống tạm thời bận, vui lòng thử lại sau ít phút")]
     Unavailable(#[source] anyhow::Error),
+}
+
+/// A Vietnamese detail for a status a library chose.
+fn refused_detail(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        408 => "yêu cầu gửi quá chậm; vui lòng gửi lại",
+        411 => "cần tiêu đề Content-Length",
+        413 => "nội dung gửi lên quá lớn",
+        415 => "định dạng không được hỗ trợ",
+        431 => "tiêu đề yêu cầu quá lớn",
+        s if s >= 500 => "hệ thống tạm thời gặp lỗi, vui lòng thử lại sau ít phút",
+        _ => "yêu cầu không hợp lệ",
+    }
 }
 
 impl From<FieldError> for ApiError {
@@ -102,9 +121,26 @@ impl ApiError {
             }
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "urn:cchc:loi:khong-duoc-phep", "Không được phép"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "urn:cchc:loi:can-dang-nhap", "Cần đăng nhập"),
+            Self::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "urn:cchc:loi:sai-phuong-thuc", "Phương thức không được hỗ trợ")
+            }
+            Self::Refused(status) => (*status, "urn:cchc:loi:bi-tu-choi", "Yêu cầu không được chấp nhận"),
             Self::Unavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "urn:cchc:loi:tam-ngung", "Hệ thống tạm thời bận")
             }
+        }
+    }
+
+    /// The error for an answer axum or a layer made with `status` and its own (English) text.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::BAD_REQUEST => {
+                Self::Malformed("yêu cầu không đọc được (địa chỉ, tiêu đề hoặc nội dung sai định dạng)".into())
+            }
+            StatusCode::NOT_FOUND => Self::NotFound("không có địa chỉ này trong API".into()),
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            status => Self::Refused(status),
         }
     }
 
@@ -121,6 +157,7 @@ impl ApiError {
         match self {
             Self::RateLimited { retry_after, .. } => Some(*retry_after),
             Self::Unavailable(_) => Some(5),
+            Self::Refused(status) if status.is_server_error() => Some(5),
             _ => None,
         }
     }
@@ -149,4 +186,30 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The last word on every API answer: an error that left a handler (or axum itself: a method the path does not
+/// take, a path that does not decode, a body axum refused) as anything but problem+json or the plain forms' HTML
+/// page is rewritten as problem+json with a Vietnamese detail. The original text is logged, never sent.
+pub async fn ensure_problem(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type.starts_with("application/problem+json") || content_type.starts_with("text/html") {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let original = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    tracing::warn!(
+        status = status.as_u16(),
+        original = %String::from_utf8_lossy(&original),
+        "an error answer was not problem+json: rewritten"
+    );
+    let mut answer = ApiError::from_status(status).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }

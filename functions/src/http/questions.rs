@@ -4,20 +4,21 @@
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use chrono::Utc;
+use tokio::io::AsyncWriteExt as _;
 use ulid::Ulid;
 
 use super::body::{Submission, Upload};
 use super::context::{AppState, Attachments};
-use super::guard::{self, Accepted, Incoming, Verdict};
+use super::guard::{self, Accepted, Incoming, Receipt};
 use super::problem::ApiError;
 use crate::domain::{
     AttachmentMeta, Email, FieldError, NewQuestion, PersonName, Phone, Question, QuestionContact, QuestionText,
     StoredResponse,
 };
-use crate::store::Store;
+use crate::store::{KeyScope, Store};
 
 /// Largest attachment.
 pub const ATTACHMENT_LIMIT: usize = 5 * 1024 * 1024;
@@ -31,7 +32,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new().route("/api/questions", post(post_question::<S>)).with_state(state)
 }
 
-/// The type of a file from its first bytes: PDF, PNG, JPEG, or DOCX (a ZIP holding `word/`).
+/// The type of a file from its content: PDF, PNG, JPEG by their first bytes, DOCX by its package structure.
 pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     if bytes.starts_with(b"%PDF-") {
         Some(("application/pdf", "pdf"))
@@ -39,11 +40,48 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
         Some(("image/png", "png"))
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some(("image/jpeg", "jpg"))
-    } else if bytes.starts_with(b"PK\x03\x04") && bytes.windows(5).any(|w| w == b"word/") {
+    } else if bytes.starts_with(b"PK\x03\x04") && is_docx(bytes) {
         Some(("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"))
     } else {
         None
     }
+}
+
+/// Most entries a DOCX may have: real documents have tens; more is a zip bomb's shape, not a letter's.
+const DOCX_ENTRIES: usize = 1_000;
+/// Most a DOCX may unpack to, all entries together: far above any document that fits in 5 MB of text and images.
+const DOCX_UNPACKED: u64 = 100 * 1024 * 1024;
+/// Most an entry may unpack to per byte packed: XML packs 10–30 times; a bomb, thousands.
+const DOCX_RATIO: u64 = 200;
+/// Most of `[Content_Types].xml` read to check it.
+const CONTENT_TYPES_LIMIT: u64 = 64 * 1024;
+
+/// Whether `bytes` is a WordprocessingML package: a ZIP whose central directory reads, within the bounds above
+/// (from the declared sizes, without unpacking), that holds `word/document.xml` and a `[Content_Types].xml`
+/// declaring a Word document's main part. A spreadsheet, a renamed archive or a bomb is not.
+fn is_docx(bytes: &[u8]) -> bool {
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return false };
+    if archive.len() > DOCX_ENTRIES {
+        return false;
+    }
+    let mut unpacked = 0u64;
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_raw(index) else { return false };
+        unpacked = unpacked.saturating_add(entry.size());
+        if unpacked > DOCX_UNPACKED || entry.size() > entry.compressed_size().max(1).saturating_mul(DOCX_RATIO) {
+            return false;
+        }
+    }
+    if archive.index_for_name("word/document.xml").is_none() {
+        return false;
+    }
+    let Ok(types) = archive.by_name("[Content_Types].xml") else { return false };
+    let mut text = String::new();
+    use std::io::Read as _;
+    if types.take(CONTENT_TYPES_LIMIT).read_to_string(&mut text).is_err() {
+        return false;
+    }
+    text.contains("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")
 }
 
 fn check_attachment(upload: &Upload) -> Result<(&'static str, &'static str, String), FieldError> {
@@ -88,24 +126,45 @@ fn parse_question(s: &Submission) -> Result<NewQuestion, ApiError> {
     }
 }
 
-async fn store_attachment(attachments: &Attachments, upload: &Upload) -> Result<AttachmentMeta, ApiError> {
+/// The attachment's type (from its content), size and checksum; the key it is stored under is named by content,
+/// so a retried upload lands on the same file.
+fn attachment_meta(upload: &Upload) -> Result<AttachmentMeta, ApiError> {
     let (content_type, extension, digest) = check_attachment(upload)?;
-    // Named by content: a retried upload lands on the same file.
     let key = format!("questions/{digest}.{extension}");
+    Ok(AttachmentMeta { key, content_type: content_type.into(), size: upload.bytes.len() as u64, sha256: digest })
+}
+
+async fn store_attachment(attachments: &Attachments, upload: &Upload, meta: &AttachmentMeta) -> Result<(), ApiError> {
+    let key = &meta.key;
     match attachments {
         Attachments::Dir(dir) => {
-            let path = dir.join(&key);
+            // Citizens' documents: readable by the server's user only (0700 folders, 0600 files), whatever the umask.
+            let path = dir.join(key);
             if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+                tokio::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .await
+                    .map_err(|e| ApiError::Unavailable(e.into()))?;
             }
-            tokio::fs::write(&path, &upload.bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+            let mut file = tokio::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)
+                .await
+                .map_err(|e| ApiError::Unavailable(e.into()))?;
+            file.write_all(&upload.bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+            file.sync_all().await.map_err(|e| ApiError::Unavailable(e.into()))?;
         }
         Attachments::S3 { client, bucket } => {
             client
                 .put_object()
                 .bucket(bucket)
-                .key(&key)
-                .content_type(content_type)
+                .key(key)
+                .content_type(&meta.content_type)
                 .body(upload.bytes.clone().into())
                 .send()
                 .await
@@ -113,33 +172,35 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload) -> Result<
         }
         Attachments::MetadataOnly => {}
     }
-    Ok(AttachmentMeta { key, content_type: content_type.into(), size: upload.bytes.len() as u64, sha256: digest })
+    Ok(())
 }
 
-async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Request) -> Response {
-    let incoming = match Incoming::read(request, BODY_LIMIT, true).await {
-        Ok(incoming) => incoming,
-        Err(e) => return e.into_response(),
-    };
+#[tracing::instrument(skip_all)]
+async fn post_question<S: Store>(State(state): State<AppState<S>>, request: Request) -> Result<Response, ApiError> {
+    let incoming = Incoming::read(request, BODY_LIMIT, true).await?;
     let origin = incoming.submission.origin;
     let result = accept(&state, &incoming).await;
-    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/hoi-dap/#dat-cau-hoi")
+    Ok(guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/hoi-dap/#dat-cau-hoi"))
 }
 
 async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Accepted, ApiError> {
     let submission = &incoming.submission;
-    let client = match guard::check(state, incoming).await? {
-        Verdict::Trap => {
-            return Ok(Accepted::trap());
-        }
-        Verdict::Pass { client } => client,
-    };
-    let mut question = parse_question(submission)?;
-    if let Some((_, upload)) = &submission.file {
-        question.attachment = Some(store_attachment(&state.settings.attachments, upload).await?);
+    if guard::trapped(incoming) {
+        return Ok(Accepted::trap());
     }
+    let client = guard::client(state, incoming);
+    let mut question = parse_question(submission)?;
+    let upload = submission.file.as_ref().map(|(_, upload)| upload);
+    // The attachment's checksum is part of the fingerprint; it is written only once the question is admitted.
+    question.attachment = upload.map(attachment_meta).transpose()?;
     let fingerprint = question.fingerprint();
     let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Question, &key, &fingerprint)).await? {
+        return Ok(first);
+    }
+    if let (Some(upload), Some(meta)) = (upload, &question.attachment) {
+        store_attachment(&state.settings.attachments, upload, meta).await?;
+    }
     let stored = Question {
         id: Ulid::new(),
         created_at: Utc::now(),
@@ -152,12 +213,11 @@ async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Ac
         email: question.email.as_ref().map(|e| e.as_str().to_string()),
         phone: question.phone.as_ref().map(|p| p.as_str().to_string()),
     };
-    let body = serde_json::json!({
-        "id": stored.id.to_string(),
-        "status": "pending",
-        "message": "Đã nhận câu hỏi. Câu trả lời chính thức sẽ được đăng trong mục Hỏi - Đáp.",
-    })
-    .to_string();
+    let body = Receipt::json(
+        Some(stored.id.to_string()),
+        "pending",
+        "Đã nhận câu hỏi. Câu trả lời chính thức sẽ được đăng trong mục Hỏi - Đáp.",
+    );
     let response = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body: body.clone() };
     let saved = state.store.save_question(&key, &fingerprint, &stored, &contact, &response).await?;
     Ok(Accepted::from_saved(saved, body))
@@ -167,13 +227,51 @@ async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Ac
 mod tests {
     use super::*;
 
+    /// A ZIP of `files` (name, content), deflated.
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in files {
+            writer.start_file(*name, options).expect("entry");
+            writer.write_all(content).expect("content");
+        }
+        writer.finish().expect("zip").into_inner()
+    }
+
+    const TYPES: &[u8] = br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+
     #[test]
     fn file_types_come_from_content_not_names() {
         assert_eq!(sniff(b"%PDF-1.4\n...").map(|t| t.1), Some("pdf"));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").map(|t| t.1), Some("png"));
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).map(|t| t.1), Some("jpg"));
-        assert_eq!(sniff(b"PK\x03\x04....word/document.xml").map(|t| t.1), Some("docx"));
-        assert_eq!(sniff(b"PK\x03\x04....xl/workbook.xml"), None, "a spreadsheet is not a DOCX");
         assert_eq!(sniff(b"MZ\x90\x00 an executable named hoso.pdf"), None);
+    }
+
+    #[test]
+    fn a_docx_is_recognised_by_its_package_structure() {
+        let docx = zip_of(&[("[Content_Types].xml", TYPES), ("word/document.xml", b"<w:document/>")]);
+        assert_eq!(sniff(&docx).map(|t| t.1), Some("docx"));
+        assert_eq!(sniff(b"PK\x03\x04....word/document.xml"), None, "the bytes `word/` are not a package");
+        let no_types = zip_of(&[("word/document.xml", b"<w:document/>")]);
+        assert_eq!(sniff(&no_types), None, "no [Content_Types].xml");
+        let sheet = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>")]);
+        assert_eq!(sniff(&sheet), None, "a spreadsheet is not a DOCX");
+        let renamed = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")]);
+        assert_eq!(sniff(&renamed), None, "the main part must be declared a Word document");
+    }
+
+    #[test]
+    fn a_zip_bomb_is_not_a_docx() {
+        let zeros = vec![0u8; 20 * 1024 * 1024];
+        let bomb = zip_of(&[("[Content_Types].xml", TYPES), ("word/document.xml", &zeros)]);
+        assert!(bomb.len() < 100 * 1024, "packs small: {}", bomb.len());
+        assert_eq!(sniff(&bomb), None);
+        let names: Vec<String> = (0..1_001).map(|i| format!("word/media/{i}.xml")).collect();
+        let mut files: Vec<(&str, &[u8])> =
+            vec![("[Content_Types].xml", TYPES), ("word/document.xml", b"<w:document/>")];
+        files.extend(names.iter().map(|n| (n.as_str(), &b"x"[..])));
+        assert_eq!(sniff(&zip_of(&files)), None, "too many entries");
     }
 }

@@ -5,21 +5,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use serde::Deserialize;
 use ulid::Ulid;
 
 use super::context::AppState;
-use super::guard::{self, Accepted, Incoming, Verdict};
+use super::guard::{self, Accepted, Incoming, Receipt};
 use super::problem::ApiError;
+use super::query::Params;
 use crate::domain::{FieldError, StoredResponse, Window, today_in_vietnam};
 use crate::hash::sha256_hex;
-use crate::store::{Store, SurveyWrite};
-use crate::survey::{Access, RawAnswers, Record, Results, Survey, code_hash};
+use crate::store::{KeyScope, Store, SurveyWrite};
+use crate::survey::{Access, RawAnswers, Record, Results, Survey};
 
 /// Largest response: the longest survey with every text answer at its limit, form-encoded.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -62,18 +62,16 @@ fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("không có khảo sát `{id}`"))
 }
 
+#[tracing::instrument(skip_all, fields(survey = %id))]
 async fn submit<S: Store>(
     State((state, cache)): State<(AppState<S>, SurveyCache)>,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
-    let incoming = match Incoming::read(request, BODY_LIMIT, false).await {
-        Ok(incoming) => incoming,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let incoming = Incoming::read(request, BODY_LIMIT, false).await?;
     let origin = incoming.submission.origin;
     let result = accept(&state, &cache, &id, &incoming).await;
-    guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/khao-sat/")
+    Ok(guard::respond(result, origin, &state.settings.site_url, THANK_YOU, "/khao-sat/"))
 }
 
 async fn accept<S: Store>(
@@ -82,29 +80,24 @@ async fn accept<S: Store>(
     id: &str,
     incoming: &Incoming,
 ) -> Result<Accepted, ApiError> {
-    let client = match guard::check(state, incoming).await? {
-        Verdict::Trap => return Ok(Accepted::trap()),
-        Verdict::Pass { client } => client,
-    };
+    if guard::trapped(incoming) {
+        return Ok(Accepted::trap());
+    }
+    let client = guard::client(state, incoming);
     let submission = &incoming.submission;
-    let version = submission
-        .get("version")
-        .and_then(|v| v.parse::<u32>().ok())
-        .ok_or_else(|| FieldError::new("version", "thiếu phiên bản khảo sát (`version`)"))?;
+    submission.single(&META)?;
+    let version = match submission.get("version") {
+        None => return Err(FieldError::new("version", "thiếu phiên bản khảo sát (`version`)").into()),
+        Some(v) => v
+            .parse::<u32>()
+            .map_err(|_| FieldError::new("version", "phiên bản khảo sát (`version`) phải là một số nguyên không âm"))?,
+    };
     let survey = cache.get(state.store.as_ref(), id, version).await?.ok_or_else(|| not_found(id))?;
     let today = state.settings.today.unwrap_or_else(today_in_vietnam);
-    let period = || format!("từ {} đến {}", survey.opens.format("%d-%m-%Y"), survey.closes.format("%d-%m-%Y"));
-    match survey.window(today) {
-        Window::Open => {}
-        Window::Upcoming => {
-            return Err(ApiError::Conflict(format!("Khảo sát chưa mở; thời gian nhận ý kiến {}.", period())));
-        }
-        Window::Closed => {
-            return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
-        }
-    }
     let code = match (survey.access, submission.get("code")) {
-        (Access::Code, Some(code)) => Some(code_hash(&survey.id, code)),
+        (Access::Code, Some(code)) => Some(state.settings.secrets.access_code(&survey.id, code).ok_or_else(|| {
+            ApiError::Unavailable(anyhow::anyhow!("no access-code key configured (Secrets::with_code_key)"))
+        })?),
         (Access::Code, None) => {
             return Err(FieldError::new("code", "Nhập mã truy cập được cấp để tham gia khảo sát này").into());
         }
@@ -123,61 +116,64 @@ async fn accept<S: Store>(
     let response = survey.validate(unit, &raw, today).map_err(ApiError::Invalid)?;
     let answers = serde_json::to_string(&response).map_err(|e| ApiError::Unavailable(e.into()))?;
     let mut fingerprint = format!("{}\0{version}\0{answers}\0{}", survey.id, code.as_deref().unwrap_or_default());
-    if submission.get(guard::KEY_FIELD).is_none() {
+    if !incoming.has_key() {
         // A plain form has no key of its own: the same answers from the same address count once per minute
         // (a double click or a resend), not once a day (two colleagues behind one address).
         fingerprint.push_str(&format!("\0{}", Utc::now().timestamp() / 60));
     }
     let fingerprint = sha256_hex(&fingerprint);
     let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Survey, &key, &fingerprint)).await? {
+        return Ok(first);
+    }
+    // After the replay: the first answer stands even if the survey has closed since.
+    let period = || {
+        format!("từ {} đến {}", survey.opens.format(crate::time::DATE_VI), survey.closes.format(crate::time::DATE_VI))
+    };
+    match survey.window(today) {
+        Window::Open => {}
+        Window::Upcoming => {
+            return Err(ApiError::Conflict(format!("Khảo sát chưa mở; thời gian nhận ý kiến {}.", period())));
+        }
+        Window::Closed => {
+            return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
+        }
+    }
     let record = Record { id: Ulid::new(), created_at: Utc::now(), version, response };
     let counters = record.response.counters(&survey);
-    let body = serde_json::json!({
-        "id": record.id.to_string(),
-        "status": "accepted",
-        "message": "Cảm ơn Ông/Bà đã tham gia khảo sát. Ý kiến đã được ghi nhận.",
-    })
-    .to_string();
+    let body = Receipt::json(
+        Some(record.id.to_string()),
+        "accepted",
+        "Cảm ơn Ông/Bà đã tham gia khảo sát. Ý kiến đã được ghi nhận.",
+    );
     let stored = StoredResponse { status: 202, body: body.clone() };
     let write = SurveyWrite { survey: &survey.id, record: &record, counters: &counters, code: code.as_deref() };
     let saved = state.store.save_survey_response(&key, &fingerprint, &write, &stored).await?;
     Ok(Accepted::from_saved(saved, body))
 }
 
-#[derive(Debug, Deserialize)]
-struct ResultsQuery {
-    version: Option<u32>,
-    unit: Option<String>,
-}
-
+#[tracing::instrument(skip_all, fields(survey = %id))]
 async fn results<S: Store>(
     State((state, cache)): State<(AppState<S>, SurveyCache)>,
     Path(id): Path<String>,
-    Query(query): Query<ResultsQuery>,
-) -> Response {
-    let result = async {
-        let survey = match query.version {
+    query: Params,
+) -> Result<Response, ApiError> {
+    let results = {
+        let unit = query.get("unit");
+        let survey = match query.number("version")? {
             Some(v) => cache.get(state.store.as_ref(), &id, v).await?,
             None => state.store.survey(&id, None).await?.map(Arc::new),
         }
         .ok_or_else(|| not_found(&id))?;
-        if let Some(unit) = &query.unit
-            && !survey.units.iter().any(|u| &u.id == unit)
+        if let Some(unit) = unit
+            && !survey.units.iter().any(|u| u.id == unit)
         {
             return Err(ApiError::NotFound(format!("khảo sát không có đơn vị `{unit}`")));
         }
         let counts = state.store.survey_counts(&survey.id, survey.version).await?;
-        Ok::<_, ApiError>(Results::from_counts(&survey, &counts, query.unit.as_deref()))
-    }
-    .await;
-    match result {
-        Ok(results) => {
-            let mut response = axum::Json(results).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=30, s-maxage=60"));
-            response
-        }
-        Err(e) => e.into_response(),
-    }
+        Results::from_counts(&survey, &counts, unit)
+    };
+    let mut response = axum::Json(results).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=30, s-maxage=60"));
+    Ok(response)
 }

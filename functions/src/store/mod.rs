@@ -53,6 +53,33 @@ impl StoreError {
     }
 }
 
+/// Which kind of write an idempotency key belongs to: the same key may be used once per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyScope {
+    /// `save_comment`.
+    Comment,
+    /// `save_question`.
+    Question,
+    /// `save_survey_response`.
+    Survey,
+}
+
+impl KeyScope {
+    /// How the backends store `key` in this scope (`comment#…`).
+    pub fn key(self, key: &IdempotencyKey) -> String {
+        format!("{}#{}", self.as_str(), key.as_str())
+    }
+
+    /// The prefix the backends store keys under.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyScope::Comment => "comment",
+            KeyScope::Question => "question",
+            KeyScope::Survey => "survey",
+        }
+    }
+}
+
 /// What a write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Saved {
@@ -132,6 +159,16 @@ pub trait Store: Send + Sync + 'static {
         contact: &CommentContact,
         response: &StoredResponse,
     ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+
+    /// The first response stored under `key` in `scope`, read without writing anything: `Some` when `fingerprint`
+    /// matches, `KeyReused` when it does not, `None` when the key is free (never used, or expired). Lets a retry
+    /// be answered before anything (a proof of work, a rate-limit slot) is spent on it.
+    fn replay(
+        &self,
+        scope: KeyScope,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> impl Future<Output = Result<Option<StoredResponse>, StoreError>> + Send;
 
     /// Approved comments of a consultation, newest first, at most `limit`, after `cursor`. MUST NOT return
     /// comments in any other state.

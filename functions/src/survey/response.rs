@@ -50,13 +50,6 @@ pub struct Record {
     pub response: Response,
 }
 
-/// SHA-256 of a survey's access code, hex: what the store keeps (the code itself is printed once).
-pub fn code_hash(survey: &str, code: &str) -> String {
-    let normalised: String =
-        code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase();
-    crate::hash::sha256_hex(format!("{survey}:{normalised}"))
-}
-
 /// The counter every response adds one to, per unit.
 pub const RESPONSES: &str = "_#n";
 

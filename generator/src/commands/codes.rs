@@ -1,10 +1,11 @@
-//! `cchc codes generate`: one-time access codes for a restricted survey. The store keeps only their hashes; the
-//! codes themselves are shown once.
+//! `cchc codes generate`: one-time access codes for a restricted survey. The store keeps only their hashes, keyed
+//! with a server secret (a leaked table cannot be searched offline); the codes themselves are shown once.
 
 use std::collections::HashSet;
 
+use cchc_functions::secrets::access_code_hash;
 use cchc_functions::store::{Store, StoreError};
-use cchc_functions::survey::{Access, code_hash};
+use cchc_functions::survey::Access;
 
 use crate::commands::StoreJob;
 use crate::site::Site;
@@ -42,19 +43,22 @@ pub fn generate(site: &Site, survey: &str, count: usize) -> Result<Vec<String>, 
     Ok(codes)
 }
 
-/// Stores the hashes of `codes` for `survey`; gives how many were added.
+/// Stores the keyed hashes of `codes` for `survey`; gives how many were added.
 pub struct AddCodes<'a> {
     /// The survey's id.
     pub survey: &'a str,
     /// The codes, as shown to people.
     pub codes: &'a [String],
+    /// The key the functions check codes with (`.cchc/code-key` locally, the SSM parameter on AWS).
+    pub key: &'a str,
 }
 
 impl StoreJob for AddCodes<'_> {
     type Output = usize;
 
     async fn run<S: Store>(self, store: &S) -> Result<usize, StoreError> {
-        let hashes: Vec<String> = self.codes.iter().map(|c| code_hash(self.survey, c)).collect();
+        let hashes: Vec<String> =
+            self.codes.iter().map(|c| access_code_hash(self.key.as_bytes(), self.survey, c)).collect();
         store.add_access_codes(self.survey, &hashes).await
     }
 }

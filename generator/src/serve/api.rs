@@ -5,11 +5,12 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
+use cchc_functions::secrets::secret_file;
 use cchc_functions::spam::Secrets;
 use cchc_functions::store::SqliteStore;
 
 use crate::content::date::ContentDate;
-use crate::pipeline::local_store_path;
+use crate::pipeline::{local_code_key, local_store_path};
 
 /// The functions as `cchc serve` runs them: SQLite under `.cchc/`, on the server's runtime.
 #[derive(Clone)]
@@ -24,17 +25,11 @@ pub(crate) fn fixed_today() -> Option<ContentDate> {
     std::env::var("CCHC_TODAY").ok().and_then(|d| ContentDate::parse(&d))
 }
 
-/// Secrets that must survive restarts (so hashed client addresses stay comparable), made on first run.
+/// Secrets that must survive restarts (so hashed client addresses stay comparable, and codes made by
+/// `cchc codes` keep working), made on first run, readable by their owner only.
 fn local_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
     let path = dir.join(name);
-    if let Ok(existing) = std::fs::read_to_string(&path)
-        && !existing.trim().is_empty()
-    {
-        return Ok(existing.trim().to_string());
-    }
-    let secret = format!("{}{}", ulid::Ulid::new(), ulid::Ulid::new());
-    std::fs::write(&path, &secret).with_context(|| format!("không ghi được {}", path.display()))?;
-    Ok(secret)
+    secret_file(&path).with_context(|| format!("không đọc hoặc tạo được {}", path.display()))
 }
 
 pub(crate) fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, String)> {
@@ -50,7 +45,8 @@ pub(crate) fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, S
         eprintln!("CẢNH BÁO: CCHC_SPAM_CHECKS=off: không kiểm tra chống thư rác (chỉ dùng để đo hiệu năng).");
     }
     let settings = Settings {
-        secrets: Secrets::new(&local_secret(&dir, "challenge-key")?, &local_secret(&dir, "address-salt")?),
+        secrets: Secrets::new(&local_secret(&dir, "challenge-key")?, &local_secret(&dir, "address-salt")?)
+            .with_code_key(&local_code_key(root).context("không đọc hoặc tạo được .cchc/code-key")?),
         moderation: ModerationAuth::Token(token.clone()),
         attachments: Attachments::Dir(dir.join("attachments")),
         site_url: String::new(),

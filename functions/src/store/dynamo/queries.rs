@@ -12,7 +12,9 @@ use crate::domain::{
     AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, Status, StoredResponse,
 };
-use crate::store::{Cursor, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version, moderated};
+use crate::store::{
+    Cursor, KeyScope, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version, moderated,
+};
 use crate::survey::{Record, Survey};
 
 /// A cursor in a partition: the item's keys.
@@ -95,7 +97,7 @@ impl Store for DynamoStore {
                 .map_err(StoreError::unavailable)?;
             writes.push(TransactWriteItem::builder().update(update).build());
         }
-        self.transact_once(format!("survey#{}", key.as_str()), fingerprint, response, writes, code_at).await
+        self.transact_once(KeyScope::Survey.key(key), fingerprint, response, writes, code_at).await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
@@ -153,6 +155,25 @@ impl Store for DynamoStore {
         self.get(&Key::consultation(id), false).await?.as_ref().map(Consultation::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(scope = scope.as_str()))]
+    async fn replay(
+        &self,
+        scope: KeyScope,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let Some(item) = self.get(&Key::idempotency(&scope.key(key)), true).await? else { return Ok(None) };
+        // An expired record (TTL deletion lags by up to days) counts as absent, as in `transact_once`.
+        if get_n::<i64>(&item, "ttl").unwrap_or(0) < now_seconds() {
+            return Ok(None);
+        }
+        if get_s(&item, "fingerprint").as_deref() != Some(fingerprint) {
+            return Err(StoreError::KeyReused);
+        }
+        let status = get_n(&item, "status").unwrap_or(202);
+        Ok(Some(StoredResponse { status, body: get_s(&item, "body").unwrap_or_default() }))
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(consultation = %comment.consultation, id = %comment.id))]
     async fn save_comment(
         &self,
@@ -163,7 +184,7 @@ impl Store for DynamoStore {
         response: &StoredResponse,
     ) -> Result<Saved, StoreError> {
         let items = vec![Item::from(comment), items::comment_contact(comment, contact)];
-        self.write_once(format!("comment#{}", key.as_str()), fingerprint, response, items).await
+        self.write_once(KeyScope::Comment.key(key), fingerprint, response, items).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, limit = limit))]
@@ -274,7 +295,7 @@ impl Store for DynamoStore {
         response: &StoredResponse,
     ) -> Result<Saved, StoreError> {
         let items = vec![Item::try_from(question)?, items::question_contact(question.id, contact)];
-        self.write_once(format!("question#{}", key.as_str()), fingerprint, response, items).await
+        self.write_once(KeyScope::Question.key(key), fingerprint, response, items).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]

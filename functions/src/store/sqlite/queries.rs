@@ -14,8 +14,8 @@ use crate::domain::{
     QuestionContact, StoredResponse,
 };
 use crate::store::{
-    Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version,
-    moderated,
+    Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, Publication, Saved, Store, StoreError, SurveyWrite,
+    changed_version, moderated,
 };
 use crate::survey::{Record, Survey};
 
@@ -165,6 +165,33 @@ impl Store for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(scope = scope.as_str()))]
+    async fn replay(
+        &self,
+        scope: KeyScope,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let (key, fingerprint) = (scope.key(key), fingerprint.to_string());
+        self.writer
+            .run(move |conn| {
+                let existing: Option<(String, u16, String)> = conn
+                    .prepare_cached(
+                        "SELECT fingerprint, status, body FROM idempotency WHERE key = ?1 AND expires_at >= ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![key, now_seconds()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+                    })
+                    .map_err(sql)?;
+                match existing {
+                    Some((stored, status, body)) if stored == fingerprint => Ok(Some(StoredResponse { status, body })),
+                    Some(_) => Err(StoreError::KeyReused),
+                    None => Ok(None),
+                }
+            })
+            .await
+    }
+
     #[tracing::instrument(level = "debug", skip(self))]
     async fn survey(&self, id: &str, version: Option<u32>) -> Result<Option<Survey>, StoreError> {
         let id = id.to_string();
@@ -202,7 +229,7 @@ impl Store for SqliteStore {
         let counters = write.counters.to_vec();
         let code = write.code.map(str::to_string);
         let body = serde_json::to_string(&record.response).map_err(StoreError::unavailable)?;
-        self.save_once(format!("survey#{}", key.as_str()), fingerprint, response, move |tx| {
+        self.save_once(KeyScope::Survey.key(key), fingerprint, response, move |tx| {
             if let Some(hash) = code {
                 let used = exec(
                     tx,
@@ -328,7 +355,7 @@ impl Store for SqliteStore {
         response: &StoredResponse,
     ) -> Result<Saved, StoreError> {
         let (c, contact) = (comment.clone(), contact.clone());
-        self.save_once(format!("comment#{}", key.as_str()), fingerprint, response, move |tx| {
+        self.save_once(KeyScope::Comment.key(key), fingerprint, response, move |tx| {
             exec(
                 tx,
                 &format!("INSERT INTO comments ({COMMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -461,7 +488,7 @@ impl Store for SqliteStore {
         let (q, contact) = (q.clone(), contact.clone());
         let attachment =
             q.attachment.as_ref().map(serde_json::to_string).transpose().map_err(StoreError::unavailable)?;
-        self.save_once(format!("question#{}", key.as_str()), fingerprint, response, move |tx| {
+        self.save_once(KeyScope::Question.key(key), fingerprint, response, move |tx| {
             exec(
                 tx,
                 "INSERT INTO questions (id, created_at, text, attachment, answer) VALUES (?1, ?2, ?3, ?4, ?5)",
