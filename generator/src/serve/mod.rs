@@ -117,6 +117,18 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
     let out_parent = tempfile::Builder::new().prefix("cchc-serve-").tempdir().context("không tạo được thư mục tạm")?;
     let out = out_parent.path().join("site");
     let (state, token) = local_api(&options.root)?;
+    // What DynamoDB's TTL does on AWS: expired idempotency records and rate counters go, at start and every
+    // ten minutes (hashed client addresses must not pile up).
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = store.purge_expired().await {
+                tracing::warn!(%error, "expired rows were not purged");
+            }
+        }
+    });
     let api = LocalApi { state: state.clone(), runtime: tokio::runtime::Handle::current() };
     let build_options = BuildOptions {
         root: options.root.clone(),

@@ -26,6 +26,18 @@ use super::StoreError;
 /// The tables and the connection's settings, applied at every start.
 const SCHEMA: &str = include_str!("schema.sql");
 
+/// Makes the file at `path` readable and writable by its owner only.
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// SQLite on a writer thread of its own; calls are sent to it and answered after their group commits.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -48,7 +60,26 @@ impl SqliteStore {
     /// [`SqliteStore::open`], with the WAL copied back and rewound under load past `limit_bytes`.
     fn open_with_wal_limit(path: &Path, limit_bytes: i64) -> Result<Self, StoreError> {
         let connection = Connection::open(path).map_err(sql)?;
+        // Citizens' contacts are in it: readable by its owner only (SQLite gives its WAL the same mode).
+        restrict_to_owner(path).map_err(StoreError::unavailable)?;
         Self::init(connection, Some((Connection::open(path).map_err(sql)?, limit_bytes)))
+    }
+
+    /// Deletes the expired idempotency records and rate counters (salted hashes of client addresses), as DynamoDB's
+    /// TTL does on AWS, and says how many rows went. `cchc serve` runs it at start and every ten minutes.
+    pub async fn purge_expired(&self) -> Result<usize, StoreError> {
+        self.writer
+            .run(|connection| {
+                let now = chrono::Utc::now().timestamp();
+                let mut purged = 0;
+                for table in ["idempotency", "rate_limits"] {
+                    purged += connection
+                        .execute(&format!("DELETE FROM {table} WHERE expires_at < ?1"), [now])
+                        .map_err(sql)?;
+                }
+                Ok(purged)
+            })
+            .await
     }
 
     /// A private database in memory, for tests.
@@ -91,6 +122,24 @@ mod tests {
             text,
             reason: None,
         }
+    }
+
+    #[tokio::test]
+    async fn expired_keys_and_rate_counters_are_purged_and_the_file_is_private() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("cchc.sqlite3");
+        let store = SqliteStore::open(&path).expect("open");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("file").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "the store holds contacts");
+        }
+        store.count_request("da-het-han", "w1", -60).await.expect("count");
+        store.count_request("con-han", "w1", 600).await.expect("count");
+        assert_eq!(store.purge_expired().await.expect("purge"), 1, "only the expired counter");
+        assert_eq!(store.count_request("con-han", "w1", 600).await.expect("count"), 2, "the live one is kept");
+        assert_eq!(store.count_request("da-het-han", "w1", 600).await.expect("count"), 1, "the expired one is gone");
     }
 
     /// Saves comment number `i` of a test's series, with its key and contact, and checks it was created.
