@@ -113,10 +113,16 @@ impl DynamoStore {
     pub fn client(config: &aws_config::SdkConfig) -> Client {
         // A DynamoDB call answers in milliseconds; one that hangs is cut after 2 s and retried, and the whole
         // operation, retries included, ends within 7 s: inside the Lambdas' 10 s timeout, so a caller that waited
-        // that long still gets a 503 problem+json to retry with its key, never a timed-out Lambda.
+        // that long still gets a 503 problem+json to retry with its key, never a timed-out Lambda. A test server
+        // on a busy machine (moto) may need longer: `CCHC_DYNAMODB_ATTEMPT_TIMEOUT_SECONDS` (tests/run sets it).
+        let attempt = std::env::var("CCHC_DYNAMODB_ATTEMPT_TIMEOUT_SECONDS")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .unwrap_or(2);
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .operation_attempt_timeout(std::time::Duration::from_secs(2))
-            .operation_timeout(std::time::Duration::from_secs(7))
+            .operation_attempt_timeout(std::time::Duration::from_secs(attempt))
+            .operation_timeout(std::time::Duration::from_millis(attempt * 3500))
             .build();
         let config = aws_sdk_dynamodb::config::Builder::from(config)
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
