@@ -541,6 +541,8 @@ async fn plain_html_forms_work_without_javascript_under_a_stricter_limit_that_sa
     let bad = send(&api, form(&comments_uri(OPEN), "email=&text=x")).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().contains("<title>Lỗi: ") && bad.text().contains("Nhập thư điện tử"), "{}", bad.text());
+    // The way back is a real link (the API's policy forbids `javascript:` URLs), to the form's page.
+    assert!(!bad.text().contains("javascript:") && bad.text().contains("mở lại trang biểu mẫu</a>"), "{}", bad.text());
     // Neither the double submission (answered as a replay) nor a refused form counts against the limit (both are
     // answered before it is spent): two more forms fit in it.
     for text in ["th%E1%BB%A9+hai", "th%E1%BB%A9+ba"] {

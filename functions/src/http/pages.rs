@@ -53,7 +53,7 @@ pub fn form_error(error: ApiError, back: &str) -> Response {
     };
     let body = format!(
         "<div class=\"error-summary\" role=\"alert\"><h1>{}</h1><ul>{items}</ul></div>\
-         <p><a href=\"javascript:history.back()\">Quay lại biểu mẫu</a> (những gì bạn đã nhập vẫn còn) hoặc <a href=\"{}\">mở lại trang</a>.</p>",
+         <p>Dùng nút Quay lại của trình duyệt để sửa (những gì bạn đã nhập vẫn còn), hoặc <a href=\"{}\">mở lại trang biểu mẫu</a>.</p>",
         escape(title),
         escape(back)
     );
