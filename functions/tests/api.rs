@@ -18,27 +18,8 @@ use tower::ServiceExt;
 const TOKEN: &str = "ma-kiem-duyet-thu";
 const CODE_KEY: &str = "khoa-ma-truy-cap-thu";
 const OPEN: &str = "du-thao-dang-mo";
-const SURVEY: &str = r#"version: 1
-title: Khảo sát thử
-group: sipas
-unit: tinh-thanh
-questions:
-  - id: q1
-    type: single
-    text: Ông/Bà có biết không?
-    options:
-      - { id: co, label: Có biết, next: q2 }
-      - { id: khong, label: Không biết, next: q3 }
-  - id: q2
-    type: multiple
-    text: Qua kênh nào?
-    options: [{ id: a, label: A }, { id: b, label: B }]
-  - id: q3
-    type: long-text
-    text: Góp ý
-    required: false
-    next: end
-"#;
+/// The shared test survey's questions; each survey here gets its own id, access and window.
+const SURVEY: &str = include_str!("fixtures/survey.yaml");
 
 struct Api {
     router: Router,

@@ -30,27 +30,8 @@ use ulid::Ulid;
 
 const CONSULTATION: &str = "du-thao-chap-chon";
 const SURVEY_ID: &str = "khao-sat-chap-chon";
-const SURVEY: &str = r#"version: 1
-title: Khảo sát khi kho dữ liệu chập chờn
-group: sipas
-unit: tinh-thanh
-access: public
-questions:
-  - id: q1
-    type: single
-    text: Ông/Bà có biết không?
-    options:
-      - { id: co, label: Có biết, next: q2 }
-      - { id: khong, label: Không biết, next: q3 }
-  - id: q2
-    type: multiple
-    text: Qua kênh nào?
-    options: [{ id: a, label: A }, { id: b, label: B }]
-  - id: q3
-    type: long-text
-    text: Góp ý
-    next: end
-"#;
+/// The shared test survey's questions; each survey here gets its own id, access and window.
+const SURVEY: &str = include_str!("fixtures/survey.yaml");
 /// Concurrent submissions under the seeded faults: half comments, half survey responses.
 const SUBMISSIONS: usize = 200;
 /// Concurrent submissions during the outage (every call fails).

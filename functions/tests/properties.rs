@@ -16,11 +16,12 @@ use http_body_util::BodyExt;
 use proptest::prelude::*;
 use tower::ServiceExt;
 
-const SURVEY: &str = include_str!("fixtures/survey.yaml");
+const QUESTIONS: &str = include_str!("fixtures/survey.yaml");
 const MIB: usize = 1024 * 1024;
 
 fn survey() -> Survey {
-    let source: SurveySource = serde_yaml::from_str(SURVEY).expect("fixture YAML");
+    let yaml = format!("id: khao-sat-thu\naccess: public\nopens: 2020-01-01\ncloses: 2099-12-31\n{QUESTIONS}");
+    let source: SurveySource = serde_yaml::from_str(&yaml).expect("fixture YAML");
     let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
     Survey::check(source, units).expect("valid fixture")
 }

@@ -10,7 +10,9 @@ use cchc_functions::domain::{
 };
 use std::collections::BTreeMap;
 
-use cchc_functions::store::{Cursor, DynamoStore, Publication, Saved, SqliteStore, Store, StoreError, SurveyWrite};
+use cchc_functions::store::{
+    Cursor, DynamoStore, KeyScope, Publication, Saved, SqliteStore, Store, StoreError, SurveyWrite,
+};
 use cchc_functions::survey::{RawAnswers, Record, Survey, SurveySource, Unit};
 
 /// A keyed code hash, as the functions store it.
@@ -111,6 +113,18 @@ async fn a_retry_with_the_same_key_replays_and_stores_nothing<S: Store>(store: S
     let all = store.export_comments(&first.consultation).await.expect("export");
     assert_eq!(all.len(), 1, "the retry stored nothing");
     assert_eq!(all[0].0.id, first.id);
+}
+
+/// The read-only lookup the HTTP guard makes before spending a proof of work or a rate-limit slot.
+async fn a_stored_key_is_replayed_without_writing_and_scopes_stay_apart<S: Store>(store: S) {
+    let k = key("khoa-tra-lai-01");
+    assert!(store.replay(KeyScope::Comment, &k, "fp").await.expect("read").is_none(), "a free key");
+    let first = comment("du-thao-a", "Góp ý");
+    store.save_comment(&k, "fp", &first, &contact("an@vidu.vn"), &response("1")).await.expect("save");
+    assert_eq!(store.replay(KeyScope::Comment, &k, "fp").await.expect("read"), Some(response("1")));
+    assert!(matches!(store.replay(KeyScope::Comment, &k, "khac").await, Err(StoreError::KeyReused)));
+    assert!(store.replay(KeyScope::Question, &k, "fp").await.expect("read").is_none(), "another scope");
+    assert!(store.replay(KeyScope::Survey, &k, "fp").await.expect("read").is_none(), "another scope");
 }
 
 async fn a_reused_key_with_other_content_is_refused<S: Store>(store: S) {
@@ -442,6 +456,7 @@ macro_rules! contract {
 contract!(
     consultations_round_trip_and_replace,
     a_retry_with_the_same_key_replays_and_stores_nothing,
+    a_stored_key_is_replayed_without_writing_and_scopes_stay_apart,
     a_reused_key_with_other_content_is_refused,
     only_approved_comments_are_public_newest_first_in_pages,
     the_moderation_queue_empties_as_moderators_decide,

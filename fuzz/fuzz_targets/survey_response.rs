@@ -13,7 +13,8 @@ const SURVEY: &str = include_str!("../../functions/tests/fixtures/survey.yaml");
 fn survey() -> &'static Survey {
     static SURVEY_CHECKED: OnceLock<Survey> = OnceLock::new();
     SURVEY_CHECKED.get_or_init(|| {
-        let source: SurveySource = serde_yaml::from_str(SURVEY).unwrap_or_else(|e| panic!("fixture: {e}"));
+        let yaml = format!("id: khao-sat-thu\naccess: public\nopens: 2020-01-01\ncloses: 2099-12-31\n{SURVEY}");
+        let source: SurveySource = serde_yaml::from_str(&yaml).unwrap_or_else(|e| panic!("fixture: {e}"));
         let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
         Survey::check(source, units).unwrap_or_else(|e| panic!("fixture: {e:?}"))
     })
