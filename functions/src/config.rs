@@ -5,7 +5,10 @@ use anyhow::Context as _;
 use axum::Router;
 use tracing_subscriber::EnvFilter;
 
+use crate::auth::{SessionKeys, SignIn, oidc};
+use crate::backoffice::BackOffice;
 use crate::http::{self, AppState, Attachments, ModerationAuth, Settings};
+use crate::mail::{Mail, Mailer};
 use crate::spam::Secrets;
 use crate::store::DynamoStore;
 
@@ -43,19 +46,60 @@ pub async fn settings_from_env() -> anyhow::Result<Settings> {
         site_url: var("CCHC_SITE_URL").unwrap_or_default(),
         spam_checks: true,
         today: None,
+        back_office: back_office_from_env().await?,
     })
+}
+
+/// The back office on AWS, when `CCHC_OIDC_ISSUER` is set: OpenID Connect against that issuer with
+/// `CCHC_OIDC_CLIENT_ID` (and `CCHC_OIDC_CLIENT_SECRET` for a confidential client), the redirect
+/// `{CCHC_SITE_URL}/quan-tri/dang-nhap/xong`, groups from `CCHC_OIDC_GROUPS_CLAIM` (`cognito:groups`); sessions
+/// signed with the SSM SecureString `CCHC_SESSION_KEY_PARAMETER`; mail by SES from `CCHC_MAIL_FROM`, with the
+/// configuration set `CCHC_SES_CONFIGURATION_SET`.
+async fn back_office_from_env() -> anyhow::Result<Option<BackOffice>> {
+    let Some(issuer) = var("CCHC_OIDC_ISSUER") else { return Ok(None) };
+    let site = required("CCHC_SITE_URL")?.trim_end_matches('/').to_string();
+    let provider = oidc::Provider::new(
+        issuer,
+        required("CCHC_OIDC_CLIENT_ID")?,
+        var("CCHC_OIDC_CLIENT_SECRET"),
+        format!("{site}/quan-tri/dang-nhap/xong"),
+        var("CCHC_OIDC_GROUPS_CLAIM").unwrap_or_else(|| "cognito:groups".into()),
+    )?;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let session_key = secure_parameter(&config, &required("CCHC_SESSION_KEY_PARAMETER")?).await?;
+    let mail = match var("CCHC_MAIL_FROM") {
+        Some(from) => Some(Mail {
+            mailer: Mailer::Ses {
+                client: aws_sdk_sesv2::Client::new(&config),
+                configuration_set: var("CCHC_SES_CONFIGURATION_SET"),
+            },
+            from: from.parse().with_context(|| format!("CCHC_MAIL_FROM `{from}` is not an address"))?,
+        }),
+        None => None,
+    };
+    Ok(Some(BackOffice {
+        sign_in: SignIn::Oidc(provider),
+        keys: SessionKeys::new(session_key.as_bytes(), true),
+        mail,
+        public_url: site,
+    }))
 }
 
 /// The key access codes are hashed under: the SSM SecureString `name`, decrypted, read once per cold start
 /// (`cchc codes` hashes with the same value; see infra/README.md for its creation and rotation).
 pub async fn access_code_key(config: &aws_config::SdkConfig, name: &str) -> anyhow::Result<String> {
+    secure_parameter(config, name).await
+}
+
+/// The SSM SecureString `name`, decrypted (read once per cold start, never from a plain environment variable).
+pub async fn secure_parameter(config: &aws_config::SdkConfig, name: &str) -> anyhow::Result<String> {
     let parameter = aws_sdk_ssm::Client::new(config)
         .get_parameter()
         .name(name)
         .with_decryption(true)
         .send()
         .await
-        .with_context(|| format!("cannot read the access-code key from SSM parameter {name}"))?;
+        .with_context(|| format!("cannot read SSM parameter {name}"))?;
     parameter
         .parameter
         .and_then(|p| p.value)

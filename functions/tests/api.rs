@@ -77,6 +77,7 @@ async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
         site_url: String::new(),
         spam_checks: true,
         today: None,
+        back_office: None,
     };
     Api { router: api_router(AppState::new(store, settings)), _dir: dir, db, attachments: folder }
 }
@@ -630,12 +631,14 @@ async fn a_question_with_an_attachment_checked_by_content_and_private_contacts()
     )
     .await;
     assert_eq!(answered.status, StatusCode::OK);
-    let again = send(
+    // A retry of the same answer is safe, and an answer stays editable (a correction replaces it).
+    let corrected = send(
         &api,
-        with_token(json_post(&format!("/api/moderation/questions/{id}/answer"), json!({ "answer": "Lần nữa" }))),
+        with_token(json_post(&format!("/api/moderation/questions/{id}/answer"), json!({ "answer": "Đã sửa" }))),
     )
     .await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(corrected.status, StatusCode::OK);
+    assert_eq!(corrected.json()["answer"], "Đã sửa");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -142,6 +142,7 @@ async fn setup(seed: &str) -> Setup {
         site_url: String::new(),
         spam_checks: false,
         today: None,
+        back_office: None,
     };
     Setup { direct, router: api_router(AppState::new(faulty, settings)), proxy }
 }

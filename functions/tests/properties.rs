@@ -154,6 +154,7 @@ fn router() -> &'static axum::Router {
                 // Off, so random bodies reach the readers and validators behind the proof of work.
                 spam_checks: false,
                 today: None,
+                back_office: None,
             };
             api_router(AppState::new(store, settings))
         })

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use cchc_functions::domain::{
-    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, Reason, Status, StoredResponse,
+    Actor, AnswerText, AuditAction, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision,
+    IdempotencyKey, Question, QuestionContact, Reason, Status, StoredResponse,
 };
 use std::collections::BTreeMap;
 
@@ -73,7 +73,26 @@ fn comment(consultation: &str, text: &str) -> Comment {
         section: Some("Điều 5".into()),
         text: text.into(),
         reason: None,
+        decided: None,
     }
+}
+
+/// An audit entry of `who` about `subject` (the stores write it with the change).
+fn audit(who: &str, action: AuditAction, subject: String) -> AuditEntry {
+    AuditEntry::now(&Actor { id: format!("id-{who}"), name: who.into() }, action, subject, "trước".into(), "sau".into())
+}
+
+/// `moderate_comment` by `who`, with its audit entry.
+async fn decide<S: Store>(
+    store: &S,
+    c: &ConsultationId,
+    id: Ulid,
+    d: &Decision,
+    who: &str,
+) -> Result<Comment, StoreError> {
+    let action =
+        if matches!(d, Decision::Approve) { AuditAction::CommentApproved } else { AuditAction::CommentRejected };
+    store.moderate_comment(c, id, d, &audit(who, action, AuditEntry::comment_subject(c, id))).await
 }
 
 fn key(k: &str) -> IdempotencyKey {
@@ -154,11 +173,10 @@ async fn only_approved_comments_are_public_newest_first_in_pages<S: Store>(store
     );
     for (i, c) in ids.iter().enumerate() {
         if i != 3 {
-            store.moderate_comment(&id, *c, &Decision::Approve).await.expect("approve");
+            decide(&store, &id, *c, &Decision::Approve, "KD").await.expect("approve");
         }
     }
-    store
-        .moderate_comment(&id, ids[3], &Decision::Reject(Reason::parse("Quảng cáo").expect("reason")))
+    decide(&store, &id, ids[3], &Decision::Reject(Reason::parse("Quảng cáo").expect("reason")), "KD")
         .await
         .expect("reject");
     let first = store.approved_comments(&id, None, 4).await.expect("page 1");
@@ -182,16 +200,49 @@ async fn the_moderation_queue_empties_as_moderators_decide<S: Store>(store: S) {
     let page = store.pending_comments(None, 1).await.expect("queue page");
     let rest = store.pending_comments(page.next.as_ref(), 1).await.expect("queue page 2");
     assert_eq!((page.items[0].id, rest.items[0].id), (a.id, b.id));
-    let approved = store.moderate_comment(&a.consultation, a.id, &Decision::Approve).await.expect("approve");
+    let approved = decide(&store, &a.consultation, a.id, &Decision::Approve, "Nguyễn A").await.expect("approve");
     assert_eq!(approved.status, Status::Approved);
+    assert_eq!(approved.decided.as_ref().map(|d| d.by.as_str()), Some("Nguyễn A"), "stamped with who decided");
+    assert_eq!(store.comment(&a.consultation, a.id).await.expect("read"), Some(approved.clone()));
     assert_eq!(
         store.pending_comments(None, 10).await.expect("queue").items.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![b.id]
     );
-    let again = store.moderate_comment(&a.consultation, a.id, &Decision::Approve).await;
+    let again = decide(&store, &a.consultation, a.id, &Decision::Approve, "Trần B").await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
-    let unknown = store.moderate_comment(&a.consultation, Ulid::new(), &Decision::Approve).await;
+    let unknown = decide(&store, &a.consultation, Ulid::new(), &Decision::Approve, "Trần B").await;
     assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+    let trail =
+        store.audit_trail(Some(&AuditEntry::comment_subject(&a.consultation, a.id)), None, 10).await.expect("trail");
+    let names: Vec<&str> = trail.items.iter().map(|e| e.actor.name.as_str()).collect();
+    assert_eq!(names, ["Nguyễn A"], "a refused decision leaves no audit entry");
+}
+
+async fn two_moderators_deciding_at_once_store_exactly_one_decision<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let c = comment("du-thao-tranh", "Một góp ý hai người cùng duyệt");
+    save(&*store, "khoa-tranh-01", &c).await;
+    let mut tasks = Vec::new();
+    for (who, decision) in
+        [("Người 1", Decision::Approve), ("Người 2", Decision::Reject(Reason::parse("Trùng").expect("r")))]
+    {
+        let (store, id, consultation) = (store.clone(), c.id, c.consultation.clone());
+        tasks.push(tokio::spawn(async move { (who, decide(&*store, &consultation, id, &decision, who).await) }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            (who, Ok(_)) => winners.push(who),
+            (_, Err(StoreError::Conflict(_))) => {}
+            (_, Err(other)) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one decision: {winners:?}");
+    let stored = store.comment(&c.consultation, c.id).await.expect("read").expect("there");
+    assert_eq!(stored.decided.map(|d| d.by), Some(winners[0].to_string()), "the stored decision is the winner's");
+    let trail =
+        store.audit_trail(Some(&AuditEntry::comment_subject(&c.consultation, c.id)), None, 10).await.expect("trail");
+    assert_eq!(trail.items.len(), 1, "one audit entry, the winner's");
 }
 
 async fn the_export_has_every_comment_with_its_contact<S: Store>(store: S) {
@@ -200,8 +251,7 @@ async fn the_export_has_every_comment_with_its_contact<S: Store>(store: S) {
     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     let b = comment("du-thao-d", "B");
     store.save_comment(&key("khoa-d-0002"), "b", &b, &contact("b@vidu.vn"), &response("b")).await.expect("save");
-    store
-        .moderate_comment(&a.consultation, b.id, &Decision::Reject(Reason::parse("Trùng").expect("r")))
+    decide(&store, &a.consultation, b.id, &Decision::Reject(Reason::parse("Trùng").expect("r")), "KD")
         .await
         .expect("reject");
     let rows = store.export_comments(&a.consultation).await.expect("export");
@@ -210,14 +260,31 @@ async fn the_export_has_every_comment_with_its_contact<S: Store>(store: S) {
     assert_eq!(rows[1].0.reason.as_deref(), Some("Trùng"));
 }
 
-async fn questions_wait_for_one_answer<S: Store>(store: S) {
-    let q = Question {
+fn question(text: &str, consent: bool) -> Question {
+    Question {
         id: Ulid::new(),
         created_at: Utc::now(),
-        text: "Tôi nộp hồ sơ ở đâu?".into(),
+        text: text.into(),
         attachment: None,
         answer: None,
-    };
+        answered: None,
+        consent,
+        published: false,
+    }
+}
+
+async fn answer<S: Store>(store: &S, id: Ulid, text: &str, who: &str) -> Result<Question, StoreError> {
+    let entry = audit(who, AuditAction::QuestionAnswered, AuditEntry::question_subject(id));
+    store.answer_question(id, &AnswerText::parse(text).expect("answer"), &entry).await
+}
+
+async fn publish<S: Store>(store: &S, id: Ulid, on: bool) -> Result<Question, StoreError> {
+    let action = if on { AuditAction::AnswerPublished } else { AuditAction::AnswerWithdrawn };
+    store.publish_answer(id, on, &audit("BT", action, AuditEntry::question_subject(id))).await
+}
+
+async fn questions_are_answered_corrected_and_published_with_consent<S: Store>(store: S) {
+    let q = question("Tôi nộp hồ sơ ở đâu?", true);
     let who = QuestionContact { name: "Trần Thị Bình".into(), email: None, phone: Some("0912345678".into()) };
     assert_eq!(
         store.save_question(&key("khoa-q-0001"), "q", &q, &who, &response("q")).await.expect("save"),
@@ -230,16 +297,65 @@ async fn questions_wait_for_one_answer<S: Store>(store: S) {
     let pending = store.pending_questions(None, 10).await.expect("queue");
     assert_eq!(pending.items.len(), 1);
     assert_eq!(pending.items[0].1, who);
-    let answered = store
-        .answer_question(q.id, &AnswerText::parse("Tại Trung tâm phục vụ hành chính công.").expect("a"))
-        .await
-        .expect("answer");
+    assert!(matches!(publish(&store, q.id, true).await, Err(StoreError::Conflict(_))), "no answer yet");
+    let answered = answer(&store, q.id, "Tại Trung tâm phục vụ hành chính công.", "Biên tập A").await.expect("answer");
     assert_eq!(answered.answer.as_deref(), Some("Tại Trung tâm phục vụ hành chính công."));
+    assert_eq!(answered.answered.as_ref().map(|a| a.by.as_str()), Some("Biên tập A"));
     assert!(store.pending_questions(None, 10).await.expect("queue").items.is_empty());
-    let again = store.answer_question(q.id, &AnswerText::parse("Lần hai").expect("a")).await;
-    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
-    let unknown = store.answer_question(Ulid::new(), &AnswerText::parse("x").expect("a")).await;
+    assert!(store.published_answers(None, 10).await.expect("public").items.is_empty(), "not published yet");
+    let published = publish(&store, q.id, true).await.expect("publish");
+    assert!(published.published);
+    let corrected = answer(&store, q.id, "Tại Trung tâm, hoặc trực tuyến.", "Biên tập B").await.expect("correct");
+    assert!(corrected.published, "a correction keeps the answer published");
+    let public = store.published_answers(None, 10).await.expect("public");
+    assert_eq!(
+        public.items.iter().map(|q| q.answer.as_deref()).collect::<Vec<_>>(),
+        [Some("Tại Trung tâm, hoặc trực tuyến.")]
+    );
+    let listed = store.answered_questions(None, 10).await.expect("answered");
+    assert_eq!(
+        listed.items.iter().map(|(q, c)| (q.id, c.name.as_str())).collect::<Vec<_>>(),
+        [(q.id, "Trần Thị Bình")]
+    );
+    assert_eq!(store.question(q.id).await.expect("read").map(|(q, _)| q.published), Some(true));
+    publish(&store, q.id, false).await.expect("withdraw");
+    assert!(store.published_answers(None, 10).await.expect("public").items.is_empty(), "withdrawn");
+    let unknown = answer(&store, Ulid::new(), "x", "BT").await;
     assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+    let trail = store.audit_trail(Some(&AuditEntry::question_subject(q.id)), None, 10).await.expect("trail");
+    let actions: Vec<AuditAction> = trail.items.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::AnswerWithdrawn,
+            AuditAction::QuestionAnswered,
+            AuditAction::AnswerPublished,
+            AuditAction::QuestionAnswered
+        ],
+        "every change, newest first"
+    );
+}
+
+async fn an_answer_without_consent_is_never_published<S: Store>(store: S) {
+    let q = question("Câu hỏi riêng", false);
+    let who = QuestionContact { name: "Lê C".into(), email: Some("c@vidu.vn".into()), phone: None };
+    store.save_question(&key("khoa-q-rieng"), "r", &q, &who, &response("r")).await.expect("save");
+    answer(&store, q.id, "Trả lời riêng.", "BT").await.expect("answer");
+    assert!(matches!(publish(&store, q.id, true).await, Err(StoreError::Conflict(_))));
+    assert!(store.published_answers(None, 10).await.expect("public").items.is_empty());
+}
+
+async fn the_audit_trail_lists_every_entry_newest_first<S: Store>(store: S) {
+    let first = audit("QT", AuditAction::Exported, "audit".into());
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let second = audit("QT", AuditAction::CodesIssued, "survey/khao-sat".into());
+    store.record_audit(&first).await.expect("record");
+    store.record_audit(&second).await.expect("record");
+    let page = store.audit_trail(None, None, 1).await.expect("page 1");
+    let rest = store.audit_trail(None, page.next.as_ref(), 10).await.expect("page 2");
+    let ids: Vec<Ulid> = page.items.iter().chain(&rest.items).map(|e| e.id).collect();
+    assert_eq!(&ids[..2], [second.id, first.id]);
+    assert_eq!(rest.items[0], first, "read back whole");
 }
 
 async fn request_counters_count_per_client_and_window<S: Store>(store: S) {
@@ -461,7 +577,10 @@ contract!(
     only_approved_comments_are_public_newest_first_in_pages,
     the_moderation_queue_empties_as_moderators_decide,
     the_export_has_every_comment_with_its_contact,
-    questions_wait_for_one_answer,
+    two_moderators_deciding_at_once_store_exactly_one_decision,
+    questions_are_answered_corrected_and_published_with_consent,
+    an_answer_without_consent_is_never_published,
+    the_audit_trail_lists_every_entry_newest_first,
     request_counters_count_per_client_and_window,
     a_forged_cursor_is_refused,
     concurrent_posts_are_each_stored_exactly_once,

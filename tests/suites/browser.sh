@@ -21,8 +21,10 @@ CCHC="$CARGO_TARGET_DIR/debug/cchc"
 
 work="$(mktemp -d)"
 server_pid=""
+provider_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  [ -n "$provider_pid" ] && kill "$provider_pid" 2>/dev/null && wait "$provider_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,7 +35,20 @@ cp -r "$ROOT/site.yaml" "$ROOT/content" "$ROOT/themes" "$work/site/"
 export CCHC_MODERATION_TOKEN="kiem-duyet-$RANDOM$RANDOM"
 # The sample consultations' windows are judged on a fixed day, so the tests do not expire with the calendar.
 export CCHC_TODAY=2026-11-23
-"$CCHC" serve --root "$work/site" --port 0 2> "$work/serve.log" &
+# The back office signs in through a real OpenID Connect provider on loopback (npm oidc-provider), as it does
+# against Cognito on AWS: the provider must know the back office's redirect, so the port is chosen first.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+provider_port="$(free_port)"
+node oidc-provider.mjs "$provider_port" "http://127.0.0.1:$port/quan-tri/dang-nhap/xong" > "$work/oidc.log" 2>&1 &
+provider_pid=$!
+for _ in $(seq 100); do
+  grep -q "oidc provider at" "$work/oidc.log" && break
+  kill -0 "$provider_pid" 2>/dev/null || { cat "$work/oidc.log"; echo "the OpenID Connect provider did not start" >&2; exit 1; }
+  sleep 0.1
+done
+export CCHC_OIDC_ISSUER="http://127.0.0.1:$provider_port" CCHC_OIDC_CLIENT_ID=cchc-quan-tri
+"$CCHC" serve --root "$work/site" --port "$port" 2> "$work/serve.log" &
 server_pid=$!
 for _ in $(seq 300); do
   url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/serve.log" | head -1 || true)

@@ -162,6 +162,17 @@ pub struct Comment {
     pub text: String,
     /// Why it was rejected, for moderators.
     pub reason: Option<String>,
+    /// Who moderated it and when; `None` while pending.
+    pub decided: Option<Stamp>,
+}
+
+/// Who did something to an item in the back office, and when: shown to the next person who tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// The staff member's display name.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A comment's private part, stored apart and shown only to moderators.
@@ -230,6 +241,8 @@ pub struct NewQuestion {
     pub phone: Option<Phone>,
     /// The attachment, once stored.
     pub attachment: Option<AttachmentMeta>,
+    /// The asker agreed to publication (question and answer, never their name or contact).
+    pub consent: bool,
 }
 
 impl NewQuestion {
@@ -243,7 +256,7 @@ impl NewQuestion {
         if email.is_none() && phone.is_none() {
             return Err(FieldError::new("email", "Nhập thư điện tử hoặc số điện thoại để nhận trả lời"));
         }
-        Ok(Self { text, name, email, phone, attachment: None })
+        Ok(Self { text, name, email, phone, attachment: None, consent: false })
     }
 
     /// A digest of everything submitted.
@@ -255,6 +268,7 @@ impl NewQuestion {
             self.email.as_ref().map_or("", Email::as_str),
             self.phone.as_ref().map_or("", Phone::as_str),
             self.attachment.as_ref().map_or("", |a| a.sha256.as_str()),
+            if self.consent { "consent" } else { "" },
         ])
     }
 }
@@ -270,8 +284,15 @@ pub struct Question {
     pub text: String,
     /// The attachment, if any.
     pub attachment: Option<AttachmentMeta>,
-    /// The official answer, once recorded.
+    /// The official answer (Markdown), once recorded.
     pub answer: Option<String>,
+    /// Who wrote the answer last, and when.
+    pub answered: Option<Stamp>,
+    /// The asker agreed, on the public form, that the question and its answer may be published (without their
+    /// name or contact).
+    pub consent: bool,
+    /// The answer is shown on the public Q&A page.
+    pub published: bool,
 }
 
 /// A question's private part.
@@ -292,6 +313,120 @@ pub enum Decision {
     Approve,
     /// Keep it private, with the reason.
     Reject(Reason),
+}
+
+/// A staff member as the audit trail names them: the identity provider's subject and a display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The provider's stable subject (`sub`).
+    pub id: String,
+    /// The name people read.
+    pub name: String,
+}
+
+/// What a staff member did. The ids are stored; the labels are what the back office shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    /// A comment was approved.
+    CommentApproved,
+    /// A comment was rejected, with a reason.
+    CommentRejected,
+    /// A question's answer was written or changed.
+    QuestionAnswered,
+    /// An answer was published on the Q&A page (the asker was told).
+    AnswerPublished,
+    /// An answer was taken off the Q&A page.
+    AnswerWithdrawn,
+    /// A batch of access codes was issued.
+    CodesIssued,
+    /// A batch of access codes was revoked.
+    CodesRevoked,
+    /// Data left the back office as a file.
+    Exported,
+}
+
+impl AuditAction {
+    /// Every action, in the order the filter lists them.
+    pub const ALL: [AuditAction; 8] = [
+        AuditAction::CommentApproved,
+        AuditAction::CommentRejected,
+        AuditAction::QuestionAnswered,
+        AuditAction::AnswerPublished,
+        AuditAction::AnswerWithdrawn,
+        AuditAction::CodesIssued,
+        AuditAction::CodesRevoked,
+        AuditAction::Exported,
+    ];
+
+    /// The stored id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::CommentApproved => "comment-approved",
+            AuditAction::CommentRejected => "comment-rejected",
+            AuditAction::QuestionAnswered => "question-answered",
+            AuditAction::AnswerPublished => "answer-published",
+            AuditAction::AnswerWithdrawn => "answer-withdrawn",
+            AuditAction::CodesIssued => "codes-issued",
+            AuditAction::CodesRevoked => "codes-revoked",
+            AuditAction::Exported => "exported",
+        }
+    }
+
+    /// The action a stored id names.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// In Vietnamese, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::CommentApproved => "Đăng góp ý",
+            AuditAction::CommentRejected => "Không đăng góp ý",
+            AuditAction::QuestionAnswered => "Trả lời câu hỏi",
+            AuditAction::AnswerPublished => "Công bố câu trả lời",
+            AuditAction::AnswerWithdrawn => "Gỡ câu trả lời",
+            AuditAction::CodesIssued => "Cấp mã truy cập",
+            AuditAction::CodesRevoked => "Thu hồi mã truy cập",
+            AuditAction::Exported => "Xuất dữ liệu",
+        }
+    }
+}
+
+/// One line of the audit trail: who did what to which item, and the item before and after. Kept with the change
+/// it records, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Time-ordered identifier.
+    pub id: Ulid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// What.
+    pub action: AuditAction,
+    /// The item, as `comment/{consultation}/{id}`, `question/{id}`, `survey/{id}` or `consultation/{id}`.
+    pub subject: String,
+    /// The item's state before (short text; empty when new).
+    pub before: String,
+    /// The item's state after.
+    pub after: String,
+}
+
+impl AuditEntry {
+    /// An entry made now by `actor`.
+    pub fn now(actor: &Actor, action: AuditAction, subject: String, before: String, after: String) -> Self {
+        Self { id: Ulid::new(), at: Utc::now(), actor: actor.clone(), action, subject, before, after }
+    }
+
+    /// The subject naming a comment.
+    pub fn comment_subject(consultation: &ConsultationId, id: Ulid) -> String {
+        format!("comment/{consultation}/{id}")
+    }
+
+    /// The subject naming a question.
+    pub fn question_subject(id: Ulid) -> String {
+        format!("question/{id}")
+    }
 }
 
 /// The first answer given to an idempotent request, replayed on retries.

@@ -156,6 +156,7 @@ async fn accept<S: Store>(
         section: comment.section.map(|s| s.as_str().to_string()),
         text: comment.text.as_str().to_string(),
         reason: None,
+        decided: None,
     };
     let body =
         Receipt::json(Some(stored.id.to_string()), "pending", "Đã nhận góp ý. Góp ý sẽ được đăng sau khi kiểm duyệt.");

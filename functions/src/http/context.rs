@@ -59,6 +59,8 @@ pub struct Settings {
     pub spam_checks: bool,
     /// The day consultation windows are judged on; `None` is today in Viet Nam (set only by tests).
     pub today: Option<chrono::NaiveDate>,
+    /// The back office (`/quan-tri/`): sign-in, sessions, mail; `None` where it is not served.
+    pub back_office: Option<crate::backoffice::BackOffice>,
 }
 
 /// State of every handler.
@@ -95,14 +97,6 @@ pub fn client_address(parts: &Parts) -> String {
         return address.ip().to_string();
     }
     "unknown".into()
-}
-
-/// Whether API Gateway's JWT authorizer accepted the caller.
-pub fn gateway_authorized(parts: &Parts) -> bool {
-    matches!(
-        parts.extensions.get::<lambda_http::request::RequestContext>(),
-        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) if context.authorizer.as_ref().is_some_and(|a| a.jwt.is_some())
-    )
 }
 
 /// A consultation id no one uses, read by the health check.

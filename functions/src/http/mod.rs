@@ -57,9 +57,9 @@ pub fn surveys_router<S: Store>(state: AppState<S>) -> Router {
     finish(surveys::router(state))
 }
 
-/// Moderation, behind authentication.
+/// Moderation, behind authentication: the JSON API and the back office's pages.
 pub fn moderation_router<S: Store>(state: AppState<S>) -> Router {
-    finish(moderation::router(state))
+    finish(moderation::router(state.clone())).merge(crate::backoffice::router(state))
 }
 
 /// Every route, as `cchc serve` mounts them.

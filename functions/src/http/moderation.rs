@@ -11,11 +11,13 @@ use serde::Serialize;
 use ulid::Ulid;
 
 use super::body::Submission;
-use super::context::{AppState, ModerationAuth, gateway_authorized};
+use super::context::{AppState, ModerationAuth};
 use super::problem::ApiError;
 use super::query::Params;
+use crate::auth::{Role, Staff, same};
 use crate::domain::{
-    AnswerText, AttachmentMeta, Comment, ConsultationId, Decision, FieldError, Reason, Status, display_time,
+    Actor, AnswerText, AttachmentMeta, AuditAction, AuditEntry, Comment, ConsultationId, Decision, FieldError, Reason,
+    Status, display_time,
 };
 use crate::store::{Cursor, Store, StoreError};
 use crate::survey::Answer;
@@ -34,28 +36,51 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .with_state(state)
 }
 
-/// Same-length comparison that does not stop at the first difference.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A caller the moderation routes let in. As the first extractor of every moderation handler, it is checked before
-/// anything else of the request is read: without credentials, a malformed query or body is still a 401.
+/// A caller the moderation routes let in, with their roles. As the first extractor of every moderation handler,
+/// it is checked before anything else of the request is read: without credentials, a malformed query or body is
+/// still a 401. Each handler then checks the role it needs (`Authorized::needs`): a 403 otherwise.
 #[derive(Debug)]
-pub struct Moderator;
+pub struct Authorized(pub Staff);
 
-impl<S: Store> FromRequestParts<AppState<S>> for Moderator {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
-        authorize(state, parts).map(|()| Moderator)
+impl Authorized {
+    /// The staff member, if they may do what `role` may.
+    fn needs(self, role: Role) -> Result<Staff, ApiError> {
+        if self.0.can(role) {
+            Ok(self.0)
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "thao tác này cần vai trò “{}” (nhóm {}); tài khoản này có: {}",
+                role.label(),
+                role.group(),
+                self.0.role_labels()
+            )))
+        }
     }
 }
 
-fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<(), ApiError> {
+impl<S: Store> FromRequestParts<AppState<S>> for Authorized {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
+        authorize(state, parts).map(Authorized)
+    }
+}
+
+/// Who the request comes from: a back-office session (a change also needs its form token in `X-CSRF-Token`),
+/// the bearer token (`cchc serve`, scripts: every role), or API Gateway's verified JWT (roles from its groups).
+fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<Staff, ApiError> {
+    if let Some(office) = &state.settings.back_office
+        && let Ok(session) = office.keys.read(&parts.headers)
+    {
+        let safe = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+        let token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+        if !safe && !office.keys.csrf_ok(&session, token) {
+            return Err(ApiError::Forbidden("thiếu mã xác nhận biểu mẫu (X-CSRF-Token) của phiên đăng nhập".into()));
+        }
+        return Ok(session.staff);
+    }
     match &state.settings.moderation {
-        ModerationAuth::Gateway if gateway_authorized(parts) => Ok(()),
-        ModerationAuth::Gateway => Err(ApiError::Unauthorized),
+        ModerationAuth::Gateway => gateway_staff(parts).ok_or(ApiError::Unauthorized),
         ModerationAuth::Token(token) => {
             let given = parts
                 .headers
@@ -63,11 +88,35 @@ fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<(), ApiError> {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "));
             match given {
-                Some(given) if !token.is_empty() && same(given.trim().as_bytes(), token.as_bytes()) => Ok(()),
+                Some(given) if !token.is_empty() && same(given.trim().as_bytes(), token.as_bytes()) => {
+                    let actor = Actor { id: "api-token".into(), name: "Khoá API (cchc serve)".into() };
+                    Ok(Staff { actor, roles: vec![Role::Admin] })
+                }
                 _ => Err(ApiError::Unauthorized),
             }
         }
     }
+}
+
+/// The staff member API Gateway's JWT authorizer verified, with the roles among their groups (`cognito:groups`,
+/// which HTTP APIs pass as `[a b]`, or `groups`).
+fn gateway_staff(parts: &Parts) -> Option<Staff> {
+    let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        parts.extensions.get::<lambda_http::request::RequestContext>()
+    else {
+        return None;
+    };
+    let claims = &context.authorizer.as_ref()?.jwt.as_ref()?.claims;
+    let groups = claims.get("cognito:groups").or_else(|| claims.get("groups")).cloned().unwrap_or_default();
+    let groups: Vec<&str> = groups
+        .trim_matches(['[', ']'])
+        .split([' ', ','])
+        .map(|g| g.trim_matches('"'))
+        .filter(|g| !g.is_empty())
+        .collect();
+    let id = claims.get("sub")?.clone();
+    let name = ["name", "cognito:username", "email"].iter().find_map(|k| claims.get(*k)).cloned().unwrap_or(id.clone());
+    Staff::from_groups(Actor { id, name }, groups)
 }
 
 /// A comment in the moderation queue: everything but the commenter's email.
@@ -92,10 +141,11 @@ struct CommentQueue<'a> {
 
 #[tracing::instrument(skip_all)]
 async fn pending_comments<S: Store>(
-    _: Moderator,
+    who: Authorized,
     State(state): State<AppState<S>>,
     q: Params,
 ) -> Result<Response, ApiError> {
+    who.needs(Role::Moderator)?;
     let page = state.store.pending_comments(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
     let comments = page
         .items
@@ -114,23 +164,33 @@ async fn pending_comments<S: Store>(
     Ok(Json(CommentQueue { comments, next_cursor: page.next.as_ref().map(Cursor::as_str) }).into_response())
 }
 
-/// The comment, if it was already moderated with exactly `decision` (same outcome, same reason).
+/// The comment, if `staff` already moderated it with exactly `decision` (same outcome, same reason): a retry.
 async fn already_decided<S: Store>(
     store: &S,
     consultation: &ConsultationId,
     id: Ulid,
     decision: &Decision,
-) -> Result<Option<Comment>, ApiError> {
-    let comments = store.export_comments(consultation).await?;
-    Ok(comments.into_iter().map(|(c, _)| c).find(|c| {
-        c.id == id
-            && match decision {
-                Decision::Approve => c.status == Status::Approved,
-                Decision::Reject(reason) => {
-                    c.status == Status::Rejected && c.reason.as_deref() == Some(reason.as_str())
-                }
-            }
-    }))
+    staff: &Staff,
+) -> Result<Result<Comment, String>, ApiError> {
+    let Some(comment) = store.comment(consultation, id).await? else {
+        return Err(ApiError::NotFound("không có góp ý này".into()));
+    };
+    let same_outcome = match decision {
+        Decision::Approve => comment.status == Status::Approved,
+        Decision::Reject(reason) => {
+            comment.status == Status::Rejected && comment.reason.as_deref() == Some(reason.as_str())
+        }
+    };
+    match &comment.decided {
+        Some(d) if same_outcome && d.by == staff.actor.name => Ok(Ok(comment)),
+        Some(d) => Ok(Err(format!(
+            "góp ý này đã được {} kiểm duyệt lúc {} ({})",
+            d.by,
+            display_time(d.at),
+            comment.status.as_str()
+        ))),
+        None => Ok(Err("góp ý này đã được kiểm duyệt trước đó".into())),
+    }
 }
 
 /// A comment's state after a decision.
@@ -142,11 +202,12 @@ struct Decided {
 
 #[tracing::instrument(skip_all, fields(consultation = %id, comment = %comment))]
 async fn decide<S: Store>(
-    _: Moderator,
+    who: Authorized,
     State(state): State<AppState<S>>,
     Path((id, comment)): Path<(String, String)>,
     request: Request,
 ) -> Result<Json<Decided>, ApiError> {
+    let staff = who.needs(Role::Moderator)?;
     {
         let submission = Submission::read(request, BODY_LIMIT, false).await?;
         submission.only(&["decision", "reason"])?;
@@ -157,10 +218,17 @@ async fn decide<S: Store>(
             Some("reject") => Decision::Reject(Reason::parse(submission.get("reason").unwrap_or_default())?),
             _ => return Err(FieldError::new("decision", "Chọn approve (đăng) hoặc reject (không đăng)").into()),
         };
-        let updated = match state.store.moderate_comment(&id, comment, &decision).await {
-            Err(StoreError::Conflict(message)) => {
-                // A moderator's retry after a lost answer: the same decision, already made, is answered again.
-                already_decided(&*state.store, &id, comment, &decision).await?.ok_or(ApiError::Conflict(message))?
+        let (action, after) = match &decision {
+            Decision::Approve => (AuditAction::CommentApproved, "approved".to_string()),
+            Decision::Reject(reason) => (AuditAction::CommentRejected, format!("rejected: {}", reason.as_str())),
+        };
+        let subject = AuditEntry::comment_subject(&id, comment);
+        let audit = AuditEntry::now(&staff.actor, action, subject, "pending".into(), after);
+        let updated = match state.store.moderate_comment(&id, comment, &decision, &audit).await {
+            Err(StoreError::Conflict(_)) => {
+                // A moderator's retry after a lost answer: the same decision, already made, is answered again;
+                // anyone else is told who decided, and how.
+                already_decided(&*state.store, &id, comment, &decision, &staff).await?.map_err(ApiError::Conflict)?
             }
             other => other?,
         };
@@ -170,13 +238,22 @@ async fn decide<S: Store>(
 
 #[tracing::instrument(skip_all, fields(consultation = %id))]
 async fn export<S: Store>(
-    _: Moderator,
+    who: Authorized,
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let staff = who.needs(Role::Moderator)?;
     {
         let id = ConsultationId::parse(&id).map_err(|_| ApiError::NotFound("không có dự thảo này".into()))?;
         let rows = state.store.export_comments(&id).await?;
+        let audit = AuditEntry::now(
+            &staff.actor,
+            AuditAction::Exported,
+            format!("consultation/{id}"),
+            String::new(),
+            format!("Góp ý (CSV, có thư điện tử), {} dòng", rows.len()),
+        );
+        state.store.record_audit(&audit).await?;
         let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
         let header = [
             "Mã",
@@ -234,11 +311,12 @@ fn csv_download(writer: csv::Writer<Vec<u8>>, filename: &str) -> Result<Response
 /// a matrix as `item=point`).
 #[tracing::instrument(skip_all, fields(survey = %id))]
 async fn export_survey<S: Store>(
-    _: Moderator,
+    who: Authorized,
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
     query: Params,
 ) -> Result<Response, ApiError> {
+    let staff = who.needs(Role::Admin)?;
     {
         let survey = state
             .store
@@ -246,6 +324,14 @@ async fn export_survey<S: Store>(
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("không có khảo sát `{id}`")))?;
         let records = state.store.survey_responses(&survey.id, survey.version).await?;
+        let audit = AuditEntry::now(
+            &staff.actor,
+            AuditAction::Exported,
+            format!("survey/{}", survey.id),
+            String::new(),
+            format!("Phiếu trả lời phiên bản {} (CSV), {} dòng", survey.version, records.len()),
+        );
+        state.store.record_audit(&audit).await?;
         let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
         let mut header = vec!["Mã".to_string(), "Thời gian".into(), "Phiên bản".into(), "Đơn vị".into()];
         header.extend(survey.questions.iter().map(|q| format!("Câu {} ({})", q.number, q.id)));
@@ -287,10 +373,11 @@ struct QuestionQueue<'a> {
 
 #[tracing::instrument(skip_all)]
 async fn pending_questions<S: Store>(
-    _: Moderator,
+    who: Authorized,
     State(state): State<AppState<S>>,
     q: Params,
 ) -> Result<Response, ApiError> {
+    who.needs(Role::Editor)?;
     let page = state.store.pending_questions(q.cursor()?.as_ref(), q.limit(50, 200)?).await?;
     let questions = page
         .items
@@ -317,15 +404,24 @@ struct Answered {
 
 #[tracing::instrument(skip_all, fields(question = %id))]
 async fn answer<S: Store>(
-    _: Moderator,
+    who: Authorized,
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Json<Answered>, ApiError> {
+    let staff = who.needs(Role::Editor)?;
     let submission = Submission::read(request, BODY_LIMIT, false).await?;
     submission.only(&["answer"])?;
     let id = Ulid::from_string(&id).map_err(|_| ApiError::NotFound("không có câu hỏi này".into()))?;
     let answer = AnswerText::parse(submission.get("answer").unwrap_or_default())?;
-    let question = state.store.answer_question(id, &answer).await?;
+    let before = state.store.question(id).await?.and_then(|(q, _)| q.answer).unwrap_or_default();
+    let audit = AuditEntry::now(
+        &staff.actor,
+        AuditAction::QuestionAnswered,
+        AuditEntry::question_subject(id),
+        before,
+        answer.as_str().to_string(),
+    );
+    let question = state.store.answer_question(id, &answer, &audit).await?;
     Ok(Json(Answered { id: question.id.to_string(), answer: question.answer }))
 }

@@ -99,6 +99,60 @@ pub fn comments(title: &str, back: &str, comments: &[PublicComment], next: Optio
     response
 }
 
+/// Published questions and answers as a page, for browsers without JavaScript (the Q&A page links here).
+pub fn answers(answers: &[PublicAnswer], next: Option<&str>) -> Response {
+    let mut body = String::from("<p><a href=\"/hoi-dap/\">« Trang Hỏi - Đáp</a></p><h1>Câu hỏi đã được trả lời</h1>");
+    if answers.is_empty() {
+        body.push_str("<p>Chưa có câu trả lời nào được công bố.</p>");
+    }
+    for a in answers {
+        body.push_str(&format!(
+            "<article id=\"hoi-{}\"><h2>{}</h2><p class=\"meta\">Trả lời ngày {}</p>{}</article>",
+            escape(&a.id),
+            escape(&a.question).replace('\n', "<br>"),
+            escape(&a.answered_at_display),
+            a.answer_html
+        ));
+    }
+    if let Some(cursor) = next {
+        body.push_str(&format!(
+            "<p><a href=\"?format=html&amp;cursor={}\">Các câu trả lời cũ hơn »</a></p>",
+            escape(cursor)
+        ));
+    }
+    let mut response = Html(page("Câu hỏi đã được trả lời", &body)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
+    response
+}
+
+/// A published question and its answer, as the public sees them (never the asker's name or contact).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PublicAnswer {
+    /// Question id.
+    pub id: String,
+    /// The question.
+    pub question: String,
+    /// The answer, as HTML made from its Markdown (raw HTML escaped).
+    pub answer_html: String,
+    /// When it was answered (RFC 3339).
+    pub answered_at: String,
+    /// The same, as the site shows dates.
+    pub answered_at_display: String,
+}
+
+impl From<&crate::domain::Question> for PublicAnswer {
+    fn from(q: &crate::domain::Question) -> Self {
+        let at = q.answered.as_ref().map_or(q.created_at, |a| a.at);
+        Self {
+            id: q.id.to_string(),
+            question: q.text.clone(),
+            answer_html: crate::markdown::to_safe_html(q.answer.as_deref().unwrap_or_default()),
+            answered_at: at.to_rfc3339(),
+            answered_at_display: crate::domain::display_time(at),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

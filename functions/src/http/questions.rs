@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::post;
 use chrono::Utc;
 use tokio::io::AsyncWriteExt as _;
@@ -13,7 +13,9 @@ use ulid::Ulid;
 use super::body::{Submission, Upload};
 use super::context::{AppState, Attachments};
 use super::guard::{self, Accepted, Incoming, Receipt};
+use super::pages::PublicAnswer;
 use super::problem::ApiError;
+use super::query::Params;
 use crate::domain::{
     AttachmentMeta, Email, FieldError, NewQuestion, PersonName, Phone, Question, QuestionContact, QuestionText,
     StoredResponse,
@@ -24,12 +26,36 @@ use crate::store::{KeyScope, Store};
 pub const ATTACHMENT_LIMIT: usize = 5 * 1024 * 1024;
 /// Largest request: the attachment and the fields, with multipart's overhead.
 pub const BODY_LIMIT: usize = ATTACHMENT_LIMIT + 64 * 1024;
-const FIELDS: [&str; 7] = ["question", "name", "email", "phone", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+const FIELDS: [&str; 8] =
+    ["question", "name", "email", "phone", "consent", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
 const THANK_YOU: &str = "/cam-on-cau-hoi/";
 
 /// The questions route.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
-    Router::new().route("/api/questions", post(post_question::<S>)).with_state(state)
+    Router::new().route("/api/questions", post(post_question::<S>).get(published::<S>)).with_state(state)
+}
+
+/// A page of published questions and answers, as the Q&A page's script reads it.
+#[derive(Debug, serde::Serialize)]
+struct AnswerPage<'a> {
+    questions: &'a [PublicAnswer],
+    next_cursor: Option<&'a str>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn published<S: Store>(State(state): State<AppState<S>>, query: Params) -> Result<Response, ApiError> {
+    let page = state.store.published_answers(query.cursor()?.as_ref(), query.limit(20, 100)?).await?;
+    let answers: Vec<PublicAnswer> = page.items.iter().map(PublicAnswer::from).collect();
+    let next = page.next.as_ref().map(|c| c.as_str());
+    if query.get("format") == Some("html") {
+        return Ok(super::pages::answers(&answers, next));
+    }
+    let mut response = axum::Json(AnswerPage { questions: &answers, next_cursor: next }).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=0, s-maxage=60"),
+    );
+    Ok(response)
 }
 
 /// The type of a file from its content: PDF, PNG, JPEG by their first bytes, DOCX by its package structure.
@@ -103,6 +129,15 @@ fn parse_question(s: &Submission) -> Result<NewQuestion, ApiError> {
     let email = s.get("email").map(Email::parse).transpose().map_err(|e| errors.push(e)).ok().flatten();
     let phone = s.get("phone").map(Phone::parse).transpose().map_err(|e| errors.push(e)).ok().flatten();
     let contact_given = s.get("email").is_some() || s.get("phone").is_some();
+    // The box a citizen ticks to let the question and its answer be published (never their name or contact).
+    let consent = match s.get("consent") {
+        None => false,
+        Some("yes" | "on" | "true") => true,
+        Some(_) => {
+            errors.push(FieldError::new("consent", "Trường `consent` chỉ nhận giá trị `yes`"));
+            false
+        }
+    };
     if let Some((field, upload)) = &s.file {
         if field != "attachment" {
             errors.push(FieldError::new(
@@ -115,7 +150,9 @@ fn parse_question(s: &Submission) -> Result<NewQuestion, ApiError> {
     }
     match (text, name) {
         (Some(text), Some(name)) if errors.is_empty() => {
-            NewQuestion::new(text, name, email, phone).map_err(ApiError::from)
+            let mut question = NewQuestion::new(text, name, email, phone)?;
+            question.consent = consent;
+            Ok(question)
         }
         _ => {
             if !contact_given {
@@ -207,6 +244,9 @@ async fn accept<S: Store>(state: &AppState<S>, incoming: &Incoming) -> Result<Ac
         text: question.text.as_str().to_string(),
         attachment: question.attachment.clone(),
         answer: None,
+        answered: None,
+        consent: question.consent,
+        published: false,
     };
     let contact = QuestionContact {
         name: question.name.as_str().to_string(),

@@ -10,8 +10,8 @@ use std::future::Future;
 use ulid::Ulid;
 
 use crate::domain::{
-    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, Status, StoredResponse,
+    AnswerText, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
+    QuestionContact, Stamp, Status, StoredResponse,
 };
 use crate::survey::{Record, Survey};
 
@@ -106,6 +106,14 @@ fn moderated(decision: &Decision) -> (Status, Option<String>) {
     }
 }
 
+/// The stamp an audited change leaves on its item.
+fn stamp(audit: &AuditEntry) -> Stamp {
+    Stamp { by: audit.actor.name.clone(), at: audit.at }
+}
+
+/// Why an answer cannot be published.
+pub const NOT_PUBLISHABLE: &str = "chỉ công bố được câu hỏi đã có câu trả lời và người hỏi đồng ý công bố";
+
 /// What publishing a survey version did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publication {
@@ -186,14 +194,23 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Listing<Comment>, StoreError>> + Send;
 
-    /// Applies a moderator's decision to a pending comment and returns it as now stored. MUST return `NotFound`
-    /// for an unknown comment and `Conflict` for one already moderated.
+    /// Applies a moderator's decision to a pending comment, stamps it with `audit`'s actor and time and stores
+    /// `audit`, all or nothing, and returns the comment as now stored. MUST return `NotFound` for an unknown comment
+    /// and `Conflict` (storing nothing) for one already moderated, even when two decisions race.
     fn moderate_comment(
         &self,
         consultation: &ConsultationId,
         id: Ulid,
         decision: &Decision,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<Comment, StoreError>> + Send;
+
+    /// One comment, in any state (the back office shows who decided it).
+    fn comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+    ) -> impl Future<Output = Result<Option<Comment>, StoreError>> + Send;
 
     /// Every comment of a consultation with its contact, oldest first, for the moderators' export.
     fn export_comments(
@@ -219,13 +236,56 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Listing<(Question, QuestionContact)>, StoreError>> + Send;
 
-    /// Records the answer to a question and returns it as now stored. MUST return `NotFound` for an unknown
-    /// question and `Conflict` for one already answered.
+    /// Records (or corrects) the answer to a question, stamps it, stores `audit`, all or nothing, and returns the
+    /// question as now stored; a published answer stays published with the new text. MUST return `NotFound` for an
+    /// unknown question.
     fn answer_question(
         &self,
         id: Ulid,
         answer: &AnswerText,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<Question, StoreError>> + Send;
+
+    /// Shows (`publish`) or withdraws a question's answer on the public Q&A page and stores `audit`, all or
+    /// nothing. MUST return `NotFound` for an unknown question and `Conflict` (`NOT_PUBLISHABLE`) when publishing a
+    /// question without an answer or without the asker's consent.
+    fn publish_answer(
+        &self,
+        id: Ulid,
+        publish: bool,
+        audit: &AuditEntry,
+    ) -> impl Future<Output = Result<Question, StoreError>> + Send;
+
+    /// One question with its contact (back office only).
+    fn question(
+        &self,
+        id: Ulid,
+    ) -> impl Future<Output = Result<Option<(Question, QuestionContact)>, StoreError>> + Send;
+
+    /// Answered questions, newest first, with their contacts (back office only: they stay listable and editable).
+    fn answered_questions(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Listing<(Question, QuestionContact)>, StoreError>> + Send;
+
+    /// Published questions and answers, newest first (public). MUST NOT return any other question.
+    fn published_answers(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Listing<Question>, StoreError>> + Send;
+
+    /// Stores an audit entry for an action that changes nothing else in the store (an export, a code batch).
+    fn record_audit(&self, entry: &AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The audit trail, newest first: every entry, or those of one `subject`.
+    fn audit_trail(
+        &self,
+        subject: Option<&str>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Listing<AuditEntry>, StoreError>> + Send;
 
     /// Publishes version `survey.version` of a survey. MUST return `Unchanged` when that version was published
     /// with the same content hash, and `Conflict` (naming the version) when with another: published versions

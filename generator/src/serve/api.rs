@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use cchc_functions::auth::{LocalUser, SessionKeys, SignIn, oidc};
+use cchc_functions::backoffice::BackOffice;
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
+use cchc_functions::mail::{Mail, Mailer};
 use cchc_functions::secrets::secret_file;
 use cchc_functions::spam::Secrets;
 use cchc_functions::store::SqliteStore;
@@ -32,7 +35,49 @@ fn local_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
     secret_file(&path).with_context(|| format!("không đọc hoặc tạo được {}", path.display()))
 }
 
-pub(crate) fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, String)> {
+/// The accounts of the local sign-in, made on first run: one per role, so an editor can try each.
+const DEFAULT_USERS: &str = "\
+# Người dùng của trang quản trị khi chạy thử trên máy (cchc serve). Đăng nhập bằng tên dưới đây và mã in ra khi
+# khởi động. Nhóm: kiem-duyet (kiểm duyệt góp ý), bien-tap (trả lời câu hỏi, công bố), quan-tri (toàn quyền).
+- id: kiemduyet
+  name: Nguyễn Thị Kiểm
+  groups: [kiem-duyet]
+- id: bientap
+  name: Trần Văn Biên
+  groups: [bien-tap]
+- id: quantri
+  name: Lê Thị Quản
+  groups: [quan-tri]
+";
+
+/// The local accounts (`.cchc/nguoi-dung.yaml`, written with one user per role when missing).
+fn local_users(dir: &Path) -> anyhow::Result<Vec<LocalUser>> {
+    let path = dir.join("nguoi-dung.yaml");
+    if !path.exists() {
+        std::fs::write(&path, DEFAULT_USERS).with_context(|| format!("không ghi được {}", path.display()))?;
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("không đọc được {}", path.display()))?;
+    serde_yaml::from_str(&text).with_context(|| format!("{}: danh sách người dùng không hợp lệ", path.display()))
+}
+
+/// How `cchc serve` signs staff in: OpenID Connect when `CCHC_OIDC_ISSUER` and `CCHC_OIDC_CLIENT_ID` are set (as
+/// on AWS; the tests use a local provider), else the local accounts and the printed token.
+fn sign_in(dir: &Path, base: &str, token: &str) -> anyhow::Result<SignIn> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    Ok(match (var("CCHC_OIDC_ISSUER"), var("CCHC_OIDC_CLIENT_ID")) {
+        (Some(issuer), Some(client)) => SignIn::Oidc(oidc::Provider::new(
+            issuer,
+            client,
+            var("CCHC_OIDC_CLIENT_SECRET"),
+            format!("{base}/quan-tri/dang-nhap/xong"),
+            var("CCHC_OIDC_GROUPS_CLAIM").unwrap_or_else(|| "cognito:groups".into()),
+        )?),
+        _ => SignIn::Local { users: local_users(dir)?, token: token.to_string() },
+    })
+}
+
+/// The functions' state for `cchc serve` at `base` (`http://127.0.0.1:8000`), and the printed token.
+pub(crate) fn local_api(root: &Path, base: &str) -> anyhow::Result<(AppState<SqliteStore>, String)> {
     let dir = root.join(".cchc");
     std::fs::create_dir_all(&dir).with_context(|| format!("không tạo được {}", dir.display()))?;
     let store = SqliteStore::open(&local_store_path(root)).context("không mở được kho dữ liệu SQLite")?;
@@ -52,6 +97,15 @@ pub(crate) fn local_api(root: &Path) -> anyhow::Result<(AppState<SqliteStore>, S
         site_url: String::new(),
         spam_checks,
         today: fixed_today().map(|d| d.at().date_naive()),
+        back_office: Some(BackOffice {
+            sign_in: sign_in(&dir, base, &token)?,
+            keys: SessionKeys::new(local_secret(&dir, "session-key")?.as_bytes(), false),
+            mail: Some(Mail {
+                mailer: Mailer::Outbox(dir.join("outbox")),
+                from: "Cổng Cải cách hành chính <khong-tra-loi@cchc.localhost>".parse()?,
+            }),
+            public_url: base.to_string(),
+        }),
     };
     Ok((AppState::new(store, settings), token))
 }

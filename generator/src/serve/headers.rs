@@ -16,8 +16,12 @@ const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
 pub type Headers = Vec<(HeaderName, HeaderValue)>;
 
 /// The site's and the API's headers, parsed once, as they apply to the preview's plain HTTP.
-static POLICIES: LazyLock<(Headers, Headers)> = LazyLock::new(|| {
-    (plain_http(policy(TEMPLATE, "SiteHeadersPolicy")), plain_http(policy(TEMPLATE, "ApiHeadersPolicy")))
+static POLICIES: LazyLock<(Headers, Headers, Headers)> = LazyLock::new(|| {
+    (
+        plain_http(policy(TEMPLATE, "SiteHeadersPolicy")),
+        plain_http(policy(TEMPLATE, "ApiHeadersPolicy")),
+        plain_http(policy(TEMPLATE, "BackOfficeHeadersPolicy")),
+    )
 });
 
 /// The preview is plain HTTP, also when an editor opens it from another machine by its address: there, HSTS and
@@ -87,12 +91,21 @@ pub fn policy(template: &str, resource: &str) -> Headers {
         .collect()
 }
 
-/// Adds production's headers to every response: the API's under `/api/`, the site's elsewhere.
+/// Adds production's headers to every response: the API's under `/api/`, the back office's under `/quan-tri`,
+/// the site's elsewhere.
 pub async fn add(request: Request<Body>, next: Next) -> Response<Body> {
-    let api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path();
+    let (api, back_office) = (path.starts_with("/api/"), path.starts_with("/quan-tri"));
     let mut response = next.run(request).await;
-    let (site, api_headers) = &*POLICIES;
-    for (name, value) in if api { api_headers } else { site } {
+    let (site, api_headers, back_office_headers) = &*POLICIES;
+    let chosen = if api {
+        api_headers
+    } else if back_office {
+        back_office_headers
+    } else {
+        site
+    };
+    for (name, value) in chosen {
         response.headers_mut().insert(name.clone(), value.clone());
     }
     response
@@ -104,7 +117,13 @@ mod tests {
 
     #[test]
     fn the_site_and_the_api_get_productions_policies() {
-        let (site, api) = &*POLICIES;
+        let (site, api, back_office) = &*POLICIES;
+        let office_csp = back_office
+            .iter()
+            .find(|(n, _)| n == "content-security-policy")
+            .map(|(_, v)| v.to_str().unwrap_or_default().to_string())
+            .expect("the back office has a policy");
+        assert!(office_csp.contains("script-src 'self'") && office_csp.contains("frame-ancestors 'none'"));
         let get = |headers: &Headers, name: &str| {
             headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.to_str().unwrap_or_default().to_string())
         };

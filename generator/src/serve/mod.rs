@@ -116,7 +116,13 @@ fn log_report(report: &BuildReport) {
 pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
     let out_parent = tempfile::Builder::new().prefix("cchc-serve-").tempdir().context("không tạo được thư mục tạm")?;
     let out = out_parent.path().join("site");
-    let (state, token) = local_api(&options.root)?;
+    let listener = tokio::net::TcpListener::bind((options.bind, options.port))
+        .await
+        .with_context(|| format!("không mở được cổng {}:{}", options.bind, options.port))?;
+    let address = listener.local_addr()?;
+    let host = if address.ip().is_unspecified() { "127.0.0.1".to_string() } else { address.ip().to_string() };
+    let base = format!("http://{host}:{}", address.port());
+    let (state, token) = local_api(&options.root, &base)?;
     // What DynamoDB's TTL does on AWS: expired idempotency records and rate counters go, at start and every
     // ten minutes (hashed client addresses must not pile up).
     let store = state.store.clone();
@@ -156,10 +162,8 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         .merge(cchc_functions::http::api_router(state))
         .layer(axum::middleware::from_fn(headers::add));
     eprintln!("API tại /api; kiểm duyệt với tiêu đề: Authorization: Bearer {token}");
-    let listener = tokio::net::TcpListener::bind((options.bind, options.port))
-        .await
-        .with_context(|| format!("không mở được cổng {}:{}", options.bind, options.port))?;
-    on_ready(listener.local_addr()?);
+    eprintln!("Trang quản trị: {base}/quan-tri/ (người dùng trong .cchc/nguoi-dung.yaml, mã đăng nhập: {token})");
+    on_ready(address);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

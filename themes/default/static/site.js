@@ -261,6 +261,43 @@
     });
   }
 
+  /* Published answers on the Q&A page: the question as text, the answer as the HTML the API made from its
+     Markdown (raw HTML escaped there). Without a script, the link to the plain list stays. */
+  function setupAnswers() {
+    document.querySelectorAll('[data-answers]').forEach(function (box) {
+      if (!window.fetch) return;
+      fetch(box.getAttribute('data-answers'), { headers: { Accept: 'application/json' } })
+        .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+        .then(function (body) {
+          var answers = body.questions || [];
+          if (!answers.length) { box.querySelector('p').textContent = 'Chưa có câu trả lời nào được công bố.'; return; }
+          box.textContent = '';
+          var list = document.createElement('ol');
+          list.className = 'answer-list';
+          answers.forEach(function (a) {
+            var item = document.createElement('li');
+            item.id = 'hoi-' + a.id;
+            var question = document.createElement('h3');
+            question.className = 'item-title';
+            question.textContent = a.question;
+            var meta = document.createElement('p');
+            meta.className = 'item-meta';
+            meta.textContent = 'Trả lời ngày ' + a.answered_at_display;
+            var answer = document.createElement('div');
+            answer.className = 'prose';
+            answer.innerHTML = a.answer_html;
+            item.appendChild(question);
+            item.appendChild(meta);
+            item.appendChild(answer);
+            list.appendChild(item);
+          });
+          box.appendChild(list);
+          if (location.hash && document.getElementById(location.hash.slice(1))) document.getElementById(location.hash.slice(1)).scrollIntoView();
+        })
+        .catch(function () { /* keep the link to the plain list */ });
+    });
+  }
+
   /* The print button: printing is the only page tool that needs a script, so it shows only with one. */
   function setupPrint() {
     document.querySelectorAll('[data-print]').forEach(function (button) {
@@ -275,4 +312,5 @@
   setupForms();
   setupConsultations();
   setupComments();
+  setupAnswers();
 })();

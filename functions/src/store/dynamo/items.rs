@@ -7,7 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ulid::Ulid;
 
 use super::keys::{self, Key};
-use crate::domain::{Comment, CommentContact, Consultation, ConsultationId, Question, QuestionContact, Status};
+use crate::domain::{
+    Actor, AuditAction, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Question, QuestionContact,
+    Stamp, Status,
+};
 use crate::store::StoreError;
 use crate::survey::Record;
 
@@ -115,6 +118,8 @@ impl From<&Comment> for Item {
                 ("organisation", opt(&c.organisation)),
                 ("section", opt(&c.section)),
                 ("reason", opt(&c.reason)),
+                ("decided_by", c.decided.as_ref().map(|d| s(d.by.clone()))),
+                ("decided_at", c.decided.as_ref().map(|d| s(d.at.to_rfc3339()))),
                 queue,
                 position,
             ],
@@ -138,6 +143,7 @@ impl TryFrom<&Item> for Comment {
             section: get_s(item, "section"),
             text: need_s(item, "text")?,
             reason: get_s(item, "reason"),
+            decided: stamp(item, "decided")?,
         })
     }
 }
@@ -153,7 +159,11 @@ impl TryFrom<&Question> for Item {
     fn try_from(q: &Question) -> Result<Self, StoreError> {
         let attachment =
             q.attachment.as_ref().map(serde_json::to_string).transpose().map_err(StoreError::unavailable)?;
-        let [queue, position] = queued(keys::QUEUE_QUESTIONS, q.id, q.answer.is_none());
+        let [queue, position] = if q.published {
+            queued(keys::PUBLISHED_QUESTIONS, q.id, true)
+        } else {
+            queued(keys::QUEUE_QUESTIONS, q.id, q.answer.is_none())
+        };
         Ok(item(
             Key::question(q.id),
             [
@@ -161,6 +171,10 @@ impl TryFrom<&Question> for Item {
                 ("text", Some(s(q.text.clone()))),
                 ("attachment", attachment.map(s)),
                 ("answer", opt(&q.answer)),
+                ("answered_by", q.answered.as_ref().map(|d| s(d.by.clone()))),
+                ("answered_at", q.answered.as_ref().map(|d| s(d.at.to_rfc3339()))),
+                ("consent", Some(AttributeValue::Bool(q.consent))),
+                ("published", Some(AttributeValue::Bool(q.published))),
                 queue,
                 position,
             ],
@@ -181,6 +195,58 @@ impl TryFrom<&Item> for Question {
                 .transpose()
                 .map_err(StoreError::unavailable)?,
             answer: get_s(item, "answer"),
+            answered: stamp(item, "answered")?,
+            consent: get_bool(item, "consent"),
+            published: get_bool(item, "published"),
+        })
+    }
+}
+
+/// A boolean attribute; absent is false.
+pub(super) fn get_bool(item: &Item, key: &str) -> bool {
+    matches!(item.get(key), Some(AttributeValue::Bool(true)))
+}
+
+/// A stamp from its two attributes (`{prefix}_by`, `{prefix}_at`), when both are there.
+fn stamp(item: &Item, prefix: &str) -> Result<Option<Stamp>, StoreError> {
+    let by = get_s(item, &format!("{prefix}_by"));
+    let at = get_s(item, &format!("{prefix}_at")).map(|t| time(&t)).transpose()?;
+    Ok(by.zip(at).map(|(by, at)| Stamp { by, at }))
+}
+
+impl From<&AuditEntry> for Item {
+    fn from(e: &AuditEntry) -> Self {
+        item(
+            Key::audit(e.id),
+            [
+                ("at", Some(s(e.at.to_rfc3339()))),
+                ("actor_id", Some(s(e.actor.id.clone()))),
+                ("actor_name", Some(s(e.actor.name.clone()))),
+                ("action", Some(s(e.action.as_str()))),
+                ("subject", Some(s(e.subject.clone()))),
+                ("before", Some(s(e.before.clone()))),
+                ("after", Some(s(e.after.clone()))),
+                ("gsi1pk", Some(s(keys::audit_subject(&e.subject)))),
+                ("gsi1sk", Some(s(e.id.to_string()))),
+            ],
+        )
+    }
+}
+
+impl TryFrom<&Item> for AuditEntry {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let action = need_s(item, "action")?;
+        Ok(Self {
+            id: Ulid::from_string(&need_s(item, "sk")?).map_err(StoreError::unavailable)?,
+            at: time(&need_s(item, "at")?)?,
+            actor: Actor { id: need_s(item, "actor_id")?, name: need_s(item, "actor_name")? },
+            action: AuditAction::parse(&action)
+                .ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("action `{action}`")))?,
+            subject: need_s(item, "subject")?,
+            before: get_s(item, "before").unwrap_or_default(),
+            after: get_s(item, "after").unwrap_or_default(),
         })
     }
 }

@@ -5,13 +5,14 @@
 //! | consultation             | `CONSULT#{id}`               | `META`                |                            |
 //! | comment                  | `CONSULT#{consultation}`     | `COMMENT#{ulid}`      | `MOD#COMMENT` / ulid, while pending |
 //! | its contact              | `CONSULT#{consultation}`     | `CONTACT#{ulid}`      |                            |
-//! | question                 | `QUESTION`                   | `Q#{ulid}`            | `MOD#QUESTION` / ulid, until answered |
+//! | question                 | `QUESTION`                   | `Q#{ulid}`            | `MOD#QUESTION` / ulid, until answered; `PUB#QUESTION` / ulid while published |
 //! | its contact              | `QUESTION`                   | `CONTACT#{ulid}`      |                            |
 //! | survey version           | `SURVEY#{id}`                | `DEF#{version:010}`   |                            |
 //! | survey response          | `SURVEY#{id}`                | `RESP#{ulid}`         |                            |
 //! | access code (its hash)   | `SURVEY#{id}`                | `CODE#{hash}`         |                            |
 //! | survey counter           | `SURVEY#{id}#V{version}#AGG` | `{unit}#{question}#{option}` |                     |
 //! | idempotency record       | `IDEM#{kind}#{key}`          | `IDEM`                |                            |
+//! | audit entry              | `AUDIT`                      | `{ulid}`              | `AUDIT#{subject}` / ulid   |
 //! | request counter          | `RATE#{client}`              | `{window}`            |                            |
 
 use std::collections::HashMap;
@@ -26,6 +27,14 @@ pub(super) const QUEUE_COMMENTS: &str = "MOD#COMMENT";
 /// Queue (`gsi1pk`) of questions waiting for an answer.
 pub(super) const QUEUE_QUESTIONS: &str = "MOD#QUESTION";
 
+/// Index partition (`gsi1pk`) of published questions and answers.
+pub(super) const PUBLISHED_QUESTIONS: &str = "PUB#QUESTION";
+/// Partition of the audit trail: staff actions are few (thousands a year), so one partition serves them.
+pub(super) const AUDIT_PK: &str = "AUDIT";
+/// Index partition (`gsi1pk`) of one item's audit entries.
+pub(super) fn audit_subject(subject: &str) -> String {
+    format!("AUDIT#{subject}")
+}
 /// Sort-key prefix of comments.
 pub(super) const COMMENT: &str = "COMMENT#";
 /// Sort-key prefix of contacts.
@@ -117,6 +126,10 @@ impl Key {
         Self::new(counters_pk(survey, version), counter)
     }
 
+    /// An audit entry.
+    pub fn audit(id: Ulid) -> Self {
+        Self::new(AUDIT_PK, id.to_string())
+    }
     /// The idempotency record of `key` (already prefixed with what it guards, e.g. `comment#…`).
     pub fn idempotency(key: &str) -> Self {
         Self::new(format!("IDEM#{key}"), "IDEM")

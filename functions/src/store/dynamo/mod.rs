@@ -18,15 +18,15 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::Utc;
 use ulid::Ulid;
 
 use self::items::{Item, get_n, get_s, n, s};
 use self::keys::Key;
 use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Saved, StoreError};
-use crate::domain::StoredResponse;
+use crate::domain::{AuditEntry, StoredResponse};
 
 pub use table::{TABLE_DEFINITION, TableDefinition};
 
@@ -158,25 +158,70 @@ impl DynamoStore {
         Ok(unless_refused(sent)?.is_some())
     }
 
-    /// Applies `update` (whose condition says the item exists and allows the change) to the item at `key`, and
-    /// gives the item as now stored. When the condition fails, reads the item to tell `NotFound` (absent) from
-    /// `Conflict` with `conflict` (present, but already changed).
-    async fn change(
+    /// Applies `update` (whose condition says the item exists and allows the change) to the item at `key` in one
+    /// transaction with `audit`'s entry, and gives the item as now stored. When the condition fails, nothing is
+    /// written: `NotFound` (absent) or `Conflict` with `conflict` (present, but already changed). A transaction
+    /// cancelled by a concurrent one on the same item is tried again, and then meets the changed condition.
+    async fn change_audited(
         &self,
         key: &Key,
-        update: impl FnOnce(UpdateItemFluentBuilder) -> UpdateItemFluentBuilder,
+        update: impl Fn(UpdateBuilder) -> UpdateBuilder,
         conflict: &str,
+        audit: &AuditEntry,
     ) -> Result<Item, StoreError> {
-        let request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
+        let update = update(aws_sdk_dynamodb::types::Update::builder().table_name(&self.table))
             .set_key(Some(key.attributes()))
-            .return_values(ReturnValue::AllNew);
-        match unless_refused(update(request).send().await)? {
-            Some(changed) => Ok(changed.attributes.unwrap_or_default()),
-            None if self.get(key, false).await?.is_some() => Err(StoreError::Conflict(conflict.into())),
-            None => Err(StoreError::NotFound),
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let writes =
+            vec![TransactWriteItem::builder().update(update).build(), self.put_new_in_transaction(Item::from(audit))?];
+        let mut delay = Duration::from_millis(10);
+        for _ in 0..8 {
+            let error = match self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await {
+                Ok(_) => return self.get(key, true).await?.ok_or(StoreError::NotFound),
+                Err(error) => error,
+            };
+            let refused = match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    e.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                }
+                _ => return Err(unavailable(error)),
+            };
+            if refused {
+                return match self.get(key, true).await? {
+                    Some(_) => Err(StoreError::Conflict(conflict.into())),
+                    None => Err(StoreError::NotFound),
+                };
+            }
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+        Err(StoreError::unavailable(anyhow::anyhow!("transaction kept conflicting with concurrent writes")))
+    }
+
+    /// Up to `limit + 1` items that `query` (a key condition and a filter) finds, newest first, after `cursor`:
+    /// pages are read until enough items passed the filter.
+    async fn filtered_newest(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+        query: impl Fn(QueryFluentBuilder) -> QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut start = start_key(cursor)?;
+        let mut items = Vec::new();
+        loop {
+            let page = query(self.client.query().table_name(&self.table))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit.max(1) * 2).unwrap_or(100))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(last) if items.len() <= limit => start = Some(last),
+                _ => return Ok(items),
+            }
         }
     }
 
@@ -203,13 +248,26 @@ impl DynamoStore {
 
     /// Up to `limit + 1` items of a moderation queue, oldest first, after `cursor`.
     async fn queue(&self, queue: &str, cursor: Option<&Cursor>, limit: usize) -> Result<Vec<Item>, StoreError> {
+        self.index_page(queue, true, cursor, limit).await
+    }
+
+    /// Up to `limit + 1` items of the index partition `partition`, in time order (`oldest_first`) or newest first,
+    /// after `cursor`.
+    async fn index_page(
+        &self,
+        partition: &str,
+        oldest_first: bool,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(TABLE_DEFINITION.gsi_name)
+            .scan_index_forward(oldest_first)
             .key_condition_expression("gsi1pk = :queue")
-            .expression_attribute_values(":queue", s(queue))
+            .expression_attribute_values(":queue", s(partition))
             .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start_key(cursor)?)
             .send()

@@ -5,15 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
 use ulid::Ulid;
 
-use super::items::{self, Item, get_n, get_s, n, need_s, s};
+use super::items::{self, Item, get_bool, get_n, get_s, n, need_s, s};
 use super::keys::{self, Key};
-use super::{DynamoStore, listing, now_seconds, start_key, unavailable};
+use super::{DynamoStore, listing, now_seconds, unavailable};
 use crate::domain::{
-    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
+    AnswerText, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, Status, StoredResponse,
 };
 use crate::store::{
-    Cursor, KeyScope, Listing, Publication, Saved, Store, StoreError, SurveyWrite, changed_version, moderated,
+    Cursor, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError, SurveyWrite, changed_version,
+    moderated, stamp,
 };
 use crate::survey::{Record, Survey};
 
@@ -194,31 +195,16 @@ impl Store for DynamoStore {
         cursor: Option<&Cursor>,
         limit: usize,
     ) -> Result<Listing<Comment>, StoreError> {
-        let mut start = start_key(cursor)?;
-        let mut items = Vec::new();
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .filter_expression("#status = :approved")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":pk", s(keys::consultation_pk(consultation)))
-                .expression_attribute_values(":prefix", s(keys::COMMENT))
-                .expression_attribute_values(":approved", s(Status::Approved.as_str()))
-                .scan_index_forward(false)
-                .limit(i32::try_from(limit.max(1) * 2).unwrap_or(100))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            items.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(last) if items.len() <= limit => start = Some(last),
-                _ => break,
-            }
-        }
+        let items = self
+            .filtered_newest(cursor, limit, |q| {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .filter_expression("#status = :approved")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":pk", s(keys::consultation_pk(consultation)))
+                    .expression_attribute_values(":prefix", s(keys::COMMENT))
+                    .expression_attribute_values(":approved", s(Status::Approved.as_str()))
+            })
+            .await?;
         listing(items, limit, &TABLE_KEYS)
     }
 
@@ -234,24 +220,36 @@ impl Store for DynamoStore {
         consultation: &ConsultationId,
         id: Ulid,
         decision: &Decision,
+        audit: &AuditEntry,
     ) -> Result<Comment, StoreError> {
         let (status, reason) = moderated(decision);
-        let update = |request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
+        let decided = stamp(audit);
+        let update = |request: aws_sdk_dynamodb::types::builders::UpdateBuilder| {
             let request = request
                 .condition_expression("attribute_exists(pk) AND #status = :pending")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":pending", s(Status::Pending.as_str()))
-                .expression_attribute_values(":new", s(status.as_str()));
-            match reason {
+                .expression_attribute_values(":new", s(status.as_str()))
+                .expression_attribute_values(":by", s(decided.by.clone()))
+                .expression_attribute_values(":at", s(decided.at.to_rfc3339()));
+            match &reason {
                 Some(r) => request
-                    .update_expression("SET #status = :new, reason = :reason REMOVE gsi1pk, gsi1sk")
-                    .expression_attribute_values(":reason", s(r)),
-                None => request.update_expression("SET #status = :new REMOVE gsi1pk, gsi1sk"),
+                    .update_expression(
+                        "SET #status = :new, reason = :reason, decided_by = :by, decided_at = :at REMOVE gsi1pk, gsi1sk",
+                    )
+                    .expression_attribute_values(":reason", s(r.clone())),
+                None => request
+                    .update_expression("SET #status = :new, decided_by = :by, decided_at = :at REMOVE gsi1pk, gsi1sk"),
             }
         };
-        let changed =
-            self.change(&Key::comment(consultation, id), update, "góp ý này đã được kiểm duyệt trước đó").await?;
+        let key = Key::comment(consultation, id);
+        let changed = self.change_audited(&key, update, "góp ý này đã được kiểm duyệt trước đó", audit).await?;
         Comment::try_from(&changed)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, id = %id))]
+    async fn comment(&self, consultation: &ConsultationId, id: Ulid) -> Result<Option<Comment>, StoreError> {
+        self.get(&Key::comment(consultation, id), true).await?.as_ref().map(Comment::try_from).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation))]
@@ -306,24 +304,121 @@ impl Store for DynamoStore {
     ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
         let items = self.queue(keys::QUEUE_QUESTIONS, cursor, limit).await?;
         let questions: Listing<Question> = listing(items, limit, &QUEUE_KEYS)?;
-        let mut out = Vec::with_capacity(questions.items.len());
-        for question in questions.items {
-            let contact = self.get(&Key::question_contact(question.id), false).await?.unwrap_or_default();
-            out.push((question, QuestionContact::from(&contact)));
-        }
-        Ok(Listing { items: out, next: questions.next })
+        self.with_contacts(questions).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-    async fn answer_question(&self, id: Ulid, answer: &AnswerText) -> Result<Question, StoreError> {
-        let update = |request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
-            request
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(answer)")
-                .update_expression("SET answer = :answer REMOVE gsi1pk, gsi1sk")
+    async fn answer_question(&self, id: Ulid, answer: &AnswerText, audit: &AuditEntry) -> Result<Question, StoreError> {
+        let key = Key::question(id);
+        // A published answer keeps its place on the Q&A page; any other leaves the queue. The condition holds the
+        // item to the state read, so a publication in between is a conflict, not a lost index entry.
+        let current = self.get(&key, true).await?.ok_or(StoreError::NotFound)?;
+        let published = get_bool(&current, "published");
+        let answered = stamp(audit);
+        let update = |request: aws_sdk_dynamodb::types::builders::UpdateBuilder| {
+            let request = request
+                .condition_expression("attribute_exists(pk) AND published = :published")
+                .expression_attribute_values(":published", aws_sdk_dynamodb::types::AttributeValue::Bool(published))
                 .expression_attribute_values(":answer", s(answer.as_str()))
+                .expression_attribute_values(":by", s(answered.by.clone()))
+                .expression_attribute_values(":at", s(answered.at.to_rfc3339()));
+            if published {
+                request.update_expression("SET answer = :answer, answered_by = :by, answered_at = :at")
+            } else {
+                request.update_expression(
+                    "SET answer = :answer, answered_by = :by, answered_at = :at REMOVE gsi1pk, gsi1sk",
+                )
+            }
         };
-        let changed = self.change(&Key::question(id), update, "câu hỏi này đã có câu trả lời").await?;
+        let changed =
+            self.change_audited(&key, update, "câu hỏi vừa được người khác thay đổi; hãy tải lại", audit).await?;
         Question::try_from(&changed)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, publish = publish))]
+    async fn publish_answer(&self, id: Ulid, publish: bool, audit: &AuditEntry) -> Result<Question, StoreError> {
+        let update = |request: aws_sdk_dynamodb::types::builders::UpdateBuilder| {
+            if publish {
+                request
+                    .condition_expression("attribute_exists(pk) AND attribute_exists(answer) AND consent = :true")
+                    .update_expression("SET published = :true, gsi1pk = :index, gsi1sk = :id")
+                    .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+                    .expression_attribute_values(":index", s(keys::PUBLISHED_QUESTIONS))
+                    .expression_attribute_values(":id", s(id.to_string()))
+            } else {
+                request
+                    .condition_expression("attribute_exists(pk) AND attribute_exists(answer)")
+                    .update_expression("SET published = :false REMOVE gsi1pk, gsi1sk")
+                    .expression_attribute_values(":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+            }
+        };
+        let changed = self.change_audited(&Key::question(id), update, NOT_PUBLISHABLE, audit).await?;
+        Question::try_from(&changed)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn question(&self, id: Ulid) -> Result<Option<(Question, QuestionContact)>, StoreError> {
+        let Some(item) = self.get(&Key::question(id), true).await? else {
+            return Ok(None);
+        };
+        let contact = self.get(&Key::question_contact(id), true).await?.unwrap_or_default();
+        Ok(Some((Question::try_from(&item)?, QuestionContact::from(&contact))))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn answered_questions(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
+        let items = self
+            .filtered_newest(cursor, limit, |q| {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .filter_expression("attribute_exists(answer)")
+                    .expression_attribute_values(":pk", s(keys::QUESTIONS_PK))
+                    .expression_attribute_values(":prefix", s(keys::QUESTION))
+            })
+            .await?;
+        let questions: Listing<Question> = listing(items, limit, &TABLE_KEYS)?;
+        self.with_contacts(questions).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn published_answers(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Listing<Question>, StoreError> {
+        let items = self.index_page(keys::PUBLISHED_QUESTIONS, false, cursor, limit).await?;
+        listing(items, limit, &QUEUE_KEYS)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(action = entry.action.as_str()))]
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        if self.put_new(Item::from(entry)).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("mục nhật ký này đã có".into()))
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn audit_trail(
+        &self,
+        subject: Option<&str>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<AuditEntry>, StoreError> {
+        match subject {
+            Some(subject) => {
+                let items = self.index_page(&keys::audit_subject(subject), false, cursor, limit).await?;
+                listing(items, limit, &QUEUE_KEYS)
+            }
+            None => {
+                let items = self
+                    .filtered_newest(cursor, limit, |q| {
+                        q.key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(keys::AUDIT_PK))
+                    })
+                    .await?;
+                listing(items, limit, &TABLE_KEYS)
+            }
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(window = window))]
@@ -344,5 +439,20 @@ impl Store for DynamoStore {
             .map_err(unavailable)?;
         let count = out.attributes.as_ref().and_then(|a| get_n(a, "count"));
         count.ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("rate counter without count")))
+    }
+}
+
+impl DynamoStore {
+    /// Each question of `questions` with its contact, read apart.
+    async fn with_contacts(
+        &self,
+        questions: Listing<Question>,
+    ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
+        let mut out = Vec::with_capacity(questions.items.len());
+        for question in questions.items {
+            let contact = self.get(&Key::question_contact(question.id), false).await?.unwrap_or_default();
+            out.push((question, QuestionContact::from(&contact)));
+        }
+        Ok(Listing { items: out, next: questions.next })
     }
 }

@@ -38,6 +38,31 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Columns added after the first release, for database files made before them (`CREATE TABLE IF NOT EXISTS`
+/// leaves an existing table as it was).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("comments", "decided_by", "TEXT"),
+    ("comments", "decided_at", "TEXT"),
+    ("questions", "answered_by", "TEXT"),
+    ("questions", "answered_at", "TEXT"),
+    ("questions", "consent", "INTEGER NOT NULL DEFAULT 0"),
+    ("questions", "published", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Adds `ADDED_COLUMNS` missing from tables that exist already.
+fn migrate(connection: &Connection) -> Result<(), StoreError> {
+    for (table, column, declaration) in ADDED_COLUMNS {
+        let mut statement =
+            connection.prepare(&format!("SELECT name FROM pragma_table_info('{table}')")).map_err(sql)?;
+        let columns: Vec<String> =
+            statement.query_map([], |r| r.get(0)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
+        if !columns.is_empty() && !columns.iter().any(|c| c == column) {
+            connection.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}")).map_err(sql)?;
+        }
+    }
+    Ok(())
+}
+
 /// SQLite on a writer thread of its own; calls are sent to it and answered after their group commits.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -91,6 +116,7 @@ impl SqliteStore {
     /// WAL's limit in bytes.
     fn init(connection: Connection, second: Option<(Connection, i64)>) -> Result<Self, StoreError> {
         connection.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        migrate(&connection)?;
         connection.execute_batch(SCHEMA).map_err(sql)?;
         let checkpoints =
             second.map(|(second, limit_bytes)| Checkpoints::start(&connection, second, limit_bytes)).transpose()?;
@@ -121,6 +147,7 @@ mod tests {
             section: None,
             text,
             reason: None,
+            decided: None,
         }
     }
 

@@ -7,15 +7,15 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 use ulid::Ulid;
 
-use super::rows::COMMENT_COLUMNS;
+use super::rows::{COMMENT_COLUMNS, QUESTION_COLUMNS};
 use super::{SqliteStore, sql};
 use crate::domain::{
-    AnswerText, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
+    AnswerText, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
     QuestionContact, StoredResponse,
 };
 use crate::store::{
-    Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, Publication, Saved, Store, StoreError, SurveyWrite,
-    changed_version, moderated,
+    Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError,
+    SurveyWrite, changed_version, moderated, stamp,
 };
 use crate::survey::{Record, Survey};
 
@@ -68,13 +68,14 @@ where
 }
 
 /// Runs `update` (whose condition says the change is allowed) and reads the record back with `read`, in one
-/// savepoint: the record as now stored, `NotFound` when there is none, or `Conflict` with `conflict` when there is one
-/// but the condition did not hold (it was changed before).
+/// savepoint with `audit`: the record as now stored, `NotFound` when there is none, or `Conflict` with `conflict`
+/// when there is one but the condition did not hold (it was changed before); then nothing is written.
 fn change<T>(
     conn: &mut Connection,
     (update, update_params): (&str, impl rusqlite::Params),
     (read, read_params): (&str, impl rusqlite::Params),
     conflict: &str,
+    audit: &AuditEntry,
 ) -> Result<T, StoreError>
 where
     T: for<'a, 'b> TryFrom<&'a rusqlite::Row<'b>, Error = rusqlite::Error>,
@@ -82,12 +83,56 @@ where
     let tx = conn.savepoint().map_err(sql)?;
     let changed = tx.execute(update, update_params).map_err(sql)?;
     let record = tx.query_row(read, read_params, |row| T::try_from(row)).optional().map_err(sql)?;
-    tx.commit().map_err(sql)?;
     match (record, changed) {
         (None, _) => Err(StoreError::NotFound),
         (Some(_), 0) => Err(StoreError::Conflict(conflict.into())),
-        (Some(record), _) => Ok(record),
+        (Some(record), _) => {
+            insert_audit(&tx, audit)?;
+            tx.commit().map_err(sql)?;
+            Ok(record)
+        }
     }
+}
+
+/// Adds an entry to the audit trail.
+fn insert_audit(connection: &Connection, e: &AuditEntry) -> Result<usize, StoreError> {
+    exec(
+        connection,
+        "INSERT INTO audit (id, at, actor_id, actor_name, action, subject, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            e.id.to_string(),
+            e.at.to_rfc3339(),
+            e.actor.id,
+            e.actor.name,
+            e.action.as_str(),
+            e.subject,
+            e.before,
+            e.after
+        ],
+    )
+}
+
+/// Questions with their contacts, as `condition` (with `?1`, a cursor's id or NULL, and `?2`, the limit) selects
+/// and orders them.
+fn questions_where(
+    conn: &Connection,
+    condition: &str,
+    after: Option<String>,
+    limit: usize,
+) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT {QUESTION_COLUMNS}, k.name, k.email, k.phone
+             FROM questions q JOIN question_contacts k ON k.question_id = q.id WHERE {condition}"
+        ))
+        .map_err(sql)?;
+    let items = statement
+        .query_map(params![after, (limit + 1) as i64], |r| Ok((Question::try_from(r)?, QuestionContact::try_from(r)?)))
+        .map_err(sql)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql)?;
+    Ok(listing(items, limit, |(q, _): &(Question, QuestionContact)| q.id.to_string()))
 }
 
 /// The first `limit` of `items` (one more was asked for, to know whether there is a next stretch).
@@ -358,7 +403,9 @@ impl Store for SqliteStore {
         self.save_once(KeyScope::Comment.key(key), fingerprint, response, move |tx| {
             exec(
                 tx,
-                &format!("INSERT INTO comments ({COMMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                &format!(
+                    "INSERT INTO comments ({COMMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL)"
+                ),
                 params![
                     c.id.to_string(),
                     c.consultation.as_str(),
@@ -428,23 +475,42 @@ impl Store for SqliteStore {
         consultation: &ConsultationId,
         id: Ulid,
         decision: &Decision,
+        audit: &AuditEntry,
     ) -> Result<Comment, StoreError> {
         let (status, reason) = moderated(decision);
-        let (id, consultation) = (id.to_string(), consultation.as_str().to_string());
+        let (id, consultation, audit) = (id.to_string(), consultation.as_str().to_string(), audit.clone());
+        let decided = stamp(&audit);
         self.writer
             .run(move |conn| {
                 change(
                     conn,
                     (
-                        "UPDATE comments SET status = ?1, reason = ?2 WHERE id = ?3 AND consultation = ?4 AND status = 'pending'",
-                        params![status.as_str(), reason, id, consultation],
+                        "UPDATE comments SET status = ?1, reason = ?2, decided_by = ?3, decided_at = ?4
+                         WHERE id = ?5 AND consultation = ?6 AND status = 'pending'",
+                        params![status.as_str(), reason, decided.by, decided.at.to_rfc3339(), id, consultation],
                     ),
                     (
                         &format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?1 AND consultation = ?2"),
                         params![id, consultation],
                     ),
                     "góp ý này đã được kiểm duyệt trước đó",
+                    &audit,
                 )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, id = %id))]
+    async fn comment(&self, consultation: &ConsultationId, id: Ulid) -> Result<Option<Comment>, StoreError> {
+        let (id, consultation) = (id.to_string(), consultation.as_str().to_string());
+        self.writer
+            .run(move |conn| {
+                let found = rows(
+                    conn,
+                    &format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?1 AND consultation = ?2"),
+                    params![id, consultation],
+                )?;
+                Ok(found.into_iter().next())
             })
             .await
     }
@@ -460,7 +526,7 @@ impl Store for SqliteStore {
                 let mut statement = conn
                     .prepare(
                         "SELECT c.id, c.consultation, c.status, c.created_at, c.name, c.organisation, c.section, c.text,
-                         c.reason, k.email
+                         c.reason, c.decided_by, c.decided_at, k.email
                          FROM comments c JOIN comment_contacts k ON k.comment_id = c.id WHERE c.consultation = ?1
                          ORDER BY c.id",
                     )
@@ -491,8 +557,8 @@ impl Store for SqliteStore {
         self.save_once(KeyScope::Question.key(key), fingerprint, response, move |tx| {
             exec(
                 tx,
-                "INSERT INTO questions (id, created_at, text, attachment, answer) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![q.id.to_string(), q.created_at.to_rfc3339(), q.text, attachment, q.answer],
+                "INSERT INTO questions (id, created_at, text, attachment, answer, consent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![q.id.to_string(), q.created_at.to_rfc3339(), q.text, attachment, q.answer, q.consent],
             )?;
             exec(
                 tx,
@@ -513,36 +579,124 @@ impl Store for SqliteStore {
         let after = cursor_id(cursor)?;
         self.writer
             .run(move |conn| {
-                let mut statement = conn
-                    .prepare_cached(
-                        "SELECT q.id, q.created_at, q.text, q.attachment, q.answer, k.name, k.email, k.phone
-                         FROM questions q JOIN question_contacts k ON k.question_id = q.id
-                         WHERE q.answer IS NULL AND (?1 IS NULL OR q.id > ?1) ORDER BY q.id LIMIT ?2",
-                    )
-                    .map_err(sql)?;
-                let items = statement
-                    .query_map(params![after, (limit + 1) as i64], |r| {
-                        Ok((Question::try_from(r)?, QuestionContact::try_from(r)?))
-                    })
-                    .map_err(sql)?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(sql)?;
-                Ok(listing(items, limit, |(q, _): &(Question, QuestionContact)| q.id.to_string()))
+                questions_where(
+                    conn,
+                    "q.answer IS NULL AND (?1 IS NULL OR q.id > ?1) ORDER BY q.id LIMIT ?2",
+                    after,
+                    limit,
+                )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn answered_questions(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
+        let after = cursor_id(cursor)?;
+        self.writer
+            .run(move |conn| {
+                questions_where(
+                    conn,
+                    "q.answer IS NOT NULL AND (?1 IS NULL OR q.id < ?1) ORDER BY q.id DESC LIMIT ?2",
+                    after,
+                    limit,
+                )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn published_answers(&self, cursor: Option<&Cursor>, limit: usize) -> Result<Listing<Question>, StoreError> {
+        let after = cursor_id(cursor)?;
+        self.writer
+            .run(move |conn| {
+                let items = rows(
+                    conn,
+                    &format!(
+                        "SELECT {QUESTION_COLUMNS} FROM questions q WHERE q.published = 1 AND q.answer IS NOT NULL
+                         AND (?1 IS NULL OR q.id < ?1) ORDER BY q.id DESC LIMIT ?2"
+                    ),
+                    params![after, (limit + 1) as i64],
+                )?;
+                Ok(listing(items, limit, |q: &Question| q.id.to_string()))
             })
             .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-    async fn answer_question(&self, id: Ulid, answer: &AnswerText) -> Result<Question, StoreError> {
-        let (answer, id) = (answer.as_str().to_string(), id.to_string());
+    async fn question(&self, id: Ulid) -> Result<Option<(Question, QuestionContact)>, StoreError> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| Ok(questions_where(conn, "q.id = ?1 LIMIT ?2", Some(id), 1)?.items.into_iter().next()))
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn answer_question(&self, id: Ulid, answer: &AnswerText, audit: &AuditEntry) -> Result<Question, StoreError> {
+        let (answer, id, audit) = (answer.as_str().to_string(), id.to_string(), audit.clone());
+        let answered = stamp(&audit);
         self.writer
             .run(move |conn| {
                 change(
                     conn,
-                    ("UPDATE questions SET answer = ?1 WHERE id = ?2 AND answer IS NULL", params![answer, id]),
-                    ("SELECT id, created_at, text, attachment, answer FROM questions WHERE id = ?1", params![id]),
-                    "câu hỏi này đã có câu trả lời",
+                    (
+                        "UPDATE questions SET answer = ?1, answered_by = ?2, answered_at = ?3 WHERE id = ?4",
+                        params![answer, answered.by, answered.at.to_rfc3339(), id],
+                    ),
+                    (&format!("SELECT {QUESTION_COLUMNS} FROM questions q WHERE q.id = ?1"), params![id]),
+                    "câu hỏi này không trả lời được",
+                    &audit,
                 )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, publish = publish))]
+    async fn publish_answer(&self, id: Ulid, publish: bool, audit: &AuditEntry) -> Result<Question, StoreError> {
+        let (id, audit) = (id.to_string(), audit.clone());
+        self.writer
+            .run(move |conn| {
+                change(
+                    conn,
+                    (
+                        "UPDATE questions SET published = ?1
+                         WHERE id = ?2 AND (?1 = 0 OR (answer IS NOT NULL AND consent = 1))",
+                        params![publish, id],
+                    ),
+                    (&format!("SELECT {QUESTION_COLUMNS} FROM questions q WHERE q.id = ?1"), params![id]),
+                    NOT_PUBLISHABLE,
+                    &audit,
+                )
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(action = entry.action.as_str()))]
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.writer.run(move |conn| insert_audit(conn, &entry).map(|_| ())).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
+    async fn audit_trail(
+        &self,
+        subject: Option<&str>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Listing<AuditEntry>, StoreError> {
+        let (after, subject) = (cursor_id(cursor)?, subject.map(str::to_string));
+        self.writer
+            .run(move |conn| {
+                let items = rows(
+                    conn,
+                    "SELECT id, at, actor_id, actor_name, action, subject, before, after FROM audit
+                     WHERE (?1 IS NULL OR subject = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3",
+                    params![subject, after, (limit + 1) as i64],
+                )?;
+                Ok(listing(items, limit, |e: &AuditEntry| e.id.to_string()))
             })
             .await
     }

@@ -7,12 +7,26 @@ use rusqlite::Row;
 use rusqlite::types::Type;
 use ulid::Ulid;
 
-use crate::domain::{Comment, CommentContact, Consultation, ConsultationId, Question, QuestionContact, Status};
+use crate::domain::{
+    Actor, AuditAction, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Question, QuestionContact,
+    Stamp, Status,
+};
 use crate::survey::Record;
 
 /// Every column of `comments`, in the table's order: what `Comment::try_from` reads.
 pub(super) const COMMENT_COLUMNS: &str =
-    "id, consultation, status, created_at, name, organisation, section, text, reason";
+    "id, consultation, status, created_at, name, organisation, section, text, reason, decided_by, decided_at";
+
+/// Every column of `questions`: what `Question::try_from` reads (`q.` prefixed, for joins with contacts).
+pub(super) const QUESTION_COLUMNS: &str = "q.id, q.created_at, q.text, q.attachment, q.answer, q.answered_by, \
+     q.answered_at, q.consent, q.published";
+
+/// A stamp from its two columns (`{prefix}_by`, `{prefix}_at`), when both are there.
+fn stamp(row: &Row<'_>, prefix: &str) -> rusqlite::Result<Option<Stamp>> {
+    let by: Option<String> = row.get(format!("{prefix}_by").as_str())?;
+    let at = parsed_opt(row, &format!("{prefix}_at"), time)?;
+    Ok(by.zip(at).map(|(by, at)| Stamp { by, at }))
+}
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -82,6 +96,7 @@ impl TryFrom<&Row<'_>> for Comment {
             section: row.get("section")?,
             text: row.get("text")?,
             reason: row.get("reason")?,
+            decided: stamp(row, "decided")?,
         })
     }
 }
@@ -104,6 +119,25 @@ impl TryFrom<&Row<'_>> for Question {
             text: row.get("text")?,
             attachment: parsed_opt(row, "attachment", |a| serde_json::from_str(a))?,
             answer: row.get("answer")?,
+            answered: stamp(row, "answered")?,
+            consent: row.get("consent")?,
+            published: row.get("published")?,
+        })
+    }
+}
+
+impl TryFrom<&Row<'_>> for AuditEntry {
+    type Error = rusqlite::Error;
+
+    fn try_from(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: parsed(row, "id", id)?,
+            at: parsed(row, "at", time)?,
+            actor: Actor { id: row.get("actor_id")?, name: row.get("actor_name")? },
+            action: parsed(row, "action", |a| AuditAction::parse(a).ok_or_else(|| anyhow::anyhow!("action `{a}`")))?,
+            subject: row.get("subject")?,
+            before: row.get("before")?,
+            after: row.get("after")?,
         })
     }
 }

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS consultations (
 
 CREATE TABLE IF NOT EXISTS comments (
   id TEXT PRIMARY KEY, consultation TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
-  name TEXT, organisation TEXT, section TEXT, text TEXT NOT NULL, reason TEXT);
+  name TEXT, organisation TEXT, section TEXT, text TEXT NOT NULL, reason TEXT, decided_by TEXT, decided_at TEXT);
 CREATE INDEX IF NOT EXISTS comments_public ON comments (consultation, status, id);
 CREATE INDEX IF NOT EXISTS comments_queue ON comments (status, id);
 -- Contacts apart from what they sent, as on DynamoDB.
@@ -21,10 +21,17 @@ CREATE TABLE IF NOT EXISTS comment_contacts (
   comment_id TEXT PRIMARY KEY REFERENCES comments (id), email TEXT NOT NULL);
 
 CREATE TABLE IF NOT EXISTS questions (
-  id TEXT PRIMARY KEY, created_at TEXT NOT NULL, text TEXT NOT NULL, attachment TEXT, answer TEXT);
+  id TEXT PRIMARY KEY, created_at TEXT NOT NULL, text TEXT NOT NULL, attachment TEXT, answer TEXT,
+  answered_by TEXT, answered_at TEXT, consent INTEGER NOT NULL DEFAULT 0, published INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS questions_queue ON questions (answer, id);
 CREATE TABLE IF NOT EXISTS question_contacts (
   question_id TEXT PRIMARY KEY REFERENCES questions (id), name TEXT NOT NULL, email TEXT, phone TEXT);
+
+-- The back office's audit trail: who did what to which item, before and after; never deleted.
+CREATE TABLE IF NOT EXISTS audit (
+  id TEXT PRIMARY KEY, at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL, action TEXT NOT NULL,
+  subject TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_subject ON audit (subject, id);
 
 CREATE TABLE IF NOT EXISTS idempotency (
   key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
