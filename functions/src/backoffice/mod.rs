@@ -51,6 +51,10 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("question.html", include_str!("../../templates/quan-tri/question.html")),
         ("audit.html", include_str!("../../templates/quan-tri/audit.html")),
     ];
+    // tera's built-in `urlencode` comes with its `builtins` feature (and its dependencies); this is the one we need.
+    tera.register_filter("urlencode", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
+        Ok(tera::Value::String(urlencode(value.as_str().unwrap_or_default())))
+    });
     if let Err(error) = tera.add_raw_templates(sources) {
         // The templates are part of the binary; the back-office tests render every one.
         tracing::error!(error = %error, "back-office templates do not compile");
@@ -338,9 +342,11 @@ fn signed_change<S>(
     Ok(signed)
 }
 
-/// `text` for a query string.
+/// `text` for a query string: everything but unreserved characters and `/` percent-encoded.
 fn urlencode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    const QUERY: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+    percent_encoding::utf8_percent_encode(text, QUERY).to_string()
 }
 
 /// A back-office path to return to, or the home page: never another site.
