@@ -4,8 +4,10 @@
 //! request → `http` (axum routers: body limits, parsing) → `domain` types that can only hold valid values →
 //! rules (window open? spam? duplicate?) → `store::Store` → JSON problem details or a redirect.
 
+pub mod access_codes;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod hash;
 pub mod http;
 pub mod secrets;
