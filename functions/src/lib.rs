@@ -4,12 +4,14 @@
 //! request → `http` (axum routers: body limits, parsing) → `domain` types that can only hold valid values →
 //! rules (window open? spam? duplicate?) → `store::Store` → JSON problem details or a redirect.
 
+pub mod access_codes;
 pub mod auth;
 // A refused request is a whole page (`Response`), returned once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 pub mod backoffice;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod hash;
 pub mod http;
 pub mod mail;

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use cchc_functions::domain::{Consultation, ConsultationId};
+use cchc_functions::domain::{CodeBatch, Consultation, ConsultationId};
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_router};
 use cchc_functions::secrets::access_code_hash;
 use cchc_functions::spam::{self, Secrets};
@@ -56,7 +56,10 @@ async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
     ] {
         let yaml = format!("id: {id}\naccess: {access}\nopens: {opens}\ncloses: {closes}\n{SURVEY}");
         let source: SurveySource = serde_yaml::from_str(&yaml).expect("survey YAML");
-        let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
+        let units = vec![
+            Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None },
+            Unit { id: "tinh-c".into(), name: "Tỉnh C".into(), from: None, to: None },
+        ];
         store.put_survey(&Survey::check(source, units).expect("valid survey")).await.expect("publish");
     }
     // Kept as an HMAC under the server's code key, and the unkeyed SHA-256 of another code beside it: a table
@@ -65,7 +68,11 @@ async fn api_with(dir: tempfile::TempDir, attachments: Attachments) -> Api {
         access_code_hash(CODE_KEY.as_bytes(), "khao-sat-co-ma", "ABCDE-12345"),
         cchc_functions::hash::sha256_hex("khao-sat-co-ma:FGHJK67890"),
     ];
-    store.add_access_codes("khao-sat-co-ma", &hashes).await.expect("codes");
+    let batch = CodeBatch::new("tinh-a", "Kiểm thử");
+    store.add_access_codes("khao-sat-co-ma", &batch, &hashes).await.expect("codes");
+    let for_c = CodeBatch::new("tinh-c", "Kiểm thử");
+    let hash_c = access_code_hash(CODE_KEY.as_bytes(), "khao-sat-co-ma", "KMNPQ-23456");
+    store.add_access_codes("khao-sat-co-ma", &for_c, &[hash_c]).await.expect("codes");
     let folder = match &attachments {
         Attachments::Dir(path) => path.clone(),
         _ => dir.path().join("khong-dung"),
@@ -817,7 +824,9 @@ async fn a_survey_response_is_checked_along_its_path_and_counted() {
     let csv = send(&api, with_token(Request::get(csv_uri).body(Body::empty()).expect("request"))).await;
     assert_eq!(csv.status, StatusCode::OK);
     let text = csv.text();
-    assert!(text.contains("Câu 2 (q2)") && text.contains("a; b") && text.contains("<b>Tốt</b>"), "{text}");
+    // In words: the question's text over its column, option labels, the unit's name.
+    assert!(text.contains("Câu 2. Qua kênh nào?") && text.contains("A; B") && text.contains("<b>Tốt</b>"), "{text}");
+    assert!(text.contains(",Tỉnh A,") && !text.contains("tinh-a") && text.contains("Có biết"), "{text}");
     assert!(text.contains("'=HYPERLINK") && !text.contains(",=HYPERLINK") && !text.contains(",\"=HYPERLINK"), "{text}");
 }
 
@@ -833,6 +842,12 @@ async fn a_restricted_survey_takes_each_access_code_once() {
     };
     assert_eq!(respond(&api, "khao-sat-co-ma", body(None)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(respond(&api, "khao-sat-co-ma", body(Some("ZZZZZ-99999"))).await.status, StatusCode::FORBIDDEN);
+    // Unit C's code, for unit A: refused at the unit field, so the respondent can pick the unit on the code sheet.
+    let wrong_unit = respond(&api, "khao-sat-co-ma", body(Some("KMNPQ-23456"))).await;
+    assert_eq!(wrong_unit.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong_unit.header("content-type"), Some("application/problem+json"));
+    assert_eq!(wrong_unit.json()["errors"][0]["field"], json!("unit"));
+    assert!(wrong_unit.json()["detail"].as_str().is_some_and(|d| d.contains("đơn vị khác")), "{}", wrong_unit.text());
     assert_eq!(
         respond(&api, "khao-sat-co-ma", body(Some("FGHJK-67890"))).await.status,
         StatusCode::FORBIDDEN,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use cchc_functions::domain::{
-    Actor, AnswerText, AuditAction, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision,
-    IdempotencyKey, Question, QuestionContact, Reason, Status, StoredResponse,
+    Actor, AnswerText, AuditAction, AuditEntry, CodeBatch, Comment, CommentContact, Consultation, ConsultationId,
+    Decision, IdempotencyKey, Question, QuestionContact, Reason, Status, StoredResponse,
 };
 use std::collections::BTreeMap;
 
@@ -424,12 +424,15 @@ fn survey(title: &str, version: u32) -> Survey {
     let mut source: SurveySource = serde_yaml::from_str(SURVEY).expect("survey YAML");
     source.title = title.into();
     source.version = version;
-    let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
+    let units = vec![
+        Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None },
+        Unit { id: "tinh-b".into(), name: "Tỉnh B".into(), from: None, to: None },
+    ];
     Survey::check(source, units).expect("valid survey")
 }
 
-/// A checked response: "co" with options a and b when `i` is even, else "khong"; rating `i % 5 + 1`.
-fn survey_record(s: &Survey, i: usize) -> Record {
+/// A checked response for `unit`: "co" with options a and b when `i` is even, else "khong"; rating `i % 5 + 1`.
+fn survey_record_for(s: &Survey, i: usize, unit: &str) -> Record {
     let mut raw = RawAnswers::new();
     if i.is_multiple_of(2) {
         raw.insert("q1".into(), vec!["co".into()]);
@@ -439,12 +442,24 @@ fn survey_record(s: &Survey, i: usize) -> Record {
     }
     raw.insert("q3".into(), vec![(i % 5 + 1).to_string()]);
     let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
-    let response = s.validate("tinh-a", &raw, day).expect("valid response");
+    let response = s.validate(unit, &raw, day).expect("valid response");
     Record { id: Ulid::new(), created_at: chrono::Utc::now(), version: s.version, response }
 }
 
 async fn respond<S: Store>(store: &S, s: &Survey, k: &str, i: usize, code: Option<&str>) -> Result<Saved, StoreError> {
-    let record = survey_record(s, i);
+    respond_for(store, s, "tinh-a", k, i, code).await
+}
+
+/// [`respond`] for `unit`.
+async fn respond_for<S: Store>(
+    store: &S,
+    s: &Survey,
+    unit: &str,
+    k: &str,
+    i: usize,
+    code: Option<&str>,
+) -> Result<Saved, StoreError> {
+    let record = survey_record_for(s, i, unit);
     let counters = record.response.counters(s);
     let write = SurveyWrite { survey: &s.id, record: &record, counters: &counters, code };
     store.save_survey_response(&key(k), &format!("fp-{i}"), &write, &response("{}")).await
@@ -468,7 +483,8 @@ async fn survey_versions_are_immutable<S: Store>(store: S) {
 async fn a_response_and_its_counters_are_written_together_once<S: Store>(store: S) {
     let s = survey("Khảo sát thử", 1);
     store.put_survey(&s).await.expect("publish");
-    store.add_access_codes(&s.id, &[code_hash(&s.id, "MA-1"), code_hash(&s.id, "MA-2")]).await.expect("codes");
+    let hashes = [code_hash(&s.id, "MA-1"), code_hash(&s.id, "MA-2")];
+    store.add_access_codes(&s.id, &batch("tinh-a"), &hashes).await.expect("codes");
     let hash1 = code_hash(&s.id, "ma1");
     assert_eq!(respond(&store, &s, "khoa-khao-sat-1", 0, Some(&hash1)).await.expect("stored"), Saved::Created);
     let counts = store.survey_counts(&s.id, 1).await.expect("counts");
@@ -500,7 +516,7 @@ async fn concurrent_submissions_keep_counters_exact<S: Store>(store: S) {
     let s = Arc::new(survey("Khảo sát thử", 1));
     store.put_survey(&s).await.expect("publish");
     let hashes: Vec<String> = (0..1000).map(|i| code_hash(&s.id, &format!("C{i}"))).collect();
-    assert_eq!(store.add_access_codes(&s.id, &hashes).await.expect("codes"), 1000);
+    assert_eq!(store.add_access_codes(&s.id, &batch("tinh-a"), &hashes).await.expect("codes"), 1000);
     let tasks: Vec<_> = hashes
         .into_iter()
         .enumerate()
@@ -530,7 +546,7 @@ async fn one_access_code_used_fifty_times_at_once_admits_one<S: Store>(store: S)
     let s = Arc::new(survey("Khảo sát thử", 1));
     store.put_survey(&s).await.expect("publish");
     let hash = code_hash(&s.id, "MOT-MA");
-    store.add_access_codes(&s.id, std::slice::from_ref(&hash)).await.expect("code");
+    store.add_access_codes(&s.id, &batch("tinh-a"), std::slice::from_ref(&hash)).await.expect("code");
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let (store, s, hash) = (store.clone(), s.clone(), hash.clone());
@@ -548,6 +564,112 @@ async fn one_access_code_used_fifty_times_at_once_admits_one<S: Store>(store: S)
     assert_eq!((created, rejected), (1, 49));
     assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len(), 1);
     assert_eq!(store.survey_counts(&s.id, 1).await.expect("counts")["tinh-a#_#n"], 1);
+}
+
+/// A new batch for `unit`, made by a test.
+fn batch(unit: &str) -> CodeBatch {
+    CodeBatch::new(unit, "Kiểm thử")
+}
+
+/// A batch for `unit` made a millisecond after `before` (two ULIDs of one millisecond have no order).
+fn batch_after(before: &CodeBatch, unit: &str) -> CodeBatch {
+    let id = Ulid::from_parts(before.id.timestamp_ms() + 1, Ulid::new().random());
+    CodeBatch { id, ..batch(unit) }
+}
+
+async fn a_code_answers_only_for_its_unit<S: Store>(store: S) {
+    let s = survey("Khảo sát thử", 1);
+    store.put_survey(&s).await.expect("publish");
+    let for_b = batch("tinh-b");
+    let hash = code_hash(&s.id, "MA-B");
+    assert_eq!(store.add_access_codes(&s.id, &for_b, std::slice::from_ref(&hash)).await.expect("codes"), 1);
+    // Unit A's response with unit B's code: refused as such, and nothing written (not even the code's use).
+    let refused = respond_for(&store, &s, "tinh-a", "khoa-don-vi-1", 0, Some(&hash)).await;
+    assert!(matches!(refused, Err(StoreError::CodeForAnotherUnit)), "{refused:?}");
+    assert!(store.survey_responses(&s.id, 1).await.expect("responses").is_empty());
+    assert!(store.survey_counts(&s.id, 1).await.expect("counts").is_empty());
+    assert_eq!(store.code_batches(&s.id).await.expect("batches")[0].used, 0);
+    // The key was not spent either: the respondent picks the right unit and sends again with it.
+    let stored = respond_for(&store, &s, "tinh-b", "khoa-don-vi-2", 0, Some(&hash)).await.expect("stored");
+    assert_eq!(stored, Saved::Created);
+    let records = store.survey_responses(&s.id, 1).await.expect("responses");
+    assert_eq!(records.iter().map(|r| r.response.unit.as_str()).collect::<Vec<_>>(), ["tinh-b"]);
+    // Used, it is refused for any unit, as a used code (not as another unit's).
+    let again = respond_for(&store, &s, "tinh-a", "khoa-don-vi-3", 1, Some(&hash)).await;
+    assert!(matches!(again, Err(StoreError::CodeRejected)), "{again:?}");
+}
+
+async fn batches_count_their_codes_and_a_revoked_batch_refuses_its_unused_ones<S: Store>(store: S) {
+    let s = survey("Khảo sát thử", 1);
+    store.put_survey(&s).await.expect("publish");
+    let a = batch("tinh-a");
+    let b = batch_after(&a, "tinh-b");
+    let codes_a: Vec<String> = (0..3).map(|i| code_hash(&s.id, &format!("A{i}"))).collect();
+    let codes_b: Vec<String> = (0..2).map(|i| code_hash(&s.id, &format!("B{i}"))).collect();
+    assert_eq!(store.add_access_codes(&s.id, &a, &codes_a).await.expect("batch a"), 3);
+    assert_eq!(store.add_access_codes(&s.id, &b, &codes_b).await.expect("batch b"), 2);
+    assert_eq!(respond(&store, &s, "khoa-lo-1", 0, Some(&codes_a[0])).await.expect("stored"), Saved::Created);
+
+    let listed = store.code_batches(&s.id).await.expect("batches");
+    let counts: Vec<_> = listed.iter().map(|l| (l.batch.unit.as_str(), l.total, l.used, l.usable())).collect();
+    assert_eq!(counts, [("tinh-a", 3, 1, 2), ("tinh-b", 2, 0, 2)], "oldest first, counted per batch");
+    assert_eq!(listed[0].batch.id, a.id);
+    assert_eq!(listed[0].batch.created_by, "Kiểm thử");
+    assert_eq!(listed[0].batch.created_at.timestamp(), a.created_at.timestamp());
+    assert!(listed.iter().all(|l| l.revoked_at.is_none()));
+
+    // A retry of the same batch stores nothing new and keeps the used code used; the same id for another unit,
+    // or another batch's code, is refused.
+    assert_eq!(store.add_access_codes(&s.id, &a, &codes_a).await.expect("retry"), 3);
+    assert_eq!(store.code_batches(&s.id).await.expect("batches")[0].used, 1);
+    let other_unit = CodeBatch { unit: "tinh-b".into(), ..a.clone() };
+    assert!(matches!(store.add_access_codes(&s.id, &other_unit, &codes_a).await, Err(StoreError::Conflict(_))));
+    let c = batch_after(&b, "tinh-b");
+    assert_eq!(store.add_access_codes(&s.id, &c, &codes_a[1..2]).await.expect("batch c"), 0, "a's code stays a's");
+
+    let revoked = store.revoke_code_batch(&s.id, a.id).await.expect("revoke");
+    let first_time = revoked.revoked_at.expect("revoked");
+    assert_eq!((revoked.total, revoked.used, revoked.usable()), (3, 1, 0), "the used code stays counted");
+    let again = store.revoke_code_batch(&s.id, a.id).await.expect("revoke again");
+    assert_eq!(again.revoked_at, Some(first_time), "revoking twice keeps the first time");
+    let unused = respond(&store, &s, "khoa-lo-2", 1, Some(&codes_a[1])).await;
+    assert!(matches!(unused, Err(StoreError::CodeRejected)), "{unused:?}");
+    assert_eq!(respond_for(&store, &s, "tinh-b", "khoa-lo-3", 1, Some(&codes_b[0])).await.expect("b"), Saved::Created);
+    assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len(), 2);
+    let listed = store.code_batches(&s.id).await.expect("batches");
+    let counts: Vec<_> = listed.iter().map(|l| (l.total, l.used, l.revoked_at.is_some())).collect();
+    assert_eq!(counts, [(3, 1, true), (2, 1, false), (0, 0, false)]);
+    assert!(matches!(store.revoke_code_batch(&s.id, Ulid::new()).await, Err(StoreError::NotFound)));
+}
+
+async fn a_revocation_racing_responses_leaves_each_code_used_or_refused<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let s = Arc::new(survey("Khảo sát thử", 1));
+    store.put_survey(&s).await.expect("publish");
+    let lot = batch("tinh-a");
+    let hashes: Vec<String> = (0..40).map(|i| code_hash(&s.id, &format!("R{i}"))).collect();
+    assert_eq!(store.add_access_codes(&s.id, &lot, &hashes).await.expect("codes"), 40);
+    let responses: Vec<_> = hashes
+        .into_iter()
+        .enumerate()
+        .map(|(i, hash)| {
+            let (store, s) = (store.clone(), s.clone());
+            tokio::spawn(async move { respond(&*store, &s, &format!("khoa-r-{i:03}"), i, Some(&hash)).await })
+        })
+        .collect();
+    let revoked = store.revoke_code_batch(&s.id, lot.id).await.expect("revoke");
+    let (mut created, mut refused) = (0, 0);
+    for task in responses {
+        match task.await.expect("task") {
+            Ok(Saved::Created) => created += 1,
+            Err(StoreError::CodeRejected) => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created + refused, 40);
+    let after = store.code_batches(&s.id).await.expect("batches");
+    assert_eq!((after[0].used, after[0].revoked_at), (created, revoked.revoked_at), "every stored one is counted");
+    assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len() as u64, created);
 }
 
 macro_rules! contract {
@@ -588,4 +710,7 @@ contract!(
     a_response_and_its_counters_are_written_together_once,
     concurrent_submissions_keep_counters_exact,
     one_access_code_used_fifty_times_at_once_admits_one,
+    a_code_answers_only_for_its_unit,
+    batches_count_their_codes_and_a_revoked_batch_refuses_its_unused_ones,
+    a_revocation_racing_responses_leaves_each_code_used_or_refused,
 );

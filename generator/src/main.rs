@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use cchc_functions::domain::CodeBatch;
 use cchc_generator::commands::codes::{self, AddCodes};
 use cchc_generator::commands::new_page::new_page;
 use cchc_generator::commands::sync::{self, Publish};
@@ -38,6 +39,10 @@ enum CodesAction {
         /// Số mã cần tạo.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         count: u32,
+        /// Đơn vị (bộ, ngành hoặc tỉnh, thành phố) được cấp mã: id trong danh sách đơn vị của khảo sát, ví dụ
+        /// tinh-thanh-hoa. Mỗi mã chỉ dùng được cho đơn vị này.
+        #[arg(long)]
+        unit: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -205,13 +210,14 @@ async fn code_key(store: &StoreArgs) -> anyhow::Result<String> {
     cchc_functions::config::access_code_key(&config, &store.code_key_parameter).await
 }
 
-/// `cchc codes generate`: the codes go to the store as hashes and to standard output once, as CSV.
-fn generate_codes(survey: &str, count: u32, store: &StoreArgs) -> ExitCode {
+/// `cchc codes generate`: the codes go to the store as hashes, in a new batch for `unit`, and to standard output
+/// once, as CSV.
+fn generate_codes(survey: &str, unit: &str, count: u32, store: &StoreArgs) -> ExitCode {
     let site = match load_site(&BuildOptions::content_only(store.root.clone())) {
         Ok(site) => site,
         Err(e) => return report_failure(&e),
     };
-    let codes = match codes::generate(&site, survey, count as usize) {
+    let codes = match codes::generate(&site, survey, unit, count as usize) {
         Ok(codes) => codes,
         Err(message) => {
             eprintln!("lỗi: {message}");
@@ -229,14 +235,28 @@ fn generate_codes(survey: &str, count: u32, store: &StoreArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONTENT);
         }
     };
-    match runtime.block_on(store.target().run(AddCodes { survey, codes: &codes, key: &key })) {
-        Ok(added) => {
+    let batch = CodeBatch::new(unit, codes::CREATED_BY);
+    match runtime.block_on(store.target().run(AddCodes { survey, batch: &batch, codes: &codes, key: &key })) {
+        Ok(added) if added == codes.len() => {
             println!("ma_truy_cap");
             for code in &codes {
                 println!("{code}");
             }
-            eprintln!("Đã ghi {added} mã cho khảo sát `{survey}`. Mã chỉ in ra lần này; kho dữ liệu giữ bản băm.");
+            eprintln!(
+                "Đã ghi {added} mã cho khảo sát `{survey}`, đơn vị `{unit}` (lô {}). Mã chỉ in ra lần này; kho dữ liệu \
+                 giữ bản băm.",
+                batch.id
+            );
             ExitCode::SUCCESS
+        }
+        // A code equal to one of another batch (50 random bits: not expected in practice) is not this batch's:
+        // printing it would hand out a code for another unit.
+        Ok(added) => {
+            eprintln!(
+                "lỗi: chỉ ghi được {added}/{} mã (trùng mã đã cấp); chưa in mã nào, hãy chạy lại lệnh",
+                codes.len()
+            );
+            ExitCode::from(EXIT_CONTENT)
         }
         Err(e) => {
             eprintln!("lỗi: {e}");
@@ -349,8 +369,8 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Codes { action: CodesAction::Generate { survey, count, store } } => {
-            generate_codes(&survey, count, &store)
+        Command::Codes { action: CodesAction::Generate { survey, count, unit, store } } => {
+            generate_codes(&survey, &unit, count, &store)
         }
         Command::Deploy { out, bucket, distribution, region, endpoint_url, dry_run } => {
             let runtime = match runtime() {

@@ -156,7 +156,7 @@ fn serve_rebuilds_on_save_and_tells_the_browser() {
 fn access_codes_are_printed_once_and_stored_hashed_and_a_changed_survey_version_is_refused() {
     let site = common::real_site_copy();
     let output = cchc()
-        .args(["codes", "generate", "par-bo-nganh", "--count", "3", "--root"])
+        .args(["codes", "generate", "par-bo-nganh", "--count", "3", "--unit", "bo-noi-vu", "--root"])
         .arg(site.path())
         .output()
         .expect("run");
@@ -173,12 +173,23 @@ fn access_codes_are_printed_once_and_stored_hashed_and_a_changed_survey_version_
     assert!(db.windows(hash.len()).any(|w| w == hash.as_bytes()), "the hash is stored");
     assert!(!db.windows(11).any(|w| w == lines[1].as_bytes()), "the code itself is not");
     let public = cchc()
-        .args(["codes", "generate", "sipas-dich-vu-cong", "--count", "1", "--root"])
+        .args(["codes", "generate", "sipas-dich-vu-cong", "--count", "1", "--unit", "tinh-thanh-hoa", "--root"])
         .arg(site.path())
         .output()
         .expect("run");
     assert_eq!(public.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&public.stderr).contains("không dùng mã truy cập"));
+    // Codes are for one unit of the survey's list: another is refused, naming the ones there are, and nothing is
+    // printed.
+    let province = cchc()
+        .args(["codes", "generate", "par-bo-nganh", "--count", "1", "--unit", "tinh-thanh-hoa", "--root"])
+        .arg(site.path())
+        .output()
+        .expect("run");
+    assert_eq!(province.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&province.stderr);
+    assert!(stderr.contains("`tinh-thanh-hoa`") && stderr.contains("bo-noi-vu (Bộ Nội vụ)"), "{stderr}");
+    assert!(province.stdout.is_empty());
 
     // Publish, then change the published version without bumping it: `sync` refuses and says how to fix it.
     let sync = cchc().args(["sync", "--root"]).arg(site.path()).output().expect("run");

@@ -61,6 +61,8 @@ async fn sync_codes_and_results_work_on_dynamodb() {
         "par-bo-nganh",
         "--count",
         "2",
+        "--unit",
+        "bo-noi-vu",
         "--root",
         root,
         "--dynamodb-table",
@@ -70,6 +72,7 @@ async fn sync_codes_and_results_work_on_dynamodb() {
     ]);
     assert!(codes.status.success(), "{}", String::from_utf8_lossy(&codes.stderr));
     assert_eq!(String::from_utf8_lossy(&codes.stdout).lines().count(), 3, "header and two codes");
+    assert!(String::from_utf8_lossy(&codes.stderr).contains("đơn vị `bo-noi-vu`"));
 
     let out = site.path().join("public");
     let out_arg = out.to_str().expect("utf-8 path");

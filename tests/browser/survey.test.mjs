@@ -203,9 +203,12 @@ test('every survey of the portal can be answered to the end in the browser and i
     await page.reload();
     const id = await page.locator('form[data-survey]').getAttribute('data-survey');
     const before = (await (await page.request.get(url(`/api/surveys/${id}/results`))).json()).responses;
-    await page.locator('select[name="unit"] option').nth(1).evaluate((o) => { o.selected = true; });
+    const unit = page.locator('select[name="unit"] option').nth(1);
+    await unit.evaluate((o) => { o.selected = true; });
     if (await page.locator('input[name="code"]').count()) {
-      const csv = execFileSync(process.env.CCHC_BIN, ['codes', 'generate', id, '--count', '1', '--root', process.env.CCHC_SITE_ROOT]);
+      // A code answers only for the unit it was made for: the one picked.
+      const args = ['codes', 'generate', id, '--count', '1', '--unit', await unit.getAttribute('value'), '--root', process.env.CCHC_SITE_ROOT];
+      const csv = execFileSync(process.env.CCHC_BIN, args);
       await page.locator('input[name="code"]').fill(csv.toString().trim().split('\n')[1]);
     }
     await page.locator('[data-action="next"]').click();

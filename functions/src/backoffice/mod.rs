@@ -441,13 +441,10 @@ async fn home<S: Store>(
 /// formula get a leading apostrophe (OWASP's advice for CSV injection).
 fn csv_file(header: &[&str], rows: impl Iterator<Item = Vec<String>>, filename: &str) -> Response {
     let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-    let guard = |text: &str| {
-        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
-    };
     let mut result = writer.write_record(header);
     for row in rows {
         if result.is_ok() {
-            result = writer.write_record(row.iter().map(|c| guard(c)));
+            result = writer.write_record(row.iter().map(|c| crate::export::cell(c).into_owned()));
         }
     }
     let bytes = result.map_err(|e| e.to_string()).and_then(|()| writer.into_inner().map_err(|e| e.to_string()));

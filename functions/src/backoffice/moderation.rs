@@ -16,6 +16,7 @@ use crate::auth::Role;
 use crate::domain::{
     AuditAction, AuditEntry, Comment, ConsultationId, Decision, Reason, Status, display_time, vietnam,
 };
+use crate::export::status_label;
 use crate::http::AppState;
 use crate::store::{Store, StoreError};
 
@@ -98,15 +99,6 @@ pub(super) struct CommentView {
     text: String,
     reason: Option<String>,
     decided: Option<String>,
-}
-
-/// A status in Vietnamese.
-pub(crate) fn status_label(status: Status) -> &'static str {
-    match status {
-        Status::Pending => "Chờ duyệt",
-        Status::Approved => "Đã đăng",
-        Status::Rejected => "Không đăng",
-    }
 }
 
 impl From<&Comment> for CommentView {

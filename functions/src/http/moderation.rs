@@ -19,8 +19,8 @@ use crate::domain::{
     Actor, AnswerText, AttachmentMeta, AuditAction, AuditEntry, Comment, ConsultationId, Decision, FieldError, Reason,
     Status, display_time,
 };
+use crate::export;
 use crate::store::{Cursor, Store, StoreError};
-use crate::survey::Answer;
 
 const BODY_LIMIT: usize = 128 * 1024;
 
@@ -254,51 +254,13 @@ async fn export<S: Store>(
             format!("Góp ý (CSV, có thư điện tử), {} dòng", rows.len()),
         );
         state.store.record_audit(&audit).await?;
-        let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-        let header = [
-            "Mã",
-            "Thời gian",
-            "Trạng thái",
-            "Họ và tên",
-            "Thư điện tử",
-            "Cơ quan, tổ chức",
-            "Điều, khoản",
-            "Nội dung",
-            "Lý do không đăng",
-        ];
-        writer.write_record(header).map_err(|e| ApiError::Unavailable(e.into()))?;
-        for (c, contact) in &rows {
-            writer
-                .write_record([
-                    c.id.to_string().as_str(),
-                    &display_time(c.created_at),
-                    c.status.as_str(),
-                    &cell(c.name.as_deref().unwrap_or_default()),
-                    &cell(&contact.email),
-                    &cell(c.organisation.as_deref().unwrap_or_default()),
-                    &cell(c.section.as_deref().unwrap_or_default()),
-                    &cell(&c.text),
-                    &cell(c.reason.as_deref().unwrap_or_default()),
-                ])
-                .map_err(|e| ApiError::Unavailable(e.into()))?;
-        }
-        csv_download(writer, &format!("gop-y-{id}.csv"))
-    }
-}
-
-/// Text a citizen wrote, safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@` (or a tab or
-/// carriage return) would be read as a formula, so it gets a leading apostrophe, as OWASP advises.
-fn cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        std::borrow::Cow::Owned(format!("'{text}"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
+        let csv = export::comments_csv(&rows).map_err(ApiError::Unavailable)?;
+        csv_download(csv, &format!("gop-y-{id}.csv"))
     }
 }
 
 /// A finished CSV as a download named `filename`.
-fn csv_download(writer: csv::Writer<Vec<u8>>, filename: &str) -> Result<Response, ApiError> {
-    let bytes = writer.into_inner().map_err(|e| ApiError::Unavailable(anyhow::anyhow!("{e}")))?;
+fn csv_download(bytes: Vec<u8>, filename: &str) -> Result<Response, ApiError> {
     let mut response = bytes.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
@@ -307,8 +269,7 @@ fn csv_download(writer: csv::Writer<Vec<u8>>, filename: &str) -> Result<Response
     Ok(response)
 }
 
-/// Every response of a survey version: one row each, one column per question (several options joined by `; `,
-/// a matrix as `item=point`).
+/// Every response of a survey version: one row each, one column per question, in words (`export`).
 #[tracing::instrument(skip_all, fields(survey = %id))]
 async fn export_survey<S: Store>(
     who: Authorized,
@@ -332,23 +293,8 @@ async fn export_survey<S: Store>(
             format!("Phiếu trả lời phiên bản {} (CSV), {} dòng", survey.version, records.len()),
         );
         state.store.record_audit(&audit).await?;
-        let mut writer = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-        let mut header = vec!["Mã".to_string(), "Thời gian".into(), "Phiên bản".into(), "Đơn vị".into()];
-        header.extend(survey.questions.iter().map(|q| format!("Câu {} ({})", q.number, q.id)));
-        writer.write_record(&header).map_err(|e| ApiError::Unavailable(e.into()))?;
-        for r in &records {
-            let mut row =
-                vec![r.id.to_string(), display_time(r.created_at), r.version.to_string(), r.response.unit.clone()];
-            row.extend(survey.questions.iter().map(|q| match r.response.answers.get(&q.id) {
-                None => String::new(),
-                Some(Answer::Number(n)) => n.to_string(),
-                Some(Answer::One(text)) => cell(text).into_owned(),
-                Some(Answer::Many(options)) => options.join("; "),
-                Some(Answer::Rows(rows)) => rows.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
-            }));
-            writer.write_record(&row).map_err(|e| ApiError::Unavailable(e.into()))?;
-        }
-        csv_download(writer, &format!("khao-sat-{}-v{}.csv", survey.id, survey.version))
+        let csv = export::survey_responses_csv(&survey, &records).map_err(ApiError::Unavailable)?;
+        csv_download(csv, &format!("khao-sat-{}-v{}.csv", survey.id, survey.version))
     }
 }
 

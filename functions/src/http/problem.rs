@@ -83,6 +83,8 @@ impl From<StoreError> for ApiError {
             StoreError::KeyReused => Self::Conflict(e.to_string()),
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::CodeRejected => Self::Forbidden(e.to_string()),
+            // The respondent can fix it on the form: shown at the unit they picked (422, like any field error).
+            StoreError::CodeForAnotherUnit => Self::Invalid(vec![FieldError::new("unit", e.to_string())]),
             StoreError::BadCursor => Self::Malformed(e.to_string()),
             StoreError::Unavailable(source) => Self::Unavailable(source),
         }

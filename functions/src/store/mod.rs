@@ -10,8 +10,8 @@ use std::future::Future;
 use ulid::Ulid;
 
 use crate::domain::{
-    AnswerText, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, Stamp, Status, StoredResponse,
+    AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Decision,
+    IdempotencyKey, Question, QuestionContact, Stamp, Status, StoredResponse,
 };
 use crate::survey::{Record, Survey};
 
@@ -31,9 +31,14 @@ pub enum StoreError {
     /// The idempotency key was used before for a different request.
     #[error("khoá chống gửi trùng đã được dùng cho một nội dung khác")]
     KeyReused,
-    /// The access code does not exist or was used already.
+    /// The access code does not exist, was used already, or its batch was revoked.
     #[error("mã truy cập không đúng hoặc đã được dùng")]
     CodeRejected,
+    /// The access code is live but was issued for another unit than the response's: the respondent picked the
+    /// wrong unit (or holds another unit's code). Apart from `CodeRejected` because the fix is the respondent's:
+    /// pick the unit named on the code sheet.
+    #[error("mã truy cập này được cấp cho đơn vị khác: hãy chọn đúng đơn vị ghi trên phiếu nhận mã")]
+    CodeForAnotherUnit,
     /// The item is not in a state that allows the change (e.g. already moderated).
     #[error("{0}")]
     Conflict(String),
@@ -297,8 +302,10 @@ pub trait Store: Send + Sync + 'static {
     -> impl Future<Output = Result<Option<Survey>, StoreError>> + Send;
 
     /// Stores a survey response, adds one to each of its counters, consumes its access code, and keeps
-    /// `response` under `key`, all or nothing. Same key rules as `save_comment`; a code that does not exist or
-    /// was consumed MUST give `CodeRejected` and write nothing, even under concurrent use of the same code.
+    /// `response` under `key`, all or nothing. Same key rules as `save_comment`; a code that does not exist, was
+    /// consumed or was revoked MUST give `CodeRejected`, and a live code of another unit than the response's
+    /// `CodeForAnotherUnit`; either writes nothing, even under concurrent use of the same code (the checks are
+    /// the write's own condition, not a read before it).
     fn save_survey_response(
         &self,
         key: &IdempotencyKey,
@@ -317,8 +324,33 @@ pub trait Store: Send + Sync + 'static {
     /// Every response of a survey version, oldest first (for the export).
     fn survey_responses(&self, id: &str, version: u32) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
 
-    /// Adds unused access codes (their hashes) to a survey; returns how many were new.
-    fn add_access_codes(&self, id: &str, hashes: &[String]) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// Stores `batch` of `survey` and its unused access codes (their keyed hashes, `secrets::access_code_hash`);
+    /// returns how many of `hashes` belong to the batch now. Safe to retry with the same batch and hashes (codes
+    /// already in the batch count, used ones stay used, a revoked batch stays revoked). A hash already held by
+    /// another batch is left to it and not counted (with 50 random bits a code, it does not happen in practice).
+    /// MUST give `Conflict` when a batch with this id exists for another unit. Whether `batch.unit` is one of the
+    /// survey's units is the caller's check (`access_codes::check_unit`).
+    fn add_access_codes(
+        &self,
+        survey: &str,
+        batch: &CodeBatch,
+        hashes: &[String],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The code batches of `survey`, oldest first, each with its counts: codes in it, codes used, and whether it was
+    /// revoked. A batch whose codes are still being stored (an `add_access_codes` under way or interrupted) may be
+    /// absent or count fewer codes.
+    fn code_batches(&self, survey: &str) -> impl Future<Output = Result<Vec<BatchSummary>, StoreError>> + Send;
+
+    /// Revokes a batch of `survey`: from then on its unused codes give `CodeRejected`; used ones stay counted as
+    /// used. Returns the batch as now stored. Idempotent: revoking again keeps the first revocation's time. MUST
+    /// give `NotFound` for an unknown batch. A response racing the revocation either is stored (its code counts as
+    /// used) or refused, never both.
+    fn revoke_code_batch(
+        &self,
+        survey: &str,
+        batch: Ulid,
+    ) -> impl Future<Output = Result<BatchSummary, StoreError>> + Send;
 
     /// Adds one to the request counter of `client` (a salted hash, never an address) in `window` and returns
     /// the new count. Counters expire after `ttl_seconds`.

@@ -8,8 +8,8 @@ use ulid::Ulid;
 
 use super::keys::{self, Key};
 use crate::domain::{
-    Actor, AuditAction, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Question, QuestionContact,
-    Stamp, Status,
+    Actor, AuditAction, AuditEntry, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Question,
+    QuestionContact, Stamp, Status,
 };
 use crate::store::StoreError;
 use crate::survey::Record;
@@ -290,4 +290,34 @@ impl TryFrom<&Item> for Record {
             response: serde_json::from_str(&need_s(item, "response")?).map_err(StoreError::unavailable)?,
         })
     }
+}
+
+/// A batch of access codes of `survey` (its revocation is set later, by `revoke_code_batch`).
+pub(super) fn code_batch(survey: &str, batch: &CodeBatch) -> Item {
+    item(
+        Key::code_batch(survey, batch.id),
+        [
+            ("unit", Some(s(batch.unit.clone()))),
+            ("created_at", Some(s(batch.created_at.to_rfc3339()))),
+            ("created_by", Some(s(batch.created_by.clone()))),
+        ],
+    )
+}
+
+impl TryFrom<&Item> for CodeBatch {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: id_after(item, keys::BATCH)?,
+            unit: need_s(item, "unit")?,
+            created_at: time(&need_s(item, "created_at")?)?,
+            created_by: need_s(item, "created_by")?,
+        })
+    }
+}
+
+/// When the batch `item` was revoked, if it was.
+pub(super) fn revoked_at(item: &Item) -> Result<Option<DateTime<Utc>>, StoreError> {
+    get_s(item, "revoked_at").map(|t| time(&t)).transpose()
 }

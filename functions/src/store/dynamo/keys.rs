@@ -10,6 +10,7 @@
 //! | survey version           | `SURVEY#{id}`                | `DEF#{version:010}`   |                            |
 //! | survey response          | `SURVEY#{id}`                | `RESP#{ulid}`         |                            |
 //! | access code (its hash)   | `SURVEY#{id}`                | `CODE#{hash}`         |                            |
+//! | access-code batch        | `SURVEY#{id}`                | `BATCH#{ulid}`        |                            |
 //! | survey counter           | `SURVEY#{id}#V{version}#AGG` | `{unit}#{question}#{option}` |                     |
 //! | idempotency record       | `IDEM#{kind}#{key}`          | `IDEM`                |                            |
 //! | audit entry              | `AUDIT`                      | `{ulid}`              | `AUDIT#{subject}` / ulid   |
@@ -45,6 +46,10 @@ pub(super) const QUESTION: &str = "Q#";
 pub(super) const DEFINITION: &str = "DEF#";
 /// Sort-key prefix of survey responses.
 pub(super) const RESPONSE: &str = "RESP#";
+/// Sort-key prefix of access codes.
+pub(super) const CODE: &str = "CODE#";
+/// Sort-key prefix of access-code batches.
+pub(super) const BATCH: &str = "BATCH#";
 
 /// Partition-key prefix of consultations.
 pub(super) const CONSULTATION: &str = "CONSULT#";
@@ -57,7 +62,7 @@ pub(super) fn consultation_pk(id: &ConsultationId) -> String {
 /// Partition of every question and its contact.
 pub(super) const QUESTIONS_PK: &str = "QUESTION";
 
-/// Partition of a survey's versions, responses and access codes.
+/// Partition of a survey's versions, responses, access codes and their batches.
 pub(super) fn survey_pk(id: &str) -> String {
     format!("SURVEY#{id}")
 }
@@ -118,7 +123,12 @@ impl Key {
 
     /// An access code of a survey, by its hash.
     pub fn access_code(survey: &str, hash: &str) -> Self {
-        Self::new(survey_pk(survey), format!("CODE#{hash}"))
+        Self::new(survey_pk(survey), format!("{CODE}{hash}"))
+    }
+
+    /// A batch of access codes of a survey.
+    pub fn code_batch(survey: &str, id: Ulid) -> Self {
+        Self::new(survey_pk(survey), format!("{BATCH}{id}"))
     }
 
     /// One counter of a survey version (`{unit}#{question}#{option}`).

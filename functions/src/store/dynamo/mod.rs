@@ -18,6 +18,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::Utc;
@@ -93,6 +94,21 @@ where
     };
     Ok(Listing { items: items.iter().map(T::try_from).collect::<Result<_, _>>()?, next })
 }
+
+/// An access code a survey response consumes in its transaction.
+#[derive(Debug)]
+struct CodeUse<'a> {
+    /// Index of the code's update among the transaction's writes (the idempotency record aside).
+    at: usize,
+    /// The code's item.
+    key: Key,
+    /// The unit of the response.
+    unit: &'a str,
+}
+
+/// Conditional writes of a batch of codes sent at once: a few thousand one by one would outlast a Lambda's
+/// timeout. 25 matches a `BatchWriteItem`'s size, which cannot be used here because it takes no conditions.
+const PARALLEL_WRITES: usize = 25;
 
 impl DynamoStore {
     /// A store over `table`, with a client built once by the caller.
@@ -276,6 +292,36 @@ impl DynamoStore {
         Ok(out.items.unwrap_or_default())
     }
 
+    /// Sends `writes` (conditional updates), [`PARALLEL_WRITES`] at a time, and says how many were applied (the
+    /// others' conditions refused them).
+    async fn update_each(&self, writes: Vec<UpdateItemFluentBuilder>) -> Result<usize, StoreError> {
+        let mut applied = 0;
+        let mut writes = writes.into_iter().peekable();
+        while writes.peek().is_some() {
+            let mut running = tokio::task::JoinSet::new();
+            for write in writes.by_ref().take(PARALLEL_WRITES) {
+                running.spawn(write.send());
+            }
+            while let Some(sent) = running.join_next().await {
+                if unless_refused(sent.map_err(StoreError::unavailable)?)?.is_some() {
+                    applied += 1;
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Why the response's access code was refused, read after the fact (only the message depends on it; the
+    /// refusal itself was the transaction's condition): a live code of another unit, or else no usable code.
+    async fn code_refusal(&self, code: &CodeUse<'_>) -> Result<StoreError, StoreError> {
+        let Some(item) = self.get(&code.key, true).await? else { return Ok(StoreError::CodeRejected) };
+        let live = !item.contains_key("used_at") && !item.contains_key("revoked_at");
+        Ok(match get_s(&item, "unit") {
+            Some(unit) if live && unit != code.unit => StoreError::CodeForAnotherUnit,
+            _ => StoreError::CodeRejected,
+        })
+    }
+
     /// A transaction's put of an item that must be new.
     fn put_new_in_transaction(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
@@ -301,14 +347,14 @@ impl DynamoStore {
     }
 
     /// Runs `writes` and the idempotency record in one transaction; on a key seen before, replays or refuses.
-    /// `code_at`: index in `writes` of an access-code update whose failed condition means `CodeRejected`.
+    /// `code`: the access-code update among `writes`, whose failed condition refuses the response.
     async fn transact_once(
         &self,
         key: String,
         fingerprint: &str,
         response: &StoredResponse,
         writes: Vec<TransactWriteItem>,
-        code_at: Option<usize>,
+        code: Option<CodeUse<'_>>,
     ) -> Result<Saved, StoreError> {
         let key = Key::idempotency(&key);
         let mut record = key.attributes();
@@ -343,8 +389,9 @@ impl DynamoStore {
                 Some(TransactWriteItemsError::TransactionCanceledException(e)) => e.cancellation_reasons(),
                 _ => return Err(unavailable(error)),
             };
-            let code_failed =
-                code_at.is_some_and(|at| reasons.get(at + 1).and_then(|r| r.code()) == Some("ConditionalCheckFailed"));
+            let code_failed = code
+                .as_ref()
+                .filter(|c| reasons.get(c.at + 1).and_then(|r| r.code()) == Some("ConditionalCheckFailed"));
             if let Some(first) = self.get(&key, true).await? {
                 if get_s(&first, "fingerprint").as_deref() != Some(fingerprint) {
                     return Err(StoreError::KeyReused);
@@ -352,8 +399,8 @@ impl DynamoStore {
                 let status = get_n(&first, "status").unwrap_or(202);
                 return Ok(Saved::Replayed(StoredResponse { status, body: get_s(&first, "body").unwrap_or_default() }));
             }
-            if code_failed {
-                return Err(StoreError::CodeRejected);
+            if let Some(code) = code_failed {
+                return Err(self.code_refusal(code).await?);
             }
             tracing::debug!(attempt, "transaction cancelled by a concurrent one; retrying");
             let jitter = u64::from(Ulid::new().random() as u16) % (delay.as_millis() as u64 + 1);

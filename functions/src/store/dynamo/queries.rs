@@ -7,10 +7,10 @@ use ulid::Ulid;
 
 use super::items::{self, Item, get_bool, get_n, get_s, n, need_s, s};
 use super::keys::{self, Key};
-use super::{DynamoStore, listing, now_seconds, unavailable};
+use super::{CodeUse, DynamoStore, listing, now_seconds, unavailable, unless_refused};
 use crate::domain::{
-    AnswerText, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, Status, StoredResponse,
+    AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Decision,
+    IdempotencyKey, Question, QuestionContact, Status, StoredResponse,
 };
 use crate::store::{
     Cursor, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError, SurveyWrite, changed_version,
@@ -74,17 +74,25 @@ impl Store for DynamoStore {
     ) -> Result<Saved, StoreError> {
         let record = write.record;
         let mut writes = vec![self.put_new_in_transaction(items::survey_response(write.survey, record)?)?];
-        let mut code_at = None;
+        let mut code = None;
         if let Some(hash) = write.code {
-            code_at = Some(writes.len());
+            let key = Key::access_code(write.survey, hash);
+            // Unused, not revoked, and issued for the unit the response is for: checked by the write itself, so
+            // concurrent uses of one code admit one response.
             let update = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(Key::access_code(write.survey, hash).attributes()))
+                .set_key(Some(key.attributes()))
                 .update_expression("SET used_at = :now")
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at)")
+                .condition_expression(
+                    "attribute_exists(pk) AND attribute_not_exists(used_at) AND attribute_not_exists(revoked_at) \
+                     AND #unit = :unit",
+                )
+                .expression_attribute_names("#unit", "unit")
                 .expression_attribute_values(":now", s(record.created_at.to_rfc3339()))
+                .expression_attribute_values(":unit", s(record.response.unit.clone()))
                 .build()
                 .map_err(StoreError::unavailable)?;
+            code = Some(CodeUse { at: writes.len(), key, unit: &record.response.unit });
             writes.push(TransactWriteItem::builder().update(update).build());
         }
         for counter in write.counters {
@@ -98,7 +106,7 @@ impl Store for DynamoStore {
                 .map_err(StoreError::unavailable)?;
             writes.push(TransactWriteItem::builder().update(update).build());
         }
-        self.transact_once(KeyScope::Survey.key(key), fingerprint, response, writes, code_at).await
+        self.transact_once(KeyScope::Survey.key(key), fingerprint, response, writes, code).await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
@@ -128,15 +136,131 @@ impl Store for DynamoStore {
         found.iter().map(Record::try_from).collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(survey = id, codes = hashes.len()))]
-    async fn add_access_codes(&self, id: &str, hashes: &[String]) -> Result<usize, StoreError> {
-        let mut added = 0;
-        for hash in hashes {
-            if self.put_new(Key::access_code(id, hash).attributes()).await? {
-                added += 1;
-            }
+    #[tracing::instrument(level = "debug", skip_all, fields(survey, batch = %batch.id, codes = hashes.len()))]
+    async fn add_access_codes(&self, survey: &str, batch: &CodeBatch, hashes: &[String]) -> Result<usize, StoreError> {
+        let batch_key = Key::code_batch(survey, batch.id);
+        if let Some(existing) = self.get(&batch_key, true).await?
+            && need_s(&existing, "unit")? != batch.unit
+        {
+            return Err(StoreError::Conflict(format!("lô mã {} đã được cấp cho một đơn vị khác", batch.id)));
         }
-        Ok(added)
+        // A code new, or already in this batch (a retry): set its batch and unit, never its use or revocation.
+        let writes = hashes
+            .iter()
+            .map(|hash| {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Key::access_code(survey, hash).attributes()))
+                    .update_expression("SET #batch = :batch, #unit = :unit")
+                    .condition_expression("attribute_not_exists(pk) OR #batch = :batch")
+                    .expression_attribute_names("#batch", "batch")
+                    .expression_attribute_names("#unit", "unit")
+                    .expression_attribute_values(":batch", s(batch.id.to_string()))
+                    .expression_attribute_values(":unit", s(batch.unit.clone()))
+            })
+            .collect();
+        let stored = self.update_each(writes).await?;
+        // The batch last, so that one listed has all its codes; on a retry, the one there (maybe revoked) stays.
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(items::code_batch(survey, batch)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        unless_refused(sent)?;
+        Ok(stored)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn code_batches(&self, survey: &str) -> Result<Vec<BatchSummary>, StoreError> {
+        let batches = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :batch)")
+                    .expression_attribute_values(":pk", s(keys::survey_pk(survey)))
+                    .expression_attribute_values(":batch", s(keys::BATCH))
+                    .consistent_read(true)
+            })
+            .await?;
+        // Counted by reading every code of the survey (two short attributes each): batches hold a few thousand
+        // codes at most, so this is a few pages of reads; counters kept per batch would make every response's
+        // transaction write one more item.
+        let codes = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :code)")
+                    .projection_expression("#batch, used_at")
+                    .expression_attribute_names("#batch", "batch")
+                    .expression_attribute_values(":pk", s(keys::survey_pk(survey)))
+                    .expression_attribute_values(":code", s(keys::CODE))
+                    .consistent_read(true)
+            })
+            .await?;
+        let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
+        for code in &codes {
+            let Some(batch) = get_s(code, "batch") else { continue }; // a code from before batches
+            let (total, used) = counts.entry(batch).or_default();
+            *total += 1;
+            *used += u64::from(code.contains_key("used_at"));
+        }
+        batches
+            .iter()
+            .map(|item| {
+                let batch = CodeBatch::try_from(item)?;
+                let (total, used) = counts.get(&batch.id.to_string()).copied().unwrap_or_default();
+                Ok(BatchSummary { batch, total, used, revoked_at: items::revoked_at(item)? })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn revoke_code_batch(&self, survey: &str, batch: Ulid) -> Result<BatchSummary, StoreError> {
+        let batch_key = Key::code_batch(survey, batch);
+        if self.get(&batch_key, true).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let now = s(chrono::Utc::now().to_rfc3339());
+        let unused = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :code)")
+                    .filter_expression(
+                        "#batch = :batch AND attribute_not_exists(used_at) AND attribute_not_exists(revoked_at)",
+                    )
+                    .projection_expression("pk, sk")
+                    .expression_attribute_names("#batch", "batch")
+                    .expression_attribute_values(":pk", s(keys::survey_pk(survey)))
+                    .expression_attribute_values(":code", s(keys::CODE))
+                    .expression_attribute_values(":batch", s(batch.to_string()))
+                    .consistent_read(true)
+            })
+            .await?;
+        // Each code on its own condition: one used meanwhile stays used (and counted), never revoked.
+        let writes = unused
+            .into_iter()
+            .map(|key| {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .update_expression("SET revoked_at = :now")
+                    .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at)")
+                    .expression_attribute_values(":now", now.clone())
+            })
+            .collect();
+        self.update_each(writes).await?;
+        // The batch says "revoked" only once all its codes are: an interrupted revocation is retried whole.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(batch_key.attributes()))
+            .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
+            .expression_attribute_values(":now", now)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let summaries = self.code_batches(survey).await?;
+        summaries.into_iter().find(|b| b.batch.id == batch).ok_or(StoreError::NotFound)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(consultation = %c.id))]

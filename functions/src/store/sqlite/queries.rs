@@ -10,8 +10,8 @@ use ulid::Ulid;
 use super::rows::{COMMENT_COLUMNS, QUESTION_COLUMNS};
 use super::{SqliteStore, sql};
 use crate::domain::{
-    AnswerText, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Decision, IdempotencyKey, Question,
-    QuestionContact, StoredResponse,
+    AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Decision,
+    IdempotencyKey, Question, QuestionContact, StoredResponse,
 };
 use crate::store::{
     Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError,
@@ -154,6 +154,64 @@ fn cursor_id(cursor: Option<&Cursor>) -> Result<Option<String>, StoreError> {
         .transpose()
 }
 
+/// Why a response's access code was refused, read in its savepoint: a live code of another unit, or else no
+/// usable code.
+fn code_refusal(tx: &Connection, survey: &str, hash: &str, unit: &str) -> Result<StoreError, StoreError> {
+    let found: Option<(String, bool)> = tx
+        .prepare_cached(
+            "SELECT unit, used_at IS NULL AND revoked_at IS NULL FROM batch_codes WHERE survey = ?1 AND hash = ?2",
+        )
+        .and_then(|mut s| s.query_row(params![survey, hash], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(sql)?;
+    Ok(match found {
+        Some((code_unit, true)) if code_unit != unit => StoreError::CodeForAnotherUnit,
+        _ => StoreError::CodeRejected,
+    })
+}
+
+/// The code batches of `survey` (or only batch `only`), oldest first, with their counts.
+fn batch_summaries(conn: &Connection, survey: &str, only: Option<&str>) -> Result<Vec<BatchSummary>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT b.id, b.unit, b.created_at, b.created_by, b.revoked_at, count(c.hash), count(c.used_at)
+             FROM code_batches b LEFT JOIN batch_codes c ON c.survey = b.survey AND c.batch = b.id
+             WHERE b.survey = ?1 AND (?2 IS NULL OR b.id = ?2) GROUP BY b.id ORDER BY b.id",
+        )
+        .map_err(sql)?;
+    let rows = statement
+        .query_map(params![survey, only], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })
+        .map_err(sql)?;
+    let time = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)).map_err(StoreError::unavailable)
+    };
+    let mut summaries = Vec::new();
+    for row in rows {
+        let (id, unit, created_at, created_by, revoked_at, total, used) = row.map_err(sql)?;
+        summaries.push(BatchSummary {
+            batch: CodeBatch {
+                id: Ulid::from_string(&id).map_err(StoreError::unavailable)?,
+                unit,
+                created_at: time(&created_at)?,
+                created_by,
+            },
+            total: u64::try_from(total).unwrap_or(0),
+            used: u64::try_from(used).unwrap_or(0),
+            revoked_at: revoked_at.as_deref().map(time).transpose()?,
+        });
+    }
+    Ok(summaries)
+}
+
 impl SqliteStore {
     /// Claims `key` and runs `write`, all or nothing: a submission of any kind. On a key seen before, writes
     /// nothing and replays or refuses.
@@ -278,11 +336,12 @@ impl Store for SqliteStore {
             if let Some(hash) = code {
                 let used = exec(
                     tx,
-                    "UPDATE access_codes SET used_at = ?3 WHERE survey = ?1 AND hash = ?2 AND used_at IS NULL",
-                    params![survey, hash, record.created_at.to_rfc3339()],
+                    "UPDATE batch_codes SET used_at = ?3
+                     WHERE survey = ?1 AND hash = ?2 AND used_at IS NULL AND revoked_at IS NULL AND unit = ?4",
+                    params![survey, hash, record.created_at.to_rfc3339(), record.response.unit],
                 )?;
                 if used != 1 {
-                    return Err(StoreError::CodeRejected);
+                    return Err(code_refusal(tx, &survey, &hash, &record.response.unit)?);
                 }
             }
             exec(
@@ -340,20 +399,85 @@ impl Store for SqliteStore {
             .await
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(survey = id, codes = hashes.len()))]
-    async fn add_access_codes(&self, id: &str, hashes: &[String]) -> Result<usize, StoreError> {
-        let (id, hashes) = (id.to_string(), hashes.to_vec());
+    #[tracing::instrument(level = "debug", skip_all, fields(survey, batch = %batch.id, codes = hashes.len()))]
+    async fn add_access_codes(&self, survey: &str, batch: &CodeBatch, hashes: &[String]) -> Result<usize, StoreError> {
+        let (survey, batch, hashes) = (survey.to_string(), batch.clone(), hashes.to_vec());
         self.writer
             .run(move |conn| {
                 let tx = conn.savepoint().map_err(sql)?;
-                let mut added = 0;
-                for hash in &hashes {
-                    added += tx
-                        .execute("INSERT OR IGNORE INTO access_codes (survey, hash) VALUES (?1, ?2)", params![id, hash])
+                let id = batch.id.to_string();
+                let unit: Option<String> = tx
+                    .query_row("SELECT unit FROM code_batches WHERE survey = ?1 AND id = ?2", params![survey, id], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(sql)?;
+                match unit {
+                    Some(unit) if unit != batch.unit => {
+                        return Err(StoreError::Conflict(format!("lô mã {id} đã được cấp cho một đơn vị khác")));
+                    }
+                    Some(_) => {} // a retry
+                    None => {
+                        tx.execute(
+                            "INSERT INTO code_batches (survey, id, unit, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                            params![survey, id, batch.unit, batch.created_at.to_rfc3339(), batch.created_by],
+                        )
                         .map_err(sql)?;
+                    }
+                }
+                let mut stored = 0;
+                for hash in &hashes {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO batch_codes (survey, hash, batch, unit) VALUES (?1, ?2, ?3, ?4)",
+                        params![survey, hash, id, batch.unit],
+                    )
+                    .map_err(sql)?;
+                    let holder: String = tx
+                        .query_row(
+                            "SELECT batch FROM batch_codes WHERE survey = ?1 AND hash = ?2",
+                            params![survey, hash],
+                            |r| r.get(0),
+                        )
+                        .map_err(sql)?;
+                    stored += usize::from(holder == id);
                 }
                 tx.commit().map_err(sql)?;
-                Ok(added)
+                Ok(stored)
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn code_batches(&self, survey: &str) -> Result<Vec<BatchSummary>, StoreError> {
+        let survey = survey.to_string();
+        self.writer.run(move |conn| batch_summaries(conn, &survey, None)).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn revoke_code_batch(&self, survey: &str, batch: Ulid) -> Result<BatchSummary, StoreError> {
+        let survey = survey.to_string();
+        self.writer
+            .run(move |conn| {
+                let tx = conn.savepoint().map_err(sql)?;
+                let (id, now) = (batch.to_string(), Utc::now().to_rfc3339());
+                let found = tx
+                    .execute(
+                        "UPDATE code_batches SET revoked_at = coalesce(revoked_at, ?3) WHERE survey = ?1 AND id = ?2",
+                        params![survey, id, now],
+                    )
+                    .map_err(sql)?;
+                if found == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                tx.execute(
+                    "UPDATE batch_codes SET revoked_at = ?3
+                     WHERE survey = ?1 AND batch = ?2 AND used_at IS NULL AND revoked_at IS NULL",
+                    params![survey, id, now],
+                )
+                .map_err(sql)?;
+                let summary = batch_summaries(&tx, &survey, Some(&id))?.pop().ok_or(StoreError::NotFound)?;
+                tx.commit().map_err(sql)?;
+                Ok(summary)
             })
             .await
     }

@@ -47,8 +47,16 @@ CREATE INDEX IF NOT EXISTS survey_responses_by_version ON survey_responses (surv
 CREATE TABLE IF NOT EXISTS survey_counters (
   survey TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (survey, version, key));
-CREATE TABLE IF NOT EXISTS access_codes (
-  survey TEXT NOT NULL, hash TEXT NOT NULL, used_at TEXT, PRIMARY KEY (survey, hash));
+-- Access codes are issued in batches, each for one unit of the survey; a code answers only for its batch's unit.
+-- The codes of before batches (table `access_codes`, no unit) answer for no unit, so their table goes.
+DROP TABLE IF EXISTS access_codes;
+CREATE TABLE IF NOT EXISTS code_batches (
+  survey TEXT NOT NULL, id TEXT NOT NULL, unit TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+  revoked_at TEXT, PRIMARY KEY (survey, id));
+CREATE TABLE IF NOT EXISTS batch_codes (
+  survey TEXT NOT NULL, hash TEXT NOT NULL, batch TEXT NOT NULL, unit TEXT NOT NULL, used_at TEXT, revoked_at TEXT,
+  PRIMARY KEY (survey, hash), FOREIGN KEY (survey, batch) REFERENCES code_batches (survey, id));
+CREATE INDEX IF NOT EXISTS batch_codes_by_batch ON batch_codes (survey, batch);
 
 CREATE TABLE IF NOT EXISTS rate_limits (
   client TEXT NOT NULL, window TEXT NOT NULL, count INTEGER NOT NULL, expires_at INTEGER NOT NULL,
