@@ -146,7 +146,7 @@ test('an editor answers a question with a preview, publishes it, the asker is ma
   await page.getByRole('link', { name: asked }).click();
   assert.ok((await page.innerText('main')).includes('hoa.vu@vidu.vn'), 'the editor sees the contact');
   const answer = `Bạn nộp hồ sơ tại **Sở Giao thông vận tải** hoặc trên Cổng dịch vụ công ${RUN}.`;
-  await page.getByLabel(/Câu trả lời/).fill(answer);
+  await page.getByRole('textbox', { name: /Câu trả lời/ }).fill(answer);
   await page.getByRole('button', { name: 'Xem trước' }).click();
   assert.equal(await page.locator('.preview strong').innerText(), 'Sở Giao thông vận tải');
   assert.deepEqual(await axeViolations(page), []);

@@ -24,11 +24,11 @@ pub(super) fn routes<S: Store>() -> Router<AppState<S>> {
 /// The filters, as the form sends them.
 #[derive(Debug, Default, Deserialize, Serialize)]
 struct Filter {
-    #[serde(rename = "thao-tac", default)]
+    #[serde(rename(deserialize = "thao-tac"), default)]
     action: String,
-    #[serde(rename = "nguoi", default)]
+    #[serde(rename(deserialize = "nguoi"), default)]
     actor: String,
-    #[serde(rename = "muc", default)]
+    #[serde(rename(deserialize = "muc"), default)]
     subject: String,
 }
 

@@ -204,7 +204,9 @@ impl Page {
             }
             Err(error) => {
                 tracing::error!(error = ?error, template = self.template, "back-office page did not render");
-                (StatusCode::INTERNAL_SERVER_ERROR, html_headers(), "Lỗi hiển thị trang quản trị").into_response()
+                let page = "<!doctype html><html lang=\"vi\"><title>Lỗi — Quản trị Cổng CCHC</title><main><h1>Lỗi hiển thị \
+                            trang quản trị</h1><p>Hãy tải lại trang; nếu vẫn lỗi, hãy báo bộ phận công nghệ thông tin.</p></main></html>";
+                (StatusCode::INTERNAL_SERVER_ERROR, html_headers(), page).into_response()
             }
         }
     }

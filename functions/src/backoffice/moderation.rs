@@ -42,15 +42,15 @@ pub(super) fn routes<S: Store>() -> Router<AppState<S>> {
 /// The queue's filters, as the form sends them.
 #[derive(Debug, Default, Deserialize, Serialize)]
 struct Filter {
-    #[serde(rename = "du-thao", default)]
+    #[serde(rename(deserialize = "du-thao"), default)]
     consultation: String,
-    #[serde(rename = "trang-thai", default)]
+    #[serde(rename(deserialize = "trang-thai"), default)]
     status: String,
-    #[serde(rename = "tu", default)]
+    #[serde(rename(deserialize = "tu"), default)]
     from: String,
-    #[serde(rename = "den", default)]
+    #[serde(rename(deserialize = "den"), default)]
     to: String,
-    #[serde(rename = "chu", default)]
+    #[serde(rename(deserialize = "chu"), default)]
     text: String,
 }
 

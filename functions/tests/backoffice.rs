@@ -1,0 +1,370 @@
+//! The back office over HTTP with the local sign-in (as `cchc serve` runs it), on the embedded store: every page
+//! renders with data, roles are refused on every route (pages and API), a form without the session's token is
+//! never applied, an expired session keeps the unsent text, and publishing an answer writes the mail to the outbox.
+//! The SES mailer is tested against the moto server.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use cchc_functions::auth::{LocalUser, SessionKeys, SignIn};
+use cchc_functions::backoffice::BackOffice;
+use cchc_functions::domain::{
+    Comment, CommentContact, ConsultationId, IdempotencyKey, Question, QuestionContact, Status, StoredResponse,
+};
+use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_router};
+use cchc_functions::mail::{Letter, Mail, Mailer};
+use cchc_functions::spam::Secrets;
+use cchc_functions::store::{SqliteStore, Store};
+use chrono::Utc;
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+use ulid::Ulid;
+
+const TOKEN: &str = "ma-dang-nhap-thu";
+
+struct Office {
+    router: axum::Router,
+    store: std::sync::Arc<SqliteStore>,
+    outbox: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn user(id: &str, name: &str, group: &str) -> LocalUser {
+    LocalUser { id: id.into(), name: name.into(), groups: vec![group.into()] }
+}
+
+async fn office() -> Office {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let outbox = dir.path().join("outbox");
+    let settings = Settings {
+        secrets: Secrets::new("khoa-thu-thach", "muoi"),
+        moderation: ModerationAuth::Token("khoa-api".into()),
+        attachments: Attachments::Dir(dir.path().join("tep")),
+        site_url: String::new(),
+        spam_checks: true,
+        today: None,
+        back_office: Some(BackOffice {
+            sign_in: SignIn::Local {
+                users: vec![
+                    user("kiemduyet", "Nguyễn Thị Kiểm", "kiem-duyet"),
+                    user("bientap", "Trần Văn Biên", "bien-tap"),
+                    user("quantri", "Lê Thị Quản", "quan-tri"),
+                    user("khach", "Khách", "khong-co-nhom"),
+                ],
+                token: TOKEN.into(),
+            },
+            keys: SessionKeys::new(b"khoa-phien-cua-bai-kiem-tra-32-byte", false),
+            mail: Some(Mail {
+                mailer: Mailer::Outbox(outbox.clone()),
+                from: "Cổng CCHC <khong-tra-loi@cchc.localhost>".parse().expect("sender"),
+            }),
+            public_url: "http://127.0.0.1:8000".into(),
+        }),
+    };
+    let state = AppState::new(SqliteStore::open(&dir.path().join("kho.sqlite")).expect("store"), settings);
+    let store = state.store.clone();
+    Office { router: api_router(state), store, outbox, _dir: dir }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(office: &Office, request: Request<Body>) -> Reply {
+    let response = office.router.clone().oneshot(request).await.expect("response");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+fn get(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("request")
+}
+
+fn form(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = serde_urlencoded::to_string(fields).expect("form");
+    Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// Signs in as `id` and gives the session cookie (`name=value`).
+async fn sign_in(office: &Office, id: &str) -> String {
+    let reply =
+        send(office, form("/quan-tri/dang-nhap", "", &[("nguoi-dung", id), ("ma", TOKEN), ("tiep", "/quan-tri/")]))
+            .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let cookie = reply.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+/// The form token on a page.
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form token") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap_or_default().to_string()
+}
+
+async fn pending_comment(office: &Office, text: &str) -> Comment {
+    let comment = Comment {
+        id: Ulid::new(),
+        consultation: ConsultationId::parse("du-thao-thu").expect("id"),
+        status: Status::Pending,
+        created_at: Utc::now(),
+        name: Some("Hoàng Minh".into()),
+        organisation: None,
+        section: Some("Điều 2".into()),
+        text: text.into(),
+        reason: None,
+        decided: None,
+    };
+    let key = IdempotencyKey::parse(&format!("khoa-{}", comment.id)).expect("key");
+    let response = StoredResponse { status: 202, body: "{}".into() };
+    let contact = CommentContact { email: "minh@vidu.vn".into() };
+    office.store.save_comment(&key, "f", &comment, &contact, &response).await.expect("saved");
+    comment
+}
+
+#[tokio::test]
+async fn signing_in_locally_checks_the_token_and_the_groups() {
+    let office = office().await;
+    let signed_out = send(&office, get("/quan-tri/kiem-duyet?chu=x", "")).await;
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_out.headers[header::LOCATION], "/quan-tri/dang-nhap?tiep=/quan-tri/kiem-duyet%3Fchu%3Dx");
+    let page = send(&office, get("/quan-tri/dang-nhap", "")).await;
+    assert!(page.body.contains("Trần Văn Biên") && page.body.contains("Mã đăng nhập"), "{}", page.body);
+    let wrong = send(&office, form("/quan-tri/dang-nhap", "", &[("nguoi-dung", "quantri"), ("ma", "sai")])).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers.get(header::SET_COOKIE).is_none());
+    let stranger = send(&office, form("/quan-tri/dang-nhap", "", &[("nguoi-dung", "khach"), ("ma", TOKEN)])).await;
+    assert_eq!(stranger.status, StatusCode::UNAUTHORIZED, "a user in no staff group is not let in");
+    let elsewhere = send(
+        &office,
+        form("/quan-tri/dang-nhap", "", &[("nguoi-dung", "quantri"), ("ma", TOKEN), ("tiep", "https://evil.example/")]),
+    )
+    .await;
+    assert_eq!(elsewhere.headers[header::LOCATION], "/quan-tri/", "never sent to another site");
+}
+
+#[tokio::test]
+async fn every_page_renders_and_roles_are_refused_on_pages_and_api() {
+    let office = office().await;
+    let comment = pending_comment(&office, "Đề nghị bổ sung Điều 2").await;
+    let question = Question {
+        id: Ulid::new(),
+        created_at: Utc::now(),
+        text: "Hỏi về thủ tục".into(),
+        attachment: None,
+        answer: None,
+        answered: None,
+        consent: true,
+        published: false,
+    };
+    let contact = QuestionContact { name: "Vũ Hoa".into(), email: Some("hoa@vidu.vn".into()), phone: None };
+    let key = IdempotencyKey::parse("khoa-cau-hoi-1").expect("key");
+    office
+        .store
+        .save_question(&key, "q", &question, &contact, &StoredResponse { status: 202, body: "{}".into() })
+        .await
+        .expect("saved");
+
+    let admin = sign_in(&office, "quantri").await;
+    for path in [
+        "/quan-tri/".to_string(),
+        "/quan-tri/kiem-duyet".into(),
+        "/quan-tri/kiem-duyet?du-thao=du-thao-thu&trang-thai=all&tu=2020-01-01&den=2099-01-01&chu=b%E1%BB%95%20sung"
+            .into(),
+        format!("/quan-tri/kiem-duyet/du-thao-thu/{}", comment.id),
+        "/quan-tri/cau-hoi".into(),
+        "/quan-tri/cau-hoi?da-tra-loi=1".into(),
+        format!("/quan-tri/cau-hoi/{}", question.id),
+        "/quan-tri/nhat-ky".into(),
+        "/quan-tri/nhat-ky?thao-tac=exported&nguoi=Qu%E1%BA%A3n&muc=audit".into(),
+    ] {
+        let page = send(&office, get(&path, &admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        assert!(page.body.contains("<html lang=\"vi\">") && page.body.contains("Lê Thị Quản"), "{path}");
+        assert_eq!(page.headers[header::CACHE_CONTROL], "no-store", "{path}");
+    }
+    let queue = send(&office, get("/quan-tri/kiem-duyet", &admin)).await;
+    assert!(
+        queue.body.contains("Đề nghị bổ sung Điều 2") && !queue.body.contains("minh@vidu.vn"),
+        "no email in the queue"
+    );
+
+    let moderator = sign_in(&office, "kiemduyet").await;
+    for path in ["/quan-tri/cau-hoi".to_string(), format!("/quan-tri/cau-hoi/{}", question.id)] {
+        assert_eq!(send(&office, get(&path, &moderator)).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let page = send(&office, get("/quan-tri/kiem-duyet", &moderator)).await;
+    let token = csrf(&page.body);
+    let answer = Request::post(format!("/api/moderation/questions/{}/answer", question.id))
+        .header(header::COOKIE, &moderator)
+        .header("x-csrf-token", &token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"answer":"Không được"}"#))
+        .expect("request");
+    let refused = send(&office, answer).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.headers[header::CONTENT_TYPE], "application/problem+json");
+    assert!(refused.body.contains("bien-tap"), "{}", refused.body);
+    let posted = form(
+        &format!("/quan-tri/cau-hoi/{}", question.id),
+        &moderator,
+        &[("csrf", &token), ("thao-tac", "luu"), ("tra-loi", "x")],
+    );
+    assert_eq!(send(&office, posted).await.status, StatusCode::FORBIDDEN);
+    let (stored, _) = office.store.question(question.id).await.expect("read").expect("there");
+    assert_eq!(stored.answer, None, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_token_is_confirmed_never_applied_and_expiry_keeps_the_text() {
+    let office = office().await;
+    let comment = pending_comment(&office, "Góp ý chờ duyệt").await;
+    let key = format!("du-thao-thu/{}", comment.id);
+    let moderator = sign_in(&office, "kiemduyet").await;
+    let forged = send(&office, form("/quan-tri/kiem-duyet", &moderator, &[("csrf", "gia-mao"), ("dang", &key)])).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        forged.body.contains("Xác nhận thao tác") && forged.body.contains(&comment.id.to_string()),
+        "{}",
+        forged.body
+    );
+    let stored = office.store.comment(&comment.consultation, comment.id).await.expect("read").expect("there");
+    assert_eq!(stored.status, Status::Pending, "not applied");
+    // Signed out (or expired): the unsent answer comes back in the page, to be sent again after signing in.
+    let long = "Câu trả lời dài đã soạn:\n- ý thứ nhất\n- ý thứ hai";
+    let expired = send(
+        &office,
+        form(
+            &format!("/quan-tri/cau-hoi/{}", Ulid::new()),
+            "",
+            &[("csrf", "cu"), ("thao-tac", "luu"), ("tra-loi", long)],
+        ),
+    )
+    .await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert!(expired.body.contains("Phiên đăng nhập đã hết hạn"));
+    assert!(expired.body.contains("ý thứ nhất") && expired.body.contains("Gửi lại"), "{}", expired.body);
+    // With the page's token, the decision goes through and is stamped and audited.
+    let page = send(&office, get("/quan-tri/kiem-duyet", &moderator)).await;
+    let done =
+        send(&office, form("/quan-tri/kiem-duyet", &moderator, &[("csrf", &csrf(&page.body)), ("dang", &key)])).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let stored = office.store.comment(&comment.consultation, comment.id).await.expect("read").expect("there");
+    assert_eq!((stored.status, stored.decided.map(|d| d.by)), (Status::Approved, Some("Nguyễn Thị Kiểm".into())));
+    let next = send(&office, get("/quan-tri/kiem-duyet", &format!("{moderator}; {}", flash(&done)))).await;
+    assert!(next.body.contains("Đã đăng 1 góp ý."), "the next page says what happened");
+}
+
+/// The flash cookie a redirect set (`name=value`).
+fn flash(reply: &Reply) -> String {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("cchc-thong-bao="))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn publishing_an_answer_mails_the_asker_and_shows_it_publicly() {
+    let office = office().await;
+    let question = Question {
+        id: Ulid::new(),
+        created_at: Utc::now(),
+        text: "Làm căn cước ở đâu?".into(),
+        attachment: None,
+        answer: None,
+        answered: None,
+        consent: true,
+        published: false,
+    };
+    let contact = QuestionContact { name: "Vũ Hoa".into(), email: Some("hoa@vidu.vn".into()), phone: None };
+    let key = IdempotencyKey::parse("khoa-cau-hoi-2").expect("key");
+    office
+        .store
+        .save_question(&key, "q", &question, &contact, &StoredResponse { status: 202, body: "{}".into() })
+        .await
+        .expect("saved");
+    let editor = sign_in(&office, "bientap").await;
+    let path = format!("/quan-tri/cau-hoi/{}", question.id);
+    let page = send(&office, get(&path, &editor)).await;
+    let token = csrf(&page.body);
+    let preview = send(
+        &office,
+        form(
+            &path,
+            &editor,
+            &[("csrf", &token), ("thao-tac", "xem-truoc"), ("tra-loi", "Tại **Công an xã** <script>x</script>")],
+        ),
+    )
+    .await;
+    assert!(
+        preview.body.contains("<strong>Công an xã</strong>") && preview.body.contains("&lt;script&gt;"),
+        "{}",
+        preview.body
+    );
+    let published = send(
+        &office,
+        form(&path, &editor, &[("csrf", &token), ("thao-tac", "luu-cong-bo"), ("tra-loi", "Tại **Công an xã**.")]),
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    let mails: Vec<_> = std::fs::read_dir(&office.outbox).expect("outbox").flatten().collect();
+    assert_eq!(mails.len(), 1, "one message to the asker");
+    let mail = std::fs::read_to_string(mails[0].path()).expect("mail");
+    assert!(mail.contains("To: hoa@vidu.vn"), "{mail}");
+    let public = send(&office, Request::get("/api/questions").body(Body::empty()).expect("request")).await;
+    assert!(public.body.contains("<strong>Công an xã</strong>") && !public.body.contains("Vũ Hoa"), "{}", public.body);
+    let html = send(&office, Request::get("/api/questions?format=html").body(Body::empty()).expect("request")).await;
+    assert!(html.body.contains("Làm căn cước ở đâu?"));
+    let trail = office.store.audit_trail(None, None, 10).await.expect("trail");
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["answer-published", "question-answered"]);
+    assert!(trail.items.iter().all(|e| e.actor.name == "Trần Văn Biên"));
+}
+
+#[tokio::test]
+async fn the_ses_mailer_sends_raw_mime_through_the_api() {
+    let endpoint = std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!("CCHC_TEST_DYNAMODB_ENDPOINT is not set: run through tests/run, which starts the moto server (SES too)")
+    });
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await;
+    let client = aws_sdk_sesv2::Client::new(&config);
+    client.create_email_identity().email_identity("cchc.example").send().await.expect("verified sender domain");
+    let to = format!("nguoi-hoi-{}@vidu.vn", Ulid::new().to_string().to_lowercase());
+    let mail = Mail {
+        mailer: Mailer::Ses { client, configuration_set: None },
+        from: "Cổng CCHC <khong-tra-loi@cchc.example>".parse().expect("sender"),
+    };
+    let letter =
+        Letter {
+            to: &to, subject: "Câu hỏi của bạn đã được trả lời", body: "Kính gửi bạn,\n\nĐã trả lời.".into()
+        };
+    let id = mail.send(&letter).await.expect("sent");
+    assert!(!id.is_empty());
+    let text = openidconnect::reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("moto data")
+        .text()
+        .await
+        .expect("text");
+    let data: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let sent = data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default();
+    let ours = sent.iter().find(|m| m["destinations"].as_array().is_some_and(|d| d.iter().any(|a| a == to.as_str())));
+    let raw = ours.and_then(|m| m["raw_data"].as_str()).expect("moto recorded the message");
+    assert!(raw.contains(&format!("To: {to}")) && raw.contains("Subject: =?utf-8?"), "{raw}");
+}
