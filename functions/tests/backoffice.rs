@@ -14,6 +14,7 @@ use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_
 use cchc_functions::mail::{Letter, Mail, Mailer};
 use cchc_functions::spam::Secrets;
 use cchc_functions::store::{SqliteStore, Store};
+use cchc_functions::survey::{Survey, SurveySource, Unit};
 use chrono::Utc;
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
@@ -36,7 +37,7 @@ async fn office() -> Office {
     let dir = tempfile::tempdir().expect("temp dir");
     let outbox = dir.path().join("outbox");
     let settings = Settings {
-        secrets: Secrets::new("khoa-thu-thach", "muoi"),
+        secrets: Secrets::new("khoa-thu-thach", "muoi").with_code_key("khoa-ma-truy-cap-thu"),
         moderation: ModerationAuth::Token("khoa-api".into()),
         attachments: Attachments::Dir(dir.path().join("tep")),
         site_url: String::new(),
@@ -332,11 +333,107 @@ async fn publishing_an_answer_mails_the_asker_and_shows_it_publicly() {
     assert!(trail.items.iter().all(|e| e.actor.name == "Trần Văn Biên"));
 }
 
+/// The shared survey fixture's questions, published as `khao-sat-ma` (access by code) for units A and B.
+async fn coded_survey(office: &Office) -> Survey {
+    let today = Utc::now().date_naive();
+    let yaml = format!(
+        "id: khao-sat-ma\naccess: code\nopens: {}\ncloses: {}\n{}",
+        today - chrono::Duration::days(3),
+        today + chrono::Duration::days(3),
+        include_str!("fixtures/survey.yaml")
+    );
+    let source: SurveySource = serde_yaml::from_str(&yaml).expect("survey YAML");
+    let units = vec![
+        Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None },
+        Unit { id: "tinh-b".into(), name: "Tỉnh B".into(), from: None, to: None },
+    ];
+    let survey = Survey::check(source, units).expect("valid survey");
+    office.store.put_survey(&survey).await.expect("published");
+    survey
+}
+
+#[tokio::test]
+async fn a_survey_owner_issues_codes_for_a_unit_revokes_them_and_exports_responses() {
+    let office = office().await;
+    let survey = coded_survey(&office).await;
+    let admin = sign_in(&office, "quantri").await;
+    let list = send(&office, get("/quan-tri/khao-sat", &admin)).await;
+    assert!(list.body.contains("khao-sat-ma"), "{}", list.body);
+    let path = format!("/quan-tri/khao-sat/{}", survey.id);
+    let page = send(&office, get(&path, &admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Mã truy cập") && page.body.contains("Tỉnh B"));
+    let dated = send(&office, get(&format!("{path}?don-vi=tinh-a&tu=2020-01-01&den=2099-12-31"), &admin)).await;
+    assert_eq!(dated.status, StatusCode::OK);
+    let token = csrf(&page.body);
+    let sheet = send(
+        &office,
+        form(&format!("{path}/ma"), &admin, &[("csrf", &token), ("don-vi", "tinh-b"), ("so-luong", "5")]),
+    )
+    .await;
+    assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.body);
+    let codes: Vec<&str> = sheet.body.split("<li><code>").skip(1).filter_map(|c| c.split('<').next()).collect();
+    assert_eq!(codes.len(), 5, "a printable sheet of five codes");
+    let batches = office.store.code_batches(&survey.id).await.expect("batches");
+    assert_eq!((batches.len(), batches[0].batch.unit.as_str(), batches[0].total), (1, "tinh-b", 5));
+    assert_eq!(batches[0].batch.created_by, "Lê Thị Quản");
+    let batch = batches[0].batch.id;
+    let revoked = send(&office, form(&format!("{path}/ma/{batch}/thu-hoi"), &admin, &[("csrf", &token)])).await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    assert!(office.store.code_batches(&survey.id).await.expect("batches")[0].revoked_at.is_some());
+    let csv = send(&office, get(&format!("{path}/phieu.csv"), &admin)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with('\u{feff}'));
+    let trail = office.store.audit_trail(Some(&format!("survey/{}", survey.id)), None, 10).await.expect("trail");
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["exported", "codes-revoked", "codes-issued"]);
+    let editor = sign_in(&office, "bientap").await;
+    assert_eq!(send(&office, get(&path, &editor)).await.status, StatusCode::FORBIDDEN, "surveys are the owners'");
+}
+
+/// A moto server of this test's own (tests/moto_server.py), stopped when dropped.
+struct Moto {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let python = std::env::var("CCHC_TEST_MOTO_PYTHON").unwrap_or_else(|_| {
+            panic!(
+                "CCHC_TEST_MOTO_PYTHON is not set: run through tests/run, which installs moto in its venv and sets it"
+            )
+        });
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/moto_server.py");
+        let child = std::process::Command::new(python)
+            .args([script, &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return moto;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("moto did not start on port {port}");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[tokio::test]
 async fn the_ses_mailer_sends_raw_mime_through_the_api() {
-    let endpoint = std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
-        panic!("CCHC_TEST_DYNAMODB_ENDPOINT is not set: run through tests/run, which starts the moto server (SES too)")
-    });
+    let moto = Moto::start();
+    let endpoint = moto.endpoint.clone();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&endpoint)
         .region(aws_config::Region::new("us-east-1"))

@@ -218,7 +218,14 @@ fn the_access_code_secret_is_passed_by_name_and_readable_only_there() {
         );
         let statements = list(&function["Policies"][0]["Statement"]);
         let ssm = statements.iter().find(|s| text(&s["Action"]) == "ssm:GetParameter").expect("reads the parameter");
-        assert!(text(&ssm["Resource"]).ends_with(":parameter${AccessCodeSecretParameter}"));
+        let resources: Vec<String> = list(&ssm["Resource"]).into_iter().map(text).collect();
+        assert!(resources.iter().any(|r| r.ends_with(":parameter${AccessCodeSecretParameter}")), "{resources:?}");
+        // The back office (moderation) also reads its session key; nothing else.
+        assert!(
+            resources.iter().all(|r| r.ends_with(":parameter${AccessCodeSecretParameter}")
+                || (name == "ModerationFunction" && r.ends_with(":parameter${SessionKeyParameter}"))),
+            "{resources:?}"
+        );
     }
     for name in ["CommentsFunction", "QuestionsFunction"] {
         assert!(!format!("{:?}", t["Resources"][name]).contains("ssm:"), "{name} has no use for the secret");

@@ -7,6 +7,7 @@ mod audit;
 mod moderation;
 mod questions;
 mod sign_in;
+mod surveys;
 
 use std::sync::LazyLock;
 
@@ -50,6 +51,9 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("questions.html", include_str!("../../templates/quan-tri/questions.html")),
         ("question.html", include_str!("../../templates/quan-tri/question.html")),
         ("audit.html", include_str!("../../templates/quan-tri/audit.html")),
+        ("surveys.html", include_str!("../../templates/quan-tri/surveys.html")),
+        ("survey.html", include_str!("../../templates/quan-tri/survey.html")),
+        ("codes.html", include_str!("../../templates/quan-tri/codes.html")),
     ];
     // tera's built-in `urlencode` comes with its `builtins` feature (and its dependencies); this is the one we need.
     tera.register_filter("urlencode", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
@@ -77,6 +81,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(moderation::routes())
         .merge(questions::routes())
         .merge(audit::routes())
+        .merge(surveys::routes())
         .route("/quan-tri/{*rest}", get(not_found))
         .with_state(state)
 }
@@ -451,20 +456,25 @@ fn csv_file(header: &[&str], rows: impl Iterator<Item = Vec<String>>, filename: 
     }
     let bytes = result.map_err(|e| e.to_string()).and_then(|()| writer.into_inner().map_err(|e| e.to_string()));
     match bytes {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => download(bytes, filename),
         Err(error) => {
             tracing::error!(error, "CSV export failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// A CSV file as a download named `filename`, never cached.
+fn download(bytes: Vec<u8>, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -476,7 +486,7 @@ mod tests {
         for name in ["base.html", "message.html", "sign-in.html", "home.html", "moderation.html", "comment.html"] {
             assert!(TEMPLATES.get_template_names().any(|n| n == name), "{name} missing");
         }
-        assert_eq!(TEMPLATES.get_template_names().count(), 11);
+        assert_eq!(TEMPLATES.get_template_names().count(), 14);
     }
 
     #[test]

@@ -119,6 +119,17 @@ fn stamp(audit: &AuditEntry) -> Stamp {
 /// Why an answer cannot be published.
 pub const NOT_PUBLISHABLE: &str = "chỉ công bố được câu hỏi đã có câu trả lời và người hỏi đồng ý công bố";
 
+/// A published survey as the back office lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyEntry {
+    /// Survey id.
+    pub id: String,
+    /// Its highest published version.
+    pub version: u32,
+    /// That version's title.
+    pub title: String,
+}
+
 /// What publishing a survey version did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publication {
@@ -296,6 +307,9 @@ pub trait Store: Send + Sync + 'static {
     /// with the same content hash, and `Conflict` (naming the version) when with another: published versions
     /// are immutable.
     fn put_survey(&self, survey: &Survey) -> impl Future<Output = Result<Publication, StoreError>> + Send;
+
+    /// Every published survey, by id, with its highest version and that version's title (the back office's list).
+    fn surveys(&self) -> impl Future<Output = Result<Vec<SurveyEntry>, StoreError>> + Send;
 
     /// Version `version` of a survey, or its highest published version when `None`.
     fn survey(&self, id: &str, version: Option<u32>)

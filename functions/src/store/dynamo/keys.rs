@@ -14,6 +14,7 @@
 //! | survey counter           | `SURVEY#{id}#V{version}#AGG` | `{unit}#{question}#{option}` |                     |
 //! | idempotency record       | `IDEM#{kind}#{key}`          | `IDEM`                |                            |
 //! | audit entry              | `AUDIT`                      | `{ulid}`              | `AUDIT#{subject}` / ulid   |
+//! | survey list entry        | `SURVEYS`                    | `{id}`                |                            |
 //! | request counter          | `RATE#{client}`              | `{window}`            |                            |
 
 use std::collections::HashMap;
@@ -30,6 +31,8 @@ pub(super) const QUEUE_QUESTIONS: &str = "MOD#QUESTION";
 
 /// Index partition (`gsi1pk`) of published questions and answers.
 pub(super) const PUBLISHED_QUESTIONS: &str = "PUB#QUESTION";
+/// Partition of the list of surveys: one item per survey.
+pub(super) const SURVEYS_PK: &str = "SURVEYS";
 /// Partition of the audit trail: staff actions are few (thousands a year), so one partition serves them.
 pub(super) const AUDIT_PK: &str = "AUDIT";
 /// Index partition (`gsi1pk`) of one item's audit entries.
@@ -136,6 +139,10 @@ impl Key {
         Self::new(counters_pk(survey, version), counter)
     }
 
+    /// A survey's entry in the list of surveys (its highest version and title).
+    pub fn survey_entry(id: &str) -> Self {
+        Self::new(SURVEYS_PK, id)
+    }
     /// An audit entry.
     pub fn audit(id: Ulid) -> Self {
         Self::new(AUDIT_PK, id.to_string())

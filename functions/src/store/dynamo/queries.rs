@@ -13,8 +13,8 @@ use crate::domain::{
     IdempotencyKey, Question, QuestionContact, Status, StoredResponse,
 };
 use crate::store::{
-    Cursor, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError, SurveyWrite, changed_version,
-    moderated, stamp,
+    Cursor, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError, SurveyEntry, SurveyWrite,
+    changed_version, moderated, stamp,
 };
 use crate::survey::{Record, Survey};
 
@@ -30,13 +30,48 @@ impl Store for DynamoStore {
         let key = Key::survey_definition(&survey.id, survey.version);
         let mut item = key.attributes();
         item.extend([("hash".to_string(), s(hash.clone())), ("definition".to_string(), s(survey.to_published()))]);
-        if self.put_new(item).await? {
-            return Ok(Publication::New);
-        }
-        match self.get(&key, true).await?.and_then(|i| get_s(&i, "hash")) {
-            Some(h) if h == hash => Ok(Publication::Unchanged),
-            _ => Err(StoreError::Conflict(changed_version(&survey.id, survey.version))),
-        }
+        let publication = if self.put_new(item).await? {
+            Publication::New
+        } else {
+            match self.get(&key, true).await?.and_then(|i| get_s(&i, "hash")) {
+                Some(h) if h == hash => Publication::Unchanged,
+                _ => return Err(StoreError::Conflict(changed_version(&survey.id, survey.version))),
+            }
+        };
+        // The list entry keeps the highest version (written again on an unchanged publication, so a table from
+        // before the list gets it at the next `cchc sync`).
+        let listed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::survey_entry(&survey.id).attributes()))
+            .update_expression("SET version = :version, title = :title")
+            .condition_expression("attribute_not_exists(version) OR version <= :version")
+            .expression_attribute_values(":version", n(i64::from(survey.version)))
+            .expression_attribute_values(":title", s(survey.title.clone()))
+            .send()
+            .await;
+        unless_refused(listed)?;
+        Ok(publication)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn surveys(&self) -> Result<Vec<SurveyEntry>, StoreError> {
+        let items = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(keys::SURVEYS_PK))
+            })
+            .await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok(SurveyEntry {
+                    id: need_s(item, "sk")?,
+                    version: get_n(item, "version").unwrap_or(1),
+                    title: get_s(item, "title").unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     #[tracing::instrument(level = "debug", skip(self))]

@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::store::{
     Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError,
-    SurveyWrite, changed_version, moderated, stamp,
+    SurveyEntry, SurveyWrite, changed_version, moderated, stamp,
 };
 use crate::survey::{Record, Survey};
 
@@ -264,6 +264,29 @@ impl Store for SqliteStore {
                         Ok(Publication::New)
                     }
                 }
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn surveys(&self) -> Result<Vec<SurveyEntry>, StoreError> {
+        self.writer
+            .run(|conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT definition FROM surveys s WHERE version = (SELECT MAX(version) FROM surveys WHERE id = s.id)
+                         ORDER BY id",
+                    )
+                    .map_err(sql)?;
+                let definitions: Vec<String> =
+                    statement.query_map([], |r| r.get(0)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
+                definitions
+                    .iter()
+                    .map(|d| {
+                        let survey = Survey::from_published(d).map_err(|e| StoreError::unavailable(anyhow::anyhow!(e)))?;
+                        Ok(SurveyEntry { id: survey.id, version: survey.version, title: survey.title })
+                    })
+                    .collect()
             })
             .await
     }
