@@ -116,7 +116,7 @@ struct SurveyView<'a> {
 
 /// Rows of one question: each option (or point, or matrix cell) with its count and share of `responses`.
 fn rows(question: &crate::survey::Question, results: &Results, responses: u64) -> Vec<Row> {
-    let share = |count: u64| if responses == 0 { 0 } else { (count * 100 + responses / 2) / responses };
+    let share = |count: u64| (count * 100 + responses / 2).checked_div(responses).unwrap_or(0);
     let row = |label: String, count: u64| Row { label, count, percent: share(count) };
     let counts = |key: &str| results.questions.get(key).cloned().unwrap_or_default();
     let points = |scale: &crate::survey::Scale| {
