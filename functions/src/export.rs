@@ -261,6 +261,7 @@ questions:
             text: text.into(),
             reason: (status == Status::Rejected).then(|| "Không liên quan".into()),
             decided: None,
+            response: None,
         };
         let contact = CommentContact { email: "an@vidu.vn".into() };
         let list = [

@@ -16,6 +16,7 @@ pub mod hash;
 pub mod http;
 pub mod mail;
 pub mod markdown;
+pub mod outcome;
 pub mod secrets;
 pub mod spam;
 pub mod store;

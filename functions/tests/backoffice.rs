@@ -8,7 +8,8 @@ use axum::http::{Request, StatusCode, header};
 use cchc_functions::auth::{LocalUser, SessionKeys, SignIn};
 use cchc_functions::backoffice::BackOffice;
 use cchc_functions::domain::{
-    Comment, CommentContact, ConsultationId, IdempotencyKey, Question, QuestionContact, Status, StoredResponse,
+    Comment, CommentContact, Consultation, ConsultationId, IdempotencyKey, Question, QuestionContact, Status,
+    StoredResponse,
 };
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings, api_router};
 use cchc_functions::mail::{Letter, Mail, Mailer};
@@ -121,6 +122,7 @@ async fn pending_comment(office: &Office, text: &str) -> Comment {
         text: text.into(),
         reason: None,
         decided: None,
+        response: None,
     };
     let key = IdempotencyKey::parse(&format!("khoa-{}", comment.id)).expect("key");
     let response = StoredResponse { status: 202, body: "{}".into() };
@@ -389,6 +391,81 @@ async fn a_survey_owner_issues_codes_for_a_unit_revokes_them_and_exports_respons
     assert_eq!(actions, ["exported", "codes-revoked", "codes-issued"]);
     let editor = sign_in(&office, "bientap").await;
     assert_eq!(send(&office, get(&path, &editor)).await.status, StatusCode::FORBIDDEN, "surveys are the owners'");
+}
+
+#[tokio::test]
+async fn an_editor_records_the_agencys_responses_and_publishes_the_outcome_report() {
+    let office = office().await;
+    let today = Utc::now().date_naive();
+    let closed = Consultation {
+        id: ConsultationId::parse("du-thao-thu").expect("id"),
+        title: "Dự thảo đã đóng".into(),
+        opens: today - chrono::Duration::days(60),
+        closes: today - chrono::Duration::days(1),
+    };
+    office.store.put_consultation(&closed).await.expect("put");
+    let (a, b) = (pending_comment(&office, "Sửa Điều 2 cho rõ").await, pending_comment(&office, "Bỏ Điều 7").await);
+    let moderator = sign_in(&office, "kiemduyet").await;
+    let page = send(&office, get("/quan-tri/kiem-duyet", &moderator)).await;
+    let all = send(
+        &office,
+        form(
+            "/quan-tri/kiem-duyet",
+            &moderator,
+            &[
+                ("csrf", &csrf(&page.body)),
+                ("hien", &format!("du-thao-thu/{}", a.id)),
+                ("hien", &format!("du-thao-thu/{}", b.id)),
+                ("hang-loat", "dang-tat-ca"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(all.status, StatusCode::SEE_OTHER);
+    let public = || Request::get("/api/consultations/du-thao-thu/outcome").body(Body::empty()).expect("request");
+    assert_eq!(send(&office, public()).await.status, StatusCode::NOT_FOUND, "nothing before publication");
+
+    let editor = sign_in(&office, "bientap").await;
+    let list = send(&office, get("/quan-tri/y-kien", &editor)).await;
+    assert!(list.body.contains("Dự thảo đã đóng") && list.body.contains("Đã kết thúc"), "{}", list.body);
+    let page = send(&office, get("/quan-tri/y-kien/du-thao-thu", &editor)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Điều 2") && page.body.contains("2 ý kiến, 0 được tiếp thu"), "{}", page.body);
+    let token = csrf(&page.body);
+    let (ka, kb, ra, rb) = (
+        format!("ket-qua-{}", a.id),
+        format!("ket-qua-{}", b.id),
+        format!("y-kien-{}", a.id),
+        format!("y-kien-{}", b.id),
+    );
+    let saved = send(
+        &office,
+        form(
+            "/quan-tri/y-kien/du-thao-thu",
+            &editor,
+            &[
+                ("csrf", &token),
+                (&ka, "accepted"),
+                (&ra, "Đã sửa theo góp ý."),
+                (&kb, "explained"),
+                (&rb, "Điều 7 cần giữ vì luật quy định."),
+                ("thao-tac", "cong-bo"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let report = send(&office, public()).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let json: serde_json::Value = serde_json::from_str(&report.body).expect("json");
+    assert_eq!(json["summary"], "2 ý kiến, 1 được tiếp thu, 1 được giải trình");
+    assert_eq!(json["report"]["groups"][0]["section"], "Điều 2");
+    assert!(!report.body.contains("minh@vidu.vn"), "never a contact");
+    let csv = send(&office, get("/quan-tri/y-kien/du-thao-thu/bao-cao.csv", &editor)).await;
+    assert!(csv.body.contains("Ý kiến tiếp thu, giải trình") && csv.body.contains("Điều 7 cần giữ vì luật quy định."));
+    let trail = office.store.audit_trail(Some("consultation/du-thao-thu"), None, 10).await.expect("trail");
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["exported", "outcome-published", "responses-recorded"]);
 }
 
 /// A moto server of this test's own (tests/moto_server.py), stopped when dropped.

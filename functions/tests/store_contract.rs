@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use cchc_functions::domain::{
-    Actor, AnswerText, AuditAction, AuditEntry, CodeBatch, Comment, CommentContact, Consultation, ConsultationId,
-    Decision, IdempotencyKey, Question, QuestionContact, Reason, Status, StoredResponse,
+    Actor, AgencyResponse, AnswerText, AuditAction, AuditEntry, CodeBatch, Comment, CommentContact, Consultation,
+    ConsultationId, Decision, IdempotencyKey, Question, QuestionContact, Reason, Status, StoredResponse, Uptake,
 };
 use std::collections::BTreeMap;
 
@@ -74,6 +74,7 @@ fn comment(consultation: &str, text: &str) -> Comment {
         text: text.into(),
         reason: None,
         decided: None,
+        response: None,
     }
 }
 
@@ -343,6 +344,48 @@ async fn an_answer_without_consent_is_never_published<S: Store>(store: S) {
     answer(&store, q.id, "Trả lời riêng.", "BT").await.expect("answer");
     assert!(matches!(publish(&store, q.id, true).await, Err(StoreError::Conflict(_))));
     assert!(store.published_answers(None, 10).await.expect("public").items.is_empty());
+}
+
+async fn agency_responses_and_the_outcome_report_are_kept<S: Store>(store: S) {
+    let c = consultation("du-thao-ket-qua");
+    store.put_consultation(&c).await.expect("put");
+    assert!(store.consultations().await.expect("list").contains(&c), "listed as written");
+    let (a, b) = (comment("du-thao-ket-qua", "Đã đăng"), comment("du-thao-ket-qua", "Chờ duyệt"));
+    save(&store, "khoa-kq-a", &a).await;
+    save(&store, "khoa-kq-b", &b).await;
+    decide(&store, &c.id, a.id, &Decision::Approve, "KD").await.expect("approve");
+    let accepted = AgencyResponse { uptake: Uptake::Accepted, text: "Đã sửa Điều 2.".into() };
+    let stored = store.respond_to_comment(&c.id, a.id, Some(&accepted)).await.expect("respond");
+    assert_eq!(stored.response, Some(accepted.clone()));
+    assert_eq!(store.comment(&c.id, a.id).await.expect("read").and_then(|c| c.response), Some(accepted));
+    let pending = store
+        .respond_to_comment(&c.id, b.id, Some(&AgencyResponse { uptake: Uptake::Explained, text: "x".into() }))
+        .await;
+    assert!(matches!(pending, Err(StoreError::Conflict(_))), "only approved comments get a response: {pending:?}");
+    let unknown = store.respond_to_comment(&c.id, Ulid::new(), None).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+    assert_eq!(store.respond_to_comment(&c.id, a.id, None).await.expect("clear").response, None);
+    assert_eq!(store.outcome(&c.id).await.expect("read"), None);
+    store
+        .publish_outcome(
+            &c.id,
+            true,
+            &audit("Biên tập", AuditAction::OutcomePublished, "consultation/du-thao-ket-qua".into()),
+        )
+        .await
+        .expect("publish");
+    assert_eq!(store.outcome(&c.id).await.expect("read").map(|s| s.by), Some("Biên tập".into()));
+    store
+        .publish_outcome(
+            &c.id,
+            false,
+            &audit("Biên tập", AuditAction::OutcomeWithdrawn, "consultation/du-thao-ket-qua".into()),
+        )
+        .await
+        .expect("withdraw");
+    assert_eq!(store.outcome(&c.id).await.expect("read"), None);
+    let trail = store.audit_trail(Some("consultation/du-thao-ket-qua"), None, 10).await.expect("trail");
+    assert_eq!(trail.items.len(), 2, "each publication audited with it");
 }
 
 async fn the_audit_trail_lists_every_entry_newest_first<S: Store>(store: S) {
@@ -703,6 +746,7 @@ contract!(
     questions_are_answered_corrected_and_published_with_consent,
     an_answer_without_consent_is_never_published,
     the_audit_trail_lists_every_entry_newest_first,
+    agency_responses_and_the_outcome_report_are_kept,
     request_counters_count_per_client_and_window,
     a_forged_cursor_is_refused,
     concurrent_posts_are_each_stored_exactly_once,

@@ -5,6 +5,7 @@
 
 mod audit;
 mod moderation;
+mod outcomes;
 mod questions;
 mod sign_in;
 mod surveys;
@@ -54,6 +55,8 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("surveys.html", include_str!("../../templates/quan-tri/surveys.html")),
         ("survey.html", include_str!("../../templates/quan-tri/survey.html")),
         ("codes.html", include_str!("../../templates/quan-tri/codes.html")),
+        ("outcomes.html", include_str!("../../templates/quan-tri/outcomes.html")),
+        ("outcome.html", include_str!("../../templates/quan-tri/outcome.html")),
     ];
     // tera's built-in `urlencode` comes with its `builtins` feature (and its dependencies); this is the one we need.
     tera.register_filter("urlencode", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
@@ -82,6 +85,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(questions::routes())
         .merge(audit::routes())
         .merge(surveys::routes())
+        .merge(outcomes::routes())
         .route("/quan-tri/{*rest}", get(not_found))
         .with_state(state)
 }
@@ -388,11 +392,14 @@ struct EntryView {
 
 impl From<&AuditEntry> for EntryView {
     fn from(e: &AuditEntry) -> Self {
-        let link = if let Some(rest) = e.subject.strip_prefix("comment/") {
-            Some(format!("/quan-tri/kiem-duyet/{rest}"))
-        } else {
-            e.subject.strip_prefix("question/").map(|id| format!("/quan-tri/cau-hoi/{id}"))
-        };
+        let link = [
+            ("comment/", "/quan-tri/kiem-duyet/"),
+            ("question/", "/quan-tri/cau-hoi/"),
+            ("survey/", "/quan-tri/khao-sat/"),
+            ("consultation/", "/quan-tri/y-kien/"),
+        ]
+        .iter()
+        .find_map(|(prefix, page)| e.subject.strip_prefix(prefix).map(|rest| format!("{page}{rest}")));
         Self {
             at: display_time(e.at),
             actor: e.actor.name.clone(),
@@ -486,7 +493,7 @@ mod tests {
         for name in ["base.html", "message.html", "sign-in.html", "home.html", "moderation.html", "comment.html"] {
             assert!(TEMPLATES.get_template_names().any(|n| n == name), "{name} missing");
         }
-        assert_eq!(TEMPLATES.get_template_names().count(), 14);
+        assert_eq!(TEMPLATES.get_template_names().count(), 16);
     }
 
     #[test]

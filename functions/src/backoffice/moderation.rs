@@ -304,9 +304,12 @@ async fn decide<S: Store>(
     let (keys, decision): (Vec<&str>, Result<Decision, String>) = match field(&fields, "dang") {
         Some(key) => (vec![key], Ok(Decision::Approve)),
         None => {
-            let keys = fields.iter().filter(|(k, _)| k == "chon").map(|(_, v)| v.as_str()).collect();
+            // "All" is every pending comment the page listed (its hidden `hien` fields), never more.
+            let every = field(&fields, "hang-loat") == Some("dang-tat-ca");
+            let name = if every { "hien" } else { "chon" };
+            let keys = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
             let decision = match field(&fields, "hang-loat") {
-                Some("dang") => Ok(Decision::Approve),
+                Some("dang" | "dang-tat-ca") => Ok(Decision::Approve),
                 Some("khong-dang") => reason(&fields).map(Decision::Reject),
                 _ => Err("Chọn một thao tác.".into()),
             };

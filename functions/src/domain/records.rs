@@ -164,6 +164,56 @@ pub struct Comment {
     pub reason: Option<String>,
     /// Who moderated it and when; `None` while pending.
     pub decided: Option<Stamp>,
+    /// The drafting agency's response (approved comments, once the consultation closed).
+    pub response: Option<AgencyResponse>,
+}
+
+/// What the drafting agency did with a comment, for the consultation's outcome report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uptake {
+    /// Taken into the draft.
+    Accepted,
+    /// Taken in part.
+    Partly,
+    /// Not taken, with the reasons explained.
+    Explained,
+}
+
+impl Uptake {
+    /// Every uptake, in the report's order.
+    pub const ALL: [Uptake; 3] = [Uptake::Accepted, Uptake::Partly, Uptake::Explained];
+
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Uptake::Accepted => "accepted",
+            Uptake::Partly => "partly",
+            Uptake::Explained => "explained",
+        }
+    }
+
+    /// From storage (or a form).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.as_str() == text)
+    }
+
+    /// In Vietnamese, as the report says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Uptake::Accepted => "Tiếp thu",
+            Uptake::Partly => "Tiếp thu một phần",
+            Uptake::Explained => "Giải trình",
+        }
+    }
+}
+
+/// The drafting agency's response to one comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyResponse {
+    /// Taken in or explained.
+    pub uptake: Uptake,
+    /// What the agency says (may be empty for a plain "accepted").
+    pub text: String,
 }
 
 /// Who did something to an item in the back office, and when: shown to the next person who tries.
@@ -343,11 +393,17 @@ pub enum AuditAction {
     CodesRevoked,
     /// Data left the back office as a file.
     Exported,
+    /// The drafting agency's responses to comments were recorded.
+    ResponsesRecorded,
+    /// A consultation's outcome report was published.
+    OutcomePublished,
+    /// A consultation's outcome report was taken off its page.
+    OutcomeWithdrawn,
 }
 
 impl AuditAction {
     /// Every action, in the order the filter lists them.
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 11] = [
         AuditAction::CommentApproved,
         AuditAction::CommentRejected,
         AuditAction::QuestionAnswered,
@@ -356,6 +412,9 @@ impl AuditAction {
         AuditAction::CodesIssued,
         AuditAction::CodesRevoked,
         AuditAction::Exported,
+        AuditAction::ResponsesRecorded,
+        AuditAction::OutcomePublished,
+        AuditAction::OutcomeWithdrawn,
     ];
 
     /// The stored id.
@@ -369,6 +428,9 @@ impl AuditAction {
             AuditAction::CodesIssued => "codes-issued",
             AuditAction::CodesRevoked => "codes-revoked",
             AuditAction::Exported => "exported",
+            AuditAction::ResponsesRecorded => "responses-recorded",
+            AuditAction::OutcomePublished => "outcome-published",
+            AuditAction::OutcomeWithdrawn => "outcome-withdrawn",
         }
     }
 
@@ -388,6 +450,9 @@ impl AuditAction {
             AuditAction::CodesIssued => "Cấp mã truy cập",
             AuditAction::CodesRevoked => "Thu hồi mã truy cập",
             AuditAction::Exported => "Xuất dữ liệu",
+            AuditAction::ResponsesRecorded => "Ghi ý kiến tiếp thu, giải trình",
+            AuditAction::OutcomePublished => "Công bố báo cáo tiếp thu, giải trình",
+            AuditAction::OutcomeWithdrawn => "Gỡ báo cáo tiếp thu, giải trình",
         }
     }
 }
@@ -413,9 +478,18 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// An entry made now by `actor`.
+    /// An entry made now by `actor`. Its id is monotonic within the process, so entries made in the same
+    /// millisecond still list in the order they were made.
     pub fn now(actor: &Actor, action: AuditAction, subject: String, before: String, after: String) -> Self {
-        Self { id: Ulid::new(), at: Utc::now(), actor: actor.clone(), action, subject, before, after }
+        static IDS: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+        let monotonic =
+            IDS.lock().ok().and_then(|mut ids| ids.get_or_insert_with(ulid::Generator::new).generate().ok());
+        // (Not `unwrap_or_default`: a default ULID is the nil one.)
+        let id = match monotonic {
+            Some(id) => id,
+            None => Ulid::new(),
+        };
+        Self { id, at: Utc::now(), actor: actor.clone(), action, subject, before, after }
     }
 
     /// The subject naming a comment.

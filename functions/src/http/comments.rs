@@ -21,7 +21,7 @@ use super::problem::ApiError;
 use super::query::Params;
 use crate::domain::{
     Comment, CommentContact, CommentText, Consultation, ConsultationId, Email, FieldError, NewComment, Organisation,
-    PersonName, PublicComment, SectionRef, Status, StoredResponse, Window, today_in_vietnam,
+    PersonName, PublicComment, SectionRef, Status, StoredResponse, Window, display_time, today_in_vietnam,
 };
 use crate::store::{KeyScope, Store};
 
@@ -35,7 +35,54 @@ const THANK_YOU: &str = "/cam-on-gop-y/";
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/api/consultations/{id}/comments", get(list::<S>).post(post::<S>))
+        .route("/api/consultations/{id}/outcome", get(outcome::<S>))
         .with_state((state, ConsultationCache::default()))
+}
+
+/// A published outcome report, as the consultation page's script reads it.
+#[derive(Debug, Serialize)]
+struct OutcomePage<'a> {
+    title: &'a str,
+    summary: String,
+    published_at_display: String,
+    report: &'a crate::outcome::Report,
+}
+
+/// The "Báo cáo tổng hợp, tiếp thu, giải trình" of a consultation, once an editor published it (404 before).
+#[tracing::instrument(skip_all, fields(consultation = %id))]
+async fn outcome<S: Store>(
+    State((state, _)): State<(AppState<S>, ConsultationCache)>,
+    Path(id): Path<String>,
+    query: Params,
+) -> Result<Response, ApiError> {
+    let missing = || ApiError::NotFound("báo cáo tiếp thu, giải trình của dự thảo này chưa được công bố".into());
+    let id = ConsultationId::parse(&id).map_err(|_| missing())?;
+    let consultation = state.store.consultation(&id).await?.ok_or_else(missing)?;
+    let published = state.store.outcome(&id).await?.ok_or_else(missing)?;
+    // Approved comments only, read through the public listing (never the contacts beside them).
+    let mut comments: Vec<Comment> = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = state.store.approved_comments(&id, cursor.as_ref(), 100).await?;
+        comments.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let report = crate::outcome::Report::of(&comments);
+    if query.get("format") == Some("html") {
+        return Ok(pages::outcome(&consultation.title, &format!("/xin-y-kien/{id}/"), &report));
+    }
+    let body = OutcomePage {
+        title: &consultation.title,
+        summary: report.summary(),
+        published_at_display: display_time(published.at),
+        report: &report,
+    };
+    let mut response = axum::Json(body).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
+    Ok(response)
 }
 
 /// How long a post trusts the consultation it last read: editors rarely move a window, and a move reaches every
@@ -157,6 +204,7 @@ async fn accept<S: Store>(
         text: comment.text.as_str().to_string(),
         reason: None,
         decided: None,
+        response: None,
     };
     let body =
         Receipt::json(Some(stored.id.to_string()), "pending", "Đã nhận góp ý. Góp ý sẽ được đăng sau khi kiểm duyệt.");

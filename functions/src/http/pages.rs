@@ -125,6 +125,33 @@ pub fn answers(answers: &[PublicAnswer], next: Option<&str>) -> Response {
     response
 }
 
+/// A consultation's outcome report as a page, for browsers without JavaScript.
+pub fn outcome(title: &str, back: &str, report: &crate::outcome::Report) -> Response {
+    let mut body = format!(
+        "<p><a href=\"{}\">« Quay lại dự thảo</a></p><h1>Báo cáo tổng hợp, tiếp thu, giải trình: {}</h1><p><strong>{}</strong></p>",
+        escape(back),
+        escape(title),
+        escape(&report.summary())
+    );
+    for group in &report.groups {
+        body.push_str(&format!("<h2>{}</h2><ol>", escape(&group.section)));
+        for e in &group.entries {
+            body.push_str(&format!(
+                "<li><p class=\"meta\">{} · {}</p><p>{}</p><p><strong>{}</strong>{}</p></li>",
+                escape(&e.author),
+                escape(&e.created),
+                escape(&e.text).replace('\n', "<br>"),
+                escape(e.uptake_label),
+                if e.response.is_empty() { String::new() } else { format!(": {}", escape(&e.response)) }
+            ));
+        }
+        body.push_str("</ol>");
+    }
+    let mut response = Html(page(&format!("Báo cáo tiếp thu, giải trình: {title}"), &body)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=60"));
+    response
+}
+
 /// A published question and its answer, as the public sees them (never the asker's name or contact).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PublicAnswer {

@@ -10,8 +10,8 @@ use std::future::Future;
 use ulid::Ulid;
 
 use crate::domain::{
-    AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Decision,
-    IdempotencyKey, Question, QuestionContact, Stamp, Status, StoredResponse,
+    AgencyResponse, AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation,
+    ConsultationId, Decision, IdempotencyKey, Question, QuestionContact, Stamp, Status, StoredResponse,
 };
 use crate::survey::{Record, Survey};
 
@@ -227,6 +227,30 @@ pub trait Store: Send + Sync + 'static {
         consultation: &ConsultationId,
         id: Ulid,
     ) -> impl Future<Output = Result<Option<Comment>, StoreError>> + Send;
+
+    /// Records (or, with `None`, clears) the drafting agency's response to an approved comment and returns it as
+    /// now stored. MUST return `NotFound` for an unknown comment and `Conflict` for one that is not approved.
+    fn respond_to_comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+        response: Option<&AgencyResponse>,
+    ) -> impl Future<Output = Result<Comment, StoreError>> + Send;
+
+    /// Publishes (or withdraws) a consultation's outcome report, stamped with `audit`'s actor and time, and stores
+    /// `audit`, all or nothing.
+    fn publish_outcome(
+        &self,
+        consultation: &ConsultationId,
+        publish: bool,
+        audit: &AuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Who published a consultation's outcome report and when; `None` while it is not published.
+    fn outcome(&self, consultation: &ConsultationId) -> impl Future<Output = Result<Option<Stamp>, StoreError>> + Send;
+
+    /// Every consultation `cchc sync` published, by id.
+    fn consultations(&self) -> impl Future<Output = Result<Vec<Consultation>, StoreError>> + Send;
 
     /// Every comment of a consultation with its contact, oldest first, for the moderators' export.
     fn export_comments(

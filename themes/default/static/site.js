@@ -298,6 +298,58 @@
     });
   }
 
+  /* A closed consultation's outcome report, once published: the counts, then each part of the draft with its
+     comments and the agency's response (all as text). Not yet published (404): the section says so. */
+  function setupOutcome() {
+    document.querySelectorAll('[data-outcome]').forEach(function (section) {
+      if (!window.fetch) return;
+      var box = section.querySelector('[aria-live]');
+      fetch(section.getAttribute('data-outcome'), { headers: { Accept: 'application/json' } })
+        .then(function (response) {
+          if (response.status === 404) { box.textContent = 'Báo cáo tiếp thu, giải trình chưa được công bố.'; return null; }
+          if (!response.ok) throw new Error(response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          if (!body) return;
+          box.textContent = '';
+          var lead = document.createElement('p');
+          var strong = document.createElement('strong');
+          strong.textContent = body.summary;
+          lead.appendChild(strong);
+          lead.appendChild(document.createTextNode(' (công bố ' + body.published_at_display + ')'));
+          box.appendChild(lead);
+          body.report.groups.forEach(function (group) {
+            var heading = document.createElement('h3');
+            heading.textContent = group.section;
+            var list = document.createElement('ol');
+            list.className = 'comment-list';
+            group.entries.forEach(function (e) {
+              var item = document.createElement('li');
+              var meta = document.createElement('p');
+              meta.className = 'item-meta';
+              meta.textContent = e.author + ' · ' + e.created;
+              var text = document.createElement('p');
+              text.className = 'comment-text';
+              text.textContent = e.text;
+              var answer = document.createElement('p');
+              var kind = document.createElement('strong');
+              kind.textContent = e.uptake_label;
+              answer.appendChild(kind);
+              if (e.response) answer.appendChild(document.createTextNode(': ' + e.response));
+              item.appendChild(meta);
+              item.appendChild(text);
+              item.appendChild(answer);
+              list.appendChild(item);
+            });
+            box.appendChild(heading);
+            box.appendChild(list);
+          });
+        })
+        .catch(function () { /* keep the link to the plain report */ });
+    });
+  }
+
   /* The print button: printing is the only page tool that needs a script, so it shows only with one. */
   function setupPrint() {
     document.querySelectorAll('[data-print]').forEach(function (button) {
@@ -313,4 +365,5 @@
   setupConsultations();
   setupComments();
   setupAnswers();
+  setupOutcome();
 })();

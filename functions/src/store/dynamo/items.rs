@@ -8,8 +8,8 @@ use ulid::Ulid;
 
 use super::keys::{self, Key};
 use crate::domain::{
-    Actor, AuditAction, AuditEntry, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Question,
-    QuestionContact, Stamp, Status,
+    Actor, AgencyResponse, AuditAction, AuditEntry, CodeBatch, Comment, CommentContact, Consultation, ConsultationId,
+    Question, QuestionContact, Stamp, Status, Uptake,
 };
 use crate::store::StoreError;
 use crate::survey::Record;
@@ -82,6 +82,22 @@ impl From<&Consultation> for Item {
     }
 }
 
+/// A consultation's entry in the list of consultations.
+pub(super) fn consultation_entry(c: &Consultation) -> Item {
+    let mut entry = Item::from(c);
+    entry.extend(Key::consultation_entry(&c.id).attributes());
+    entry
+}
+
+/// A consultation read back from its list entry (the id is the sort key).
+pub(super) fn listed_consultation(item: &Item) -> Result<Consultation, StoreError> {
+    let mut as_item = item.clone();
+    let id =
+        ConsultationId::parse(&need_s(item, "sk")?).map_err(|e| StoreError::unavailable(anyhow::anyhow!(e.message)))?;
+    as_item.extend(Key::consultation(&id).attributes());
+    Consultation::try_from(&as_item)
+}
+
 impl TryFrom<&Item> for Consultation {
     type Error = StoreError;
 
@@ -120,6 +136,8 @@ impl From<&Comment> for Item {
                 ("reason", opt(&c.reason)),
                 ("decided_by", c.decided.as_ref().map(|d| s(d.by.clone()))),
                 ("decided_at", c.decided.as_ref().map(|d| s(d.at.to_rfc3339()))),
+                ("response_uptake", c.response.as_ref().map(|r| s(r.uptake.as_str()))),
+                ("response_text", c.response.as_ref().map(|r| s(r.text.clone()))),
                 queue,
                 position,
             ],
@@ -144,6 +162,14 @@ impl TryFrom<&Item> for Comment {
             text: need_s(item, "text")?,
             reason: get_s(item, "reason"),
             decided: stamp(item, "decided")?,
+            response: match get_s(item, "response_uptake") {
+                Some(u) => Some(AgencyResponse {
+                    uptake: Uptake::parse(&u)
+                        .ok_or_else(|| StoreError::unavailable(anyhow::anyhow!("uptake `{u}`")))?,
+                    text: get_s(item, "response_text").unwrap_or_default(),
+                }),
+                None => None,
+            },
         })
     }
 }
@@ -208,7 +234,7 @@ pub(super) fn get_bool(item: &Item, key: &str) -> bool {
 }
 
 /// A stamp from its two attributes (`{prefix}_by`, `{prefix}_at`), when both are there.
-fn stamp(item: &Item, prefix: &str) -> Result<Option<Stamp>, StoreError> {
+pub(super) fn stamp(item: &Item, prefix: &str) -> Result<Option<Stamp>, StoreError> {
     let by = get_s(item, &format!("{prefix}_by"));
     let at = get_s(item, &format!("{prefix}_at")).map(|t| time(&t)).transpose()?;
     Ok(by.zip(at).map(|(by, at)| Stamp { by, at }))

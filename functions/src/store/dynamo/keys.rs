@@ -15,6 +15,8 @@
 //! | idempotency record       | `IDEM#{kind}#{key}`          | `IDEM`                |                            |
 //! | audit entry              | `AUDIT`                      | `{ulid}`              | `AUDIT#{subject}` / ulid   |
 //! | survey list entry        | `SURVEYS`                    | `{id}`                |                            |
+//! | consultation list entry  | `CONSULTATIONS`              | `{id}`                |                            |
+//! | outcome report           | `CONSULT#{id}`               | `OUTCOME`             |                            |
 //! | request counter          | `RATE#{client}`              | `{window}`            |                            |
 
 use std::collections::HashMap;
@@ -31,6 +33,8 @@ pub(super) const QUEUE_QUESTIONS: &str = "MOD#QUESTION";
 
 /// Index partition (`gsi1pk`) of published questions and answers.
 pub(super) const PUBLISHED_QUESTIONS: &str = "PUB#QUESTION";
+/// Partition of the list of consultations: one item per consultation.
+pub(super) const CONSULTATIONS_PK: &str = "CONSULTATIONS";
 /// Partition of the list of surveys: one item per survey.
 pub(super) const SURVEYS_PK: &str = "SURVEYS";
 /// Partition of the audit trail: staff actions are few (thousands a year), so one partition serves them.
@@ -139,6 +143,14 @@ impl Key {
         Self::new(counters_pk(survey, version), counter)
     }
 
+    /// A consultation's entry in the list of consultations (title and window, as `cchc sync` wrote them).
+    pub fn consultation_entry(id: &ConsultationId) -> Self {
+        Self::new(CONSULTATIONS_PK, id.as_str())
+    }
+    /// Who published a consultation's outcome report, and when.
+    pub fn outcome(id: &ConsultationId) -> Self {
+        Self::new(consultation_pk(id), "OUTCOME")
+    }
     /// A survey's entry in the list of surveys (its highest version and title).
     pub fn survey_entry(id: &str) -> Self {
         Self::new(SURVEYS_PK, id)

@@ -9,8 +9,8 @@ use super::items::{self, Item, get_bool, get_n, get_s, n, need_s, s};
 use super::keys::{self, Key};
 use super::{CodeUse, DynamoStore, listing, now_seconds, unavailable, unless_refused};
 use crate::domain::{
-    AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Decision,
-    IdempotencyKey, Question, QuestionContact, Status, StoredResponse,
+    AgencyResponse, AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation,
+    ConsultationId, Decision, IdempotencyKey, Question, QuestionContact, Stamp, Status, StoredResponse,
 };
 use crate::store::{
     Cursor, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError, SurveyEntry, SurveyWrite,
@@ -300,14 +300,82 @@ impl Store for DynamoStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(consultation = %c.id))]
     async fn put_consultation(&self, c: &Consultation) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Item::from(c)))
-            .send()
-            .await
-            .map_err(unavailable)?;
+        for item in [Item::from(c), items::consultation_entry(c)] {
+            self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        }
         Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn consultations(&self) -> Result<Vec<Consultation>, StoreError> {
+        let found = self
+            .query_all(|q| {
+                q.key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(keys::CONSULTATIONS_PK))
+            })
+            .await?;
+        found.iter().map(items::listed_consultation).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, id = %id))]
+    async fn respond_to_comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+        response: Option<&AgencyResponse>,
+    ) -> Result<Comment, StoreError> {
+        let key = Key::comment(consultation, id);
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .condition_expression("attribute_exists(pk) AND #status = :approved")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":approved", s(Status::Approved.as_str()))
+            .return_values(ReturnValue::AllNew);
+        let request = match response {
+            Some(r) => request
+                .update_expression("SET response_uptake = :uptake, response_text = :text")
+                .expression_attribute_values(":uptake", s(r.uptake.as_str()))
+                .expression_attribute_values(":text", s(r.text.clone())),
+            None => request.update_expression("REMOVE response_uptake, response_text"),
+        };
+        match unless_refused(request.send().await)? {
+            Some(changed) => Comment::try_from(&changed.attributes.unwrap_or_default()),
+            None if self.get(&key, true).await?.is_some() => {
+                Err(StoreError::Conflict("chỉ góp ý đã đăng mới có ý kiến tiếp thu, giải trình".into()))
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, publish = publish))]
+    async fn publish_outcome(
+        &self,
+        consultation: &ConsultationId,
+        publish: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let published = stamp(audit);
+        let update = |request: aws_sdk_dynamodb::types::builders::UpdateBuilder| {
+            if publish {
+                request
+                    .update_expression("SET published_by = :by, published_at = :at")
+                    .expression_attribute_values(":by", s(published.by.clone()))
+                    .expression_attribute_values(":at", s(published.at.to_rfc3339()))
+            } else {
+                request.update_expression("REMOVE published_by, published_at")
+            }
+        };
+        self.change_audited(&Key::outcome(consultation), update, "", audit).await.map(|_| ())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation))]
+    async fn outcome(&self, consultation: &ConsultationId) -> Result<Option<Stamp>, StoreError> {
+        match self.get(&Key::outcome(consultation), true).await? {
+            Some(item) => items::stamp(&item, "published"),
+            None => Ok(None),
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(consultation = %id))]

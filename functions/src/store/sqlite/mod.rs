@@ -43,6 +43,8 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
 const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("comments", "decided_by", "TEXT"),
     ("comments", "decided_at", "TEXT"),
+    ("comments", "response_uptake", "TEXT"),
+    ("comments", "response_text", "TEXT"),
     ("questions", "answered_by", "TEXT"),
     ("questions", "answered_at", "TEXT"),
     ("questions", "consent", "INTEGER NOT NULL DEFAULT 0"),
@@ -148,6 +150,7 @@ mod tests {
             text,
             reason: None,
             decided: None,
+            response: None,
         }
     }
 

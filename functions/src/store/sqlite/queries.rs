@@ -10,8 +10,8 @@ use ulid::Ulid;
 use super::rows::{COMMENT_COLUMNS, QUESTION_COLUMNS};
 use super::{SqliteStore, sql};
 use crate::domain::{
-    AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation, ConsultationId, Decision,
-    IdempotencyKey, Question, QuestionContact, StoredResponse,
+    AgencyResponse, AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation,
+    ConsultationId, Decision, IdempotencyKey, Question, QuestionContact, Stamp, StoredResponse,
 };
 use crate::store::{
     Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError,
@@ -521,6 +521,101 @@ impl Store for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn consultations(&self) -> Result<Vec<Consultation>, StoreError> {
+        self.writer.run(|conn| rows(conn, "SELECT id, title, opens, closes FROM consultations ORDER BY id", [])).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, id = %id))]
+    async fn respond_to_comment(
+        &self,
+        consultation: &ConsultationId,
+        id: Ulid,
+        response: Option<&AgencyResponse>,
+    ) -> Result<Comment, StoreError> {
+        let (id, consultation) = (id.to_string(), consultation.as_str().to_string());
+        let (uptake, text) = (response.map(|r| r.uptake.as_str()), response.map(|r| r.text.clone()));
+        self.writer
+            .run(move |conn| {
+                let tx = conn.savepoint().map_err(sql)?;
+                let changed = tx
+                    .execute(
+                        "UPDATE comments SET response_uptake = ?1, response_text = ?2
+                         WHERE id = ?3 AND consultation = ?4 AND status = 'approved'",
+                        params![uptake, text, id, consultation],
+                    )
+                    .map_err(sql)?;
+                let found: Option<Comment> = tx
+                    .query_row(
+                        &format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?1 AND consultation = ?2"),
+                        params![id, consultation],
+                        |row| Comment::try_from(row),
+                    )
+                    .optional()
+                    .map_err(sql)?;
+                tx.commit().map_err(sql)?;
+                match (found, changed) {
+                    (None, _) => Err(StoreError::NotFound),
+                    (Some(_), 0) => {
+                        Err(StoreError::Conflict("chỉ góp ý đã đăng mới có ý kiến tiếp thu, giải trình".into()))
+                    }
+                    (Some(comment), _) => Ok(comment),
+                }
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation, publish = publish))]
+    async fn publish_outcome(
+        &self,
+        consultation: &ConsultationId,
+        publish: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let (consultation, audit) = (consultation.as_str().to_string(), audit.clone());
+        self.writer
+            .run(move |conn| {
+                let tx = conn.savepoint().map_err(sql)?;
+                if publish {
+                    exec(
+                        &tx,
+                        "INSERT INTO outcomes (consultation, published_by, published_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (consultation) DO UPDATE SET published_by = excluded.published_by,
+                         published_at = excluded.published_at",
+                        params![consultation, audit.actor.name, audit.at.to_rfc3339()],
+                    )?;
+                } else {
+                    exec(&tx, "DELETE FROM outcomes WHERE consultation = ?1", params![consultation])?;
+                }
+                insert_audit(&tx, &audit)?;
+                tx.commit().map_err(sql)
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(consultation = %consultation))]
+    async fn outcome(&self, consultation: &ConsultationId) -> Result<Option<Stamp>, StoreError> {
+        let consultation = consultation.as_str().to_string();
+        self.writer
+            .run(move |conn| {
+                let found: Option<(String, String)> = conn
+                    .query_row(
+                        "SELECT published_by, published_at FROM outcomes WHERE consultation = ?1",
+                        params![consultation],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(sql)?;
+                found
+                    .map(|(by, at)| {
+                        let at = chrono::DateTime::parse_from_rfc3339(&at).map_err(StoreError::unavailable)?;
+                        Ok(Stamp { by, at: at.with_timezone(&Utc) })
+                    })
+                    .transpose()
+            })
+            .await
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(consultation = %id))]
     async fn consultation(&self, id: &ConsultationId) -> Result<Option<Consultation>, StoreError> {
         let id = id.clone();
@@ -551,7 +646,8 @@ impl Store for SqliteStore {
             exec(
                 tx,
                 &format!(
-                    "INSERT INTO comments ({COMMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL)"
+                    "INSERT INTO comments ({COMMENT_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, NULL, NULL)"
                 ),
                 params![
                     c.id.to_string(),
@@ -673,7 +769,7 @@ impl Store for SqliteStore {
                 let mut statement = conn
                     .prepare(
                         "SELECT c.id, c.consultation, c.status, c.created_at, c.name, c.organisation, c.section, c.text,
-                         c.reason, c.decided_by, c.decided_at, k.email
+                         c.reason, c.decided_by, c.decided_at, c.response_uptake, c.response_text, k.email
                          FROM comments c JOIN comment_contacts k ON k.comment_id = c.id WHERE c.consultation = ?1
                          ORDER BY c.id",
                     )

@@ -8,14 +8,14 @@ use rusqlite::types::Type;
 use ulid::Ulid;
 
 use crate::domain::{
-    Actor, AuditAction, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Question, QuestionContact,
-    Stamp, Status,
+    Actor, AgencyResponse, AuditAction, AuditEntry, Comment, CommentContact, Consultation, ConsultationId, Question,
+    QuestionContact, Stamp, Status, Uptake,
 };
 use crate::survey::Record;
 
 /// Every column of `comments`, in the table's order: what `Comment::try_from` reads.
-pub(super) const COMMENT_COLUMNS: &str =
-    "id, consultation, status, created_at, name, organisation, section, text, reason, decided_by, decided_at";
+pub(super) const COMMENT_COLUMNS: &str = "id, consultation, status, created_at, name, organisation, section, text, reason, decided_by, decided_at, \
+     response_uptake, response_text";
 
 /// Every column of `questions`: what `Question::try_from` reads (`q.` prefixed, for joins with contacts).
 pub(super) const QUESTION_COLUMNS: &str = "q.id, q.created_at, q.text, q.attachment, q.answer, q.answered_by, \
@@ -97,6 +97,16 @@ impl TryFrom<&Row<'_>> for Comment {
             text: row.get("text")?,
             reason: row.get("reason")?,
             decided: stamp(row, "decided")?,
+            response: parsed_opt(row, "response_uptake", |u| {
+                Uptake::parse(u).ok_or_else(|| anyhow::anyhow!("uptake `{u}`"))
+            })?
+            .map(|uptake| {
+                Ok::<_, rusqlite::Error>(AgencyResponse {
+                    uptake,
+                    text: row.get::<_, Option<String>>("response_text")?.unwrap_or_default(),
+                })
+            })
+            .transpose()?,
         })
     }
 }

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS consultations (
 
 CREATE TABLE IF NOT EXISTS comments (
   id TEXT PRIMARY KEY, consultation TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
-  name TEXT, organisation TEXT, section TEXT, text TEXT NOT NULL, reason TEXT, decided_by TEXT, decided_at TEXT);
+  name TEXT, organisation TEXT, section TEXT, text TEXT NOT NULL, reason TEXT, decided_by TEXT, decided_at TEXT,
+  response_uptake TEXT, response_text TEXT);
 CREATE INDEX IF NOT EXISTS comments_public ON comments (consultation, status, id);
 CREATE INDEX IF NOT EXISTS comments_queue ON comments (status, id);
 -- Contacts apart from what they sent, as on DynamoDB.
@@ -26,6 +27,10 @@ CREATE TABLE IF NOT EXISTS questions (
 CREATE INDEX IF NOT EXISTS questions_queue ON questions (answer, id);
 CREATE TABLE IF NOT EXISTS question_contacts (
   question_id TEXT PRIMARY KEY REFERENCES questions (id), name TEXT NOT NULL, email TEXT, phone TEXT);
+
+-- A consultation's outcome report, once the editor published it.
+CREATE TABLE IF NOT EXISTS outcomes (
+  consultation TEXT PRIMARY KEY, published_by TEXT NOT NULL, published_at TEXT NOT NULL);
 
 -- The back office's audit trail: who did what to which item, before and after; never deleted.
 CREATE TABLE IF NOT EXISTS audit (
