@@ -238,7 +238,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let mut timer = Timer::new();
     let mut site = load_site_timed(options, &mut timer)?;
     if let Some(path) = &options.results_from {
-        site.results = sync::results_snapshot(path, &site)?;
+        (site.results, site.answers) = sync::results_snapshot(path, &site)?;
         timer.lap("kết quả khảo sát");
     }
     let site = std::sync::Arc::new(site);

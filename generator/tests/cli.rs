@@ -279,3 +279,66 @@ fn check_finds_the_errors_of_drafts_too() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("content/tin-tuc/ban-nhap.md:") && stderr.contains("khong-co.md"), "{stderr}");
 }
+
+#[test]
+fn a_build_from_the_store_writes_the_published_answers_into_the_qa_page() {
+    use cchc_functions::domain::{
+        Actor, AnswerText, AuditAction, AuditEntry, IdempotencyKey, Question, QuestionContact, StoredResponse,
+    };
+    use cchc_functions::store::{SqliteStore, Store};
+
+    let site = common::real_site_copy();
+    let db = site.path().join(".cchc/cchc.sqlite3");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let store = SqliteStore::open(&db).expect("store");
+        let editor = Actor { id: "bt".into(), name: "Biên tập".into() };
+        for (text, consent) in [("Hỏi có đồng ý công bố", true), ("Hỏi không đồng ý công bố", false)]
+        {
+            let q = Question {
+                id: ulid::Ulid::new(),
+                created_at: chrono::Utc::now(),
+                text: text.into(),
+                attachment: None,
+                answer: None,
+                answered: None,
+                consent,
+                published: false,
+            };
+            let who = QuestionContact {
+                name: "Tên người hỏi riêng tư".into(),
+                email: None,
+                phone: Some("0912345678".into()),
+            };
+            let key = IdempotencyKey::parse(&format!("khoa-{}", q.id)).expect("key");
+            store
+                .save_question(&key, "f", &q, &who, &StoredResponse { status: 202, body: "{}".into() })
+                .await
+                .expect("save");
+            let subject = AuditEntry::question_subject(q.id);
+            let answered =
+                AuditEntry::now(&editor, AuditAction::QuestionAnswered, subject.clone(), String::new(), "x".into());
+            store
+                .answer_question(q.id, &AnswerText::parse("Trả lời **đã công bố**.").expect("a"), &answered)
+                .await
+                .expect("answer");
+            let published = AuditEntry::now(&editor, AuditAction::AnswerPublished, subject, String::new(), "x".into());
+            let _ = store.publish_answer(q.id, true, &published).await; // refused without consent
+        }
+    });
+    let out = site.path().join("public");
+    let build = cchc()
+        .args(["build", "--root"])
+        .arg(site.path())
+        .arg("--out")
+        .arg(&out)
+        .arg("--results-from")
+        .arg(&db)
+        .output()
+        .expect("run");
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let page = std::fs::read_to_string(out.join("hoi-dap/index.html")).expect("the Q&A page");
+    assert!(page.contains("Hỏi có đồng ý công bố") && page.contains("<strong>đã công bố</strong>"), "snapshot written");
+    assert!(!page.contains("Hỏi không đồng ý công bố"), "never an answer the asker did not agree to publish");
+    assert!(!page.contains("Tên người hỏi riêng tư"), "never the asker");
+}

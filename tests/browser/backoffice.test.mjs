@@ -175,6 +175,18 @@ test('the audit trail lists every action with the signed-in person\'s name; sign
   for (const line of ['Nguyễn Thị Kiểm', 'Đăng góp ý', 'Không đăng góp ý', 'Quảng cáo, thư rác', 'Trần Văn Biên', 'Trả lời câu hỏi', 'Công bố câu trả lời']) {
     assert.ok(trail.includes(line), `the trail has "${line}"`);
   }
+  // The survey owner's pages and the editors' outcome list, checked like the rest.
+  await page.goto(url('/quan-tri/khao-sat'));
+  assert.deepEqual(await axeViolations(page), []);
+  await page.locator('table a').first().click();
+  assert.match(await page.innerText('main'), /phiếu trả lời/);
+  assert.deepEqual(await axeViolations(page), []);
+  await page.goto(url('/quan-tri/y-kien'));
+  assert.deepEqual(await axeViolations(page), []);
+  await page.getByRole('link', { name: /Thông tư/ }).first().click();
+  assert.match(await page.innerText('h1'), /Báo cáo tổng hợp, tiếp thu, giải trình/);
+  assert.deepEqual(await axeViolations(page), []);
+  await page.goto(url('/quan-tri/nhat-ky'));
   const csv = await page.request.get(url('/quan-tri/nhat-ky.csv'));
   assert.equal(csv.status(), 200);
   const text = await csv.text();

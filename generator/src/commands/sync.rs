@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use cchc_functions::domain::{Consultation, ConsultationId};
+use cchc_functions::http::PublicAnswer;
 use cchc_functions::store::{Publication, Store, StoreError, changed_version};
 use cchc_functions::survey::{Results, Survey};
 
@@ -78,7 +79,10 @@ pub async fn publish<S: Store>(
 
 /// The results of every survey of the site, as its latest published version in `store` counts them.
 /// Refuses a survey whose version the store already has with other content (published versions are immutable).
-pub fn results_snapshot(store: &StoreTarget, site: &Site) -> Result<BTreeMap<String, serde_json::Value>, BuildError> {
+pub fn results_snapshot(
+    store: &StoreTarget,
+    site: &Site,
+) -> Result<(BTreeMap<String, serde_json::Value>, Vec<serde_json::Value>), BuildError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(BuildError::Runtime)?;
     match runtime.block_on(store.run(Snapshot { site })) {
         Ok(Ok(results)) => Ok(results),
@@ -87,14 +91,17 @@ pub fn results_snapshot(store: &StoreTarget, site: &Site) -> Result<BTreeMap<Str
     }
 }
 
-/// Reads every survey's results; a survey whose published version differs from the content is an error of its
-/// file instead.
+/// How many published answers a build writes into `/hoi-dap/` (the page's script shows the rest).
+const ANSWERS_SNAPSHOT: usize = 50;
+
+/// Reads every survey's results, and the newest published questions and answers (for `/hoi-dap/` without a
+/// script); a survey whose published version differs from the content is an error of its file instead.
 struct Snapshot<'a> {
     site: &'a Site,
 }
 
 impl StoreJob for Snapshot<'_> {
-    type Output = Result<BTreeMap<String, serde_json::Value>, Vec<ContentError>>;
+    type Output = Result<(BTreeMap<String, serde_json::Value>, Vec<serde_json::Value>), Vec<ContentError>>;
 
     async fn run<S: Store>(self, store: &S) -> Result<Self::Output, StoreError> {
         let mut changed = Vec::new();
@@ -120,6 +127,13 @@ impl StoreJob for Snapshot<'_> {
             let results = Results::from_counts(&survey, &counts, None);
             snapshot.insert(id.clone(), serde_json::to_value(results).unwrap_or_default());
         }
-        Ok(Ok(snapshot))
+        let answers = store
+            .published_answers(None, ANSWERS_SNAPSHOT)
+            .await?
+            .items
+            .iter()
+            .map(|q| serde_json::to_value(PublicAnswer::from(q)).unwrap_or_default())
+            .collect();
+        Ok(Ok((snapshot, answers)))
     }
 }

@@ -47,6 +47,10 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
     });
 
     let s = site.clone();
+    let answers = site.clone();
+    tera.register_function("published_answers", move |_: &HashMap<String, Value>| {
+        Ok(Value::Array(answers.answers.clone()))
+    });
     tera.register_function("survey_results", move |args: &HashMap<String, Value>| {
         let id = arg(args, "id", "survey_results")?;
         Ok(s.results.get(id).cloned().unwrap_or(Value::Null))

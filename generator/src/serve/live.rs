@@ -173,7 +173,7 @@ impl LiveSite {
                     }
                 };
                 if let Some(path) = &self.options.results_from {
-                    site.results = sync::results_snapshot(path, &site)?;
+                    (site.results, site.answers) = sync::results_snapshot(path, &site)?;
                 }
                 Arc::new(site)
             }
@@ -360,7 +360,7 @@ fn update_markdown(files: &mut ContentFiles, content_dir: &Path, rel: &str) -> R
 /// show can differ, and an output that showed none of the changed pages is still right. Every struct is
 /// destructured without `..`, so a new field fails to compile here until it is compared or said not to matter.
 fn same_structure(old: &Site, new: &Site) -> bool {
-    let Site { config, sections, pages, taxonomies, data, tables, assets, aliases, surveys, results } = old;
+    let Site { config, sections, pages, taxonomies, data, tables, assets, aliases, surveys, results, answers } = old;
     *config == new.config
         && same_all(sections, &new.sections, same_section)
         && same_all(pages, &new.pages, same_place)
@@ -370,6 +370,7 @@ fn same_structure(old: &Site, new: &Site) -> bool {
         && *data == new.data
         && *tables == new.tables
         && *results == new.results
+        && *answers == new.answers
         && *assets == new.assets
 }
 

@@ -67,5 +67,6 @@ pub(crate) fn assemble(
         aliases,
         surveys,
         results: Default::default(),
+        answers: Default::default(),
     })
 }

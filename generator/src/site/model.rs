@@ -153,6 +153,8 @@ pub struct Site {
     pub surveys: BTreeMap<String, SurveyFile>,
     /// Survey results read at build time (`--results-from`), by survey id.
     pub results: BTreeMap<String, serde_json::Value>,
+    /// Published questions and answers read at build time (`--results-from`), newest first.
+    pub answers: Vec<serde_json::Value>,
 }
 
 /// The ways pages are grouped besides sections.

@@ -270,8 +270,13 @@
         .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
         .then(function (body) {
           var answers = body.questions || [];
-          if (!answers.length) { box.querySelector('p').textContent = 'Chưa có câu trả lời nào được công bố.'; return; }
           box.textContent = '';
+          if (!answers.length) {
+            var none = document.createElement('p');
+            none.textContent = 'Chưa có câu trả lời nào được công bố.';
+            box.appendChild(none);
+            return;
+          }
           var list = document.createElement('ol');
           list.className = 'answer-list';
           answers.forEach(function (a) {
