@@ -74,10 +74,7 @@ async fn page<S: Store>(
     uri: Uri,
     Query(filter): Query<Filter>,
 ) -> Response {
-    let signed = match signed(&state, &headers, &uri) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed(&state, &headers, &uri));
     let entries = match entries(&state, &filter).await {
         Ok(entries) => entries,
         Err(e) => return unavailable(Some(&signed), &e),
@@ -100,10 +97,7 @@ async fn csv<S: Store>(
     uri: Uri,
     Query(filter): Query<Filter>,
 ) -> Response {
-    let signed = match signed(&state, &headers, &uri) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed(&state, &headers, &uri));
     let entries = match entries(&state, &filter).await {
         Ok(entries) => entries,
         Err(e) => return unavailable(Some(&signed), &e),

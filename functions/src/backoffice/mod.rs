@@ -3,6 +3,16 @@
 //! the form's token and is written with its audit entry in one store transaction. The same router runs in the
 //! moderation Lambda and inside `cchc serve`.
 
+/// The value of a `Result<T, Response>`, or, from the handler, the page that refused the request.
+macro_rules! or_return {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(refusal) => return refusal,
+        }
+    };
+}
+
 mod audit;
 mod moderation;
 mod outcomes;
@@ -434,10 +444,7 @@ async fn home<S: Store>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, None) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, None));
     let comments = state.store.pending_comments(None, 200).await;
     let questions = state.store.pending_questions(None, 200).await;
     match (comments, questions) {

@@ -148,10 +148,7 @@ async fn queue<S: Store>(
     uri: Uri,
     Query(mut filter): Query<Filter>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Moderator)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Moderator)));
     if filter.status.is_empty() {
         filter.status = "pending".into();
     }
@@ -204,10 +201,7 @@ async fn one<S: Store>(
     uri: Uri,
     Path((consultation, id)): Path<(String, String)>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Moderator)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Moderator)));
     let (Ok(consultation), Ok(id)) = (ConsultationId::parse(&consultation), Ulid::from_string(&id)) else {
         return Page::message(StatusCode::NOT_FOUND, "Không có góp ý này", &[]).render(Some(&signed));
     };
@@ -295,10 +289,7 @@ async fn decide<S: Store>(
     uri: Uri,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match signed_change(&state, &headers, &uri, &fields, Role::Moderator) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_change(&state, &headers, &uri, &fields, Role::Moderator));
     let back = local_path(field(&fields, "quay-lai"));
     // One comment's button, or the bulk buttons over the ticked boxes.
     let (keys, decision): (Vec<&str>, Result<Decision, String>) = match field(&fields, "dang") {

@@ -61,10 +61,7 @@ fn view<S>(state: &AppState<S>, c: &Consultation) -> ConsultationView {
 
 #[tracing::instrument(skip_all)]
 async fn list<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap, uri: Uri) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Editor)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
     match state.store.consultations().await {
         Ok(all) => {
             let views: Vec<ConsultationView> = all.iter().map(|c| view(&state, c)).collect();
@@ -108,14 +105,8 @@ async fn one<S: Store>(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Editor)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let (consultation, comments) = match load(&state, &signed, &id).await {
-        Ok(loaded) => loaded,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
+    let (consultation, comments) = or_return!(load(&state, &signed, &id).await);
     let (published, history) =
         match (state.store.outcome(&consultation.id).await, history(&state, &subject(&consultation.id)).await) {
             (Ok(published), Ok(history)) => (published, history),
@@ -144,14 +135,8 @@ async fn save<S: Store>(
     Path(id): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match signed_change(&state, &headers, &uri, &fields, Role::Editor) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let (consultation, comments) = match load(&state, &signed, &id).await {
-        Ok(loaded) => loaded,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_change(&state, &headers, &uri, &fields, Role::Editor));
+    let (consultation, comments) = or_return!(load(&state, &signed, &id).await);
     let back = format!("/quan-tri/y-kien/{}", consultation.id);
     if consultation.window(today(&state)) != Window::Closed {
         let problem = "Dự thảo còn đang lấy ý kiến: chỉ lập báo cáo sau khi kết thúc.";
@@ -223,14 +208,8 @@ async fn export<S: Store>(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Editor)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let (consultation, comments) = match load(&state, &signed, &id).await {
-        Ok(loaded) => loaded,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
+    let (consultation, comments) = or_return!(load(&state, &signed, &id).await);
     let report = Report::of(&comments);
     let audit = AuditEntry::now(
         &signed.staff().actor,

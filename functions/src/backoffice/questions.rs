@@ -57,10 +57,7 @@ async fn list<S: Store>(
     uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Editor)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
     let answered = query.answered.is_some();
     let cursor = match query.sau.as_deref().map(Cursor::parse).transpose() {
         Ok(cursor) => cursor,
@@ -164,10 +161,7 @@ async fn one<S: Store>(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Editor)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
     match parse_id(&id) {
         Some(id) => question_page(&state, &signed, id, None, false).await,
         None => Page::message(StatusCode::NOT_FOUND, "Không có câu hỏi này", &[]).render(Some(&signed)),
@@ -218,10 +212,7 @@ async fn act<S: Store>(
     Path(id): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match signed_change(&state, &headers, &uri, &fields, Role::Editor) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_change(&state, &headers, &uri, &fields, Role::Editor));
     let Some(id) = parse_id(&id) else {
         return Page::message(StatusCode::NOT_FOUND, "Không có câu hỏi này", &[]).render(Some(&signed));
     };
@@ -309,10 +300,7 @@ async fn attachment<S: Store>(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Editor)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
     let found = match parse_id(&id) {
         Some(id) => state.store.question(id).await,
         None => Ok(None),

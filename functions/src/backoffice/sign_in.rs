@@ -42,10 +42,7 @@ struct UserView<'a> {
 
 #[tracing::instrument(skip_all)]
 async fn page<S: Store>(State(state): State<AppState<S>>, Query(next): Query<Next>) -> Response {
-    let office = match back_office(&state) {
-        Ok(office) => office,
-        Err(response) => return response,
-    };
+    let office = or_return!(back_office(&state));
     let next = local_path(next.tiep.as_deref());
     let page = Page::new("sign-in.html", "Đăng nhập", "").with("next", &next);
     match &office.sign_in {
@@ -88,10 +85,7 @@ fn refused(title: &str, line: &str) -> Response {
 
 #[tracing::instrument(skip_all)]
 async fn local<S: Store>(State(state): State<AppState<S>>, Form(fields): Form<Fields>) -> Response {
-    let office = match back_office(&state) {
-        Ok(office) => office,
-        Err(response) => return response,
-    };
+    let office = or_return!(back_office(&state));
     let SignIn::Local { users, token } = &office.sign_in else {
         return refused("Không đăng nhập được", "Máy chủ này dùng đăng nhập bằng tài khoản Bộ.");
     };
@@ -111,10 +105,7 @@ async fn local<S: Store>(State(state): State<AppState<S>>, Form(fields): Form<Fi
 
 #[tracing::instrument(skip_all)]
 async fn start<S: Store>(State(state): State<AppState<S>>, Query(next): Query<Next>) -> Response {
-    let office = match back_office(&state) {
-        Ok(office) => office,
-        Err(response) => return response,
-    };
+    let office = or_return!(back_office(&state));
     let SignIn::Oidc(provider) = &office.sign_in else { return Redirect::to("/quan-tri/dang-nhap").into_response() };
     match provider.start(&local_path(next.tiep.as_deref())).await {
         Ok((url, pending)) => {
@@ -151,10 +142,7 @@ async fn finish<S: Store>(
     headers: HeaderMap,
     Query(back): Query<Callback>,
 ) -> Response {
-    let office = match back_office(&state) {
-        Ok(office) => office,
-        Err(response) => return response,
-    };
+    let office = or_return!(back_office(&state));
     let SignIn::Oidc(provider) = &office.sign_in else { return Redirect::to("/quan-tri/dang-nhap").into_response() };
     let pending: Option<Pending> =
         office.keys.read_flow_cookie(&headers, FLOW_COOKIE).and_then(|v| serde_json::from_str(&v).ok());
@@ -192,10 +180,7 @@ async fn done_in_tab() -> Response {
 
 #[tracing::instrument(skip_all)]
 async fn sign_out<S: Store>(State(state): State<AppState<S>>) -> Response {
-    let office = match back_office(&state) {
-        Ok(office) => office,
-        Err(response) => return response,
-    };
+    let office = or_return!(back_office(&state));
     // Signing out needs no form token: the worst a forged request can do is sign someone out.
     let mut response = Page::message(StatusCode::OK, "Đã đăng xuất", &["Bạn đã đăng xuất khỏi trang quản trị."])
         .with("links", &[Link { href: "/quan-tri/dang-nhap", text: "Đăng nhập", new_tab: false }])

@@ -40,10 +40,7 @@ fn subject(id: &str) -> String {
 
 #[tracing::instrument(skip_all)]
 async fn list<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap, uri: Uri) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Admin)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Admin)));
     #[derive(Serialize)]
     struct Row {
         id: String,
@@ -186,14 +183,8 @@ async fn one<S: Store>(
     Path(id): Path<String>,
     Query(filter): Query<Filter>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Admin)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let survey = match survey_or_page(&state, &signed, &id).await {
-        Ok(survey) => survey,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Admin)));
+    let survey = or_return!(survey_or_page(&state, &signed, &id).await);
     let results = match results(&*state.store, &survey, &filter).await {
         Ok(results) => results,
         Err(e) => return unavailable(Some(&signed), &e),
@@ -264,14 +255,8 @@ async fn export<S: Store>(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri, Some(Role::Admin)) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let survey = match survey_or_page(&state, &signed, &id).await {
-        Ok(survey) => survey,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Admin)));
+    let survey = or_return!(survey_or_page(&state, &signed, &id).await);
     let records = match state.store.survey_responses(&survey.id, survey.version).await {
         Ok(records) => records,
         Err(e) => return unavailable(Some(&signed), &e),
@@ -300,14 +285,8 @@ async fn issue<S: Store>(
     Path(id): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match signed_change(&state, &headers, &uri, &fields, Role::Admin) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let survey = match survey_or_page(&state, &signed, &id).await {
-        Ok(survey) => survey,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_change(&state, &headers, &uri, &fields, Role::Admin));
+    let survey = or_return!(survey_or_page(&state, &signed, &id).await);
     let back = format!("/quan-tri/khao-sat/{}", survey.id);
     let refuse = |problem: &str| flash(Redirect::to(&back).into_response(), &state, None, Some(problem));
     if survey.access != Access::Code {
@@ -371,10 +350,7 @@ async fn revoke<S: Store>(
     Path((id, batch)): Path<(String, String)>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match signed_change(&state, &headers, &uri, &fields, Role::Admin) {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = or_return!(signed_change(&state, &headers, &uri, &fields, Role::Admin));
     let back = format!("/quan-tri/khao-sat/{id}");
     let Ok(batch) = Ulid::from_string(&batch) else {
         return Page::message(StatusCode::NOT_FOUND, "Không có đợt cấp mã này", &[]).render(Some(&signed));
