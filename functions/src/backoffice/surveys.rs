@@ -86,7 +86,40 @@ struct QuestionView {
     number: usize,
     text: String,
     rows: Vec<Row>,
+    /// A matrix question, as a grid: its scale's points across, its items down.
+    grid: Option<Grid>,
     note: &'static str,
+}
+
+/// A matrix question's counts: one row per item, one column per point of the scale.
+#[derive(Serialize)]
+struct Grid {
+    points: Vec<String>,
+    rows: Vec<GridRow>,
+}
+
+#[derive(Serialize)]
+struct GridRow {
+    label: String,
+    counts: Vec<u64>,
+}
+
+/// The grid of a matrix question, or `None` for any other.
+fn grid(question: &crate::survey::Question, results: &Results) -> Option<Grid> {
+    let QuestionKind::Matrix { items, scale } = &question.kind else { return None };
+    let points: Vec<i64> = (scale.min..=scale.max).collect();
+    let labels =
+        points.iter().map(|p| scale.labels.get(p).map_or_else(|| p.to_string(), |l| format!("{p} — {l}"))).collect();
+    let rows = items
+        .iter()
+        .map(|item| {
+            let found = results.questions.get(&format!("{}.{}", question.id, item.id));
+            let counts =
+                points.iter().map(|p| found.and_then(|f| f.get(&p.to_string())).copied().unwrap_or(0)).collect();
+            GridRow { label: item.label.clone(), counts }
+        })
+        .collect();
+    Some(Grid { points: labels, rows })
 }
 
 #[derive(Serialize)]
@@ -130,17 +163,10 @@ fn rows(question: &crate::survey::Question, results: &Results, responses: u64) -
             let found = counts(&question.id);
             points(scale).into_iter().map(|(p, l)| row(l, found.get(&p.to_string()).copied().unwrap_or(0))).collect()
         }
-        QuestionKind::Matrix { items, scale } => items
-            .iter()
-            .flat_map(|item| {
-                let found: BTreeMap<String, u64> = counts(&format!("{}.{}", question.id, item.id));
-                points(scale)
-                    .into_iter()
-                    .map(|(p, l)| row(format!("{}: {l}", item.label), found.get(&p.to_string()).copied().unwrap_or(0)))
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
-        QuestionKind::Text { .. } | QuestionKind::LongText { .. } | QuestionKind::Number { .. } => Vec::new(),
+        QuestionKind::Matrix { .. }
+        | QuestionKind::Text { .. }
+        | QuestionKind::LongText { .. }
+        | QuestionKind::Number { .. } => Vec::new(),
     }
 }
 
@@ -196,6 +222,7 @@ async fn one<S: Store>(
             number: q.number,
             text: q.text.clone(),
             rows: rows(q, &results, results.responses),
+            grid: grid(q, &results),
             note: "Câu trả lời tự do: xem trong tệp CSV.",
         })
         .collect();
