@@ -1,3 +1,26 @@
+// A comment's page: the draft's text (the consultation page's own text, fetched from the site) beside the comment,
+// with the paragraphs that name the part the comment addresses marked. Without a script, the link stays.
+(function () {
+  var box = document.querySelector('[data-draft]');
+  if (!box || !window.fetch || !window.DOMParser) return;
+  fetch(box.getAttribute('data-draft'))
+    .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+    .then(function (html) {
+      var prose = new DOMParser().parseFromString(html, 'text/html').querySelector('main .prose');
+      if (!prose) return;
+      var section = (box.getAttribute('data-section') || '').trim().toLowerCase();
+      prose.querySelectorAll('script, form, iframe').forEach(function (n) { n.remove(); });
+      prose.querySelectorAll('[id]').forEach(function (n) { n.removeAttribute('id'); });
+      Array.prototype.forEach.call(prose.querySelectorAll('p, li, h2, h3, h4'), function (n) {
+        if (section && n.textContent.toLowerCase().indexOf(section) >= 0) n.classList.add('named');
+      });
+      box.appendChild(document.adoptNode(prose));
+      var first = box.querySelector('.named');
+      if (first) first.scrollIntoView({ block: 'nearest' });
+    })
+    .catch(function () { /* the link to the draft stays */ });
+})();
+
 // Keyboard shortcuts in the moderation queue (an addition: every action is also a button or a link).
 // j / k: next / previous comment; x: tick it; a: approve it; r: open its "do not publish" page.
 (function () {
