@@ -71,6 +71,8 @@ test('a moderator signs in, approves one comment, rejects another with a reason,
   await page.locator('tr', { hasText: approveText }).getByRole('button', { name: 'Đăng' }).click();
   await page.getByText('Đã đăng 1 góp ý.').waitFor();
   await page.locator('tr', { hasText: rejectText }).getByRole('link', { name: 'Không đăng…' }).click();
+  await page.locator('.draft-text .prose').waitFor(); // the draft's text, beside the comment
+  assert.ok((await page.locator('.draft-text').innerText()).length > 50);
   assert.deepEqual(await axeViolations(page), []);
   await page.getByLabel('Lý do không đăng').selectOption('Quảng cáo, thư rác');
   await page.getByRole('button', { name: 'Không đăng góp ý này' }).click();
