@@ -112,7 +112,14 @@ pub async fn secure_parameter(config: &aws_config::SdkConfig, name: &str) -> any
 pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<DynamoStore>> {
     let table = required("CCHC_TABLE")?;
     let client = DynamoStore::client_from_env(var("CCHC_DYNAMODB_ENDPOINT").as_deref()).await;
-    Ok(AppState::new(DynamoStore::new(client, table), settings_from_env().await?))
+    let months = match var("CCHC_CONTACT_RETENTION_MONTHS") {
+        Some(text) => {
+            text.trim().parse().with_context(|| format!("CCHC_CONTACT_RETENTION_MONTHS `{text}` is not a number"))?
+        }
+        None => crate::store::CONTACT_RETENTION_MONTHS,
+    };
+    let store = DynamoStore::new(client, table).with_contact_retention(months);
+    Ok(AppState::new(store, settings_from_env().await?))
 }
 
 /// Logs to stdout, filtered by `RUST_LOG` (default `info`): one JSON object a line on Lambda (CloudWatch Logs

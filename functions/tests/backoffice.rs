@@ -264,6 +264,63 @@ async fn a_form_without_the_sessions_token_is_confirmed_never_applied_and_expiry
     assert!(next.body.contains("Đã đăng 1 góp ý."), "the next page says what happened");
 }
 
+#[tokio::test]
+async fn a_form_from_another_site_is_refused_and_a_private_answer_goes_by_mail_only() {
+    let office = office().await;
+    let comment = pending_comment(&office, "Góp ý bị nhắm tới").await;
+    let moderator = sign_in(&office, "kiemduyet").await;
+    let page = send(&office, get("/quan-tri/kiem-duyet", &moderator)).await;
+    let mut forged = form(
+        "/quan-tri/kiem-duyet",
+        &moderator,
+        &[("csrf", &csrf(&page.body)), ("dang", &format!("du-thao-thu/{}", comment.id))],
+    );
+    forged.headers_mut().insert("sec-fetch-site", "cross-site".parse().expect("header"));
+    let refused = send(&office, forged).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.body.contains("name=\"csrf\""), "nothing offered to send again");
+    let stored = office.store.comment(&comment.consultation, comment.id).await.expect("read").expect("there");
+    assert_eq!(stored.status, Status::Pending);
+
+    let question = Question {
+        id: Ulid::new(),
+        created_at: Utc::now(),
+        text: "Câu hỏi riêng".into(),
+        attachment: None,
+        answer: None,
+        answered: None,
+        consent: false,
+        published: false,
+    };
+    let contact = QuestionContact { name: "Lê C".into(), email: Some("c@vidu.vn".into()), phone: None };
+    let key = IdempotencyKey::parse("khoa-cau-hoi-rieng").expect("key");
+    office
+        .store
+        .save_question(&key, "q", &question, &contact, &StoredResponse { status: 202, body: "{}".into() })
+        .await
+        .expect("saved");
+    let editor = sign_in(&office, "bientap").await;
+    let path = format!("/quan-tri/cau-hoi/{}", question.id);
+    let page = send(&office, get(&path, &editor)).await;
+    assert!(
+        page.body.contains("Lưu và gửi câu trả lời qua thư") && !page.body.contains("Lưu và công bố"),
+        "{}",
+        page.body
+    );
+    let sent = send(
+        &office,
+        form(&path, &editor, &[("csrf", &csrf(&page.body)), ("thao-tac", "luu-gui"), ("tra-loi", "Trả lời riêng.")]),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(std::fs::read_dir(&office.outbox).expect("outbox").count(), 1, "the asker got the answer");
+    let public = send(&office, Request::get("/api/questions").body(Body::empty()).expect("request")).await;
+    assert!(!public.body.contains("Câu hỏi riêng"), "a private answer is never public");
+    let trail = office.store.audit_trail(Some(&format!("question/{}", question.id)), None, 10).await.expect("trail");
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["answer-mailed", "question-answered"]);
+}
+
 /// The flash cookie a redirect set (`name=value`).
 fn flash(reply: &Reply) -> String {
     reply

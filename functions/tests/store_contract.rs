@@ -715,6 +715,41 @@ async fn a_revocation_racing_responses_leaves_each_code_used_or_refused<S: Store
     assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len() as u64, created);
 }
 
+/// Contact details are kept `ContactRetentionMonths` after their item is closed: the decision and the answer start
+/// the clock in the same write (DynamoDB's TTL then deletes them; the embedded store's purge does the same).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_an_item_starts_its_contacts_retention_clock_on_dynamodb() {
+    let client = dynamo_client();
+    let table = format!("cchc-test-{}", Ulid::new().to_string().to_lowercase());
+    DynamoStore::create_table(&client, &table).await.expect("create table on the moto server");
+    let store = DynamoStore::new(client.clone(), table.clone()).with_contact_retention(6);
+    let c = comment("du-thao-luu-giu", "Góp ý");
+    save(&store, "khoa-luu-giu", &c).await;
+    let contact_ttl = |pk: String, sk: String| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            let item = client
+                .get_item()
+                .table_name(table)
+                .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+                .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("get")
+                .item
+                .expect("the contact is there");
+            item.get("ttl").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok())
+        }
+    };
+    let (pk, sk) = (format!("CONSULT#{}", c.consultation), format!("CONTACT#{}", c.id));
+    assert_eq!(contact_ttl(pk.clone(), sk.clone()).await, None, "kept while the comment waits");
+    let decided = decide(&store, &c.consultation, c.id, &Decision::Approve, "KD").await.expect("approve");
+    let at = decided.decided.expect("stamped").at;
+    let expected = at.checked_add_months(chrono::Months::new(6)).expect("date").timestamp();
+    assert_eq!(contact_ttl(pk, sk).await, Some(expected), "deleted six months after the decision");
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite_store {

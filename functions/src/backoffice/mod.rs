@@ -324,6 +324,20 @@ fn signed_change<S>(
     role: Role,
 ) -> Result<Signed, Response> {
     let office = back_office(state)?;
+    // A form sent from another site is refused outright (browsers say where a request comes from): it is never
+    // kept to be sent again nor offered for confirmation.
+    let from_elsewhere = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site != "same-origin" && site != "none");
+    if from_elsewhere {
+        return Err(Page::message(
+            StatusCode::FORBIDDEN,
+            "Không thực hiện",
+            &["Biểu mẫu này được gửi từ một trang web khác, không phải trang quản trị: thao tác không được thực hiện."],
+        )
+        .render(None));
+    }
     let action = uri.path();
     let kept: Vec<Kept<'_>> = fields
         .iter()
@@ -373,7 +387,14 @@ fn urlencode(text: &str) -> String {
 /// A back-office path to return to, or the home page: never another site.
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with("/quan-tri/") && !path.starts_with("//") && !path.contains('\\') => path.into(),
+        Some(path)
+            if path.starts_with("/quan-tri/")
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.into()
+        }
         _ => "/quan-tri/".into(),
     }
 }
@@ -506,7 +527,9 @@ mod tests {
     #[test]
     fn only_back_office_paths_are_returned_to() {
         assert_eq!(local_path(Some("/quan-tri/cau-hoi")), "/quan-tri/cau-hoi");
-        for bad in ["https://evil.example/", "//evil.example/quan-tri/", "/quan-tri\\..\\", "/khac"] {
+        for bad in
+            ["https://evil.example/", "//evil.example/quan-tri/", "/quan-tri\\..\\", "/khac", "/quan-tri/\r\nX: y"]
+        {
             assert_eq!(local_path(Some(bad)), "/quan-tri/", "{bad}");
         }
     }

@@ -148,6 +148,10 @@ async fn save<S: Store>(
         let uptake = field(&fields, &format!("ket-qua-{}", c.id));
         let text = field(&fields, &format!("y-kien-{}", c.id)).unwrap_or_default().trim().to_string();
         let Some(uptake) = uptake else { continue };
+        // Clearing a response takes both boxes emptied; a text without a result is not thrown away.
+        if uptake.is_empty() && !text.is_empty() {
+            continue;
+        }
         let wanted =
             Uptake::parse(uptake).map(|uptake| AgencyResponse { uptake, text: text.chars().take(5_000).collect() });
         if wanted == c.response {

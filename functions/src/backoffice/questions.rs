@@ -230,7 +230,7 @@ async fn act<S: Store>(
     let subject = AuditEntry::question_subject(id);
     let mut question = current.clone();
     let mut notices = Vec::new();
-    if matches!(action, "luu" | "luu-cong-bo") {
+    if matches!(action, "luu" | "luu-cong-bo" | "luu-gui") {
         let answer = match AnswerText::parse(draft.unwrap_or_default()) {
             Ok(answer) => answer,
             Err(e) => {
@@ -256,9 +256,27 @@ async fn act<S: Store>(
     let publish = match action {
         "luu-cong-bo" | "cong-bo" => Some(true),
         "go" => Some(false),
-        "luu" => None,
+        "luu" | "luu-gui" | "gui" => None,
         _ => return flash(Redirect::to(&back).into_response(), &state, None, Some("Chọn một thao tác.")),
     };
+    // A private answer (no consent to publish), or a message that did not go: sent by mail on its own.
+    if matches!(action, "luu-gui" | "gui") {
+        if question.answer.is_none() {
+            return flash(Redirect::to(&back).into_response(), &state, None, Some("Chưa có câu trả lời để gửi."));
+        }
+        let said = tell_asker(&state, &question, &contact).await;
+        let audit = AuditEntry::now(
+            &signed.staff().actor,
+            AuditAction::AnswerMailed,
+            subject.clone(),
+            String::new(),
+            said.clone(),
+        );
+        if let Err(e) = state.store.record_audit(&audit).await {
+            return unavailable(Some(&signed), &e);
+        }
+        notices.push(said);
+    }
     if let Some(publish) = publish.filter(|p| *p != question.published) {
         let (action, before, after) = if publish {
             (AuditAction::AnswerPublished, "Chưa công bố", "Đang công bố")

@@ -387,6 +387,8 @@ pub enum AuditAction {
     AnswerPublished,
     /// An answer was taken off the Q&A page.
     AnswerWithdrawn,
+    /// An answer was sent to the asker by mail (a private answer, or a message sent again).
+    AnswerMailed,
     /// A batch of access codes was issued.
     CodesIssued,
     /// A batch of access codes was revoked.
@@ -403,12 +405,13 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order the filter lists them.
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::CommentApproved,
         AuditAction::CommentRejected,
         AuditAction::QuestionAnswered,
         AuditAction::AnswerPublished,
         AuditAction::AnswerWithdrawn,
+        AuditAction::AnswerMailed,
         AuditAction::CodesIssued,
         AuditAction::CodesRevoked,
         AuditAction::Exported,
@@ -425,6 +428,7 @@ impl AuditAction {
             AuditAction::QuestionAnswered => "question-answered",
             AuditAction::AnswerPublished => "answer-published",
             AuditAction::AnswerWithdrawn => "answer-withdrawn",
+            AuditAction::AnswerMailed => "answer-mailed",
             AuditAction::CodesIssued => "codes-issued",
             AuditAction::CodesRevoked => "codes-revoked",
             AuditAction::Exported => "exported",
@@ -447,6 +451,7 @@ impl AuditAction {
             AuditAction::QuestionAnswered => "Trả lời câu hỏi",
             AuditAction::AnswerPublished => "Công bố câu trả lời",
             AuditAction::AnswerWithdrawn => "Gỡ câu trả lời",
+            AuditAction::AnswerMailed => "Gửi câu trả lời qua thư",
             AuditAction::CodesIssued => "Cấp mã truy cập",
             AuditAction::CodesRevoked => "Thu hồi mã truy cập",
             AuditAction::Exported => "Xuất dữ liệu",

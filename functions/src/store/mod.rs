@@ -111,6 +111,16 @@ fn moderated(decision: &Decision) -> (Status, Option<String>) {
     }
 }
 
+/// How long a sender's contact details are kept after their item is closed (a comment moderated, a question
+/// answered), unless `with_contact_retention` says otherwise: the period the privacy notice states (Nghị định
+/// 13/2023/NĐ-CP), `ContactRetentionMonths` on AWS.
+pub const CONTACT_RETENTION_MONTHS: u32 = 24;
+
+/// When contact details of an item closed at `closed` are deleted, as a Unix time.
+fn contact_expiry(closed: chrono::DateTime<chrono::Utc>, months: u32) -> i64 {
+    closed.checked_add_months(chrono::Months::new(months)).unwrap_or(closed).timestamp()
+}
+
 /// The stamp an audited change leaves on its item.
 fn stamp(audit: &AuditEntry) -> Stamp {
     Stamp { by: audit.actor.name.clone(), at: audit.at }

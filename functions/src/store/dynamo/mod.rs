@@ -36,6 +36,8 @@ pub use table::{TABLE_DEFINITION, TableDefinition};
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Months contact details are kept after their item is closed (then DynamoDB's TTL deletes them).
+    contact_retention: u32,
 }
 
 fn unavailable<E: std::error::Error + Send + Sync + 'static>(error: SdkError<E>) -> StoreError {
@@ -113,7 +115,13 @@ const PARALLEL_WRITES: usize = 25;
 impl DynamoStore {
     /// A store over `table`, with a client built once by the caller.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), contact_retention: super::CONTACT_RETENTION_MONTHS }
+    }
+
+    /// The store, with contact details deleted (by TTL) `months` after their item is closed.
+    pub fn with_contact_retention(mut self, months: u32) -> Self {
+        self.contact_retention = months;
+        self
     }
 
     /// Builds a client from the environment (region, credentials; `endpoint_url` for a local server).
@@ -185,24 +193,60 @@ impl DynamoStore {
         conflict: &str,
         audit: &AuditEntry,
     ) -> Result<Item, StoreError> {
+        self.change_audited_with(key, update, conflict, audit, None).await
+    }
+
+    /// [`DynamoStore::change_audited`], also starting the retention clock of the contact at `contact` (its TTL set
+    /// to `contact_retention` months after the audited change), in the same transaction.
+    async fn change_audited_with(
+        &self,
+        key: &Key,
+        update: impl Fn(UpdateBuilder) -> UpdateBuilder,
+        conflict: &str,
+        audit: &AuditEntry,
+        contact: Option<&Key>,
+    ) -> Result<Item, StoreError> {
         let update = update(aws_sdk_dynamodb::types::Update::builder().table_name(&self.table))
             .set_key(Some(key.attributes()))
             .build()
             .map_err(StoreError::unavailable)?;
-        let writes =
+        let mut writes =
             vec![TransactWriteItem::builder().update(update).build(), self.put_new_in_transaction(Item::from(audit))?];
+        if let Some(contact) = contact {
+            let expires = super::contact_expiry(audit.at, self.contact_retention);
+            let clock = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(contact.attributes()))
+                // Only a contact that is there: one already deleted is not brought back as an empty item.
+                .condition_expression("attribute_exists(pk)")
+                .update_expression("SET #ttl = :expires")
+                .expression_attribute_names("#ttl", TABLE_DEFINITION.ttl_attribute)
+                .expression_attribute_values(":expires", n(expires))
+                .build()
+                .map_err(StoreError::unavailable)?;
+            writes.push(TransactWriteItem::builder().update(clock).build());
+        }
         let mut delay = Duration::from_millis(10);
         for _ in 0..8 {
-            let error = match self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await {
+            let sent = self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await;
+            let error = match sent {
                 Ok(_) => return self.get(key, true).await?.ok_or(StoreError::NotFound),
                 Err(error) => error,
             };
-            let refused = match error.as_service_error() {
+            let (refused, no_contact) = match error.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-                    e.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                    let failed = |i: usize| {
+                        e.cancellation_reasons().get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                    };
+                    (failed(0), failed(2))
                 }
                 _ => return Err(unavailable(error)),
             };
+            if no_contact && !refused {
+                // The contact is gone already (erased or expired): the change goes through without its clock.
+                writes.truncate(2);
+                continue;
+            }
             if refused {
                 return match self.get(key, true).await? {
                     Some(_) => Err(StoreError::Conflict(conflict.into())),

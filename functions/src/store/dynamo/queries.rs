@@ -470,7 +470,9 @@ impl Store for DynamoStore {
             }
         };
         let key = Key::comment(consultation, id);
-        let changed = self.change_audited(&key, update, "góp ý này đã được kiểm duyệt trước đó", audit).await?;
+        let contact = Key::comment_contact(consultation, id);
+        let conflict = "góp ý này đã được kiểm duyệt trước đó";
+        let changed = self.change_audited_with(&key, update, conflict, audit, Some(&contact)).await?;
         Comment::try_from(&changed)
     }
 
@@ -544,7 +546,12 @@ impl Store for DynamoStore {
         let answered = stamp(audit);
         let update = |request: aws_sdk_dynamodb::types::builders::UpdateBuilder| {
             let request = request
-                .condition_expression("attribute_exists(pk) AND published = :published")
+                // Items written before `published` existed have none: they count as unpublished.
+                .condition_expression(if published {
+                    "attribute_exists(pk) AND published = :published"
+                } else {
+                    "attribute_exists(pk) AND (attribute_not_exists(published) OR published = :published)"
+                })
                 .expression_attribute_values(":published", aws_sdk_dynamodb::types::AttributeValue::Bool(published))
                 .expression_attribute_values(":answer", s(answer.as_str()))
                 .expression_attribute_values(":by", s(answered.by.clone()))
@@ -557,8 +564,9 @@ impl Store for DynamoStore {
                 )
             }
         };
-        let changed =
-            self.change_audited(&key, update, "câu hỏi vừa được người khác thay đổi; hãy tải lại", audit).await?;
+        let conflict = "câu hỏi vừa được người khác thay đổi; hãy tải lại";
+        let contact = Key::question_contact(id);
+        let changed = self.change_audited_with(&key, update, conflict, audit, Some(&contact)).await?;
         Question::try_from(&changed)
     }
 

@@ -45,6 +45,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("comments", "decided_at", "TEXT"),
     ("comments", "response_uptake", "TEXT"),
     ("comments", "response_text", "TEXT"),
+    ("comment_contacts", "expires_at", "INTEGER"),
+    ("question_contacts", "expires_at", "INTEGER"),
     ("questions", "answered_by", "TEXT"),
     ("questions", "answered_at", "TEXT"),
     ("questions", "consent", "INTEGER NOT NULL DEFAULT 0"),
@@ -69,6 +71,8 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: Writer,
+    /// Months contact details are kept after their item is closed.
+    contact_retention: u32,
 }
 
 fn sql(error: rusqlite::Error) -> StoreError {
@@ -92,14 +96,14 @@ impl SqliteStore {
         Self::init(connection, Some((Connection::open(path).map_err(sql)?, limit_bytes)))
     }
 
-    /// Deletes the expired idempotency records and rate counters (salted hashes of client addresses), as DynamoDB's
-    /// TTL does on AWS, and says how many rows went. `cchc serve` runs it at start and every ten minutes.
+    /// Deletes the expired idempotency records, rate counters (salted hashes of client addresses) and contact
+    /// details kept past their retention, as DynamoDB's TTL does on AWS, and says how many rows went. `cchc serve` runs it at start and every ten minutes.
     pub async fn purge_expired(&self) -> Result<usize, StoreError> {
         self.writer
             .run(|connection| {
                 let now = chrono::Utc::now().timestamp();
                 let mut purged = 0;
-                for table in ["idempotency", "rate_limits"] {
+                for table in ["idempotency", "rate_limits", "comment_contacts", "question_contacts"] {
                     purged += connection
                         .execute(&format!("DELETE FROM {table} WHERE expires_at < ?1"), [now])
                         .map_err(sql)?;
@@ -107,6 +111,13 @@ impl SqliteStore {
                 Ok(purged)
             })
             .await
+    }
+
+    /// The store, deleting contact details `months` after their item is closed (the purge runs in
+    /// `purge_expired`).
+    pub fn with_contact_retention(mut self, months: u32) -> Self {
+        self.contact_retention = months;
+        self
     }
 
     /// A private database in memory, for tests.
@@ -122,7 +133,7 @@ impl SqliteStore {
         connection.execute_batch(SCHEMA).map_err(sql)?;
         let checkpoints =
             second.map(|(second, limit_bytes)| Checkpoints::start(&connection, second, limit_bytes)).transpose()?;
-        Ok(Self { writer: Writer::start(connection, checkpoints)? })
+        Ok(Self { writer: Writer::start(connection, checkpoints)?, contact_retention: super::CONTACT_RETENTION_MONTHS })
     }
 }
 
@@ -170,6 +181,35 @@ mod tests {
         assert_eq!(store.purge_expired().await.expect("purge"), 1, "only the expired counter");
         assert_eq!(store.count_request("con-han", "w1", 600).await.expect("count"), 2, "the live one is kept");
         assert_eq!(store.count_request("da-het-han", "w1", 600).await.expect("count"), 1, "the expired one is gone");
+    }
+
+    #[tokio::test]
+    async fn contacts_are_purged_after_their_retention_and_their_items_stay() {
+        use crate::domain::{Actor, AuditAction, AuditEntry, Decision};
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqliteStore::open(&dir.path().join("cchc.sqlite3")).expect("open").with_contact_retention(0);
+        let consultation = ConsultationId::parse("du-thao-luu-giu").expect("id");
+        let (closed, open) = (pending(&consultation, "Đã duyệt".into()), pending(&consultation, "Chờ duyệt".into()));
+        for (i, c) in [&closed, &open].into_iter().enumerate() {
+            let key = IdempotencyKey::parse(&format!("khoa-luu-giu-{i}")).expect("key");
+            let contact = CommentContact { email: format!("nguoi{i}@vidu.vn") };
+            store
+                .save_comment(&key, "fp", c, &contact, &StoredResponse { status: 202, body: String::new() })
+                .await
+                .expect("save");
+        }
+        let actor = Actor { id: "kd".into(), name: "Kiểm duyệt".into() };
+        let audit = AuditEntry::now(&actor, AuditAction::CommentApproved, String::new(), String::new(), String::new());
+        let at = audit.at;
+        store.moderate_comment(&consultation, closed.id, &Decision::Approve, &audit).await.expect("approve");
+        // Zero months: the contact expires at the decision's second.
+        while chrono::Utc::now().timestamp() <= at.timestamp() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(store.purge_expired().await.expect("purge"), 1, "the closed comment's contact only");
+        let rows = store.export_comments(&consultation).await.expect("export");
+        let emails: Vec<(&str, &str)> = rows.iter().map(|(c, k)| (c.text.as_str(), k.email.as_str())).collect();
+        assert_eq!(emails, [("Đã duyệt", ""), ("Chờ duyệt", "nguoi1@vidu.vn")], "the comment stays, its contact went");
     }
 
     /// Saves comment number `i` of a test's series, with its key and contact, and checks it was created.

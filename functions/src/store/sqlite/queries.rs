@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::store::{
     Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError,
-    SurveyEntry, SurveyWrite, changed_version, moderated, stamp,
+    SurveyEntry, SurveyWrite, changed_version, contact_expiry, moderated, stamp,
 };
 use crate::survey::{Record, Survey};
 
@@ -68,7 +68,7 @@ where
 }
 
 /// Runs `update` (whose condition says the change is allowed) and reads the record back with `read`, in one
-/// savepoint with `audit`: the record as now stored, `NotFound` when there is none, or `Conflict` with `conflict`
+/// savepoint with `audit` and `also` (a statement the change brings along; empty for none): the record as now stored, `NotFound` when there is none, or `Conflict` with `conflict`
 /// when there is one but the condition did not hold (it was changed before); then nothing is written.
 fn change<T>(
     conn: &mut Connection,
@@ -76,6 +76,7 @@ fn change<T>(
     (read, read_params): (&str, impl rusqlite::Params),
     conflict: &str,
     audit: &AuditEntry,
+    (also, also_params): (&str, impl rusqlite::Params),
 ) -> Result<T, StoreError>
 where
     T: for<'a, 'b> TryFrom<&'a rusqlite::Row<'b>, Error = rusqlite::Error>,
@@ -87,6 +88,9 @@ where
         (None, _) => Err(StoreError::NotFound),
         (Some(_), 0) => Err(StoreError::Conflict(conflict.into())),
         (Some(record), _) => {
+            if !also.is_empty() {
+                tx.execute(also, also_params).map_err(sql)?;
+            }
             insert_audit(&tx, audit)?;
             tx.commit().map_err(sql)?;
             Ok(record)
@@ -123,8 +127,8 @@ fn questions_where(
 ) -> Result<Listing<(Question, QuestionContact)>, StoreError> {
     let mut statement = conn
         .prepare_cached(&format!(
-            "SELECT {QUESTION_COLUMNS}, k.name, k.email, k.phone
-             FROM questions q JOIN question_contacts k ON k.question_id = q.id WHERE {condition}"
+            "SELECT {QUESTION_COLUMNS}, COALESCE(k.name, '') AS name, k.email, k.phone
+             FROM questions q LEFT JOIN question_contacts k ON k.question_id = q.id WHERE {condition}"
         ))
         .map_err(sql)?;
     let items = statement
@@ -723,6 +727,7 @@ impl Store for SqliteStore {
         let (status, reason) = moderated(decision);
         let (id, consultation, audit) = (id.to_string(), consultation.as_str().to_string(), audit.clone());
         let decided = stamp(&audit);
+        let expires = contact_expiry(audit.at, self.contact_retention);
         self.writer
             .run(move |conn| {
                 change(
@@ -738,6 +743,7 @@ impl Store for SqliteStore {
                     ),
                     "góp ý này đã được kiểm duyệt trước đó",
                     &audit,
+                    ("UPDATE comment_contacts SET expires_at = ?1 WHERE comment_id = ?2", params![expires, id]),
                 )
             })
             .await
@@ -769,8 +775,9 @@ impl Store for SqliteStore {
                 let mut statement = conn
                     .prepare(
                         "SELECT c.id, c.consultation, c.status, c.created_at, c.name, c.organisation, c.section, c.text,
-                         c.reason, c.decided_by, c.decided_at, c.response_uptake, c.response_text, k.email
-                         FROM comments c JOIN comment_contacts k ON k.comment_id = c.id WHERE c.consultation = ?1
+                         c.reason, c.decided_by, c.decided_at, c.response_uptake, c.response_text,
+                         COALESCE(k.email, '') AS email
+                         FROM comments c LEFT JOIN comment_contacts k ON k.comment_id = c.id WHERE c.consultation = ?1
                          ORDER BY c.id",
                     )
                     .map_err(sql)?;
@@ -881,6 +888,7 @@ impl Store for SqliteStore {
     async fn answer_question(&self, id: Ulid, answer: &AnswerText, audit: &AuditEntry) -> Result<Question, StoreError> {
         let (answer, id, audit) = (answer.as_str().to_string(), id.to_string(), audit.clone());
         let answered = stamp(&audit);
+        let expires = contact_expiry(audit.at, self.contact_retention);
         self.writer
             .run(move |conn| {
                 change(
@@ -892,6 +900,7 @@ impl Store for SqliteStore {
                     (&format!("SELECT {QUESTION_COLUMNS} FROM questions q WHERE q.id = ?1"), params![id]),
                     "câu hỏi này không trả lời được",
                     &audit,
+                    ("UPDATE question_contacts SET expires_at = ?1 WHERE question_id = ?2", params![expires, id]),
                 )
             })
             .await
@@ -912,6 +921,7 @@ impl Store for SqliteStore {
                     (&format!("SELECT {QUESTION_COLUMNS} FROM questions q WHERE q.id = ?1"), params![id]),
                     NOT_PUBLISHABLE,
                     &audit,
+                    ("", params![]),
                 )
             })
             .await

@@ -19,14 +19,15 @@ CREATE INDEX IF NOT EXISTS comments_public ON comments (consultation, status, id
 CREATE INDEX IF NOT EXISTS comments_queue ON comments (status, id);
 -- Contacts apart from what they sent, as on DynamoDB.
 CREATE TABLE IF NOT EXISTS comment_contacts (
-  comment_id TEXT PRIMARY KEY REFERENCES comments (id), email TEXT NOT NULL);
+  comment_id TEXT PRIMARY KEY REFERENCES comments (id), email TEXT NOT NULL, expires_at INTEGER);
 
 CREATE TABLE IF NOT EXISTS questions (
   id TEXT PRIMARY KEY, created_at TEXT NOT NULL, text TEXT NOT NULL, attachment TEXT, answer TEXT,
   answered_by TEXT, answered_at TEXT, consent INTEGER NOT NULL DEFAULT 0, published INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS questions_queue ON questions (answer, id);
 CREATE TABLE IF NOT EXISTS question_contacts (
-  question_id TEXT PRIMARY KEY REFERENCES questions (id), name TEXT NOT NULL, email TEXT, phone TEXT);
+  question_id TEXT PRIMARY KEY REFERENCES questions (id), name TEXT NOT NULL, email TEXT, phone TEXT,
+  expires_at INTEGER);
 
 -- A consultation's outcome report, once the editor published it.
 CREATE TABLE IF NOT EXISTS outcomes (
