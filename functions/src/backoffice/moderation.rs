@@ -33,6 +33,9 @@ pub(crate) const REASONS: [&str; 6] = [
 /// At most this many comments on one page of the queue.
 const PAGE: usize = 500;
 
+/// At most this many decisions in one request (each is a transaction and a read).
+const AT_ONCE: usize = 100;
+
 pub(super) fn routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
         .route("/quan-tri/kiem-duyet", get(queue::<S>).post(decide::<S>))
@@ -315,6 +318,11 @@ async fn decide<S: Store>(
         Ok(decision) => decision,
         Err(problem) => return super::flash(Redirect::to(&back).into_response(), &state, None, Some(&problem)),
     };
+    // One request decides at most `AT_ONCE` comments, well within a function's time limit; the page says how many
+    // are left, and the same button goes on.
+    let mut keys = keys;
+    let left = keys.len().saturating_sub(AT_ONCE);
+    keys.truncate(AT_ONCE);
     let (mut done, mut taken, mut missing) = (0, Vec::new(), 0);
     for key in &keys {
         match apply(&*state.store, &signed, key, &decision).await {
@@ -325,8 +333,20 @@ async fn decide<S: Store>(
         }
     }
     let verb = if matches!(decision, Decision::Approve) { "Đã đăng" } else { "Đã không đăng" };
-    let notice = (done > 0).then(|| format!("{verb} {done} góp ý."));
-    let mut problems = taken;
+    let notice = (done > 0).then(|| {
+        let more = if left > 0 {
+            format!(" Còn {left} góp ý đã chọn chưa xử lý: bấm lại để tiếp tục.")
+        } else {
+            String::new()
+        };
+        format!("{verb} {done} góp ý.{more}")
+    });
+    // The first few by name (the message rides in a cookie, which browsers cap at 4 KB), then a count.
+    let others = taken.len().saturating_sub(5);
+    let mut problems: Vec<String> = taken.into_iter().take(5).collect();
+    if others > 0 {
+        problems.push(format!("Và {others} góp ý khác đã được người khác xử lý trước."));
+    }
     if missing > 0 {
         problems.push(format!("{missing} góp ý không còn tồn tại."));
     }
