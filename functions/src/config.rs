@@ -64,7 +64,8 @@ async fn back_office_from_env() -> anyhow::Result<Option<BackOffice>> {
         var("CCHC_OIDC_CLIENT_SECRET"),
         format!("{site}/quan-tri/dang-nhap/xong"),
         var("CCHC_OIDC_GROUPS_CLAIM").unwrap_or_else(|| "cognito:groups".into()),
-    )?;
+    )?
+    .with_logout_url(var("CCHC_OIDC_LOGOUT_URL"));
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
     let session_key = secure_parameter(&config, &required("CCHC_SESSION_KEY_PARAMETER")?).await?;
     let mail = match var("CCHC_MAIL_FROM") {

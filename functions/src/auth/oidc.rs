@@ -30,6 +30,9 @@ pub struct Provider {
     pub redirect_url: String,
     /// The claim that lists the user's groups.
     pub groups_claim: String,
+    /// Where signing out sends the browser so the provider's own session ends too (Cognito's `/logout`); `None`:
+    /// only the back office's session ends.
+    pub logout_url: Option<String>,
     metadata: Arc<tokio::sync::OnceCell<CoreProviderMetadata>>,
     http: openidconnect::reqwest::Client,
 }
@@ -65,7 +68,22 @@ impl Provider {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .context("HTTP client for the identity provider")?;
-        Ok(Self { issuer, client_id, client_secret, redirect_url, groups_claim, metadata: Arc::default(), http })
+        Ok(Self {
+            issuer,
+            client_id,
+            client_secret,
+            redirect_url,
+            groups_claim,
+            logout_url: None,
+            metadata: Arc::default(),
+            http,
+        })
+    }
+
+    /// The provider, whose own session signing out also ends at `url`.
+    pub fn with_logout_url(mut self, url: Option<String>) -> Self {
+        self.logout_url = url;
+        self
     }
 
     async fn client(
