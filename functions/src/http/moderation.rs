@@ -80,7 +80,14 @@ fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<Staff, ApiError> {
         return Ok(session.staff);
     }
     match &state.settings.moderation {
-        ModerationAuth::Gateway => gateway_staff(parts).ok_or(ApiError::Unauthorized),
+        ModerationAuth::Gateway => match gateway_staff(parts) {
+            Some(Some(staff)) => Ok(staff),
+            // A token the authorizer accepted, for someone in none of the back office's groups.
+            Some(None) => {
+                Err(ApiError::Forbidden("tài khoản này không thuộc nhóm kiem-duyet, bien-tap hay quan-tri".into()))
+            }
+            None => Err(ApiError::Unauthorized),
+        },
         ModerationAuth::Token(token) => {
             let given = parts
                 .headers
@@ -99,8 +106,9 @@ fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<Staff, ApiError> {
 }
 
 /// The staff member API Gateway's JWT authorizer verified, with the roles among their groups (`cognito:groups`,
-/// which HTTP APIs pass as `[a b]`, or `groups`).
-fn gateway_staff(parts: &Parts) -> Option<Staff> {
+/// which HTTP APIs pass as `[a b]`, or `groups`): `None` without a verified token, `Some(None)` for a person in
+/// no staff group.
+fn gateway_staff(parts: &Parts) -> Option<Option<Staff>> {
     let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
         parts.extensions.get::<lambda_http::request::RequestContext>()
     else {
@@ -116,7 +124,7 @@ fn gateway_staff(parts: &Parts) -> Option<Staff> {
         .collect();
     let id = claims.get("sub")?.clone();
     let name = ["name", "cognito:username", "email"].iter().find_map(|k| claims.get(*k)).cloned().unwrap_or(id.clone());
-    Staff::from_groups(Actor { id, name }, groups)
+    Some(Staff::from_groups(Actor { id, name }, groups))
 }
 
 /// A comment in the moderation queue: everything but the commenter's email.
