@@ -110,6 +110,25 @@ fn csrf(html: &str) -> String {
     html[at..].split('"').next().unwrap_or_default().to_string()
 }
 
+/// A question received from `name` (`email`), with or without consent to publication.
+async fn asked(office: &Office, text: &str, consent: bool, name: &str, email: &str) -> Question {
+    let question = Question {
+        id: Ulid::new(),
+        created_at: Utc::now(),
+        text: text.into(),
+        attachment: None,
+        answer: None,
+        answered: None,
+        consent,
+        published: false,
+    };
+    let contact = QuestionContact { name: name.into(), email: Some(email.into()), phone: None };
+    let key = IdempotencyKey::parse(&format!("khoa-{}", question.id)).expect("key");
+    let response = StoredResponse { status: 202, body: "{}".into() };
+    office.store.save_question(&key, "q", &question, &contact, &response).await.expect("saved");
+    question
+}
+
 async fn pending_comment(office: &Office, text: &str) -> Comment {
     let comment = Comment {
         id: Ulid::new(),
@@ -156,23 +175,7 @@ async fn signing_in_locally_checks_the_token_and_the_groups() {
 async fn every_page_renders_and_roles_are_refused_on_pages_and_api() {
     let office = office().await;
     let comment = pending_comment(&office, "Đề nghị bổ sung Điều 2").await;
-    let question = Question {
-        id: Ulid::new(),
-        created_at: Utc::now(),
-        text: "Hỏi về thủ tục".into(),
-        attachment: None,
-        answer: None,
-        answered: None,
-        consent: true,
-        published: false,
-    };
-    let contact = QuestionContact { name: "Vũ Hoa".into(), email: Some("hoa@vidu.vn".into()), phone: None };
-    let key = IdempotencyKey::parse("khoa-cau-hoi-1").expect("key");
-    office
-        .store
-        .save_question(&key, "q", &question, &contact, &StoredResponse { status: 202, body: "{}".into() })
-        .await
-        .expect("saved");
+    let question = asked(&office, "Hỏi về thủ tục", true, "Vũ Hoa", "hoa@vidu.vn").await;
 
     let admin = sign_in(&office, "quantri").await;
     for path in [
@@ -282,23 +285,7 @@ async fn a_form_from_another_site_is_refused_and_a_private_answer_goes_by_mail_o
     let stored = office.store.comment(&comment.consultation, comment.id).await.expect("read").expect("there");
     assert_eq!(stored.status, Status::Pending);
 
-    let question = Question {
-        id: Ulid::new(),
-        created_at: Utc::now(),
-        text: "Câu hỏi riêng".into(),
-        attachment: None,
-        answer: None,
-        answered: None,
-        consent: false,
-        published: false,
-    };
-    let contact = QuestionContact { name: "Lê C".into(), email: Some("c@vidu.vn".into()), phone: None };
-    let key = IdempotencyKey::parse("khoa-cau-hoi-rieng").expect("key");
-    office
-        .store
-        .save_question(&key, "q", &question, &contact, &StoredResponse { status: 202, body: "{}".into() })
-        .await
-        .expect("saved");
+    let question = asked(&office, "Câu hỏi riêng", false, "Lê C", "c@vidu.vn").await;
     let editor = sign_in(&office, "bientap").await;
     let path = format!("/quan-tri/cau-hoi/{}", question.id);
     let page = send(&office, get(&path, &editor)).await;
@@ -337,23 +324,7 @@ fn flash(reply: &Reply) -> String {
 #[tokio::test]
 async fn publishing_an_answer_mails_the_asker_and_shows_it_publicly() {
     let office = office().await;
-    let question = Question {
-        id: Ulid::new(),
-        created_at: Utc::now(),
-        text: "Làm căn cước ở đâu?".into(),
-        attachment: None,
-        answer: None,
-        answered: None,
-        consent: true,
-        published: false,
-    };
-    let contact = QuestionContact { name: "Vũ Hoa".into(), email: Some("hoa@vidu.vn".into()), phone: None };
-    let key = IdempotencyKey::parse("khoa-cau-hoi-2").expect("key");
-    office
-        .store
-        .save_question(&key, "q", &question, &contact, &StoredResponse { status: 202, body: "{}".into() })
-        .await
-        .expect("saved");
+    let question = asked(&office, "Làm căn cước ở đâu?", true, "Vũ Hoa", "hoa@vidu.vn").await;
     let editor = sign_in(&office, "bientap").await;
     let path = format!("/quan-tri/cau-hoi/{}", question.id);
     let page = send(&office, get(&path, &editor)).await;
