@@ -483,6 +483,14 @@ async fn an_editor_records_the_agencys_responses_and_publishes_the_outcome_repor
     )
     .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    // A stale page (opened before these responses) does not overwrite them: the colleague's are kept.
+    let shown_a = format!("truoc-{}", a.id);
+    let stale_form =
+        [("csrf", token.as_str()), (&shown_a, "|"), (&ka, "explained"), (&ra, "Ghi đè"), ("thao-tac", "luu")];
+    let stale = send(&office, form("/quan-tri/y-kien/du-thao-thu", &editor, &stale_form)).await;
+    assert_eq!(stale.status, StatusCode::SEE_OTHER);
+    let kept = office.store.comment(&closed.id, a.id).await.expect("read").and_then(|c| c.response).map(|r| r.text);
+    assert_eq!(kept.as_deref(), Some("Đã sửa theo góp ý."), "never overwritten silently");
     let report = send(&office, public()).await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.body);
     let json: serde_json::Value = serde_json::from_str(&report.body).expect("json");

@@ -143,7 +143,7 @@ async fn save<S: Store>(
         return flash(Redirect::to(&back).into_response(), &state, None, Some(problem));
     }
     let action = field(&fields, "thao-tac").unwrap_or_default();
-    let mut changed = 0;
+    let (mut changed, mut kept_theirs) = (0, 0);
     for c in comments.iter().filter(|c| c.status == crate::domain::Status::Approved) {
         let uptake = field(&fields, &format!("ket-qua-{}", c.id));
         let text = field(&fields, &format!("y-kien-{}", c.id)).unwrap_or_default().trim().to_string();
@@ -157,6 +157,16 @@ async fn save<S: Store>(
         if wanted == c.response {
             continue;
         }
+        // The response as the page showed it: if a colleague changed it since, theirs is kept (never overwritten
+        // silently) and the page says so.
+        let shown = field(&fields, &format!("truoc-{}", c.id));
+        let now = c.response.as_ref().map_or_else(|| "|".to_string(), |r| format!("{}|{}", r.uptake.as_str(), r.text));
+        // (Line ends compared as the browser sends them: a textarea posts CRLF, a hidden field LF.)
+        let same = |a: &str, b: &str| a.replace("\r\n", "\n").trim() == b.replace("\r\n", "\n").trim();
+        if shown.is_some_and(|shown| !same(shown, &now)) {
+            kept_theirs += 1;
+            continue;
+        }
         match state.store.respond_to_comment(&consultation.id, c.id, wanted.as_ref()).await {
             Ok(_) => changed += 1,
             Err(StoreError::Conflict(_) | StoreError::NotFound) => {}
@@ -165,6 +175,9 @@ async fn save<S: Store>(
     }
     let actor = &signed.staff().actor;
     let mut notices = Vec::new();
+    let problem = (kept_theirs > 0).then(|| {
+        format!("{kept_theirs} ý kiến vừa được người khác sửa sau khi bạn mở trang: đã giữ bản của họ; hãy xem lại.")
+    });
     if changed > 0 {
         let audit = AuditEntry::now(
             actor,
@@ -202,7 +215,12 @@ async fn save<S: Store>(
         notices.push(if publish { "Đã công bố báo cáo trên trang dự thảo." } else { "Đã gỡ báo cáo." }.to_string());
     }
     let notice = notices.join(" ");
-    flash(Redirect::to(&back).into_response(), &state, (!notice.is_empty()).then_some(notice.as_str()), None)
+    flash(
+        Redirect::to(&back).into_response(),
+        &state,
+        (!notice.is_empty()).then_some(notice.as_str()),
+        problem.as_deref(),
+    )
 }
 
 #[tracing::instrument(skip_all, fields(consultation = %id))]
