@@ -156,7 +156,8 @@ test('the index is rebuilt with the site under cchc serve, and text saved in NFD
     let listed = [];
     for (let attempt = 0; attempt < 40 && !listed.some((r) => r.path === '/tin-tuc/kiem-thu-tim-kiem-nfd/'); attempt++) {
       await page.waitForTimeout(250);
-      await page.reload();
+      // The preview reloads the page itself when the rebuild lands: a reload of ours may be cut short by it.
+      await page.reload().catch(() => page.waitForLoadState('load'));
       await page.waitForFunction(() => !document.getElementById('bo-loc-tim').hidden, null, { timeout: 10000 });
       listed = await search(page, 'quynh nhai');
     }
