@@ -30,11 +30,7 @@ pub fn cell(text: &str) -> Cow<'_, str> {
 
 /// A comment's state as the moderators' export shows it.
 pub fn status_label(status: Status) -> &'static str {
-    match status {
-        Status::Pending => "Chờ duyệt",
-        Status::Approved => "Đã đăng",
-        Status::Rejected => "Không đăng",
-    }
+    status.label()
 }
 
 /// Every comment of a consultation with its contact, one row each, for the moderators (who may see the email).

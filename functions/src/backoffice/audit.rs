@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::{EntryView, Page, Signed, csv_file, signed_in, unavailable};
+use super::{EntryView, Page, csv_file, signed_in, unavailable};
 use crate::domain::{AuditAction, AuditEntry, display_time};
 use crate::http::AppState;
 use crate::store::{Store, StoreError};
@@ -63,10 +63,6 @@ async fn entries<S: Store>(state: &AppState<S>, filter: &Filter) -> Result<Vec<A
     }
 }
 
-fn signed<S>(state: &AppState<S>, headers: &HeaderMap, uri: &Uri) -> Result<Signed, Response> {
-    signed_in(state, headers, uri, None)
-}
-
 #[tracing::instrument(skip_all)]
 async fn page<S: Store>(
     State(state): State<AppState<S>>,
@@ -74,7 +70,7 @@ async fn page<S: Store>(
     uri: Uri,
     Query(filter): Query<Filter>,
 ) -> Response {
-    let signed = or_return!(signed(&state, &headers, &uri));
+    let signed = or_return!(signed_in(&state, &headers, &uri, None));
     let entries = match entries(&state, &filter).await {
         Ok(entries) => entries,
         Err(e) => return unavailable(Some(&signed), &e),
@@ -97,7 +93,7 @@ async fn csv<S: Store>(
     uri: Uri,
     Query(filter): Query<Filter>,
 ) -> Response {
-    let signed = or_return!(signed(&state, &headers, &uri));
+    let signed = or_return!(signed_in(&state, &headers, &uri, None));
     let entries = match entries(&state, &filter).await {
         Ok(entries) => entries,
         Err(e) => return unavailable(Some(&signed), &e),

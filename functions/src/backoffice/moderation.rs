@@ -270,16 +270,8 @@ async fn apply<S: Store>(store: &S, signed: &Signed, key: &str, decision: &Decis
         Err(StoreError::NotFound) => Ok(Outcome::Missing),
         Err(StoreError::Conflict(_)) => {
             let now = store.comment(&consultation, id).await?;
-            Ok(Outcome::Taken(match now {
-                Some(Comment { status, decided: Some(d), reason, .. }) => format!(
-                    "Góp ý {id} đã được {} xử lý lúc {}: {}{}.",
-                    d.by,
-                    display_time(d.at),
-                    status_label(status),
-                    reason.map(|r| format!(" ({r})")).unwrap_or_default()
-                ),
-                _ => format!("Góp ý {id} đã được xử lý trước đó."),
-            }))
+            let line = now.map_or_else(|| format!("góp ý {id} đã được xử lý trước đó"), |c| c.decided_line());
+            Ok(Outcome::Taken(format!("{}{}.", line[..1].to_uppercase(), &line[1..])))
         }
         Err(e) => Err(e),
     }

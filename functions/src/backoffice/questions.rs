@@ -133,7 +133,7 @@ async fn question_page<S: Store>(
 ) -> Response {
     let (question, contact) = match state.store.question(id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return Page::message(StatusCode::NOT_FOUND, "Không có câu hỏi này", &[]).render(Some(signed)),
+        Ok(None) => return no_question(signed),
         Err(e) => return unavailable(Some(signed), &e),
     };
     let history = match history(state, &AuditEntry::question_subject(id)).await {
@@ -150,6 +150,11 @@ async fn question_page<S: Store>(
         .render(Some(signed))
 }
 
+/// The page for a question id that names none.
+fn no_question(signed: &Signed) -> Response {
+    Page::message(StatusCode::NOT_FOUND, "Không có câu hỏi này", &[]).render(Some(signed))
+}
+
 fn parse_id(id: &str) -> Option<Ulid> {
     Ulid::from_string(id).ok()
 }
@@ -164,7 +169,7 @@ async fn one<S: Store>(
     let signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
     match parse_id(&id) {
         Some(id) => question_page(&state, &signed, id, None, false).await,
-        None => Page::message(StatusCode::NOT_FOUND, "Không có câu hỏi này", &[]).render(Some(&signed)),
+        None => no_question(&signed),
     }
 }
 
@@ -214,7 +219,7 @@ async fn act<S: Store>(
 ) -> Response {
     let signed = or_return!(signed_change(&state, &headers, &uri, &fields, Role::Editor));
     let Some(id) = parse_id(&id) else {
-        return Page::message(StatusCode::NOT_FOUND, "Không có câu hỏi này", &[]).render(Some(&signed));
+        return no_question(&signed);
     };
     let back = format!("/quan-tri/cau-hoi/{id}");
     let action = field(&fields, "thao-tac").unwrap_or_default();
@@ -224,7 +229,7 @@ async fn act<S: Store>(
     }
     let (current, contact) = match state.store.question(id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return Page::message(StatusCode::NOT_FOUND, "Không có câu hỏi này", &[]).render(Some(&signed)),
+        Ok(None) => return no_question(&signed),
         Err(e) => return unavailable(Some(&signed), &e),
     };
     let subject = AuditEntry::question_subject(id);

@@ -89,6 +89,15 @@ impl Status {
         }
     }
 
+    /// In Vietnamese, as moderators and exports say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pending => "Chờ duyệt",
+            Status::Approved => "Đã đăng",
+            Status::Rejected => "Không đăng",
+        }
+    }
+
     /// From storage.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
@@ -214,6 +223,24 @@ pub struct AgencyResponse {
     pub uptake: Uptake,
     /// What the agency says (may be empty for a plain "accepted").
     pub text: String,
+}
+
+impl Comment {
+    /// Who decided this comment, when and how, for the moderator whose own decision came second (the back office
+    /// and the API say the same).
+    pub fn decided_line(&self) -> String {
+        match &self.decided {
+            Some(d) => format!(
+                "góp ý {} đã được {} xử lý lúc {}: {}{}",
+                self.id,
+                d.by,
+                display_time(d.at),
+                self.status.label(),
+                self.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
+            None => format!("góp ý {} đã được xử lý trước đó", self.id),
+        }
+    }
 }
 
 /// Who did something to an item in the back office, and when: shown to the next person who tries.

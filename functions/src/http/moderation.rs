@@ -17,7 +17,7 @@ use super::query::Params;
 use crate::auth::{Role, Staff, same};
 use crate::domain::{
     Actor, AnswerText, AttachmentMeta, AuditAction, AuditEntry, Comment, ConsultationId, Decision, FieldError, Reason,
-    Status, display_time,
+    Status,
 };
 use crate::export;
 use crate::store::{Cursor, Store, StoreError};
@@ -191,13 +191,7 @@ async fn already_decided<S: Store>(
     };
     match &comment.decided {
         Some(d) if same_outcome && d.by == staff.actor.name => Ok(Ok(comment)),
-        Some(d) => Ok(Err(format!(
-            "góp ý này đã được {} kiểm duyệt lúc {} ({})",
-            d.by,
-            display_time(d.at),
-            comment.status.as_str()
-        ))),
-        None => Ok(Err("góp ý này đã được kiểm duyệt trước đó".into())),
+        _ => Ok(Err(comment.decided_line())),
     }
 }
 
