@@ -67,6 +67,7 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("codes.html", include_str!("../../templates/quan-tri/codes.html")),
         ("outcomes.html", include_str!("../../templates/quan-tri/outcomes.html")),
         ("outcome.html", include_str!("../../templates/quan-tri/outcome.html")),
+        ("noi-dung.html", include_str!("../../templates/quan-tri/noi-dung.html")),
     ];
     // tera's built-in `urlencode` comes with its `builtins` feature (and its dependencies); this is the one we need.
     tera.register_filter("urlencode", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
@@ -96,6 +97,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(audit::routes())
         .merge(surveys::routes())
         .merge(outcomes::routes())
+        .route("/quan-tri/noi-dung", get(|| async { axum::response::Redirect::permanent("/quan-tri/noi-dung/") }))
+        .route("/quan-tri/noi-dung/", get(content_editor::<S>))
         .route("/quan-tri/{*rest}", get(not_found))
         .with_state(state)
 }
@@ -476,6 +479,30 @@ async fn home<S: Store>(
             .with("more_questions", &questions.next.is_some())
             .render(Some(&signed)),
         (Err(e), _) | (_, Err(e)) => unavailable(Some(&signed), &e),
+    }
+}
+
+/// The Decap CMS release the site's theme vendors (`tools/vendor-decap.sh`), whose files the editor page loads.
+pub const DECAP_CMS_VERSION: &str = "3.16.3";
+
+/// `/quan-tri/noi-dung/`: the content editor (Decap CMS), for editors. The page is the back office's, so the
+/// same sign-in guards it; the editor's files are the site's (`/quan-tri/noi-dung/tai-nguyen/`), and saving
+/// goes to the repository host (on AWS) or the working copy (`cchc serve`).
+async fn content_editor<S: Store>(
+    axum::extract::State(state): axum::extract::State<AppState<S>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let _signed = or_return!(signed_in(&state, &headers, &uri, Some(Role::Editor)));
+    let mut context = tera::Context::new();
+    context.insert("version", DECAP_CMS_VERSION);
+    match TEMPLATES.render("noi-dung.html", &context) {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html)
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the content editor's page did not render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 

@@ -100,6 +100,39 @@ pub struct SiteConfig {
     /// The footer.
     #[serde(default)]
     pub footer: Footer,
+    /// Where the content editor (`/quan-tri/noi-dung/`) saves on the public site: the repository host. Without
+    /// it only `cchc serve` saves (into the working copy).
+    pub cms: Option<CmsSettings>,
+}
+
+/// The repository host the CMS commits to, as Decap CMS names its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CmsSettings {
+    /// `gitlab` (sign-in with PKCE: no server secret) or `github` (needs an OAuth client, see infra/README.md).
+    pub backend: CmsBackend,
+    /// `group/project` on GitLab, `owner/name` on GitHub.
+    pub repo: String,
+    /// The branch the publish workflow builds (default `main`).
+    pub branch: Option<String>,
+    /// The OAuth application id (GitLab).
+    pub app_id: Option<String>,
+    /// The host's address for a self-managed GitLab (`https://gitlab.example.gov.vn`).
+    pub base_url: Option<String>,
+    /// Its API (`https://gitlab.example.gov.vn/api/v4`).
+    pub api_root: Option<String>,
+    /// A logo on the CMS's sign-in screen.
+    pub logo_url: Option<String>,
+}
+
+/// The repository hosts the CMS can commit to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CmsBackend {
+    /// GitLab (gitlab.com or self-managed), which many agencies run.
+    Gitlab,
+    /// GitHub.
+    Github,
 }
 
 fn default_language() -> String {

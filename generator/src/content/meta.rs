@@ -109,6 +109,10 @@ pub enum DocumentStatus {
 }
 
 impl DocumentStatus {
+    /// Every status, in the order forms offer them.
+    pub const ALL: [DocumentStatus; 4] =
+        [DocumentStatus::ConHieuLuc, DocumentStatus::DuocSuaDoi, DocumentStatus::BiThayThe, DocumentStatus::HetHieuLuc];
+
     /// The value written in front matter.
     pub fn key(self) -> &'static str {
         match self {
@@ -189,6 +193,70 @@ struct RawPage {
 
 fn yes() -> bool {
     true
+}
+
+/// Every front-matter key a page may carry, as the parser knows them: read from [`RawPage`]'s own field list, so
+/// a field added to the parser is a field the CMS configuration must describe (its test says which is missing).
+pub fn page_keys() -> &'static [&'static str] {
+    struct Fields(Option<&'static [&'static str]>);
+    #[derive(Debug)]
+    struct Done;
+    impl std::fmt::Display for Done {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("field names read")
+        }
+    }
+    impl std::error::Error for Done {}
+    impl serde::de::Error for Done {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            Done
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for &mut Fields {
+        type Error = Done;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Done> {
+            Err(Done)
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Done> {
+            self.0 = Some(fields);
+            Err(Done)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    static KEYS: std::sync::LazyLock<&'static [&'static str]> = std::sync::LazyLock::new(|| {
+        let mut fields = Fields(None);
+        let _ = RawPage::deserialize(&mut fields);
+        fields.0.unwrap_or_default()
+    });
+    &KEYS
+}
+
+impl PageKind {
+    /// Every kind, for tools that describe them all (the CMS configuration).
+    pub const ALL: [PageKind; 3] = [PageKind::Article, PageKind::Document, PageKind::Consultation];
+
+    /// Whether a page of this kind may carry `key` (the common keys, and its own).
+    pub fn accepts(self, key: &str) -> bool {
+        let owned_by_some = [PageKind::Document, PageKind::Consultation].iter().any(|k| k.own_keys().contains(&key));
+        !owned_by_some || self.own_keys().contains(&key)
+    }
+
+    /// Whether the parser refuses a page of this kind without `key`.
+    pub fn requires(self, key: &str) -> bool {
+        match self {
+            PageKind::Article => key == "title",
+            PageKind::Document => matches!(key, "title" | "number" | "doc_type" | "issuer" | "signed"),
+            PageKind::Consultation => matches!(key, "title" | "opens" | "closes"),
+        }
+    }
 }
 
 impl RawPage {
@@ -322,6 +390,13 @@ impl PageFrontMatter {
         let title = raw.title.trim().to_string();
         if title.is_empty() {
             errors.push(at("title", "tiêu đề không được để trống".into()));
+        }
+        if raw.image.as_deref().is_some_and(|i| !i.trim().is_empty()) && raw.image_alt.is_none() {
+            errors.push(at(
+                "image",
+                "ảnh cần mô tả cho người không xem được ảnh: thêm `image_alt: \"…\"` (ảnh chỉ để trang trí: `image_alt: \"\"`)"
+                    .into(),
+            ));
         }
         let slug = match raw.slug.as_deref().map(page_slug) {
             Some(s) if s.is_empty() => {

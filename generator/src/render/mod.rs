@@ -257,7 +257,9 @@ pub fn render_site(
         .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
         .collect();
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
-    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len(), made })
+    staging.write(crate::cms::config::CONFIG_PATH, crate::cms::config::config_yaml(site).as_bytes())?;
+    staging.write(crate::cms::config::LOOK_PATH, crate::cms::config::look_json(theme).as_bytes())?;
+    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len() + 2, made })
 }
 
 /// Renders `jobs` (from `plan`) into `staging` and says how each was made. Every template error is collected;

@@ -205,7 +205,9 @@ fn load_statics(dir: &Path, extra_css: &str) -> Result<(Vec<StaticFile>, BTreeMa
             continue;
         }
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
-        let fingerprint = rel.ends_with(".css") || rel.ends_with(".js");
+        // The back office's files keep their names: the CMS's bundle loads its chunks by name, and the page
+        // that loads it is rendered by the functions, which do not know the build's fingerprints.
+        let fingerprint = (rel.ends_with(".css") || rel.ends_with(".js")) && !rel.starts_with("quan-tri/");
         if fingerprint {
             let mut bytes = std::fs::read(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
             if rel == MAIN_STYLESHEET {

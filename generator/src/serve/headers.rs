@@ -16,11 +16,12 @@ const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
 pub type Headers = Vec<(HeaderName, HeaderValue)>;
 
 /// The site's and the API's headers, parsed once, as they apply to the preview's plain HTTP.
-static POLICIES: LazyLock<(Headers, Headers, Headers)> = LazyLock::new(|| {
+static POLICIES: LazyLock<(Headers, Headers, Headers, Headers)> = LazyLock::new(|| {
     (
         plain_http(policy(TEMPLATE, "SiteHeadersPolicy")),
         plain_http(policy(TEMPLATE, "ApiHeadersPolicy")),
         plain_http(policy(TEMPLATE, "BackOfficeHeadersPolicy")),
+        plain_http(policy(TEMPLATE, "ContentEditorHeadersPolicy")),
     )
 });
 
@@ -91,15 +92,18 @@ pub fn policy(template: &str, resource: &str) -> Headers {
         .collect()
 }
 
-/// Adds production's headers to every response: the API's under `/api/`, the back office's under `/quan-tri`,
-/// the site's elsewhere.
+/// Adds production's headers to every response: the API's under `/api/`, the content editor's under
+/// `/quan-tri/noi-dung/`, the back office's elsewhere under `/quan-tri`, the site's elsewhere.
 pub async fn add(request: Request<Body>, next: Next) -> Response<Body> {
     let path = request.uri().path();
     let (api, back_office) = (path.starts_with("/api/"), path.starts_with("/quan-tri"));
+    let editor = path.starts_with("/quan-tri/noi-dung");
     let mut response = next.run(request).await;
-    let (site, api_headers, back_office_headers) = &*POLICIES;
+    let (site, api_headers, back_office_headers, editor_headers) = &*POLICIES;
     let chosen = if api {
         api_headers
+    } else if editor {
+        editor_headers
     } else if back_office {
         back_office_headers
     } else {
@@ -117,7 +121,7 @@ mod tests {
 
     #[test]
     fn the_site_and_the_api_get_productions_policies() {
-        let (site, api, back_office) = &*POLICIES;
+        let (site, api, back_office, _) = &*POLICIES;
         let office_csp = back_office
             .iter()
             .find(|(n, _)| n == "content-security-policy")

@@ -158,7 +158,9 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
     let (status_tx, status_rx) = watch::channel(first);
     let _watcher = watch_and_rebuild(&options.root, preview, status_tx, api)?;
 
+    let cms = crate::cms::local::LocalCms { root: options.root.clone(), authorize: editor_check(&state) };
     let app = router(&out, status_rx)
+        .merge(cms_routes(&out, &base, cms))
         .merge(cchc_functions::http::api_router(state))
         .layer(axum::middleware::from_fn(headers::add));
     eprintln!("API tại /api; kiểm duyệt với tiêu đề: Authorization: Bearer {token}");
@@ -170,6 +172,45 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         })
         .await?;
     Ok(())
+}
+
+/// Whether a request comes from a signed-in editor (the back office's session, `bien-tap` or `quan-tri`).
+fn editor_check(
+    state: &cchc_functions::http::AppState<cchc_functions::store::SqliteStore>,
+) -> crate::cms::local::Authorize {
+    let settings = state.settings.clone();
+    std::sync::Arc::new(move |headers: &axum::http::HeaderMap| {
+        settings
+            .back_office
+            .as_ref()
+            .and_then(|office| office.keys.read(headers).ok())
+            .is_some_and(|session| session.staff.can(cchc_functions::auth::Role::Editor))
+    })
+}
+
+/// The CMS as the preview runs it: its files from the build (before the back office's own `/quan-tri/…`
+/// routes), its configuration with the local backend (this server's address), and that backend.
+fn cms_routes(out: &Path, base: &str, cms: crate::cms::local::LocalCms) -> Router {
+    use crate::cms::config::{ASSETS_DIR, CONFIG_PATH};
+    let config = out.join(CONFIG_PATH);
+    let local = format!("\nlocal_backend:\n  url: {base}{}\n", crate::cms::local::API_PATH);
+    Router::new()
+        .route(
+            &format!("/{CONFIG_PATH}"),
+            get(move || {
+                let config = config.clone();
+                let local = local.clone();
+                async move {
+                    let text = tokio::fs::read_to_string(&config).await.unwrap_or_default();
+                    (
+                        [(header::CONTENT_TYPE, "text/yaml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+                        text + &local,
+                    )
+                }
+            }),
+        )
+        .nest_service(&format!("/{ASSETS_DIR}"), ServeDir::new(out.join(ASSETS_DIR)))
+        .route(crate::cms::local::API_PATH, axum::routing::post(crate::cms::local::handle).with_state(cms))
 }
 
 /// The preview's routes: build events, then the built files (the API is merged in by `serve`).

@@ -1,0 +1,36 @@
+// The content editor's own rules, on top of Decap CMS (loaded after this file; started here once the rules are
+// registered): the preview in
+// the site's stylesheet, and the checks the build makes that a form field alone cannot (an image and its
+// description go together; a consultation closes after it opens). The build and `cchc serve` check again.
+window.CMS_MANUAL_INIT = true;
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var CMS = window.CMS;
+  if (!CMS) return;
+  function text(data, key) {
+    var value = data.get(key);
+    return value == null ? "" : String(value).trim();
+  }
+  CMS.registerEventListener({
+    name: "preSave",
+    handler: function (event) {
+      var data = event.entry.get("data");
+      if (text(data, "image") && !text(data, "image_alt")) {
+        throw new Error("Ảnh đại diện cần “Mô tả ảnh” cho người không xem được ảnh.");
+      }
+      var opens = text(data, "opens");
+      var closes = text(data, "closes");
+      if (opens && closes && closes < opens) {
+        throw new Error("Ngày kết thúc lấy ý kiến phải sau ngày bắt đầu.");
+      }
+      return data;
+    },
+  });
+  fetch("/quan-tri/noi-dung/tai-nguyen/giao-dien.json")
+    .then(function (r) { return r.ok ? r.json() : {}; })
+    .catch(function () { return {}; })
+    .then(function (look) {
+      if (look.stylesheet) CMS.registerPreviewStyle(look.stylesheet);
+      CMS.init();
+    });
+});
