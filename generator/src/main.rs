@@ -116,6 +116,13 @@ enum Command {
         #[arg(long)]
         production: bool,
     },
+    /// In cấu hình trang biên tập nội dung (Decap CMS) tạo từ mô hình nội dung; mỗi lần dựng cũng ghi tệp này
+    /// vào quan-tri/noi-dung/tai-nguyen/config.yml.
+    CmsConfig {
+        /// Thư mục gốc của trang.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
     /// Kiểm tra mọi thứ như khi dựng, cả các bản nháp, nhưng không ghi gì.
     Check {
         /// Thư mục gốc của trang.
@@ -308,6 +315,21 @@ fn main() -> ExitCode {
             }
         }
         // Drafts too: an editor checks what they are writing before it is published.
+        Command::CmsConfig { root } => match cchc_generator::load_site(&BuildOptions {
+            root,
+            out: None,
+            base_url: None,
+            drafts: true,
+            today: ContentDate::now(),
+            results_from: None,
+            production: false,
+        }) {
+            Ok(site) => {
+                print!("{}", cchc_generator::cms::config::config_yaml(&site));
+                ExitCode::SUCCESS
+            }
+            Err(e) => report_failure(&e),
+        },
         Command::Check { root, today } => match build(&BuildOptions {
             root,
             out: None,

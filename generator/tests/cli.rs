@@ -41,6 +41,24 @@ fn build_then_check_succeed_on_a_valid_site() {
 }
 
 #[test]
+fn cms_config_describes_every_section_and_the_build_writes_it() {
+    let site = fixture("site");
+    let output = cchc().args(["cms-config", "--root"]).arg(site.path()).output().expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    let config: serde_yaml::Value = serde_yaml::from_str(&printed).expect("YAML");
+    assert_eq!(config["locale"].as_str(), Some("vi"));
+    let folders: Vec<&str> =
+        config["collections"].as_sequence().into_iter().flatten().filter_map(|c| c["folder"].as_str()).collect();
+    assert!(folders.contains(&"content/tin-tuc"), "{folders:?}");
+    let status = cchc().args(["build", "--root"]).arg(site.path()).status().expect("run");
+    assert!(status.success());
+    let written = std::fs::read_to_string(site.path().join("public/quan-tri/noi-dung/tai-nguyen/config.yml"))
+        .expect("the build writes the CMS's configuration");
+    assert_eq!(written, printed, "one configuration, printed or built");
+}
+
+#[test]
 fn new_writes_a_draft_in_the_section() {
     let site = fixture("site");
     let output = cchc()

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { launch, url, axeViolations, SITE_ROOT } from './lib.mjs';
+import { launch, url, axeViolations, signInAs, SITE_ROOT } from './lib.mjs';
 
 const CONSULTATION = 'du-thao-ke-hoach-cai-cach-hanh-chinh-2027';
 const RUN = Date.now().toString(36);
@@ -39,20 +39,7 @@ async function submit(pathname, body) {
 
 const comment = (text) => submit(`/api/consultations/${CONSULTATION}/comments`, { name: 'Hoàng Minh', email: 'minh@vidu.vn', section: 'Mục I', text });
 
-/** A browser context signed in as `login` through the provider's own sign-in form. */
-async function signIn(login) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(url('/quan-tri/'));
-  assert.match(page.url(), /\/quan-tri\/dang-nhap/, 'signed out, the back office asks to sign in');
-  await page.getByRole('link', { name: 'Đăng nhập bằng tài khoản Bộ' }).click();
-  await page.locator('input[name=login]').fill(login);
-  await page.locator('input[name=password]').fill('mat-khau-bat-ky');
-  await page.locator('button[type=submit]').click();
-  await page.locator('button[type=submit]').click(); // the provider's consent ("Continue")
-  await page.waitForURL(url('/quan-tri/'));
-  return { context, page };
-}
+const signIn = (login) => signInAs(browser, login);
 
 test('a moderator signs in, approves one comment, rejects another with a reason, and may not answer questions', async () => {
   const approveText = `Đề nghị làm rõ chỉ tiêu ${RUN}-duyet`;

@@ -47,3 +47,19 @@ export async function axeViolations(page) {
 }
 
 export const url = (path) => new URL(path, BASE_URL).toString();
+
+/** A new browser context signed in to the back office as `login`, through the test OpenID Connect provider's own
+ * sign-in and consent forms (tests/browser/oidc-provider.mjs maps login names to groups). */
+export async function signInAs(browser, login) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url('/quan-tri/'));
+  if (!/\/quan-tri\/dang-nhap/.test(page.url())) throw new Error(`signed out, the back office should ask to sign in: ${page.url()}`);
+  await page.getByRole('link', { name: 'Đăng nhập bằng tài khoản Bộ' }).click();
+  await page.locator('input[name=login]').fill(login);
+  await page.locator('input[name=password]').fill('mat-khau-bat-ky');
+  await page.locator('button[type=submit]').click();
+  await page.locator('button[type=submit]').click(); // the provider's consent ("Continue")
+  await page.waitForURL(url('/quan-tri/'));
+  return { context, page };
+}

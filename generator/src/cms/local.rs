@@ -102,7 +102,7 @@ fn answer(root: &Path, request: &Request) -> Result<Value, Refusal> {
             let extension = p["extension"].as_str().unwrap_or("md");
             let depth = p["depth"].as_u64().unwrap_or(1).min(8) as usize;
             let mut files = Vec::new();
-            list(root, &folder, depth, &mut |path| {
+            list(&folder, depth, &mut |path| {
                 // A section's own `_index.md` is the section, not one of its pages.
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 if name.ends_with(&format!(".{extension}")) && name != "_index.md" {
@@ -126,7 +126,7 @@ fn answer(root: &Path, request: &Request) -> Result<Value, Refusal> {
         "getMedia" => {
             let folder = inside(root, text("mediaFolder")?)?;
             let mut files = Vec::new();
-            list(root, &folder, 1, &mut |path| files.push(path.to_path_buf()));
+            list(&folder, 1, &mut |path| files.push(path.to_path_buf()));
             files.sort();
             Ok(Value::Array(files.iter().filter_map(|f| media(root, f).ok()).collect()))
         }
@@ -296,7 +296,7 @@ fn media(root: &Path, path: &Path) -> Result<Value, Refusal> {
     }))
 }
 
-fn list(root: &Path, dir: &Path, depth: usize, found: &mut dyn FnMut(&Path)) {
+fn list(dir: &Path, depth: usize, found: &mut dyn FnMut(&Path)) {
     if depth == 0 {
         return;
     }
@@ -304,7 +304,7 @@ fn list(root: &Path, dir: &Path, depth: usize, found: &mut dyn FnMut(&Path)) {
     for item in read.flatten() {
         let path = item.path();
         match item.file_type() {
-            Ok(t) if t.is_dir() => list(root, &path, depth - 1, found),
+            Ok(t) if t.is_dir() => list(&path, depth - 1, found),
             Ok(t) if t.is_file() => found(&path),
             _ => {}
         }
@@ -349,7 +349,7 @@ mod tests {
         let save = |path: &str, raw: &str| {
             call(dir.path(), "persistEntry", json!({ "entry": { "path": path, "raw": raw }, "assets": [] }))
         };
-        let missing = save("content/van-ban/nq.md", "---\ntitle: Nghị quyết\n---\n").err().expect("refused");
+        let missing = save("content/van-ban/nq.md", "---\ntitle: Nghị quyết\n---\n").expect_err("refused");
         assert!(
             missing.1.contains("number") && missing.1.contains("signed"),
             "every missing field named: {}",

@@ -26,6 +26,24 @@ document.addEventListener("DOMContentLoaded", function () {
       return data;
     },
   });
+  // "Xem trên trang": the open entry's page on this server (cchc serve's live preview, rebuilt on every save;
+  // on the public site, the published page). Collections are named after their section's folder.
+  var view = document.createElement("a");
+  view.className = "xem-tren-trang";
+  view.textContent = "Xem trên trang";
+  view.target = "_blank";
+  view.rel = "noopener";
+  view.hidden = true;
+  view.style.cssText = "position:fixed;right:1rem;bottom:1rem;z-index:400;padding:.5rem 1rem;background:#a50e0e;" +
+    "color:#fff;border-radius:4px;font:600 14px/1.4 sans-serif;text-decoration:underline";
+  document.body.appendChild(view);
+  function follow() {
+    var m = /^#\/collections\/([^/]+)\/entries\/(.+?)(?:\/index)?$/.exec(location.hash);
+    view.hidden = !m;
+    if (m) view.href = "/" + m[1].split("--").join("/") + "/" + m[2] + "/";
+  }
+  window.addEventListener("hashchange", follow);
+  follow();
   fetch("/quan-tri/noi-dung/tai-nguyen/giao-dien.json")
     .then(function (r) { return r.ok ? r.json() : {}; })
     .catch(function () { return {}; })
