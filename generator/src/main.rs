@@ -180,7 +180,7 @@ enum Command {
     },
     /// Tạo một trang mới trong một chuyên mục, ví dụ: cchc new tin-tuc "Hội nghị trực tuyến".
     New {
-        /// Chuyên mục (thư mục trong content/), ví dụ tin-tuc hoặc van-ban/chinh-phu.
+        /// Chuyên mục (thư mục trong content/), ví dụ tin-tuc, van-ban (văn bản) hoặc xin-y-kien (dự thảo, tạo thành thư mục).
         section: String,
         /// Tiêu đề của trang.
         title: String,

@@ -634,6 +634,17 @@ mod tests {
     }
 
     #[test]
+    fn an_image_needs_its_description_or_says_it_is_decorative() {
+        let errors = page("---\ntitle: A\nimage: /a/anh.jpg\n---\n", PageKind::Article).expect_err("refused");
+        assert!(errors[0].to_string().contains("image_alt"), "{errors:?}");
+        assert!(
+            page("---\ntitle: A\nimage: /a/anh.jpg\nimage_alt: \"\"\n---\n", PageKind::Article).is_ok(),
+            "decorative"
+        );
+        assert!(page("---\ntitle: A\nimage: /a/anh.jpg\nimage_alt: Quang cảnh\n---\n", PageKind::Article).is_ok());
+    }
+
+    #[test]
     fn an_article_reads_every_common_field() {
         let fm = page(
             "---\ntitle: \" Tin A \"\ndate: 2023-06-11 08:12\nsummary: Tóm tắt\ntags: [Chuyển đổi số, \" \"]\ndraft: true\nslug: Tin Á\naliases: [/cu/tin-a]\nimage: a.jpg\nimage_alt: Ảnh\nweight: 3\n---\n",
