@@ -85,7 +85,7 @@ fn fill(archetype: &str, title: &str, section: &str, now: ContentDate) -> Result
     let closes = now.at().date_naive() + chrono::Days::new(30);
     context.insert("closes", &closes.format("%Y-%m-%d").to_string());
     tera::Tera::one_off(archetype, &context, false)
-        .map_err(|e| BuildError::usage(Path::new("themes"), &format!("mẫu trang mới (archetype) lỗi: {e}")))
+        .map_err(|e| BuildError::usage(Path::new("themes"), format!("mẫu trang mới (archetype) lỗi: {e}")))
 }
 
 #[cfg(test)]
