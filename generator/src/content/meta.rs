@@ -523,6 +523,10 @@ pub struct SectionMeta {
     pub page_kind: PageKind,
     /// Order among sibling sections.
     pub weight: Option<i64>,
+    /// Whether each ministry or province named in the rows of its pages' data tables gets a page of its own
+    /// (`<section>/<unit>/`): the report sections' "Báo cáo" buttons lead there.
+    #[serde(default)]
+    pub unit_reports: bool,
 }
 
 impl SectionMeta {

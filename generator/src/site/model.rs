@@ -14,6 +14,8 @@ use crate::content::meta::{ConsultationMeta, DocumentMeta, DocumentStatus, PageM
 use crate::content::slug::slugify;
 use crate::content::survey_files::SurveyFile;
 use crate::markdown::Body;
+use crate::site::document_filters::{DocumentFacets, DocumentFilter};
+use crate::site::unit_reports::UnitReport;
 
 /// Index of a page in `Site::pages`.
 pub type PageId = usize;
@@ -155,6 +157,12 @@ pub struct Site {
     pub results: BTreeMap<String, serde_json::Value>,
     /// Published questions and answers read at build time (`--results-from`), newest first.
     pub answers: Vec<serde_json::Value>,
+    /// The pages of each ministry and province in the report sections that ask for them.
+    pub unit_reports: Vec<UnitReport>,
+    /// What each document section's filter form offers.
+    pub document_facets: Vec<DocumentFacets>,
+    /// Every issuer + type + year combination of each document section, with its documents.
+    pub document_filters: Vec<DocumentFilter>,
 }
 
 /// The ways pages are grouped besides sections.
