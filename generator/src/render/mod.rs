@@ -124,6 +124,7 @@ fn page_template<'a>(site: &'a Site, theme: &Theme, id: PageId) -> &'a str {
     let by_kind = match section.page_kind {
         PageKind::Document => "document.html",
         PageKind::Consultation => "consultation.html",
+        PageKind::Video => "video.html",
         PageKind::Article => "page.html",
     };
     if theme.has_template(by_kind) { by_kind } else { "page.html" }

@@ -67,6 +67,19 @@ pub struct Consultation {
     pub attachments: Vec<Attachment>,
 }
 
+/// A video of the video library, its three files found among the content's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Video {
+    /// The video file.
+    pub media: Attachment,
+    /// The still shown until it is played.
+    pub poster: Attachment,
+    /// Vietnamese captions (WebVTT).
+    pub captions: Attachment,
+    /// Length as written.
+    pub duration: Option<String>,
+}
+
 /// What a page is, with its kind's fields resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -76,6 +89,8 @@ pub enum Kind {
     Document(Box<Document>),
     /// A draft under public consultation.
     Consultation(Consultation),
+    /// A video of the video library (boxed, as documents are).
+    Video(Box<Video>),
 }
 
 /// A page of the site.
