@@ -47,7 +47,8 @@ impl<'a> Attachments<'a> {
                 meta: meta.clone(),
             }),
             KindMeta::Video(video) => {
-                let part = |file: &str, label: &str| AttachmentRef { file: file.into(), label: label.into(), sample: false };
+                let part =
+                    |file: &str, label: &str| AttachmentRef { file: file.into(), label: label.into(), sample: false };
                 let parts = [part(&video.file, "Video"), part(&video.poster, "Ảnh"), part(&video.captions, "Phụ đề")];
                 let [media, poster, captions]: [Attachment; 3] = self
                     .resolve(&parts, dir, file, text)
