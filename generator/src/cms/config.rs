@@ -135,8 +135,8 @@ fn collection(site: &Site, dir: &str, title: &str, kind: PageKind) -> Value {
         "public_folder": format!("/{dir}/anh"),
         "fields": fields,
     });
-    if kind == PageKind::Consultation {
-        // A consultation is a folder: its page and the draft's files side by side.
+    if matches!(kind, PageKind::Consultation | PageKind::Video) {
+        // A consultation or a video is a folder: its page and its files (the draft's, the clip's) side by side.
         value["path"] = json!("{{slug}}/index");
         value["preview_path"] = json!(format!("{dir}/{{{{dirname}}}}/"));
         value["media_folder"] = json!("");
@@ -208,6 +208,12 @@ fn field(site: &Site, key: &str, kind: PageKind) -> Option<Value> {
         "opens" => date("Ngày bắt đầu lấy ý kiến", ""),
         "closes" => date("Ngày kết thúc lấy ý kiến", "Sau ngày bắt đầu."),
         "drafting_agency" => text("Cơ quan soạn thảo", ""),
+        "video" => json!({ "label": "Video", "widget": "object", "fields": [
+            { "name": "file", "label": "Tệp video (.mp4 hoặc .webm)", "widget": "file" },
+            { "name": "poster", "label": "Ảnh đại diện (.jpg, .png, .webp)", "widget": "image" },
+            { "name": "captions", "label": "Phụ đề tiếng Việt (.vtt)", "widget": "file" },
+            { "name": "duration", "label": "Thời lượng (ví dụ 2:05)", "widget": "string", "required": false },
+        ] }),
         other => {
             if NOT_IN_FORMS.iter().any(|(k, _)| *k == other) {
                 return None;

@@ -55,12 +55,7 @@ pub fn new_page(root: &Path, section: &str, title: &str, now: ContentDate) -> Re
 fn archetype(root: &Path, section: &str, kind: PageKind) -> Result<String, BuildError> {
     let theme = crate::pipeline::load_config(root).map(|c| c.theme).unwrap_or_else(|_| "default".into());
     let dir = root.join("themes").join(theme).join("archetypes");
-    let kind_name = match kind {
-        PageKind::Article => "article",
-        PageKind::Document => "document",
-        PageKind::Consultation => "consultation",
-    };
-    for name in [section.replace('/', "-"), kind_name.to_string()] {
+    for name in [section.replace('/', "-"), kind.key().to_string()] {
         let path = dir.join(format!("{name}.md"));
         match std::fs::read_to_string(&path) {
             Ok(text) => return Ok(text),

@@ -48,7 +48,7 @@ impl PageKind {
     }
 
     /// How editors name the kind in `page_kind`.
-    fn key(self) -> &'static str {
+    pub fn key(self) -> &'static str {
         match self {
             PageKind::Article => "article",
             PageKind::Document => "document",
@@ -279,11 +279,11 @@ pub fn page_keys() -> &'static [&'static str] {
 
 impl PageKind {
     /// Every kind, for tools that describe them all (the CMS configuration).
-    pub const ALL: [PageKind; 3] = [PageKind::Article, PageKind::Document, PageKind::Consultation];
+    pub const ALL: [PageKind; 4] = [PageKind::Article, PageKind::Document, PageKind::Consultation, PageKind::Video];
 
     /// Whether a page of this kind may carry `key` (the common keys, and its own).
     pub fn accepts(self, key: &str) -> bool {
-        let owned_by_some = [PageKind::Document, PageKind::Consultation].iter().any(|k| k.own_keys().contains(&key));
+        let owned_by_some = PageKind::ALL.iter().any(|k| k.own_keys().contains(&key));
         !owned_by_some || self.own_keys().contains(&key)
     }
 
@@ -293,6 +293,7 @@ impl PageKind {
             PageKind::Article => key == "title",
             PageKind::Document => matches!(key, "title" | "number" | "doc_type" | "issuer" | "signed"),
             PageKind::Consultation => matches!(key, "title" | "opens" | "closes"),
+            PageKind::Video => matches!(key, "title" | "video"),
         }
     }
 }
