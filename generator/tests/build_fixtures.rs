@@ -191,6 +191,19 @@ fn a_mistyped_key_is_named_with_a_suggestion() {
 }
 
 #[test]
+fn a_link_to_an_anchor_no_heading_has_is_an_error_with_the_anchors_there_are() {
+    let errors = errors_of("broken-fragment");
+    assert_eq!(errors.len(), 2, "the two good links pass, both bad ones are reported: {errors:?}");
+    assert!(errors.iter().all(|e| located(e).1 == Some(9)), "{errors:?}");
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter().any(|e| e.contains("b.md#doi-tuong-ap-dng") && e.contains("có phải #doi-tuong-ap-dung?")),
+        "{text:?}"
+    );
+    assert!(text.iter().any(|e| e.contains("#pham-vi") && e.contains("trang này có: #pham-vi-ap-dung")), "{text:?}");
+}
+
+#[test]
 fn a_broken_internal_link_names_its_line() {
     let errors = errors_of("broken-link");
     assert_eq!(located(&errors[0]), (PathBuf::from("content/tin-tuc/a.md"), Some(7), Some("liên kết")));

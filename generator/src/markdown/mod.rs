@@ -57,6 +57,21 @@ pub struct Body {
     pub has_more: bool,
     /// Headings in order.
     pub toc: Vec<Heading>,
+    /// Links to a `#fragment` of this page or of another page, checked once every page's headings are known.
+    pub fragments: Vec<FragmentLink>,
+}
+
+/// A link to a heading's anchor, as written, where it points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FragmentLink {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// The link as written.
+    pub target: String,
+    /// The page's permalink; `None` for this page's own anchors (`#muc-2`).
+    pub page: Option<String>,
+    /// The anchor, without `#`.
+    pub fragment: String,
 }
 
 /// A link that leads nowhere, with its line.
@@ -86,15 +101,20 @@ pub fn render(
     let mut more_at = None;
     let mut first_paragraph: Option<(usize, Option<usize>)> = None;
     let mut depth = 0usize;
+    let mut fragments = Vec::new();
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let line = || first_line + body[..range.start].matches('\n').count();
         match event {
             Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let written = dest_url.to_string();
                 let dest_url = resolve(&dest_url, links, false).unwrap_or_else(|reason| {
                     broken.push(BrokenLink { line: line(), target: dest_url.to_string(), reason });
                     dest_url
                 });
+                if let Some(link) = fragment_link(&written, &dest_url, line()) {
+                    fragments.push(link);
+                }
                 depth += 1;
                 events.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
             }
@@ -179,7 +199,24 @@ pub fn render(
     };
     let mut summary_html = String::new();
     html::push_html(&mut summary_html, summary_events.iter().cloned());
-    Ok(Body { html: out, summary_html, has_more: more_at.is_some(), toc })
+    Ok(Body { html: out, summary_html, has_more: more_at.is_some(), toc, fragments })
+}
+
+/// A link to a heading: this page's (`#muc`) or another Markdown page's (`a.md#muc`, resolved to `/a/#muc`).
+/// Links to files, other sites and root-relative addresses are not checked.
+fn fragment_link(written: &str, resolved: &str, line: usize) -> Option<FragmentLink> {
+    let (path, fragment) = written.split_once('#')?;
+    if fragment.is_empty() {
+        return None;
+    }
+    let page = if path.is_empty() {
+        None
+    } else if path.split('?').next().is_some_and(|p| p.ends_with(".md")) {
+        Some(resolved.split('#').next().unwrap_or_default().split('?').next().unwrap_or_default().to_string())
+    } else {
+        return None;
+    };
+    Some(FragmentLink { line, target: written.to_string(), page, fragment: fragment.to_string() })
 }
 
 fn heading_text(events: &[Event<'_>]) -> String {
@@ -258,8 +295,13 @@ fn resolve<'a>(target: &CowStr<'a>, links: &LinkContext<'_>, image: bool) -> Res
 
 /// The page path most like `missing`, if one is close enough to be a likely typo (asked on the error path only).
 fn nearest<'a>(missing: &str, pages: impl Iterator<Item = &'a String>) -> Option<&'a str> {
-    pages
-        .map(|p| (strsim::normalized_damerau_levenshtein(missing, p), p.as_str()))
+    nearest_name(missing, pages.map(String::as_str))
+}
+
+/// The name among `names` closest to `missing` (a typo's likely intent), if one is close enough.
+pub fn nearest_name<'a>(missing: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .map(|p| (strsim::normalized_damerau_levenshtein(missing, p), p))
         .filter(|(score, _)| *score >= 0.75)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, p)| p)

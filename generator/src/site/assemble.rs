@@ -9,7 +9,9 @@ use crate::site::cache::ParseCache;
 use crate::site::links::LinkMap;
 use crate::site::model::Site;
 use crate::site::sections::{SectionTree, split_index_files};
-use crate::site::{data, document_filters, order, pages, references, related, relations, taxonomy, unit_reports};
+use crate::site::{
+    data, document_filters, fragments, order, pages, references, related, relations, taxonomy, unit_reports,
+};
 
 /// Builds the site model, reusing what `cache` holds of unchanged pages and leaving this build's pages in it.
 /// Every error found is returned, not only the first.
@@ -41,6 +43,7 @@ pub(crate) fn assemble(
         cache.remember(&parsed, &bodies, links.permalinks, links.assets);
     }
     let mut pages = pages::finish(parsed, bodies, &mut errors);
+    fragments::check(&sections, &pages, &mut errors);
 
     let data = data::parse(&data, &mut errors);
     let (surveys, survey_errors) = survey_files::load(surveys, &data);

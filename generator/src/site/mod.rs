@@ -8,6 +8,7 @@ mod attachments;
 pub mod cache;
 mod data;
 pub mod document_filters;
+mod fragments;
 mod links;
 pub mod model;
 pub mod order;
