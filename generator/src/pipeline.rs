@@ -61,6 +61,11 @@ impl BuildOptions {
     }
 }
 
+/// Where a site's resized photos are kept between builds (`.cchc/anh/`, by the source's content hash).
+pub fn image_cache(root: &Path) -> PathBuf {
+    root.join(".cchc").join("anh")
+}
+
 /// The embedded store of a site folder: where `cchc serve` keeps what citizens send, and where `sync` and
 /// `codes` write without `--dynamodb-table`.
 pub fn local_store_path(root: &Path) -> PathBuf {
@@ -182,8 +187,10 @@ pub(crate) fn load_site_timed(options: &BuildOptions, timer: &mut Timer) -> Resu
     let config = options.config()?;
     let files = discover::discover(&options.root.join("content"))?;
     timer.lap("đọc");
-    let site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
+    let mut site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
     timer.lap("phân tích");
+    site.images = crate::render::images::prepare(&site.assets, &image_cache(&options.root))?;
+    timer.lap("ảnh");
     if options.production {
         let samples = samples(&options.root, &site);
         if !samples.is_empty() {

@@ -192,6 +192,10 @@ pub fn render(
     }
     let mut out = String::with_capacity(body.len() * 3 / 2);
     html::push_html(&mut out, events.iter().cloned());
+    // Images in the text are below the title: the browser fetches them as the reader scrolls to them.
+    if out.contains("<img src=") {
+        out = out.replace("<img src=", "<img loading=\"lazy\" decoding=\"async\" src=");
+    }
     let summary_events = match (more_at, first_paragraph) {
         (Some(end), _) => &events[..end],
         (None, Some((start, Some(end)))) => &events[start..end],
@@ -348,7 +352,7 @@ mod tests {
     #[test]
     fn markdown_links_become_permalinks_keeping_the_fragment() {
         let r = ok("Xem [NQ 76](../van-ban/nq-76.md#dieu-1) và [B](b.md) và ![ảnh](anh.png).");
-        insta::assert_snapshot!(r.html, @r#"<p>Xem <a href="/van-ban/nghi-quyet-76/#dieu-1">NQ 76</a> và <a href="/tin-tuc/b/">B</a> và <img src="/tin-tuc/anh.png" alt="ảnh" />.</p>"#);
+        insta::assert_snapshot!(r.html, @r#"<p>Xem <a href="/van-ban/nghi-quyet-76/#dieu-1">NQ 76</a> và <a href="/tin-tuc/b/">B</a> và <img loading="lazy" decoding="async" src="/tin-tuc/anh.png" alt="ảnh" />.</p>"#);
     }
 
     #[test]

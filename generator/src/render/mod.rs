@@ -3,6 +3,7 @@
 
 pub mod chart;
 pub mod filter_view;
+pub mod images;
 pub mod output;
 pub mod search;
 pub mod survey_view;
@@ -288,11 +289,12 @@ pub fn render_site(
             StaticFile::Bytes { bytes, rel } => staging.write(rel, bytes),
         })
         .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
+        .chain(site.images.copies.par_iter().map(|(source, rel)| staging.copy(source, rel)))
         .collect();
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
     staging.write(crate::cms::config::CONFIG_PATH, crate::cms::config::config_yaml(site).as_bytes())?;
     staging.write(crate::cms::config::LOOK_PATH, crate::cms::config::look_json(theme).as_bytes())?;
-    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len() + 2, made })
+    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len() + site.images.copies.len() + 2, made })
 }
 
 /// Renders `jobs` (from `plan`) into `staging` and says how each was made. Every template error is collected;

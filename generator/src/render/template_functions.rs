@@ -40,6 +40,22 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
     });
 
     let s = site.clone();
+    tera.register_function("image", move |args: &HashMap<String, Value>| {
+        // `image(src=page.image)`: the size (so the page keeps its place while the photo loads) and `srcset` of the
+        // smaller copies the build made; only `src` for an image the build does not know (another site's).
+        let src = arg(args, "src", "image")?;
+        Ok(match s.images.info.get(src) {
+            Some(info) => serde_json::json!({
+                "src": src,
+                "width": info.width,
+                "height": info.height,
+                "srcset": info.srcset(src),
+            }),
+            None => serde_json::json!({ "src": src }),
+        })
+    });
+
+    let s = site.clone();
     tera.register_function("survey", move |args: &HashMap<String, Value>| {
         let id = arg(args, "id", "survey")?;
         let file = s.surveys.get(id).ok_or_else(|| format!("không có khảo sát content/khao-sat/{id}.yaml"))?;

@@ -175,6 +175,8 @@ impl LiveSite {
                 if let Some(path) = &self.options.results_from {
                     (site.results, site.answers) = sync::results_snapshot(path, &site)?;
                 }
+                site.images =
+                    crate::render::images::prepare(&site.assets, &crate::pipeline::image_cache(&self.options.root))?;
                 Arc::new(site)
             }
         };
@@ -377,6 +379,7 @@ fn same_structure(old: &Site, new: &Site) -> bool {
         unit_reports,
         document_facets,
         document_filters: _,
+        images,
     } = old;
     *config == new.config
         && same_all(sections, &new.sections, same_section)
@@ -391,6 +394,7 @@ fn same_structure(old: &Site, new: &Site) -> bool {
         && *assets == new.assets
         && *unit_reports == new.unit_reports
         && *document_facets == new.document_facets
+        && *images == new.images
 }
 
 /// Same length and `same` pairwise.

@@ -83,5 +83,6 @@ pub(crate) fn assemble(
         unit_reports,
         document_facets,
         document_filters,
+        images: Default::default(),
     })
 }

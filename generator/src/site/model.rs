@@ -178,6 +178,8 @@ pub struct Site {
     pub document_facets: Vec<DocumentFacets>,
     /// Every issuer + type + year combination of each document section, with its documents.
     pub document_filters: Vec<DocumentFilter>,
+    /// Photos' sizes and their smaller copies (filled by the pipeline after assembling: it reads the image cache).
+    pub images: crate::render::images::Images,
 }
 
 /// The ways pages are grouped besides sections.
