@@ -25,7 +25,7 @@ use crate::survey::{Access, RawAnswers, Record, Results, Survey};
 pub const BODY_LIMIT: usize = 64 * 1024;
 const THANK_YOU: &str = "/cam-on-khao-sat/";
 /// Fields of a response that are not answers.
-const META: [&str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+const META: [&str; 7] = ["version", "unit", "commune", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
 
 /// Published versions never change, so each process keeps the ones it has read.
 #[derive(Debug, Default, Clone)]
@@ -113,7 +113,7 @@ async fn accept<S: Store>(
         }
     }
     let unit = submission.get("unit").unwrap_or_default();
-    let response = survey.validate(unit, &raw, today).map_err(ApiError::Invalid)?;
+    let response = survey.validate_at(unit, submission.get("commune"), &raw, today).map_err(ApiError::Invalid)?;
     let answers = serde_json::to_string(&response).map_err(|e| ApiError::Unavailable(e.into()))?;
     let mut fingerprint = format!("{}\0{version}\0{answers}\0{}", survey.id, code.as_deref().unwrap_or_default());
     if !incoming.has_key() {

@@ -1,6 +1,7 @@
 //! A survey definition shaped for the runner and results templates: steps, options, conditions and the units in
 //! force on the day of the build.
 
+use cchc_functions::domain::Window;
 use cchc_functions::survey::{Access, Next, QuestionKind, Survey};
 use serde::Serialize;
 
@@ -68,6 +69,10 @@ pub struct SurveyView {
     closes: String,
     code: bool,
     unit_label: String,
+    /// Whether the respondent also picks a commune of the province (`units: xa`).
+    communes: bool,
+    /// Where the response window stands on the day of the build: `upcoming`, `open` or `closed`.
+    state: &'static str,
     /// Units valid on the day of the build.
     pub(crate) units: Vec<UnitView>,
     questions: Vec<QuestionView>,
@@ -89,6 +94,15 @@ fn step_id(survey: &Survey, next: Next) -> String {
 
 fn points(scale: &cchc_functions::survey::Scale) -> Vec<PointView> {
     (scale.min..=scale.max).map(|value| PointView { value, label: scale.labels.get(&value).cloned() }).collect()
+}
+
+/// Where the response window of `survey` stands on `day`, as the templates name it.
+pub fn state(survey: &Survey, day: chrono::NaiveDate) -> &'static str {
+    match survey.window(day) {
+        Window::Upcoming => "upcoming",
+        Window::Open => "open",
+        Window::Closed => "closed",
+    }
 }
 
 /// The runner's view of `survey` on `today`.
@@ -177,6 +191,8 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
         closes: survey.closes.format(DATE_VI).to_string(),
         code: survey.access == Access::Code,
         unit_label: survey.unit_label.clone(),
+        communes: survey.communes,
+        state: state(survey, day),
         units: survey
             .units
             .iter()
