@@ -119,6 +119,19 @@ impl BuildReport {
         }
     }
 
+    /// The next day after `today` on which some page changes state without an edit: a survey or consultation
+    /// opens (its first day) or closes (the day after its last). Pages are built for a day in Viet Nam time, so
+    /// the site must be rebuilt just after 00:00 that day (17:00 UTC the day before); `None` when no window
+    /// lies ahead.
+    pub fn next_change(&self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        let windows = self
+            .surveys
+            .iter()
+            .map(|s| (s.opens, s.closes))
+            .chain(self.consultations.iter().map(|c| (c.opens, c.closes)));
+        windows.flat_map(|(opens, closes)| [Some(opens), closes.succ_opt()]).flatten().filter(|d| *d > today).min()
+    }
+
     /// Total time of all stages.
     pub fn total(&self) -> Duration {
         self.stages.iter().map(|(_, d)| *d).sum()
