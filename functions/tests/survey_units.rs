@@ -130,3 +130,22 @@ async fn a_closed_survey_refuses_even_a_valid_response() {
     assert_eq!(closed.0, StatusCode::CONFLICT, "{}", closed.1);
     assert!(closed.1["detail"].as_str().is_some_and(|d| d.starts_with("Khảo sát đã kết thúc")), "{}", closed.1);
 }
+
+#[tokio::test]
+async fn refusals_of_a_closed_survey_do_not_spend_the_plain_form_limit() {
+    let (router, _dir) = api(day(2026, 11, 23)).await;
+    let form = |id: &str, body: &str| {
+        Request::post(format!("/api/surveys/{id}/responses"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    // Three plain forms per 10 minutes: four refusals in a row, then an answer, all from the same client.
+    for i in 0..4 {
+        let body = format!("version=1&unit=tinh-thanh-hoa&commune=14797&q1=khong&q3=lan+{i}");
+        let (status, _) = call(&router, form("xa-da-dong", &body)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "attempt {i}");
+    }
+    let (status, body) = call(&router, form("xa-mo", "version=1&unit=tinh-thanh-hoa&commune=14797&q1=khong")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+}

@@ -87,8 +87,7 @@ test('without JavaScript: a link per province, then a page listing that province
   assert.match(await page.locator('.survey-step[data-step="unit"]').textContent(), /Tỉnh Thanh Hóa/);
   const names = await page.locator('select[name="commune"] option').allTextContents();
   assert.ok(names.includes('Phường Hạc Thành') && !names.includes('Phường Hoàn Kiếm'), 'Thanh Hóa\'s communes only');
-  await page.screenshot({ path: path.join(OUTPUT_DIR, 'survey-commune-320-nojs.png'), fullPage: false });
-  assert.deepEqual(await axeViolations(page), [], 'the province page');
+  await page.screenshot({ path: path.join(OUTPUT_DIR, 'survey-commune-320-nojs.png'), fullPage: true });
   const before = await responses(page);
   await page.locator('select[name="commune"]').selectOption({ label: 'Phường Hạc Thành' });
   await page.locator('#sipas-dich-vu-cong-q1-truc-tuyen').check();
@@ -131,7 +130,7 @@ test('after its window a survey shows no form, says it has closed and links to i
       data: 'version=1&unit=tinh-thanh-hoa&q1=co',
     });
     assert.equal(refused.status(), 409);
-    assert.match((await refused.json()).detail, /^Khảo sát đã kết thúc/);
+    assert.match(await refused.text(), /Khảo sát đã kết thúc/);
   } finally {
     await page.close();
     await Promise.all([definition, runner, resultsPage].map((f) => rm(f, { force: true })));
@@ -160,7 +159,17 @@ test('an access code made for one ministry is refused for another', async () => 
     await page.locator('[data-action="next"]').click();
     if (label === 'Gửi phiếu khảo sát') break;
   }
-  await page.waitForFunction(() => /đơn vị khác/.test(document.querySelector('.survey-status')?.textContent ?? ''));
+  // Refused back on the unit step, where the code is typed, with the page's error summary linked to the field.
+  await page.locator('.error-summary').waitFor();
+  assert.match(await page.locator('.error-summary').textContent(), /đơn vị khác/);
+  assert.equal(await step(page).getAttribute('data-step'), 'unit');
+  assert.match(await step(page).locator('.field-error').textContent(), /đơn vị khác/);
   assert.equal(await page.locator('.survey-done').count(), 0, 'not accepted');
+  assert.deepEqual(await axeViolations(page), [], 'the refused unit step');
+  // A code that cannot be one is said on the first step, before any question.
+  await page.locator('input[name="code"]').fill('12345');
+  await page.getByRole('button', { name: 'Bắt đầu trả lời' }).click();
+  assert.match(await page.locator('.error-summary').textContent(), /Mã truy cập gồm 10 chữ và số/);
+  assert.equal(await step(page).getAttribute('data-step'), 'unit');
   await page.close();
 });

@@ -45,6 +45,9 @@ pub struct QuestionView {
     max_length: Option<usize>,
     /// Default next step: question id or `end`.
     next: String,
+    /// When the default next step is not the following question: its number, or 0 for the end (the hint
+    /// readers without JavaScript follow, as they do an option's).
+    jumps_to: Option<usize>,
     /// Condition: the earlier question's id and number, accepted values and their labels.
     when: Option<WhenView>,
 }
@@ -178,6 +181,12 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                 max,
                 max_length,
                 next: step_id(survey, q.next),
+                jumps_to: match q.next {
+                    Next::Question(j) if j == i + 1 => None,
+                    Next::Question(j) => Some(survey.questions[j].number),
+                    Next::End if i + 1 == survey.questions.len() => None,
+                    Next::End => Some(0),
+                },
                 when,
             }
         })

@@ -137,6 +137,7 @@
       if (!unit.value) return communeList ? 'Vui lòng chọn tỉnh, thành phố.' : 'Vui lòng chọn đơn vị.';
       if (communeList && !communeList.value) return 'Vui lòng chọn xã, phường, đặc khu.';
       if (form.elements.code && !form.elements.code.value.trim()) return 'Vui lòng nhập mã truy cập.';
+      if (form.elements.code && !/^[0-9a-z]{5}-?[0-9a-z]{5}$/i.test(form.elements.code.value.trim())) return 'Mã truy cập gồm 10 chữ và số, dạng XXXXX-XXXXX, như trên giấy được cấp.';
       return '';
     }
     var a = answer(s);
@@ -156,6 +157,19 @@
       return 'Nhập một số nguyên từ ' + field.min + ' đến ' + field.max + '.';
     }
     return '';
+  }
+
+  /* The unit step's problem, with the page's error summary (linked to the field) as on the site's other forms. */
+  function refuseUnitStep(message, field) {
+    show(0, false);
+    if (window.cchcShowErrors) window.cchcShowErrors(form, [{ field: field, message: message }]);
+    setError(first, message);
+    if (!window.cchcShowErrors) field.focus();
+  }
+
+  function unitField(message) {
+    if (/mã truy cập/i.test(message)) return form.elements.code;
+    return communeList && /xã/.test(message) ? communeList : form.elements.unit;
   }
 
   function focusStep(s) {
@@ -267,6 +281,16 @@
         if (response.status >= 500) throw new Error('server');
         next.disabled = false;
         var errors = (json.errors || []).map(function (e) { return e.message; });
+        var unitStep = (json.errors || []).filter(function (e) { return e.field === 'code' || e.field === 'unit' || e.field === 'commune'; })[0];
+        if (response.status === 403 || unitStep) {
+          /* A wrong or used code, or a unit the code was not made for: back to the step where it is entered. */
+          status.textContent = '';
+          var message = unitStep ? unitStep.message : (json.detail || 'Mã truy cập không đúng hoặc đã được dùng.');
+          var field = unitStep && unitStep.field === 'commune' && communeList ? communeList : unitStep && unitStep.field === 'unit' ? form.elements.unit : form.elements.code || form.elements.unit;
+          if (unitStep && /đơn vị khác/.test(json.detail || '')) message = json.detail;
+          refuseUnitStep(message, field);
+          return;
+        }
         status.textContent = (json.detail || 'Chưa gửi được phiếu.') + (errors.length > 1 ? ' ' + errors.join(' ') : '');
       });
     }).catch(function () {
@@ -295,6 +319,8 @@
     var seq = sequence();
     var s = seq[current];
     var message = problem(s);
+    if (s === first && message) { refuseUnitStep(message, unitField(message)); return; }
+    if (s === first && window.cchcShowErrors) window.cchcShowErrors(form, []);
     setError(s, message);
     if (message) { focusStep(s); return; }
     if (current < seq.length - 1) show(current + 1, true); else submit();
