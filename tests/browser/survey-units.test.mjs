@@ -142,10 +142,11 @@ test('an access code made for one ministry is refused for another', async () => 
   const args = ['codes', 'generate', 'par-bo-nganh', '--count', '1', '--unit', 'bo-noi-vu', '--root', SITE_ROOT];
   const code = execFileSync(process.env.CCHC_BIN, args).toString().trim().split('\n')[1];
   const page = await browser.newPage();
-  await page.goto(url('/khao-sat/danh-gia-cai-cach-hanh-chinh/bo-nganh/'));
+  await page.goto(url('/khao-sat/can-bo-cong-chuc/bo-nganh/'));
   await page.evaluate(() => localStorage.clear());
   await page.reload();
   assert.match(await page.locator('.item-meta').first().textContent(), /Dành cho cán bộ, công chức/);
+  assert.match(await page.locator('.breadcrumbs, nav[aria-label]').first().textContent(), /Dành cho cán bộ, công chức/);
   await page.locator('select[name="unit"]').selectOption({ label: 'Bộ Tư pháp' });
   await page.locator('input[name="code"]').fill(code);
   await page.getByRole('button', { name: 'Bắt đầu trả lời' }).click();

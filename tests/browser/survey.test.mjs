@@ -205,7 +205,8 @@ test('every survey of the portal can be answered to the end in the browser and i
   const page = await browser.newPage();
   const links = ['danh-gia-cai-cach-hanh-chinh/ca-nuoc', 'danh-gia-cai-cach-hanh-chinh/bo-nganh',
     'danh-gia-cai-cach-hanh-chinh/tinh-thanh', 'su-hai-long/chinh-sach', 'su-hai-long/chinh-sach-bo-nganh',
-    'su-hai-long/dich-vu-cong', 'chuyen-de/dich-vu-cong-truc-tuyen'].map((p) => `/khao-sat/${p}/`);
+    'su-hai-long/dich-vu-cong', 'chuyen-de/dich-vu-cong-truc-tuyen', 'can-bo-cong-chuc/bo-nganh',
+    'can-bo-cong-chuc/tinh-thanh'].map((p) => `/khao-sat/${p}/`);
   for (const link of links) {
     await page.goto(url(link));
     await page.evaluate(() => localStorage.clear());
