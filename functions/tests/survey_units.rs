@@ -149,3 +149,19 @@ async fn refusals_of_a_closed_survey_do_not_spend_the_plain_form_limit() {
     let (status, body) = call(&router, form("xa-mo", "version=1&unit=tinh-thanh-hoa&commune=14797&q1=khong")).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
 }
+
+#[tokio::test]
+async fn the_preview_takes_a_changed_draft_version_while_sync_keeps_versions_immutable() {
+    let store = SqliteStore::in_memory().expect("store");
+    let first = survey("nhap", day(2026, 1, 1), day(2026, 12, 31));
+    store.put_survey(&first).await.expect("publish");
+    let changed = survey("nhap", day(2026, 1, 1), day(2026, 11, 30));
+    assert!(
+        matches!(store.put_survey(&changed).await, Err(cchc_functions::store::StoreError::Conflict(_))),
+        "published versions are immutable"
+    );
+    store.put_survey_draft(&changed).await.expect("the preview takes the draft");
+    let stored = store.survey("nhap", Some(1)).await.expect("read").expect("there");
+    assert_eq!(stored.closes, day(2026, 11, 30));
+    assert!(matches!(store.put_survey_draft(&changed).await, Ok(cchc_functions::store::Publication::Unchanged)));
+}
