@@ -349,6 +349,7 @@
     localStorage.removeItem(saveKey);
     key = newKey();
     steps.forEach(function (s) { setError(s, ''); });
+    if (communesUrl) loadCommunes('');
     status.textContent = 'Đã xoá các câu trả lời; mời Ông/Bà trả lời lại từ đầu.';
     show(0, true);
   });
