@@ -149,6 +149,29 @@ mod tests {
     }
 
     #[test]
+    fn a_survey_asking_the_commune_carries_the_province_codes_and_needs_the_commune_list() {
+        let xa = SURVEY.replace("unit: tinh-thanh", "units: xa");
+        let mut data = data();
+        data.insert(
+            "don-vi/tinh-thanh".into(),
+            serde_json::json!({ "units": [{ "name": "Tỉnh A", "code": "38" }, { "name": "Tỉnh Cũ", "to": "2025-06-30" }] }),
+        );
+        let source = || vec![SourceFile { rel: "khao-sat/thu.yaml".into(), text: xa.clone().into() }];
+        let (_, errors) = load(source(), &data);
+        assert!(errors[0].message.contains("không có tệp content/data/don-vi/xa-phuong.csv"), "{errors:?}");
+        data.insert(COMMUNES.into(), "code,name,kind,parent,from,to\n38001,Xã B,xa,38,2025-07-01,\n".into());
+        let (surveys, errors) = load(source(), &data);
+        assert!(errors.is_empty(), "{errors:?}");
+        let survey = &surveys["thu"].survey;
+        assert!(survey.communes);
+        assert_eq!(survey.unit_list, "tinh-thanh");
+        assert_eq!(survey.province_codes, BTreeMap::from([("tinh-a".to_string(), "38".to_string())]));
+        // A survey of provinces only publishes no codes: its content hash does not change with the commune level.
+        let (surveys, _) = load_one("khao-sat/thu.yaml", &SURVEY.replace("unit: tinh-thanh", "units: tinh"));
+        assert!(!surveys["thu"].survey.communes && surveys["thu"].survey.province_codes.is_empty());
+    }
+
+    #[test]
     fn graph_errors_name_the_file_the_line_and_the_question() {
         let (_, errors) = load_one("khao-sat/thu.yaml", &SURVEY.replace("next: q2 }", "next: q9 }"));
         assert_eq!(errors.len(), 1, "{errors:?}");
