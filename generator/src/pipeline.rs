@@ -242,7 +242,8 @@ fn attachments_of(page: &crate::site::Page) -> &[crate::site::Attachment] {
     match &page.kind {
         crate::site::Kind::Document(d) => &d.attachments,
         crate::site::Kind::Consultation(c) => &c.attachments,
-        crate::site::Kind::Article => &[],
+        // A video's files are the page's own: its `sample` covers them.
+        crate::site::Kind::Article | crate::site::Kind::Video(_) => &[],
     }
 }
 

@@ -2,12 +2,14 @@
 //! folder: pages, paginated section and taxonomy lists, feeds, sitemap, redirects, robots.txt, 404.
 
 pub mod chart;
+pub mod filter_view;
 pub mod output;
 pub mod search;
 pub mod survey_units;
 pub mod survey_view;
 pub mod template_functions;
 pub mod theme;
+pub mod unit_view;
 pub mod views;
 
 use rayon::prelude::*;
@@ -56,6 +58,15 @@ pub enum Job {
     },
     /// The site's feed, or a section's.
     Feed(Option<SectionId>),
+    /// A ministry's or province's report page (index in `Site::unit_reports`).
+    UnitReport(usize),
+    /// A document list filtered by issuer, type and year.
+    DocumentFilter {
+        /// Index in `Site::document_filters`.
+        filter: usize,
+        /// The list page's number, from 1.
+        number: usize,
+    },
     /// A redirect from an old URL.
     Alias(usize),
     /// A sitemap file (one of several when the site is large).
@@ -122,6 +133,7 @@ fn page_template<'a>(site: &'a Site, theme: &Theme, id: PageId) -> &'a str {
     let by_kind = match section.page_kind {
         PageKind::Document => "document.html",
         PageKind::Consultation => "consultation.html",
+        PageKind::Video => "video.html",
         PageKind::Article => "page.html",
     };
     if theme.has_template(by_kind) { by_kind } else { "page.html" }
@@ -154,6 +166,15 @@ pub fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
             );
         }
     }
+    let derived = [
+        ("unit-report.html", !site.unit_reports.is_empty(), "trang báo cáo của từng bộ, tỉnh (`unit_reports`)"),
+        ("document-filter.html", !site.document_filters.is_empty(), "danh sách văn bản lọc theo cơ quan, loại, năm"),
+    ];
+    for (name, used, what) in derived {
+        if used && missing(name) {
+            errors.push(ContentError::new(theme.templates_dir.join(name), format!("giao diện thiếu mẫu này ({what})")));
+        }
+    }
     for name in ["404.html", "page.html", "section.html"] {
         if missing(name) && !errors.iter().any(|e| e.message.contains(name)) {
             errors.push(ContentError::new(theme.templates_dir.join(name), "giao diện thiếu mẫu bắt buộc này"));
@@ -175,8 +196,9 @@ pub fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
 /// Every file rendered from a template, in a fixed order.
 pub fn plan(site: &Site) -> Vec<Job> {
     let pages = site.pages.iter().filter(|p| !p.meta.sample).count();
+    let units = site.unit_reports.iter().filter(|u| !u.sample).count();
     let sitemap_entries =
-        site.sections.len() + pages + site.taxonomies.iter().map(|t| 1 + t.terms.len()).sum::<usize>();
+        site.sections.len() + pages + units + site.taxonomies.iter().map(|t| 1 + t.terms.len()).sum::<usize>();
     jobs(site, sitemap_entries)
 }
 
@@ -207,6 +229,13 @@ fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
             }));
         }
     }
+    jobs.extend((0..site.unit_reports.len()).map(Job::UnitReport));
+    for (filter, f) in site.document_filters.iter().enumerate() {
+        jobs.extend(
+            (1..=page_count(f.pages.len(), site.config.paginate_by))
+                .map(|number| Job::DocumentFilter { filter, number }),
+        );
+    }
     jobs.extend((0..site.aliases.len()).map(Job::Alias));
     let sitemaps = sitemap_entries.div_ceil(SITEMAP_LIMIT).max(1);
     if sitemaps == 1 {
@@ -226,6 +255,10 @@ fn sitemap_entries(site: &Site) -> Vec<SitemapEntry<'_>> {
         permalink: &p.permalink,
         lastmod: p.meta.updated.or(p.meta.date).map(|d| d.rfc3339()),
     }));
+    entries.extend(
+        site.unit_reports.iter().filter(|u| !u.sample).map(|u| SitemapEntry { permalink: &u.permalink, lastmod: None }),
+    );
+    // Filtered document lists are left out: each document is already listed by issuer, type and year alone.
     for taxonomy in &site.taxonomies {
         entries.push(SitemapEntry { permalink: &taxonomy.permalink, lastmod: None });
         entries.extend(taxonomy.terms.iter().map(|t| SitemapEntry { permalink: &t.permalink, lastmod: None }));
@@ -382,6 +415,10 @@ pub fn listed(site: &Site, job: Job) -> Vec<PageId> {
             views::pager_items(&site.taxonomies[t].terms[i].pages, site.config.paginate_by, number).to_vec()
         }
         Job::Feed(section) => feed_pages(site, section),
+        Job::DocumentFilter { filter, number } => {
+            views::pager_items(&site.document_filters[filter].pages, site.config.paginate_by, number).to_vec()
+        }
+        Job::UnitReport(unit) => site.unit_reports[unit].rows.iter().map(|r| r.page).collect(),
         _ => Vec::new(),
     }
 }
@@ -482,6 +519,22 @@ fn prepare<'a>(
             };
             context.insert("feed", &feed);
             ("atom.xml", path, context)
+        }
+        Job::UnitReport(i) => {
+            let unit = &site.unit_reports[i];
+            set_path(&mut context, &unit.permalink);
+            context.insert("section", &views.section(unit.section));
+            context.insert("unit", &unit_view::view(site, views, unit));
+            ("unit-report.html", index_path(&unit.permalink), context)
+        }
+        Job::DocumentFilter { filter, number } => {
+            let f = &site.document_filters[filter];
+            let permalink = views::pager_permalink(&f.permalink, number);
+            set_path(&mut context, &permalink);
+            context.insert("section", &views.section(site.document_facets[f.facets].section));
+            context.insert("filter", &filter_view::view(site, views, f));
+            context.insert("paginator", &filter_view::paginator(site, views, f, number));
+            ("document-filter.html", index_path(&permalink), context)
         }
         Job::Alias(i) => {
             let (from, to) = &site.aliases[i];

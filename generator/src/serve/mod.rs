@@ -32,6 +32,7 @@ use crate::commands::StoreTarget;
 use crate::pipeline::{BuildOptions, BuildReport};
 use crate::serve::api::{LocalApi, fixed_today, local_api};
 use crate::serve::live::LiveSite;
+use crate::site::document_filters::query_target;
 
 /// Where the browser listens for build events.
 pub const EVENTS_PATH: &str = "/__cchc/events";
@@ -198,10 +199,26 @@ pub fn router(out: &Path, status: watch::Receiver<BuildStatus>) -> Router {
             }),
         )
         .fallback_service(files)
+        .layer(axum::middleware::from_fn(filter_query))
         .layer(axum::middleware::map_response(move |response: Response<Body>| {
             let generation = status.borrow().generation;
             inject_reload(response, generation)
         }))
+}
+
+/// The document filter form's query (`/van-ban/loc/?co-quan=…`) sent on to its combination's page, as the CDN's
+/// viewer-request function does in production (`infra/template.yaml`).
+async fn filter_query(request: axum::extract::Request, next: axum::middleware::Next) -> Response<Body> {
+    let target = request.uri().query().and_then(|q| query_target(request.uri().path(), q));
+    match target.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        Some(location) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = axum::http::StatusCode::FOUND;
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        None => next.run(request).await,
+    }
 }
 
 /// Adds the live-reload script to HTML responses and forbids caching, so a preview is never stale.
