@@ -25,7 +25,7 @@ use crate::survey::{Access, RawAnswers, Record, Results, Survey};
 pub const BODY_LIMIT: usize = 64 * 1024;
 const THANK_YOU: &str = "/cam-on-khao-sat/";
 /// Fields of a response that are not answers.
-const META: [&str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+const META: [&str; 7] = ["version", "unit", "commune", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
 
 /// Published versions never change, so each process keeps the ones it has read.
 #[derive(Debug, Default, Clone)]
@@ -113,7 +113,7 @@ async fn accept<S: Store>(
         }
     }
     let unit = submission.get("unit").unwrap_or_default();
-    let response = survey.validate(unit, &raw, today).map_err(ApiError::Invalid)?;
+    let response = survey.validate_at(unit, submission.get("commune"), &raw, today).map_err(ApiError::Invalid)?;
     let answers = serde_json::to_string(&response).map_err(|e| ApiError::Unavailable(e.into()))?;
     let mut fingerprint = format!("{}\0{version}\0{answers}\0{}", survey.id, code.as_deref().unwrap_or_default());
     if !incoming.has_key() {
@@ -123,14 +123,19 @@ async fn accept<S: Store>(
     }
     let fingerprint = sha256_hex(&fingerprint);
     let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
-    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Survey, &key, &fingerprint)).await? {
-        return Ok(first);
+    // A retry of a stored response gets the first answer even if the survey has closed since; a response outside
+    // the window is refused before the rate limit counts it (a page stale at the CDN must not cost a respondent
+    // without JavaScript one of their three tries).
+    let window = survey.window(today);
+    if window != Window::Open
+        && let Some(first) = state.store.replay(KeyScope::Survey, &key, &fingerprint).await?
+    {
+        return Ok(Accepted::replayed(first));
     }
-    // After the replay: the first answer stands even if the survey has closed since.
     let period = || {
         format!("từ {} đến {}", survey.opens.format(crate::time::DATE_VI), survey.closes.format(crate::time::DATE_VI))
     };
-    match survey.window(today) {
+    match window {
         Window::Open => {}
         Window::Upcoming => {
             return Err(ApiError::Conflict(format!("Khảo sát chưa mở; thời gian nhận ý kiến {}.", period())));
@@ -138,6 +143,9 @@ async fn accept<S: Store>(
         Window::Closed => {
             return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
         }
+    }
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Survey, &key, &fingerprint)).await? {
+        return Ok(first);
     }
     let record = Record { id: Ulid::new(), created_at: Utc::now(), version, response };
     let counters = record.response.counters(&survey);

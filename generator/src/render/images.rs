@@ -67,17 +67,17 @@ pub fn prepare(assets: &[AssetFile], cache: &Path) -> Result<Images, BuildError>
     let index_path = cache.join("index.json");
     let seen: HashMap<String, Seen> =
         std::fs::read(&index_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-    let results: Vec<Result<Option<(String, Seen, ImageInfo, Vec<(PathBuf, String)>)>, BuildError>> = assets
+    let results: Vec<Result<Option<(String, Prepared)>, BuildError>> = assets
         .par_iter()
         .filter(|a| kind(&a.rel).is_some())
-        .map(|asset| one(asset, cache, seen.get(&asset.rel)).map(|r| r.map(|(s, i, c)| (asset.rel.clone(), s, i, c))))
+        .map(|asset| one(asset, cache, seen.get(&asset.rel)).map(|r| r.map(|prepared| (asset.rel.clone(), prepared))))
         .collect();
     let mut images = Images::default();
     let mut index = HashMap::new();
     let mut errors = Vec::new();
     for result in results {
         match result {
-            Ok(Some((rel, seen, info, copies))) => {
+            Ok(Some((rel, (seen, info, copies)))) => {
                 images.info.insert(format!("/{rel}"), info);
                 images.copies.extend(copies);
                 index.insert(rel, seen);

@@ -6,6 +6,7 @@ pub mod filter_view;
 pub mod images;
 pub mod output;
 pub mod search;
+pub mod survey_units;
 pub mod survey_view;
 pub mod template_functions;
 pub mod theme;
@@ -77,6 +78,14 @@ pub enum Job {
     Robots,
     /// The 404 page.
     NotFound,
+    /// A survey page for readers without JavaScript, for one province (index in the survey's
+    /// `province_codes`): its form lists that province's communes (`render::survey_units`).
+    SurveyProvince {
+        /// The survey's runner page.
+        page: PageId,
+        /// Which province.
+        province: usize,
+    },
 }
 
 #[derive(Serialize)]
@@ -197,6 +206,11 @@ pub fn plan(site: &Site) -> Vec<Job> {
 fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
     let mut jobs = vec![Job::Home, Job::Robots, Job::NotFound, Job::Feed(None)];
     jobs.extend((0..site.pages.len()).map(Job::Page));
+    for page in 0..site.pages.len() {
+        if let Some(survey) = survey_units::commune_survey(site, page) {
+            jobs.extend((0..survey.province_codes.len()).map(|province| Job::SurveyProvince { page, province }));
+        }
+    }
     for (id, section) in site.sections.iter().enumerate().skip(1) {
         jobs.extend(
             (1..=page_count(section.pages.len(), section.paginate_by))
@@ -291,10 +305,16 @@ pub fn render_site(
         .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
         .chain(site.images.copies.par_iter().map(|(source, rel)| staging.copy(source, rel)))
         .collect();
+    let communes = survey_units::json_files(site, today.at().date_naive());
+    let written = communes.len();
+    for (rel, bytes) in communes {
+        staging.write(&rel, &bytes)?;
+    }
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
     staging.write(crate::cms::config::CONFIG_PATH, crate::cms::config::config_yaml(site).as_bytes())?;
     staging.write(crate::cms::config::LOOK_PATH, crate::cms::config::look_json(theme).as_bytes())?;
-    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len() + site.images.copies.len() + 2, made })
+    let copied = theme.statics.len() + site.assets.len() + site.images.copies.len() + written + 2;
+    Ok(RenderedSite { copied, made })
 }
 
 /// Renders `jobs` (from `plan`) into `staging` and says how each was made. Every template error is collected;
@@ -307,6 +327,11 @@ pub fn render_jobs(
     jobs: &[Job],
 ) -> Result<Vec<Made>, BuildError> {
     let views = Views::new(site, today);
+    let communes = if jobs.iter().any(|j| matches!(j, Job::SurveyProvince { .. })) {
+        crate::content::survey_files::communes(&site.data).ok()
+    } else {
+        None
+    };
     let mut base = Context::new();
     base.insert("config", &site.config);
     base.insert("assets", &theme.assets);
@@ -323,7 +348,7 @@ pub fn render_jobs(
         .par_iter()
         .map(|&job| {
             let ((template, text), reads) = views::record(|| {
-                let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, job);
+                let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, communes.as_ref(), job);
                 (template, theme.tera.render(template, &context).map(|text| (path, text)))
             });
             let (path, text) = text.map_err(|e| {
@@ -413,6 +438,7 @@ fn prepare<'a>(
     views: &Views<'a>,
     base: &Context,
     sitemap: &[SitemapEntry<'_>],
+    communes: Option<&cchc_functions::survey::Communes>,
     job: Job,
 ) -> (&'a str, String, Context) {
     let mut context = base.clone();
@@ -432,6 +458,20 @@ fn prepare<'a>(
             context.insert("page", &views.page(id));
             context.insert("section", &views.section(page.section));
             (page_template(site, theme, id), index_path(&page.permalink), context)
+        }
+        Job::SurveyProvince { page: id, province } => {
+            let page = &site.pages[id];
+            let day = views.today().at().date_naive();
+            let view = survey_units::commune_survey(site, id)
+                .zip(communes)
+                .and_then(|(survey, communes)| survey_units::province(survey, communes, province, day));
+            let id_part = view.as_ref().map_or_else(|| province.to_string(), |v| v.id.clone());
+            let permalink = format!("{}tinh/{id_part}/", page.permalink);
+            set_path(&mut context, &permalink);
+            context.insert("page", &views.page(id));
+            context.insert("section", &views.section(page.section));
+            context.insert("province", &view);
+            (page_template(site, theme, id), index_path(&permalink), context)
         }
         Job::SectionList { section: id, number } => {
             let section = &site.sections[id];

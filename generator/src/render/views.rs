@@ -363,6 +363,11 @@ impl<'a> Views<'a> {
         Self { site, today }
     }
 
+    /// The day of the build.
+    pub fn today(&self) -> ContentDate {
+        self.today
+    }
+
     fn links(&self, ids: &[PageId]) -> Vec<LinkView<'a>> {
         ids.iter().map(|&i| self.link_page(i)).collect()
     }

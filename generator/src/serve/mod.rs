@@ -89,8 +89,11 @@ fn run_build(preview: &mut Preview, changed: &[PathBuf], generation: u64, api: &
             log_report(&report);
             let content = (report.consultations, report.surveys);
             if preview.published.as_ref() != Some(&content) {
-                let published =
-                    api.runtime.block_on(crate::commands::sync::publish(&*api.state.store, &content.0, &content.1));
+                let published = api.runtime.block_on(crate::commands::sync::publish_preview(
+                    &api.state.store,
+                    &content.0,
+                    &content.1,
+                ));
                 if let Err(e) = published {
                     // A changed survey version is the editor's to fix: show it like a build error.
                     let text = format!("lỗi: không ghi được nội dung vào kho dữ liệu: {e}");

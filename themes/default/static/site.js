@@ -195,6 +195,7 @@
 
   /* For other scripts (surveys): a fresh idempotency key, and a proof for the challenge at `url`. */
   window.cchcNewKey = newKey;
+  window.cchcShowErrors = showErrors; /* survey.js: the same summary for a refused unit step */
   window.cchcProof = function (url) {
     return fetch(url, { headers: { Accept: 'application/json' } })
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
