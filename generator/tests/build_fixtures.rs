@@ -464,6 +464,41 @@ fn a_unit_page_that_takes_a_pages_url_is_an_error_of_the_section() {
 const VIDEO_SECTION: &str = "---\ntitle: Thư viện video\npage_kind: video\n---\n";
 
 #[test]
+fn a_photo_gets_smaller_copies_and_its_size_on_the_page() {
+    let site = fixture("site");
+    let photo = image::RgbImage::from_fn(1200, 800, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 60]));
+    std::fs::create_dir_all(site.path().join("content/tin-tuc/anh")).expect("mkdir");
+    photo.save(site.path().join("content/tin-tuc/anh/hoi-nghi.jpg")).expect("save");
+    write_content(
+        site.path(),
+        "tin-tuc/co-anh-lon.md",
+        "---\ntitle: Có ảnh lớn\ndate: 2024-01-02\nimage: /tin-tuc/anh/hoi-nghi.jpg\nimage_alt: Hội nghị\n---\nNội dung.\n",
+    );
+    let out = site.path().join("public");
+    build_into(site.path(), &out, false).expect("builds");
+    for (name, width, height) in [("hoi-nghi-480w.jpg", 480, 320), ("hoi-nghi-960w.jpg", 960, 640)] {
+        let copy = image::open(out.join("tin-tuc/anh").join(name)).expect("a copy the build made");
+        assert_eq!((copy.width(), copy.height()), (width, height), "{name}");
+    }
+    assert!(!out.join("tin-tuc/anh/hoi-nghi-1600w.jpg").exists(), "no copy wider than the photo");
+    let html = read(out.join("tin-tuc/co-anh-lon/index.html"));
+    assert!(
+        html.contains(r#"srcset="/tin-tuc/anh/hoi-nghi-480w.jpg 480w, /tin-tuc/anh/hoi-nghi-960w.jpg 960w, /tin-tuc/anh/hoi-nghi.jpg 1200w""#)
+            && html.contains(r#"width="1200" height="800""#),
+        "{html}"
+    );
+    assert!(site.path().join(".cchc/anh/index.json").is_file(), "the copies are cached for the next build");
+}
+
+/// A real 1×1 PNG: the build measures every image.
+const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x58, 0xca, 0xc7, 0xf7, 0x1f, 0x00, 0x03, 0xde, 0x01, 0xc1, 0xc6, 0x29, 0x1f,
+    0x59, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+#[test]
 fn a_video_page_plays_only_when_asked_with_captions() {
     let site = fixture("site");
     write_content(site.path(), "video/_index.md", VIDEO_SECTION);
@@ -472,7 +507,7 @@ fn a_video_page_plays_only_when_asked_with_captions() {
         "video/mot/index.md",
         "---\ntitle: Một video\nvideo:\n  file: v.webm\n  poster: p.png\n  captions: p.vtt\n  duration: \"0:05\"\n---\n## Lời thoại\n\nXin chào.\n",
     );
-    for (file, bytes) in [("v.webm", &b"\x1a\x45\xdf\xa3"[..]), ("p.png", b"\x89PNG"), ("p.vtt", b"WEBVTT\n")] {
+    for (file, bytes) in [("v.webm", &b"\x1a\x45\xdf\xa3"[..]), ("p.png", PNG_1X1), ("p.vtt", b"WEBVTT\n")] {
         std::fs::write(site.path().join("content/video/mot").join(file), bytes).expect("write");
     }
     let out = site.path().join("public");

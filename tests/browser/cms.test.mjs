@@ -10,7 +10,7 @@ import { launch, url, axeViolations, signInAs, SITE_ROOT } from './lib.mjs';
 let browser;
 const RUN = Date.now().toString(36);
 // A 1×1 PNG.
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6358cac7f71f0003de01c1c6291f590000000049454e44ae426082', 'hex');
 
 before(async () => {
   assert.ok(SITE_ROOT, 'CCHC_SITE_ROOT is not set: run through tests/suites/browser.sh');

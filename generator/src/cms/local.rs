@@ -235,6 +235,10 @@ fn write_upload(path: &Path, asset: &Value) -> Result<(), Refusal> {
     if bytes.len() as u64 > MAX_UPLOAD_BYTES {
         return Err(bad(format!("{shown}: tệp quá {} MB", MAX_UPLOAD_BYTES / 1024 / 1024)));
     }
+    // The build measures and resizes every photo: one it cannot read would stop the preview.
+    if matches!(extension.as_str(), "jpg" | "jpeg" | "png" | "webp") && image::load_from_memory(&bytes).is_err() {
+        return Err(bad(format!("{shown}: ảnh hỏng hoặc không đúng định dạng")));
+    }
     write(path, &bytes)
 }
 
@@ -376,7 +380,12 @@ mod tests {
                 json!({ "asset": { "path": path, "content": content, "encoding": "base64" } }),
             )
         };
-        assert!(upload("content/tin-tuc/anh/a.png", b"\x89PNG").is_ok());
+        let mut real = Vec::new();
+        image::RgbImage::new(2, 2)
+            .write_to(&mut std::io::Cursor::new(&mut real), image::ImageFormat::Png)
+            .expect("encode");
+        assert!(upload("content/tin-tuc/anh/a.png", &real).is_ok());
+        assert!(upload("content/tin-tuc/anh/hong.png", b"\x89PNG").is_err(), "a broken photo is refused");
         assert!(upload("content/tin-tuc/anh/a.exe", b"MZ").is_err());
         let big = vec![0u8; MAX_UPLOAD_BYTES as usize + 1];
         assert!(upload("content/tin-tuc/anh/b.jpg", &big).is_err());

@@ -166,13 +166,17 @@ fn one(asset: &AssetFile, cache: &Path, seen: Option<&Seen>) -> Result<Option<Pr
         copies.push((dir.join(format!("{width}.{ext}")), rel.clone()));
         *url = format!("/{rel}");
     }
+    if info.width == 0 {
+        return Ok(None);
+    }
     Ok(Some((seen, info, copies)))
 }
 
 /// Decodes `bytes`, writes the copies narrower than the image into `dir`, and says what it made.
 fn make(kind: Kind, bytes: &[u8], dir: &Path) -> Result<ImageInfo, String> {
     if kind == Kind::Svg {
-        let (width, height) = svg_size(bytes).ok_or("ảnh SVG cần width và height, hoặc viewBox")?;
+        // An SVG without a size scales to its box: shown as it is, with no size to reserve.
+        let (width, height) = svg_size(bytes).unwrap_or((0, 0));
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         return Ok(ImageInfo { width, height, variants: Vec::new() });
     }
