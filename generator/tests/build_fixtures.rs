@@ -464,6 +464,25 @@ fn a_unit_page_that_takes_a_pages_url_is_an_error_of_the_section() {
 const VIDEO_SECTION: &str = "---\ntitle: Thư viện video\npage_kind: video\n---\n";
 
 #[test]
+fn every_wrong_field_of_a_file_is_reported_at_once() {
+    let site = fixture("site");
+    write_content(
+        site.path(),
+        "tin-tuc/nhieu-loi.md",
+        "---\ntitle: Nhiều lỗi\ndate: hôm qua\nweight: nặng\ntagz: [a]\ndraft: có\n---\nNội dung.\n",
+    );
+    let Err(BuildError::Content(errors)) = build_into(site.path(), &site.path().join("public"), false) else {
+        panic!("refused")
+    };
+    let found: Vec<(Option<usize>, Option<&str>)> =
+        errors.iter().filter(|e| e.file.ends_with("nhieu-loi.md")).map(|e| (e.line, e.field.as_deref())).collect();
+    assert_eq!(
+        found,
+        [(Some(3), Some("date")), (Some(4), Some("weight")), (Some(5), Some("tagz")), (Some(6), Some("draft"))]
+    );
+}
+
+#[test]
 fn a_photo_gets_smaller_copies_and_its_size_on_the_page() {
     let site = fixture("site");
     let photo = image::RgbImage::from_fn(1200, 800, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 60]));

@@ -84,6 +84,55 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &Path, yaml: &str, first_line: usiz
     })
 }
 
+/// Like [`parse_yaml`], but a mapping with several wrong fields reports each of them, not only the first: after an
+/// error, the field it is about is set aside and the rest is read again (up to every top-level key once).
+pub fn parse_yaml_all<T: DeserializeOwned>(file: &Path, yaml: &str, first_line: usize) -> Result<T, Vec<ContentError>> {
+    let first = match parse_yaml(file, yaml, first_line) {
+        Ok(value) => return Ok(value),
+        Err(first) => first,
+    };
+    let Ok(serde_yaml::Value::Mapping(mut rest)) = serde_yaml::from_str::<serde_yaml::Value>(yaml) else {
+        return Err(vec![first]);
+    };
+    let mut set_aside: Vec<String> = Vec::new();
+    let mut next = top_key(first.field.as_deref());
+    let mut errors = vec![first];
+    while let Some(key) = next.take() {
+        if rest.remove(key.as_str()).is_none() || set_aside.len() > 64 {
+            break;
+        }
+        set_aside.push(key);
+        let Err(error) = serde_path_to_error::deserialize::<_, T>(serde_yaml::Value::Mapping(rest.clone())) else {
+            break;
+        };
+        let path = error.path().to_string();
+        let (field, message) = explain(&path, error.inner());
+        let key = top_key(field.as_deref());
+        // A required field set aside above now reads as missing: that is not a new error.
+        if key.as_ref().is_none_or(|k| set_aside.contains(k)) {
+            break;
+        }
+        let line = key.as_deref().and_then(|k| line_of_key(yaml, k)).map_or(first_line, |i| i + first_line);
+        let found = ContentError::new(file, message).at_line(line);
+        errors.push(match field {
+            Some(field) => found.field(field),
+            None => found,
+        });
+        next = key;
+    }
+    Err(errors)
+}
+
+/// The top-level key an error is about (`attachments[0].file` → `attachments`).
+fn top_key(field: Option<&str>) -> Option<String> {
+    field.and_then(|f| f.split(['.', '[']).next()).filter(|k| !k.is_empty()).map(str::to_string)
+}
+
+/// The 0-based line of a top-level `key:` in `yaml`.
+fn line_of_key(yaml: &str, key: &str) -> Option<usize> {
+    yaml.lines().position(|l| l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')))
+}
+
 /// Turns serde's English message into a Vietnamese one and finds the field it is about.
 fn explain(path: &str, error: &serde_yaml::Error) -> (Option<String>, String) {
     let full = error.to_string();

@@ -424,7 +424,7 @@ pub struct PageFrontMatter {
 impl PageFrontMatter {
     /// Parses the front matter of a page in a section holding `kind` pages.
     pub fn parse(file: &Path, split: &Split<'_>, kind: PageKind) -> Result<Self, Vec<ContentError>> {
-        let raw: RawPage = front_matter::parse_yaml(file, split.yaml, split.yaml_line).map_err(|e| vec![e])?;
+        let raw: RawPage = front_matter::parse_yaml_all(file, split.yaml, split.yaml_line)?;
         let mut errors = Vec::new();
         let at = |key: &str, message: String| {
             ContentError::new(file, message).at_line(front_matter::key_line(split, key)).field(key)
@@ -657,7 +657,7 @@ pub struct SectionMeta {
 impl SectionMeta {
     /// Parses a section's front matter.
     pub fn parse(file: &Path, split: &Split<'_>) -> Result<Self, Vec<ContentError>> {
-        let meta: SectionMeta = front_matter::parse_yaml(file, split.yaml, split.yaml_line).map_err(|e| vec![e])?;
+        let meta: SectionMeta = front_matter::parse_yaml_all(file, split.yaml, split.yaml_line)?;
         let mut errors = Vec::new();
         if meta.title.trim().is_empty() {
             errors.push(
