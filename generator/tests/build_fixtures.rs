@@ -464,6 +464,18 @@ fn a_unit_page_that_takes_a_pages_url_is_an_error_of_the_section() {
 const VIDEO_SECTION: &str = "---\ntitle: Thư viện video\npage_kind: video\n---\n";
 
 #[test]
+fn names_that_differ_only_in_unicode_form_say_so() {
+    let site = fixture("site");
+    // "hoà" precomposed (U+00E0) and decomposed (a + U+0300).
+    write_content(site.path(), "tin-tuc/ho\u{e0}-binh.md", "---\ntitle: Một\n---\nA\n");
+    write_content(site.path(), "tin-tuc/hoa\u{300}-binh.md", "---\ntitle: Hai\n---\nB\n");
+    let Err(BuildError::Content(errors)) = build_into(site.path(), &site.path().join("public"), false) else {
+        panic!("refused")
+    };
+    assert!(errors.iter().any(|e| e.message.contains("khác cách mã hoá Unicode")), "{errors:?}");
+}
+
+#[test]
 fn every_wrong_field_of_a_file_is_reported_at_once() {
     let site = fixture("site");
     write_content(

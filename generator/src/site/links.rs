@@ -39,14 +39,7 @@ impl LinkMap {
         // Pages' own URLs first, then old URLs: an alias that clashes is the alias's error, whatever the file order.
         for page in pages {
             if let Some(other) = owners.insert(page.permalink.clone(), &page.file) {
-                errors.push(ContentError::new(
-                    &page.file,
-                    format!(
-                        "đường dẫn {} trùng với {}; đặt `slug` khác cho một trong hai trang",
-                        page.permalink,
-                        other.display()
-                    ),
-                ));
+                errors.push(ContentError::new(&page.file, clash_message(&page.permalink, &page.file, other)));
             }
             permalinks.insert(page.rel(), page.permalink.clone());
         }
@@ -104,4 +97,21 @@ pub(crate) fn dir_permalink(dir: &str) -> String {
         link.push('/');
     }
     link
+}
+
+/// Two pages claim one address. When their file names are the same text written with different Unicode forms
+/// (a precomposed "à" against "a" + a combining grave, as some systems and copy-pastes write it), say so: the
+/// names look identical, and renaming either is the cure.
+fn clash_message(permalink: &str, file: &std::path::Path, other: &std::path::Path) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let nfc = |p: &std::path::Path| p.to_string_lossy().nfc().collect::<String>();
+    if file != other && nfc(file) == nfc(other) {
+        format!(
+            "tên tệp này và {} trông giống hệt nhau nhưng khác cách mã hoá Unicode (chữ dựng sẵn và chữ tổ hợp); \
+             cả hai cho cùng đường dẫn {permalink}: xoá hoặc đổi tên một tệp",
+            other.display()
+        )
+    } else {
+        format!("đường dẫn {permalink} trùng với {}; đặt `slug` khác cho một trong hai trang", other.display())
+    }
 }
