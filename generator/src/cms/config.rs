@@ -17,10 +17,17 @@ pub const CONFIG_PATH: &str = "quan-tri/noi-dung/tai-nguyen/config.yml";
 /// What the CMS's preview needs of the theme (its stylesheet, whose name carries a fingerprint).
 pub const LOOK_PATH: &str = "quan-tri/noi-dung/tai-nguyen/giao-dien.json";
 
-/// `{"stylesheet": "/style.1a2b3c4d5e.css"}`.
-pub fn look_json(theme: &crate::render::theme::Theme) -> String {
+/// `{"stylesheet": "/style.1a2b3c4d5e.css", "collections": ["tin-tuc", …]}`: the stylesheet, and the collections
+/// whose preview is drawn as the theme's `page.html` draws a page.
+pub fn look_json(site: &Site, theme: &crate::render::theme::Theme) -> String {
     let stylesheet = theme.assets.get(crate::render::theme::MAIN_STYLESHEET).cloned().unwrap_or_default();
-    json!({ "stylesheet": stylesheet }).to_string()
+    let collections: Vec<String> = site
+        .sections
+        .iter()
+        .filter(|s| !s.dir.is_empty() && s.file.is_some())
+        .map(|s| s.dir.replace('/', "--"))
+        .collect();
+    json!({ "stylesheet": stylesheet, "collections": collections }).to_string()
 }
 
 /// Keys the CMS does not offer, and why: each is still accepted by the parser, for editors who write files.

@@ -312,7 +312,7 @@ pub fn render_site(
     }
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
     staging.write(crate::cms::config::CONFIG_PATH, crate::cms::config::config_yaml(site).as_bytes())?;
-    staging.write(crate::cms::config::LOOK_PATH, crate::cms::config::look_json(theme).as_bytes())?;
+    staging.write(crate::cms::config::LOOK_PATH, crate::cms::config::look_json(site, theme).as_bytes())?;
     let copied = theme.statics.len() + site.assets.len() + site.images.copies.len() + written + 2;
     Ok(RenderedSite { copied, made })
 }

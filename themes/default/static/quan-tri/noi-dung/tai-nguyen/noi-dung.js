@@ -26,6 +26,24 @@ document.addEventListener("DOMContentLoaded", function () {
       return data;
     },
   });
+  // The preview pane draws an entry as the theme's page.html draws a page (same elements and classes, so the
+  // site's stylesheet applies): title, summary, lead image, text.
+  var h = window.h;
+  var PagePreview = window.createClass({
+    render: function () {
+      var data = this.props.entry.get("data");
+      var image = text(data, "image");
+      var summary = text(data, "summary");
+      return h("main", { id: "noi-dung", className: "wrap" },
+        h("article", { className: "article" },
+          h("header", {},
+            h("h1", {}, text(data, "title")),
+            summary ? h("p", { className: "lead" }, summary) : null),
+          image ? h("figure", { className: "lead-image" },
+            h("img", { src: this.props.getAsset(image).toString(), alt: text(data, "image_alt") })) : null,
+          h("div", { className: "prose" }, this.props.widgetFor("body"))));
+    },
+  });
   // "Xem trên trang": the open entry's page on this server (cchc serve's live preview, rebuilt on every save;
   // on the public site, the published page). Collections are named after their section's folder.
   var view = document.createElement("a");
@@ -49,6 +67,7 @@ document.addEventListener("DOMContentLoaded", function () {
     .catch(function () { return {}; })
     .then(function (look) {
       if (look.stylesheet) CMS.registerPreviewStyle(look.stylesheet);
+      (look.collections || []).forEach(function (name) { CMS.registerPreviewTemplate(name, PagePreview); });
       CMS.init();
     });
 });
