@@ -545,10 +545,18 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        for name in ["base.html", "message.html", "sign-in.html", "home.html", "moderation.html", "comment.html"] {
+        for name in [
+            "base.html",
+            "message.html",
+            "sign-in.html",
+            "home.html",
+            "moderation.html",
+            "comment.html",
+            "noi-dung.html",
+        ] {
             assert!(TEMPLATES.get_template_names().any(|n| n == name), "{name} missing");
         }
-        assert_eq!(TEMPLATES.get_template_names().count(), 16);
+        assert_eq!(TEMPLATES.get_template_names().count(), 17);
     }
 
     #[test]
