@@ -300,7 +300,7 @@ async fn stored(direct: &DynamoStore) -> (HashMap<String, Vec<String>>, BTreeMap
         };
         by_marker.entry(text).or_default().push(record.id.to_string());
     }
-    let counts = direct.survey_counts(SURVEY_ID, 1).await.expect("survey counters from moto");
+    let counts = direct.survey_counts(SURVEY_ID, 1, "tinh-a").await.expect("survey counters from moto");
     (by_marker, counts, records.len())
 }
 

@@ -4,10 +4,12 @@
 mod definition;
 mod response;
 mod results;
+mod tally;
 
 pub use definition::*;
 pub use response::*;
-pub use results::Results;
+pub use results::{LICENCE, LICENCE_URL, Results, ResultsView, SECTION_END, SECTION_START, UnitChoice, csv};
+pub use tally::{CHUNK, chunk_count, chunks};
 
 #[cfg(test)]
 mod tests;
