@@ -15,7 +15,7 @@ use cchc_functions::store::{
     Cursor, DynamoStore, KeyScope, Publication, Saved, SqliteStore, Store, StoreError, SurveyWrite,
 };
 use cchc_functions::survey::{ALL, RawAnswers, Record, Survey, SurveySource, Unit};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// A keyed code hash, as the functions store it.
 fn code_hash(survey: &str, code: &str) -> String {
@@ -23,6 +23,9 @@ fn code_hash(survey: &str, code: &str) -> String {
 }
 use chrono::{Duration, NaiveDate, Utc};
 use ulid::Ulid;
+
+#[path = "support/stream.rs"]
+mod stream;
 
 async fn sqlite() -> (SqliteStore, Option<tempfile::TempDir>) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -71,57 +74,12 @@ impl Settle for SqliteStore {
 impl Settle for DynamoStore {
     async fn settle(&self) {
         let aggregator = Aggregator::new(Arc::new(self.clone()));
-        for batch in stream_batches(self.table()).await {
+        let endpoint = std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").expect("CCHC_TEST_DYNAMODB_ENDPOINT");
+        for batch in stream::stream_batches(&dynamo_client(), &endpoint, self.table()).await {
             let answer = aggregator.stream_batch(&batch).await;
             assert_eq!(answer, json!({ "batchItemFailures": [] }), "every record is counted");
         }
     }
-}
-
-/// One call of the DynamoDB Streams API on the moto server (its JSON protocol: the Rust SDK has no Streams client
-/// among this workspace's dependencies, and the protocol is one POST).
-async fn streams_call(action: &str, body: Value) -> Value {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let endpoint = std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").expect("CCHC_TEST_DYNAMODB_ENDPOINT");
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/').to_string();
-    let body = body.to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.0\r\n\
-         X-Amz-Target: DynamoDBStreams_20120810.{action}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut connection = tokio::net::TcpStream::connect(&host).await.expect("connect to moto");
-    connection.write_all(request.as_bytes()).await.expect("send");
-    let mut reply = Vec::new();
-    connection.read_to_end(&mut reply).await.expect("read");
-    let reply = String::from_utf8(reply).expect("UTF-8");
-    let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP reply");
-    assert_eq!(head.split(' ').nth(1), Some("200"), "{action}: {reply}");
-    serde_json::from_str(body).expect("JSON")
-}
-
-/// Every record of `table`'s stream so far, from its start, as event-shaped batches of at most 100.
-async fn stream_batches(table: &str) -> Vec<Value> {
-    let described = dynamo_client().describe_table().table_name(table).send().await.expect("describe");
-    let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("the table has a stream").to_string();
-    let stream = streams_call("DescribeStream", json!({ "StreamArn": arn })).await;
-    let mut batches = Vec::new();
-    for shard in stream["StreamDescription"]["Shards"].as_array().expect("shards") {
-        let start = json!({ "StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON" });
-        let mut iterator = streams_call("GetShardIterator", start).await["ShardIterator"].clone();
-        loop {
-            let page = streams_call("GetRecords", json!({ "ShardIterator": iterator, "Limit": 100 })).await;
-            let records = page["Records"].as_array().cloned().unwrap_or_default();
-            if records.is_empty() {
-                break;
-            }
-            batches.push(json!({ "Records": records }));
-            iterator = page["NextShardIterator"].clone();
-        }
-    }
-    batches
 }
 
 fn consultation(id: &str) -> Consultation {
