@@ -688,7 +688,9 @@ async fn concurrent_submissions_keep_counters_exact<S: Settle>(store: S) {
     let stored = store.survey_responses(&s.id, 1).await.expect("responses").len() as u64;
     let counts = counts_of(&*store, &s, Some("tinh-a")).await;
     assert_eq!(stored, 1000);
-    assert_eq!(counts_of(&*store, &s, None).await["*#_#n"], stored, "the whole survey's counter too");
+    // (Read without settling again: on moto every record delivered again is a transaction refused, and slow.)
+    let whole = store.survey_counts(&s.id, 1, ALL).await.expect("counts");
+    assert_eq!(whole["*#_#n"], stored, "the whole survey's counter too");
     assert_eq!(counts["tinh-a#_#n"], stored, "the response counter equals the responses stored");
     assert_eq!(counts["tinh-a#q1#co"] + counts["tinh-a#q1#khong"], stored);
     assert_eq!(counts["tinh-a#q2#a"], counts["tinh-a#q1#co"]);

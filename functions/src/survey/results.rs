@@ -274,7 +274,10 @@ impl ResultsView<'_> {
             let n = counts.get(key).copied().unwrap_or(0);
             let _ = write!(
                 html,
-                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}%</td></tr>",
+                "<tr data-q=\"{}\" data-key=\"{}\"><th scope=\"row\">{}</th><td class=\"num\" data-count>{}</td>\
+                 <td class=\"num\">{}%</td></tr>",
+                escape(&q.id),
+                escape(key),
                 escape(label),
                 format_number(bar.1, 0),
                 share(n, r.responses)
