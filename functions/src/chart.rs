@@ -27,35 +27,43 @@ pub fn format_number(value: f64, decimals: usize) -> String {
     }
 }
 
+/// The longest row label that fits left of the bars.
+const LABEL_CHARS: usize = 34;
+
 /// The `<svg>` of `bars`, a full-length bar standing for `max`; its accessible name is "Biểu đồ: {title}" and says
-/// the table beside it has the numbers. `id` must be unique in the page (it names the title element).
+/// the table below has the numbers. `id` must be unique in the page (it names the title element). Labels too long
+/// for the left column (the criteria all begin "Tỷ lệ điểm số đạt được tiêu chí") go above their bars, whole: cut
+/// short they would all read the same.
 pub fn bar_chart(id: &str, title: &str, bars: &[Bar], max: f64) -> String {
     const ROW: usize = 26;
     const LABEL: usize = 250;
     const BAR: f64 = 300.0;
     let max = max.max(f64::EPSILON);
-    let height = bars.len() * ROW + 8;
+    let stacked = bars.iter().any(|b| b.0.chars().count() > LABEL_CHARS);
+    let (row, bar, left) = if stacked { (44, 440.0, 0) } else { (ROW, BAR, LABEL) };
+    let height = bars.len() * row + 8;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        "<svg class=\"chart\" viewBox=\"0 0 640 {height}\" role=\"img\" aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">Biểu đồ: {}. Số liệu chi tiết ở bảng.</title>",
+        "<svg class=\"chart\" viewBox=\"0 0 640 {height}\" role=\"img\" aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">Biểu đồ: {}. Số liệu chi tiết ở bảng dưới.</title>",
         escape(title)
     );
     for (i, (label, value, text)) in bars.iter().enumerate() {
-        let y = i * ROW + 4;
-        let width = (value / max * BAR).clamp(0.0, BAR);
-        let label: String =
-            if label.chars().count() > 34 { label.chars().take(33).chain(['…']).collect() } else { label.clone() };
+        let y = i * row + 4;
+        let width = (value / max * bar).clamp(0.0, bar);
+        let bar_y = if stacked { y + 20 } else { y };
+        if stacked {
+            let _ = write!(svg, "<text x=\"0\" y=\"{}\">{}</text>", y + 14, escape(label));
+        } else {
+            let _ =
+                write!(svg, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", LABEL - 8, y + 16, escape(label));
+        }
         let _ = write!(
             svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect class=\"chart-bar\" x=\"{}\" y=\"{y}\" width=\"{width:.1}\" height=\"{}\"/><text x=\"{:.1}\" y=\"{}\">{}</text>",
-            LABEL - 8,
-            y + 16,
-            escape(&label),
-            LABEL,
+            "<rect class=\"chart-bar\" x=\"{left}\" y=\"{bar_y}\" width=\"{width:.1}\" height=\"{}\"/><text x=\"{:.1}\" y=\"{}\">{}</text>",
             ROW - 8,
-            LABEL as f64 + width + 6.0,
-            y + 16,
+            left as f64 + width + 6.0,
+            bar_y + 16,
             escape(text)
         );
     }

@@ -112,6 +112,10 @@ enum Command {
         /// Địa chỉ máy chủ DynamoDB khác AWS (thử nghiệm cục bộ).
         #[arg(long, requires = "results_table")]
         endpoint_url: Option<String>,
+        /// Ghi vào tệp này ngày (YYYY-MM-DD, giờ Việt Nam) có trang đổi trạng thái tiếp theo (khảo sát, lấy ý
+        /// kiến mở hoặc kết thúc), để CI dựng lại đúng ngày; tệp rỗng nếu không còn thời hạn nào phía trước.
+        #[arg(long, value_name = "TỆP")]
+        next_change_file: Option<PathBuf>,
         /// Bản xuất bản chính thức: báo lỗi nếu còn nội dung minh hoạ (sample: true).
         #[arg(long)]
         production: bool,
@@ -288,6 +292,7 @@ fn main() -> ExitCode {
             results_table,
             region,
             endpoint_url,
+            next_change_file,
             production,
         } => {
             let results_from = match (results_from, results_table) {
@@ -302,6 +307,22 @@ fn main() -> ExitCode {
             match build(&options) {
                 Ok(report) => {
                     eprintln!("Đã dựng vào {}: {}", out.display(), report.summary());
+                    let next = report.next_change(today.at().date_naive());
+                    match next {
+                        Some(day) => eprintln!(
+                            "Trang đổi trạng thái tiếp theo (khảo sát, lấy ý kiến mở hoặc kết thúc): ngày {}; dựng lại \
+                             sau 00:00 giờ Việt Nam ngày đó (17:00 UTC hôm trước).",
+                            day.format("%d-%m-%Y")
+                        ),
+                        None => eprintln!("Không còn thời hạn khảo sát, lấy ý kiến nào phía trước."),
+                    }
+                    if let Some(file) = next_change_file {
+                        let text = next.map(|d| format!("{d}\n")).unwrap_or_default();
+                        if let Err(e) = std::fs::write(&file, text) {
+                            eprintln!("lỗi: không ghi được {}: {e}", file.display());
+                            return ExitCode::FAILURE;
+                        }
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => report_failure(&e),

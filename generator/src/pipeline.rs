@@ -119,6 +119,19 @@ impl BuildReport {
         }
     }
 
+    /// The next day after `today` on which some page changes state without an edit: a survey or consultation
+    /// opens (its first day) or closes (the day after its last). Pages are built for a day in Viet Nam time, so
+    /// the site must be rebuilt just after 00:00 that day (17:00 UTC the day before); `None` when no window
+    /// lies ahead.
+    pub fn next_change(&self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        let windows = self
+            .surveys
+            .iter()
+            .map(|s| (s.opens, s.closes))
+            .chain(self.consultations.iter().map(|c| (c.opens, c.closes)));
+        windows.flat_map(|(opens, closes)| [Some(opens), closes.succ_opt()]).flatten().filter(|d| *d > today).min()
+    }
+
     /// Total time of all stages.
     pub fn total(&self) -> Duration {
         self.stages.iter().map(|(_, d)| *d).sum()
@@ -229,7 +242,8 @@ fn attachments_of(page: &crate::site::Page) -> &[crate::site::Attachment] {
     match &page.kind {
         crate::site::Kind::Document(d) => &d.attachments,
         crate::site::Kind::Consultation(c) => &c.attachments,
-        crate::site::Kind::Article => &[],
+        // A video's files are the page's own: its `sample` covers them.
+        crate::site::Kind::Article | crate::site::Kind::Video(_) => &[],
     }
 }
 
@@ -293,5 +307,44 @@ pub fn error_lines(error: &BuildError) -> String {
             lines.join("\n")
         }
         other => format!("lỗi: {other}\nKhông dựng được trang; kết quả lần trước được giữ nguyên."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cchc_functions::domain::{Consultation, ConsultationId};
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).expect("date")
+    }
+
+    #[test]
+    fn the_next_change_is_the_nearest_opening_or_the_day_after_a_closing() {
+        let consultation = |opens, closes| Consultation {
+            id: ConsultationId::parse("du-thao").expect("id"),
+            title: "Dự thảo".into(),
+            opens,
+            closes,
+        };
+        let mut report = BuildReport {
+            pages: 0,
+            sections: 0,
+            terms: 0,
+            files: 0,
+            rerendered: None,
+            changes: output::Changes::default(),
+            stages: Vec::new(),
+            consultations: vec![consultation(day(3, 1), day(3, 31)), consultation(day(1, 1), day(2, 10))],
+            surveys: Vec::new(),
+        };
+        assert_eq!(report.next_change(day(2, 1)), Some(day(2, 11)), "the day after a window's last day");
+        assert_eq!(report.next_change(day(2, 11)), Some(day(3, 1)), "an opening");
+        assert_eq!(report.next_change(day(3, 31)), Some(day(4, 1)));
+        assert_eq!(report.next_change(day(4, 1)), None, "no window ahead");
+        report.consultations.clear();
+        assert_eq!(report.next_change(day(1, 1)), None);
     }
 }

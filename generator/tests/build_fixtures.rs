@@ -357,3 +357,149 @@ fn an_alias_that_clashes_with_a_page_names_the_aliases_line() {
         other => panic!("expected the clash, got {other:?}"),
     }
 }
+
+/// Writes `text` at `rel` under the fixture's `content/`.
+fn write_content(site: &Path, rel: &str, text: &str) {
+    let path = site.join("content").join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn the_documents_are_filtered_by_every_combination_and_the_form_query_lands_on_one() {
+    let site = fixture("site");
+    let out = site.path().join("public");
+    build_into(site.path(), &out, false).expect("builds");
+    // Two documents: Chính phủ / Nghị quyết / 2021 and Bộ, ngành / Quyết định / 2020 (qd-979).
+    let form = read(out.join("van-ban/index.html"));
+    assert!(form.contains("<form class=\"document-filter\" method=\"get\" action=\"/van-ban/loc/\""), "{form}");
+    let combination = read(out.join("van-ban/loc/chinh-phu/nghi-quyet/2021/index.html"));
+    assert!(combination.contains("href=\"/van-ban/nq-76/\""), "{combination}");
+    assert!(!combination.contains("/van-ban/qd-979/"));
+    let empty = read(out.join("van-ban/loc/chinh-phu/quyet-dinh/2021/index.html"));
+    assert!(empty.contains("Không có văn bản nào khớp với: Chính phủ, Quyết định, năm 2021"), "{empty}");
+    assert!(
+        empty.contains("href=\"/van-ban/loc/tat-ca/quyet-dinh/2021/\"")
+            || empty.contains("href=\"/van-ban/loc/chinh-phu/tat-ca/2021/\"")
+    );
+    // 3 issuer choices (any, the two present) x 3 types x 3 years.
+    let pages = walkdir::WalkDir::new(out.join("van-ban/loc"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "index.html")
+        .count();
+    assert_eq!(pages, 3 * 3 * 3 + 1, "every combination, and the form's action redirecting to the list");
+    assert_eq!(
+        cchc_generator::site::document_filters::query_target("/van-ban/loc/", "co-quan=chinh-phu&loai=&nam=2021")
+            .as_deref(),
+        Some("/van-ban/loc/chinh-phu/tat-ca/2021/")
+    );
+}
+
+#[test]
+fn a_page_under_the_filtered_lists_path_is_an_error_of_the_section() {
+    let site = fixture("site");
+    write_content(
+        site.path(),
+        "van-ban/loc.md",
+        "---\ntitle: Lộc\nnumber: 1/X\ndoc_type: Quyết định\nissuer: dang\nsigned: 2020-01-01\n---\nx\n",
+    );
+    match build_into(site.path(), &site.path().join("public"), false) {
+        Err(BuildError::Content(errors)) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(located(&errors[0]), (PathBuf::from("content/van-ban/_index.md"), None, Some("page_kind")));
+            assert!(errors[0].message.contains("content/van-ban/loc.md"), "{}", errors[0].message);
+        }
+        other => panic!("expected the clash, got {other:?}"),
+    }
+}
+
+const UNIT_TABLE: &str = "title: Chỉ số\nlabel: Bộ\ncolumns:\n  - { name: Chỉ số, chart: bars, max: 100 }\n  - { name: Xếp hạng }\nrows:\n  - [Bộ A, 90, 1]\n  - [Bộ B, 70, 2]\n";
+
+#[test]
+fn each_unit_of_a_report_section_gets_a_page_with_its_figures() {
+    let site = fixture("site");
+    write_content(site.path(), "bao-cao/_index.md", "---\ntitle: Báo cáo\nunit_reports: true\n---\n");
+    write_content(site.path(), "data/bao-cao/chi-so-bo.yaml", UNIT_TABLE);
+    write_content(site.path(), "bao-cao/chi-so.md", "---\ntitle: Chỉ số các bộ\ndata: [bao-cao/chi-so-bo]\n---\nx\n");
+    let out = site.path().join("public");
+    build_into(site.path(), &out, false).expect("builds");
+    let unit = read(out.join("bao-cao/bo-a/index.html"));
+    assert!(unit.contains("<h1>Báo cáo: Bộ A</h1>"), "{unit}");
+    assert!(unit.contains("class=\"chart-bar\"") && unit.contains("trung bình 80"), "{unit}");
+    assert!(unit.contains("href=\"/bao-cao/chi-so/\""), "links its report");
+    assert!(out.join("bao-cao/bo-b/index.html").exists());
+    assert!(read(out.join("sitemap.xml")).contains("/bao-cao/bo-a/"));
+}
+
+#[test]
+fn a_unit_page_that_takes_a_pages_url_is_an_error_of_the_section() {
+    let site = fixture("site");
+    write_content(site.path(), "bao-cao/_index.md", "---\ntitle: Báo cáo\nunit_reports: true\n---\n");
+    write_content(site.path(), "data/bao-cao/chi-so-bo.yaml", UNIT_TABLE);
+    write_content(site.path(), "bao-cao/bo-a.md", "---\ntitle: Bộ A\ndata: [bao-cao/chi-so-bo]\n---\nx\n");
+    match build_into(site.path(), &site.path().join("public"), false) {
+        Err(BuildError::Content(errors)) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(located(&errors[0]), (PathBuf::from("content/bao-cao/_index.md"), None, Some("unit_reports")));
+            assert!(errors[0].message.contains("content/bao-cao/bo-a.md"), "{}", errors[0].message);
+        }
+        other => panic!("expected the clash, got {other:?}"),
+    }
+}
+
+const VIDEO_SECTION: &str = "---\ntitle: Thư viện video\npage_kind: video\n---\n";
+
+#[test]
+fn a_video_page_plays_only_when_asked_with_captions() {
+    let site = fixture("site");
+    write_content(site.path(), "video/_index.md", VIDEO_SECTION);
+    write_content(
+        site.path(),
+        "video/mot/index.md",
+        "---\ntitle: Một video\nvideo:\n  file: v.webm\n  poster: p.png\n  captions: p.vtt\n  duration: \"0:05\"\n---\n## Lời thoại\n\nXin chào.\n",
+    );
+    for (file, bytes) in [("v.webm", &b"\x1a\x45\xdf\xa3"[..]), ("p.png", b"\x89PNG"), ("p.vtt", b"WEBVTT\n")] {
+        std::fs::write(site.path().join("content/video/mot").join(file), bytes).expect("write");
+    }
+    let out = site.path().join("public");
+    build_into(site.path(), &out, false).expect("builds");
+    let html = read(out.join("video/mot/index.html"));
+    assert!(html.contains("preload=\"none\" playsinline poster=\"/video/mot/p.png\""), "{html}");
+    assert!(html.contains("<source src=\"/video/mot/v.webm\" type=\"video/webm\">"), "{html}");
+    assert!(html.contains("<track kind=\"captions\" src=\"/video/mot/p.vtt\" srclang=\"vi\""), "{html}");
+    assert!(read(out.join("video/index.html")).contains("src=\"/video/mot/p.png\""), "the list shows the poster");
+}
+
+#[test]
+fn a_video_page_names_each_wrong_or_missing_file() {
+    let site = fixture("site");
+    write_content(site.path(), "video/_index.md", VIDEO_SECTION);
+    write_content(
+        site.path(),
+        "video/sai.md",
+        "---\ntitle: Sai\nvideo:\n  file: v.avi\n  poster: p.gif\n  captions: p.srt\n---\nx\n",
+    );
+    write_content(
+        site.path(),
+        "video/thieu.md",
+        "---\ntitle: Thiếu\nvideo:\n  file: khong-co.mp4\n  poster: p.jpg\n  captions: p.vtt\n---\nx\n",
+    );
+    write_content(site.path(), "video/khong.md", "---\ntitle: Không có video\n---\nx\n");
+    match build_into(site.path(), &site.path().join("public"), false) {
+        Err(BuildError::Content(errors)) => {
+            let shown: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.file.display(), e.message)).collect();
+            assert!(errors.iter().all(|e| e.field.as_deref() == Some("video")), "{shown:?}");
+            for expected in [
+                "sai.md: tệp video `v.avi`",
+                "sai.md: ảnh đại diện `p.gif`",
+                "sai.md: phụ đề `p.srt`",
+                "thieu.md: không có tệp đính kèm `khong-co.mp4`",
+                "khong.md: trang video",
+            ] {
+                assert!(shown.iter().any(|e| e.contains(expected)), "{expected} in {shown:?}");
+            }
+        }
+        other => panic!("expected content errors, got {other:?}"),
+    }
+}

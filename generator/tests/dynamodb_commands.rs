@@ -53,7 +53,7 @@ async fn sync_codes_and_results_work_on_dynamodb() {
     let sync = cchc(&["sync", "--root", root, "--dynamodb-table", &table]);
     let stderr = String::from_utf8_lossy(&sync.stderr);
     assert!(sync.status.success(), "{stderr}");
-    assert!(stderr.contains("khảo sát: 7 phiên bản mới"), "{stderr}");
+    assert!(stderr.contains("khảo sát: 9 phiên bản mới"), "{stderr}");
 
     let codes = cchc(&[
         "codes",

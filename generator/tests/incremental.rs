@@ -178,3 +178,26 @@ fn added_removed_and_broken_pages() {
     assert_same(&site.out, &site.root, "a page removed");
     assert!(!site.out.join("tin-tuc/bai-moi-incremental").exists());
 }
+
+#[test]
+fn a_documents_year_or_a_reports_tables_edit_updates_the_derived_pages() {
+    let mut site = Site::new();
+    let document = "content/van-ban/nghi-quyet-76-nq-cp.md";
+    let signed = |year: &'static str| {
+        move |t: String| {
+            let line = t.lines().find(|l| l.starts_with("signed:")).expect("a signing date").to_string();
+            t.replacen(&line, &format!("signed: {year}-07-15"), 1)
+        }
+    };
+    site.edit(document, signed("2022"));
+    assert_same(&site.out, &site.root, "a document moved to another year's filtered lists");
+    site.edit(document, signed("2009"));
+    assert_same(&site.out, &site.root, "a year no document had: new combinations");
+    assert!(site.out.join("van-ban/loc/chinh-phu/nghi-quyet/2009/index.html").is_file());
+
+    let report = "content/bao-cao/cai-cach-hanh-chinh/bo-nganh/ty-le-diem-tieu-chi-cchc-bo-nganh-minh-hoa.md";
+    site.edit(report, |t| t.replacen("data: [bao-cao/tieu-chi-cchc-bo-nganh-minh-hoa]\n", "", 1));
+    assert_same(&site.out, &site.root, "a report page no longer showing its table");
+    let unit = common::read(site.out.join("bao-cao/cai-cach-hanh-chinh/bo-nganh/bo-tu-phap/index.html"));
+    assert!(!unit.contains("Bình quân năm tiêu chí"), "the unit's page no longer shows that table");
+}

@@ -244,6 +244,18 @@ const FACTS: &[(&str, &str)] = &[
         "/bao-cao/cai-cach-hanh-chinh/chinh-phu/ty-le-diem-tieu-chi-cchc-minh-hoa/",
         "Tỷ lệ điểm số đạt được tiêu chí thực hiện nhiệm vụ được Chính phủ, Thủ tướng Chính phủ giao",
     ),
+    // 001:1750 the ministries' list: a name filter and a "Báo cáo" button per ministry, leading to its own page
+    ("/bao-cao/cai-cach-hanh-chinh/bo-nganh/", "Gõ tên Bộ, ngành"),
+    ("/bao-cao/cai-cach-hanh-chinh/bo-nganh/", "Bộ Tư pháp Báo cáo của Bộ Tư pháp"),
+    ("/bao-cao/cai-cach-hanh-chinh/bo-nganh/bo-tu-phap/", "Báo cáo cải cách hành chính: Bộ Tư pháp"),
+    // 001:1748 the five criteria, per ministry and per province too
+    (
+        "/bao-cao/cai-cach-hanh-chinh/bo-nganh/bo-tu-phap/",
+        "Thực hiện nhiệm vụ được Chính phủ, Thủ tướng Chính phủ giao",
+    ),
+    ("/bao-cao/cai-cach-hanh-chinh/tinh-thanh/thanh-hoa/", "Chế độ báo cáo CCHC định kỳ"),
+    // 001:1798 "THƯ VIỆN VIDEO" beside the models and experience
+    ("/", "Thư viện video"),
     // --- The models and experience the real portal lists, with their posting times.
     // 001:1768-1772 "Tăng cường kỷ luật, kỷ cương hành chính …" posted "08:12 11-06-2023"
     ("/mo-hinh-kinh-nghiem/trong-nuoc/tang-cuong-ky-luat-ky-cuong-hanh-chinh/", "08:12 11-06-2023"),
@@ -430,4 +442,96 @@ fn no_summary_or_meta_description_shows_raw_markdown() {
         }
     }
     assert!(found.is_empty(), "raw Markdown shown to readers:\n{}", found.join("\n"));
+}
+
+/// The site paths listed in the built sitemap.
+fn sitemap_paths() -> Vec<String> {
+    let xml = read(built().join("sitemap.xml"));
+    xml.split("<loc>")
+        .skip(1)
+        .filter_map(|l| l.split("</loc>").next())
+        .map(|l| l.trim_start_matches("https://caicachhanhchinh.gov.vn").to_string())
+        .collect()
+}
+
+#[test]
+fn every_unit_of_a_report_list_has_its_own_page_with_charts() {
+    let mut pages = 0;
+    for kind in ["cai-cach-hanh-chinh", "par-index", "sipas"] {
+        for level in ["bo-nganh", "tinh-thanh"] {
+            let list = format!("/bao-cao/{kind}/{level}/");
+            let html = read(built().join(list.trim_start_matches('/')).join("index.html"));
+            let links = attribute_values(&html, "class=\"unit-report-link\"", "href");
+            assert!(!links.is_empty(), "{list} lists its units");
+            for link in links {
+                assert!(
+                    link.starts_with(&list) && !link.contains('#'),
+                    "{list}: a page of its own, not an anchor: {link}"
+                );
+                let unit = read(built().join(link.trim_start_matches('/')).join("index.html"));
+                assert!(unit.contains("class=\"data-table\""), "{link} shows the unit's figures");
+                pages += 1;
+            }
+        }
+    }
+    assert!(pages > 60, "{pages} unit pages");
+    let text = page_text("/bao-cao/cai-cach-hanh-chinh/bo-nganh/bo-tu-phap/");
+    assert!(text.contains("Số liệu minh hoạ"), "illustrative figures are badged: {text}");
+    let sitemap = sitemap_paths();
+    assert!(
+        sitemap.contains(&"/bao-cao/cai-cach-hanh-chinh/tinh-thanh/an-giang/".to_string()),
+        "official figures are listed"
+    );
+    assert!(!sitemap.iter().any(|p| p == "/bao-cao/par-index/bo-nganh/bo-tu-phap/"), "illustrative ones are not");
+}
+
+#[test]
+fn every_issuer_type_year_combination_is_a_page_and_an_empty_one_says_so() {
+    let list = read(built().join("van-ban/index.html"));
+    let options = |name: &str| {
+        let select = &list[list.find(&format!("name=\"{name}\"")).expect("select")..];
+        let select = &select[..select.find("</select>").expect("end of select")];
+        attribute_values(select, "<option", "value")
+            .into_iter()
+            .map(|v| if v.is_empty() { "tat-ca".to_string() } else { v })
+            .collect::<Vec<_>>()
+    };
+    let (issuers, types, years) = (options("co-quan"), options("loai"), options("nam"));
+    assert_eq!(issuers.len(), 5, "all and the four issuers: {issuers:?}");
+    let mut empty = 0;
+    for issuer in &issuers {
+        for doc_type in &types {
+            for year in &years {
+                let path = format!("van-ban/loc/{issuer}/{doc_type}/{year}/index.html");
+                let html = read(built().join(&path));
+                if html.contains("Không có văn bản nào khớp") {
+                    assert!(html.contains("noindex"), "{path}: an empty list is not for search engines");
+                    empty += 1;
+                } else {
+                    assert!(html.contains("class=\"item-title\""), "{path} lists documents or says it has none");
+                }
+            }
+        }
+    }
+    assert!(empty > 0 && empty < issuers.len() * types.len() * years.len());
+    assert!(page_text("/van-ban/loc/chinh-phu/nghi-quyet/2021/").contains("Nghị quyết số 76/NQ-CP"));
+    assert!(!sitemap_paths().iter().any(|p| p.contains("/van-ban/loc/")), "filtered lists stay out of the sitemap");
+}
+
+#[test]
+fn the_video_page_loads_nothing_of_the_video_before_play_and_has_captions_and_a_transcript() {
+    let html = read(built().join("thu-vien-video/gioi-thieu-thu-vien-video/index.html"));
+    assert!(html.contains("preload=\"none\"") && html.contains("poster=\""), "only the poster before play");
+    assert!(html.contains("<track kind=\"captions\"") && html.contains("srclang=\"vi\""));
+    let captions = read(built().join("thu-vien-video/gioi-thieu-thu-vien-video/phu-de.vi.vtt"));
+    assert!(captions.starts_with("WEBVTT"));
+    let text = page_text("/thu-vien-video/gioi-thieu-thu-vien-video/");
+    assert!(text.contains("Lời thoại"), "a transcript on the page");
+    for cue in captions.split("\n\n").filter(|b| b.contains("-->")).filter_map(|b| b.lines().last()) {
+        assert!(text.contains(cue.trim()), "the transcript has the caption «{cue}»");
+    }
+    let video =
+        std::fs::metadata(built().join("thu-vien-video/gioi-thieu-thu-vien-video/gioi-thieu-thu-vien-video.mp4"))
+            .expect("the video is published");
+    assert!(video.len() < 300 * 1024, "the test clip stays small: {} bytes", video.len());
 }

@@ -122,7 +122,7 @@ test('the home page lists each survey and the Steering Committee and master-prog
   await page.goto(url('/'));
   const box = page.locator('section[aria-labelledby="khoi-khao-sat"]');
   const surveys = await box.locator('.entry-list a').allInnerTexts();
-  assert.equal(surveys.length, 7, `the seven surveys: ${surveys.join('; ')}`);
+  assert.equal(surveys.length, 9, `the nine surveys (two for civil servants): ${surveys.join('; ')}`);
   assert.ok(surveys.includes('Khảo sát sự hài lòng của người dân đối với chính sách của cơ quan nhà nước'));
   const banners = await page.locator('section[aria-labelledby="khoi-ban-chi-dao"] .banner-links a').evaluateAll(
     (as) => as.map((a) => a.getAttribute('href')));

@@ -29,6 +29,14 @@ async function chooseUnit(page) {
   assert.equal(await page.locator('select[name="unit"]').inputValue(), 'tinh-thanh-hoa');
 }
 
+/** On a survey that asks the commune, waits for the chosen province's communes and picks the first. */
+async function chooseCommune(page) {
+  const list = page.locator('select[name="commune"]');
+  if (!(await list.count())) return;
+  await page.waitForFunction(() => document.querySelectorAll('select[name="commune"] option').length > 0);
+  await list.selectOption({ index: 0 });
+}
+
 test('a survey with branching is answered by keyboard alone, one question at a time', async () => {
   const page = await browser.newPage();
   await page.goto(url(SURVEY));
@@ -107,6 +115,7 @@ test('offline, the response waits in the browser and is sent when the connection
   await page.reload();
   const before = (await (await page.request.get(url('/api/surveys/sipas-dich-vu-cong/results'))).json()).responses;
   await page.locator('select[name="unit"]').selectOption('tinh-thanh-hoa');
+  await chooseCommune(page);
   await page.getByRole('button', { name: 'Bắt đầu trả lời' }).click();
   const step = () => page.locator('.survey-step:not([hidden])');
   await step().getByLabel('Trực tuyến').check();
@@ -196,7 +205,8 @@ test('every survey of the portal can be answered to the end in the browser and i
   const page = await browser.newPage();
   const links = ['danh-gia-cai-cach-hanh-chinh/ca-nuoc', 'danh-gia-cai-cach-hanh-chinh/bo-nganh',
     'danh-gia-cai-cach-hanh-chinh/tinh-thanh', 'su-hai-long/chinh-sach', 'su-hai-long/chinh-sach-bo-nganh',
-    'su-hai-long/dich-vu-cong', 'chuyen-de/dich-vu-cong-truc-tuyen'].map((p) => `/khao-sat/${p}/`);
+    'su-hai-long/dich-vu-cong', 'chuyen-de/dich-vu-cong-truc-tuyen', 'can-bo-cong-chuc/bo-nganh',
+    'can-bo-cong-chuc/tinh-thanh'].map((p) => `/khao-sat/${p}/`);
   for (const link of links) {
     await page.goto(url(link));
     await page.evaluate(() => localStorage.clear());
@@ -204,7 +214,8 @@ test('every survey of the portal can be answered to the end in the browser and i
     const id = await page.locator('form[data-survey]').getAttribute('data-survey');
     const before = (await (await page.request.get(url(`/api/surveys/${id}/results`))).json()).responses;
     const unit = page.locator('select[name="unit"] option').nth(1);
-    await unit.evaluate((o) => { o.selected = true; });
+    await unit.evaluate((o) => { o.selected = true; o.parentNode.dispatchEvent(new Event('change', { bubbles: true })); });
+    await chooseCommune(page);
     if (await page.locator('input[name="code"]').count()) {
       // A code answers only for the unit it was made for: the one picked.
       const args = ['codes', 'generate', id, '--count', '1', '--unit', await unit.getAttribute('value'), '--root', process.env.CCHC_SITE_ROOT];

@@ -27,7 +27,7 @@ use crate::survey::{Access, RawAnswers, Record, Results, ResultsView, Survey, Un
 pub const BODY_LIMIT: usize = 64 * 1024;
 const THANK_YOU: &str = "/cam-on-khao-sat/";
 /// Fields of a response that are not answers.
-const META: [&str; 6] = ["version", "unit", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
+const META: [&str; 7] = ["version", "unit", "commune", "code", guard::KEY_FIELD, guard::HONEYPOT, guard::PROOF];
 
 /// Published versions never change, so each process keeps the ones it has read.
 #[derive(Debug, Default, Clone)]
@@ -118,7 +118,7 @@ async fn accept<S: Store>(
         }
     }
     let unit = submission.get("unit").unwrap_or_default();
-    let response = survey.validate(unit, &raw, today).map_err(ApiError::Invalid)?;
+    let response = survey.validate_at(unit, submission.get("commune"), &raw, today).map_err(ApiError::Invalid)?;
     let answers = serde_json::to_string(&response).map_err(|e| ApiError::Unavailable(e.into()))?;
     let mut fingerprint = format!("{}\0{version}\0{answers}\0{}", survey.id, code.as_deref().unwrap_or_default());
     if !incoming.has_key() {
@@ -128,14 +128,19 @@ async fn accept<S: Store>(
     }
     let fingerprint = sha256_hex(&fingerprint);
     let key = guard::idempotency_key(incoming, &client, &fingerprint)?;
-    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Survey, &key, &fingerprint)).await? {
-        return Ok(first);
+    // A retry of a stored response gets the first answer even if the survey has closed since; a response outside
+    // the window is refused before the rate limit counts it (a page stale at the CDN must not cost a respondent
+    // without JavaScript one of their three tries).
+    let window = survey.window(today);
+    if window != Window::Open
+        && let Some(first) = state.store.replay(KeyScope::Survey, &key, &fingerprint).await?
+    {
+        return Ok(Accepted::replayed(first));
     }
-    // After the replay: the first answer stands even if the survey has closed since.
     let period = || {
         format!("từ {} đến {}", survey.opens.format(crate::time::DATE_VI), survey.closes.format(crate::time::DATE_VI))
     };
-    match survey.window(today) {
+    match window {
         Window::Open => {}
         Window::Upcoming => {
             return Err(ApiError::Conflict(format!("Khảo sát chưa mở; thời gian nhận ý kiến {}.", period())));
@@ -143,6 +148,9 @@ async fn accept<S: Store>(
         Window::Closed => {
             return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
         }
+    }
+    if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Survey, &key, &fingerprint)).await? {
+        return Ok(first);
     }
     let record = Record { id: Ulid::new(), created_at: Utc::now(), version, response };
     let counters = record.response.counters(&survey);
@@ -205,8 +213,12 @@ async fn scoped_results<S: Store>(
     {
         return Err(ApiError::NotFound(format!("khảo sát không có đơn vị `{unit}`")));
     }
+    let in_unit = |code: &str| {
+        let province = scope.unit.as_ref().and_then(|u| survey.province_codes.get(u));
+        crate::survey::Communes::embedded().get(code).is_some_and(|c| Some(&c.parent) == province)
+    };
     if let Some(commune) = &scope.commune
-        && (scope.unit.is_none() || !commune_code(commune))
+        && (scope.unit.is_none() || !commune_code(commune) || !in_unit(commune))
     {
         return Err(ApiError::NotFound(format!("không có xã, phường, đặc khu mã `{commune}` trong đơn vị đã chọn")));
     }
@@ -297,7 +309,7 @@ async fn results_page<S: Store>(
 }
 
 /// The communes the filter offers once a unit is chosen: those of the unit with responses (a commune without any
-/// has nothing to show), by code; named by their code until the commune list is at hand here.
+/// has nothing to show), named from the commune list.
 async fn results_communes<S: Store>(
     state: &AppState<S>,
     survey: &Survey,
@@ -311,7 +323,16 @@ async fn results_communes<S: Store>(
     } else {
         results.units.clone()
     };
-    Ok(per_commune.into_keys().map(|code| (code.clone(), format!("Mã {code}"))).collect())
+    let communes = crate::survey::Communes::embedded();
+    let mut named: Vec<UnitChoice> = per_commune
+        .into_keys()
+        .map(|code| {
+            let name = communes.get(&code).map_or_else(|| format!("Mã {code}"), |c| c.name.clone());
+            (code, name)
+        })
+        .collect();
+    named.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(named)
 }
 
 /// The site's layout for pages the function renders: the published page itself, fetched from the site and kept a

@@ -161,8 +161,11 @@ pub struct SurveySource {
     /// Who may answer.
     #[serde(default)]
     pub access: Access,
-    /// The list of units the respondent picks first (a file under `content/data/don-vi/`).
-    pub unit: String,
+    /// Which units the respondent picks first: `tinh` (a province), `xa` (a province, then one of its communes,
+    /// wards or special zones), or the name of another list under `content/data/don-vi/` (`bo-nganh`). Files
+    /// written before the commune level say `unit:` with a list's name; it is read the same way.
+    #[serde(alias = "unit")]
+    pub units: String,
     /// How the unit is asked for (e.g. "Tỉnh, thành phố nơi Ông/Bà thực hiện thủ tục").
     #[serde(default)]
     pub unit_label: Option<String>,
@@ -312,6 +315,12 @@ pub struct Survey {
     pub unit_label: String,
     /// Units that may be picked.
     pub units: Vec<Unit>,
+    /// Whether the respondent also picks a commune of the chosen province (`units: xa`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub communes: bool,
+    /// The GSO code of each province, by unit id, to find its communes (`units: xa` only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub province_codes: BTreeMap<String, String>,
     /// Questions, in file order.
     pub questions: Vec<Question>,
     /// Option targets, per question and option id (single choice).
@@ -342,10 +351,38 @@ fn valid_id(id: &str) -> bool {
 /// The word `end` in `next:`.
 pub const END: &str = "end";
 
+/// `units: tinh`: a province.
+pub const LEVEL_PROVINCE: &str = "tinh";
+/// `units: xa`: a province, then one of its communes.
+pub const LEVEL_COMMUNE: &str = "xa";
+
+/// The list under `content/data/don-vi/` that `units:` names: `tinh-thanh` for both levels of local
+/// government, else the list itself (`bo-nganh`).
+pub fn unit_list(units: &str) -> &str {
+    match units {
+        LEVEL_PROVINCE | LEVEL_COMMUNE => "tinh-thanh",
+        list => list,
+    }
+}
+
 impl Survey {
     /// Checks `source` and resolves its units; returns every problem found, not just the first.
     pub fn check(source: SurveySource, units: Vec<Unit>) -> Result<Survey, Vec<DefinitionError>> {
+        Survey::check_with_codes(source, units, BTreeMap::new())
+    }
+
+    /// `check`, with the GSO code of each province (by unit id) that a survey asking the commune (`units: xa`)
+    /// needs to find a province's communes.
+    pub fn check_with_codes(
+        source: SurveySource,
+        units: Vec<Unit>,
+        province_codes: BTreeMap<String, String>,
+    ) -> Result<Survey, Vec<DefinitionError>> {
         let mut errors = Vec::new();
+        let communes = source.units == LEVEL_COMMUNE;
+        if communes && province_codes.is_empty() {
+            errors.push(error(None, "`units: xa` cần danh sách tỉnh có mã (`code`) của Tổng cục Thống kê"));
+        }
         if !valid_id(&source.id) {
             errors.push(error(None, format!("id `{}` chỉ được gồm chữ thường không dấu, số và `-`", source.id)));
         }
@@ -356,7 +393,7 @@ impl Survey {
             errors.push(error(None, format!("closes ({}) trước opens ({})", source.closes, source.opens)));
         }
         if units.is_empty() {
-            errors.push(error(None, format!("danh sách đơn vị `{}` trống hoặc không có", source.unit)));
+            errors.push(error(None, format!("danh sách đơn vị `{}` trống hoặc không có", source.units)));
         }
         if source.questions.is_empty() {
             errors.push(error(None, "khảo sát cần ít nhất một câu hỏi"));
@@ -441,8 +478,10 @@ impl Survey {
             closes: source.closes,
             access: source.access,
             unit_label: source.unit_label.unwrap_or_else(|| "Đơn vị".into()),
-            unit_list: source.unit,
+            unit_list: unit_list(&source.units).to_string(),
             units,
+            communes,
+            province_codes: if communes { province_codes } else { BTreeMap::new() },
             questions,
             branches,
         };

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::communes::Communes;
 use super::definition::{Next, QuestionKind, Scale, Survey};
 use crate::domain::{FieldError, clean};
 
@@ -119,12 +120,58 @@ impl Survey {
         format!("Câu {}", self.questions[i].number)
     }
 
-    /// Checks a response sent on `day` for `unit`.
+    /// Checks a response sent on `day` for `unit` (a survey that asks the commune needs `validate_at`).
     pub fn validate(&self, unit: &str, raw: &RawAnswers, day: NaiveDate) -> Result<Response, Vec<FieldError>> {
+        self.validate_at(unit, None, raw, day)
+    }
+
+    /// The commune `code` of province `unit` on `day`, or why not (in Vietnamese, for the `commune` field).
+    pub fn commune_of(&self, unit: &str, code: Option<&str>, day: NaiveDate) -> Result<Option<String>, String> {
+        match (self.communes, code.map(str::trim).filter(|c| !c.is_empty())) {
+            (false, None) => Ok(None),
+            (false, Some(_)) => Err("khảo sát này không hỏi xã, phường".into()),
+            (true, None) => Err("Chọn xã, phường, đặc khu trong danh sách của tỉnh, thành phố đã chọn".into()),
+            (true, Some(code)) => {
+                let Some(commune) = Communes::embedded().get(code) else {
+                    return Err(format!("không có xã, phường, đặc khu mã `{code}`"));
+                };
+                if self.province_codes.get(unit) != Some(&commune.parent) {
+                    return Err(format!("{} không thuộc tỉnh, thành phố đã chọn", commune.name));
+                }
+                if !commune.valid_on(day) {
+                    return Err(format!(
+                        "{} không còn (hoặc chưa) là đơn vị hành chính vào ngày {}",
+                        commune.name,
+                        day.format(crate::time::DATE_VI)
+                    ));
+                }
+                Ok(Some(commune.code.clone()))
+            }
+        }
+    }
+
+    /// Checks a response sent on `day` for `unit` and, when the survey asks it, the commune `commune`.
+    pub fn validate_at(
+        &self,
+        unit: &str,
+        commune: Option<&str>,
+        raw: &RawAnswers,
+        day: NaiveDate,
+    ) -> Result<Response, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if !self.units.iter().any(|u| u.id == unit && u.valid_on(day)) {
+        let province_ok = self.units.iter().any(|u| u.id == unit && u.valid_on(day));
+        if !province_ok {
             errors.push(invalid("unit", format!("{}: chọn một đơn vị trong danh sách", self.unit_label)));
         }
+        let commune = match self.commune_of(unit, commune, day) {
+            Ok(commune) => commune,
+            Err(message) => {
+                if province_ok {
+                    errors.push(invalid("commune", message));
+                }
+                None
+            }
+        };
         // Group the fields by question.
         let mut sent: BTreeMap<usize, Vec<Field<'_>>> = BTreeMap::new();
         for (field, values) in raw {
@@ -194,7 +241,7 @@ impl Survey {
         }
         Ok(Response {
             unit: unit.to_string(),
-            commune: None,
+            commune,
             answers: answers.into_iter().map(|(i, a)| (self.questions[i].id.clone(), a)).collect(),
             path: path.into_iter().map(|i| self.questions[i].id.clone()).collect(),
         })

@@ -77,6 +77,27 @@ pub async fn publish<S: Store>(
     Ok(published)
 }
 
+/// `publish` for the preview's own store (`cchc serve`): a survey version whose definition changed replaces the
+/// previous one instead of being refused, since the editor is still drafting it; `cchc sync` alone freezes versions.
+pub async fn publish_preview(
+    store: &cchc_functions::store::SqliteStore,
+    consultations: &[Consultation],
+    surveys: &[Survey],
+) -> Result<Published, StoreError> {
+    let mut published = Published::default();
+    for consultation in consultations {
+        store.put_consultation(consultation).await?;
+        published.consultations += 1;
+    }
+    for survey in surveys {
+        match store.put_survey_draft(survey).await? {
+            Publication::New => published.new_surveys += 1,
+            Publication::Unchanged => published.unchanged_surveys += 1,
+        }
+    }
+    Ok(published)
+}
+
 /// The results of every survey of the site, as its latest published version in `store` counts them.
 /// Refuses a survey whose version the store already has with other content (published versions are immutable).
 pub fn results_snapshot(

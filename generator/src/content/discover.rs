@@ -39,7 +39,7 @@ pub struct AssetFile {
 pub struct ContentFiles {
     /// `*.md` files.
     pub markdown: Vec<SourceFile>,
-    /// `data/**.yaml` files.
+    /// `data/**.yaml` files (and `data/**.csv` tables, kept as text).
     pub data: Vec<SourceFile>,
     /// `khao-sat/*.yaml` files: survey definitions.
     pub surveys: Vec<SourceFile>,
@@ -77,7 +77,7 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
         let yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
         let kind = if rel.ends_with(".md") {
             Some(Text::Markdown)
-        } else if yaml && rel.starts_with("data/") {
+        } else if (yaml || rel.ends_with(".csv")) && rel.starts_with("data/") {
             Some(Text::Data)
         } else if yaml && rel.starts_with(&format!("{}/", SURVEY_DIR)) {
             Some(Text::Survey)

@@ -21,6 +21,8 @@ pub enum PageKind {
     Document,
     /// Drafts open for public comment: window, drafting agency, attachments.
     Consultation,
+    /// The video library: a self-hosted video with its poster and captions; the body is the transcript.
+    Video,
 }
 
 impl PageKind {
@@ -41,6 +43,7 @@ impl PageKind {
                 "replaces",
             ],
             PageKind::Consultation => &["opens", "closes", "drafting_agency", "attachments"],
+            PageKind::Video => &["video"],
         }
     }
 
@@ -50,6 +53,7 @@ impl PageKind {
             PageKind::Article => "article",
             PageKind::Document => "document",
             PageKind::Consultation => "consultation",
+            PageKind::Video => "video",
         }
     }
 }
@@ -143,6 +147,39 @@ pub struct AttachmentRef {
     pub sample: bool,
 }
 
+/// A video of the video library, as written in front matter: files relative to the page (or, starting with `/`,
+/// to `content/`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoRef {
+    /// The video itself: `.mp4` or `.webm`, kept small (it is served by the site, not a third party).
+    pub file: String,
+    /// The still shown until it is played (`.jpg`, `.png`, `.webp`): the only part downloaded before.
+    pub poster: String,
+    /// Vietnamese captions, WebVTT (`.vtt`).
+    pub captions: String,
+    /// Length as shown (`0:20`, `12:05`).
+    pub duration: Option<String>,
+}
+
+impl VideoRef {
+    /// The file-type problems of the three files, in Vietnamese; empty when all is well.
+    fn problems(&self) -> Vec<String> {
+        let ext = |f: &str| f.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        let mut problems = Vec::new();
+        if !["mp4", "webm"].contains(&ext(&self.file).as_str()) {
+            problems.push(format!("tệp video `{}` phải là .mp4 hoặc .webm", self.file));
+        }
+        if !["jpg", "jpeg", "png", "webp"].contains(&ext(&self.poster).as_str()) {
+            problems.push(format!("ảnh đại diện `{}` phải là .jpg, .png hoặc .webp", self.poster));
+        }
+        if ext(&self.captions) != "vtt" {
+            problems.push(format!("phụ đề `{}` phải là tệp WebVTT (.vtt)", self.captions));
+        }
+        problems
+    }
+}
+
 /// Front matter as written: every key any page kind accepts, so a typo is an error with a suggestion.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,6 +217,7 @@ struct RawPage {
     opens: Option<ContentDate>,
     closes: Option<ContentDate>,
     drafting_agency: Option<String>,
+    video: Option<VideoRef>,
     #[serde(default)]
     data: Vec<String>,
     #[serde(default = "yes")]
@@ -208,6 +246,7 @@ impl RawPage {
             ("opens", self.opens.is_some()),
             ("closes", self.closes.is_some()),
             ("drafting_agency", self.drafting_agency.is_some()),
+            ("video", self.video.is_some()),
         ]
         .into_iter()
         .filter_map(|(key, present)| present.then_some(key))
@@ -300,6 +339,8 @@ pub enum KindMeta {
     Document(DocumentMeta),
     /// A draft under public consultation.
     Consultation(ConsultationMeta),
+    /// A video of the video library.
+    Video(VideoRef),
 }
 
 /// A page's front matter, typed for its kind.
@@ -352,7 +393,7 @@ impl PageFrontMatter {
         }
         for key in raw.present_keys() {
             if !kind.own_keys().contains(&key) {
-                let owners: Vec<&str> = [PageKind::Document, PageKind::Consultation]
+                let owners: Vec<&str> = [PageKind::Document, PageKind::Consultation, PageKind::Video]
                     .into_iter()
                     .filter(|k| k.own_keys().contains(&key))
                     .map(PageKind::key)
@@ -416,6 +457,14 @@ impl PageFrontMatter {
                     _ => None,
                 }
             }
+            PageKind::Video => {
+                required("video", raw.video.is_some(), "trang video (file, poster, captions)");
+                let problems = raw.video.as_ref().map(VideoRef::problems).unwrap_or_default();
+                for problem in &problems {
+                    errors.push(at("video", problem.clone()));
+                }
+                raw.video.filter(|_| problems.is_empty()).map(KindMeta::Video)
+            }
         };
         let (Some(kind_meta), true) = (kind_meta, errors.is_empty()) else {
             return Err(errors);
@@ -423,7 +472,7 @@ impl PageFrontMatter {
         let implied_date = match &kind_meta {
             KindMeta::Document(d) => Some(d.signed),
             KindMeta::Consultation(c) => Some(c.opens),
-            KindMeta::Article => None,
+            KindMeta::Article | KindMeta::Video(_) => None,
         };
         Ok(Self {
             meta: PageMeta {
@@ -523,6 +572,10 @@ pub struct SectionMeta {
     pub page_kind: PageKind,
     /// Order among sibling sections.
     pub weight: Option<i64>,
+    /// Whether each ministry or province named in the rows of its pages' data tables gets a page of its own
+    /// (`<section>/<unit>/`): the report sections' "Báo cáo" buttons lead there.
+    #[serde(default)]
+    pub unit_reports: bool,
 }
 
 impl SectionMeta {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use cchc_functions::survey::{Survey, SurveySource, Unit};
+use cchc_functions::survey::{Communes, LEVEL_COMMUNE, Survey, SurveySource, Unit, unit_list};
 
 use crate::content::discover::SourceFile;
 use crate::content::front_matter::parse_yaml;
@@ -33,21 +33,40 @@ fn question_line(text: &str, id: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// The units of the list `name` (`content/data/don-vi/<name>.yaml`), each with its effective dates.
-fn units_of(data: &BTreeMap<String, serde_json::Value>, name: &str) -> Vec<Unit> {
+/// The units of the list `name` (`content/data/don-vi/<name>.yaml`), each with its effective dates, and the GSO
+/// code of those that have one (provinces since 2025), by unit id.
+fn units_of(data: &BTreeMap<String, serde_json::Value>, name: &str) -> (Vec<Unit>, BTreeMap<String, String>) {
+    let mut codes = BTreeMap::new();
     let Some(list) = data.get(&format!("don-vi/{name}")).and_then(|v| v.get("units")).and_then(|v| v.as_array()) else {
-        return Vec::new();
+        return (Vec::new(), codes);
     };
     let date = |u: &serde_json::Value, key: &str| {
         u.get(key).and_then(|d| d.as_str()).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
     };
-    list.iter()
+    let units = list
+        .iter()
         .filter_map(|u| {
             let name = u.get("name")?.as_str()?.to_string();
-            Some(Unit { id: slugify(&name), from: date(u, "from"), to: date(u, "to"), name })
+            let id = slugify(&name);
+            if let Some(code) = u.get("code").and_then(|c| c.as_str()) {
+                codes.insert(id.clone(), code.to_string());
+            }
+            Some(Unit { id, from: date(u, "from"), to: date(u, "to"), name })
         })
-        .collect()
+        .collect();
+    (units, codes)
 }
+
+/// The communes (`content/data/don-vi/xa-phuong.csv`), if the file is there and reads.
+pub fn communes(data: &BTreeMap<String, serde_json::Value>) -> Result<Communes, String> {
+    match data.get(COMMUNES).and_then(|v| v.as_str()) {
+        Some(text) => Communes::parse(text),
+        None => Err(format!("không có tệp content/data/{COMMUNES}.csv")),
+    }
+}
+
+/// Where the communes are, as a data key.
+pub const COMMUNES: &str = "don-vi/xa-phuong";
 
 /// Reads and checks every survey file; gathers every error.
 pub fn load(
@@ -74,8 +93,14 @@ pub fn load(
             );
             continue;
         }
-        let units = units_of(data, &parsed.unit);
-        match Survey::check(parsed, units) {
+        let (units, codes) = units_of(data, unit_list(&parsed.units));
+        if parsed.units == LEVEL_COMMUNE
+            && let Err(e) = communes(data)
+        {
+            errors.push(ContentError::new(&file, e).field("units"));
+            continue;
+        }
+        match Survey::check_with_codes(parsed, units, codes) {
             Ok(survey) => {
                 let version_line = source.text.lines().position(|l| l.starts_with("version:")).map(|i| i + 1);
                 surveys.insert(survey.id.clone(), SurveyFile { file, survey, version_line });
@@ -121,6 +146,29 @@ mod tests {
         let view =
             crate::render::survey_view::view(&surveys["thu"].survey, ContentDate::parse("2026-06-01").expect("date"));
         assert_eq!(view.units.len(), 1, "the old province is not offered after it ended");
+    }
+
+    #[test]
+    fn a_survey_asking_the_commune_carries_the_province_codes_and_needs_the_commune_list() {
+        let xa = SURVEY.replace("unit: tinh-thanh", "units: xa");
+        let mut data = data();
+        data.insert(
+            "don-vi/tinh-thanh".into(),
+            serde_json::json!({ "units": [{ "name": "Tỉnh A", "code": "38" }, { "name": "Tỉnh Cũ", "to": "2025-06-30" }] }),
+        );
+        let source = || vec![SourceFile { rel: "khao-sat/thu.yaml".into(), text: xa.clone().into() }];
+        let (_, errors) = load(source(), &data);
+        assert!(errors[0].message.contains("không có tệp content/data/don-vi/xa-phuong.csv"), "{errors:?}");
+        data.insert(COMMUNES.into(), "code,name,kind,parent,from,to\n38001,Xã B,xa,38,2025-07-01,\n".into());
+        let (surveys, errors) = load(source(), &data);
+        assert!(errors.is_empty(), "{errors:?}");
+        let survey = &surveys["thu"].survey;
+        assert!(survey.communes);
+        assert_eq!(survey.unit_list, "tinh-thanh");
+        assert_eq!(survey.province_codes, BTreeMap::from([("tinh-a".to_string(), "38".to_string())]));
+        // A survey of provinces only publishes no codes: its content hash does not change with the commune level.
+        let (surveys, _) = load_one("khao-sat/thu.yaml", &SURVEY.replace("unit: tinh-thanh", "units: tinh"));
+        assert!(!surveys["thu"].survey.communes && surveys["thu"].survey.province_codes.is_empty());
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //! folder: pages, paginated section and taxonomy lists, feeds, sitemap, redirects, robots.txt, 404.
 
 pub mod chart;
+pub mod filter_view;
 pub mod output;
 pub mod search;
+pub mod survey_units;
 pub mod survey_view;
 pub mod template_functions;
 pub mod theme;
+pub mod unit_view;
 pub mod views;
 
 use rayon::prelude::*;
@@ -55,6 +58,15 @@ pub enum Job {
     },
     /// The site's feed, or a section's.
     Feed(Option<SectionId>),
+    /// A ministry's or province's report page (index in `Site::unit_reports`).
+    UnitReport(usize),
+    /// A document list filtered by issuer, type and year.
+    DocumentFilter {
+        /// Index in `Site::document_filters`.
+        filter: usize,
+        /// The list page's number, from 1.
+        number: usize,
+    },
     /// A redirect from an old URL.
     Alias(usize),
     /// A sitemap file (one of several when the site is large).
@@ -65,6 +77,14 @@ pub enum Job {
     Robots,
     /// The 404 page.
     NotFound,
+    /// A survey page for readers without JavaScript, for one province (index in the survey's
+    /// `province_codes`): its form lists that province's communes (`render::survey_units`).
+    SurveyProvince {
+        /// The survey's runner page.
+        page: PageId,
+        /// Which province.
+        province: usize,
+    },
 }
 
 #[derive(Serialize)]
@@ -113,6 +133,7 @@ fn page_template<'a>(site: &'a Site, theme: &Theme, id: PageId) -> &'a str {
     let by_kind = match section.page_kind {
         PageKind::Document => "document.html",
         PageKind::Consultation => "consultation.html",
+        PageKind::Video => "video.html",
         PageKind::Article => "page.html",
     };
     if theme.has_template(by_kind) { by_kind } else { "page.html" }
@@ -145,6 +166,15 @@ pub fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
             );
         }
     }
+    let derived = [
+        ("unit-report.html", !site.unit_reports.is_empty(), "trang báo cáo của từng bộ, tỉnh (`unit_reports`)"),
+        ("document-filter.html", !site.document_filters.is_empty(), "danh sách văn bản lọc theo cơ quan, loại, năm"),
+    ];
+    for (name, used, what) in derived {
+        if used && missing(name) {
+            errors.push(ContentError::new(theme.templates_dir.join(name), format!("giao diện thiếu mẫu này ({what})")));
+        }
+    }
     for name in ["404.html", "page.html", "section.html"] {
         if missing(name) && !errors.iter().any(|e| e.message.contains(name)) {
             errors.push(ContentError::new(theme.templates_dir.join(name), "giao diện thiếu mẫu bắt buộc này"));
@@ -166,14 +196,20 @@ pub fn check_templates(site: &Site, theme: &Theme) -> Vec<ContentError> {
 /// Every file rendered from a template, in a fixed order.
 pub fn plan(site: &Site) -> Vec<Job> {
     let pages = site.pages.iter().filter(|p| !p.meta.sample).count();
+    let units = site.unit_reports.iter().filter(|u| !u.sample).count();
     let sitemap_entries =
-        site.sections.len() + pages + site.taxonomies.iter().map(|t| 1 + t.terms.len()).sum::<usize>();
+        site.sections.len() + pages + units + site.taxonomies.iter().map(|t| 1 + t.terms.len()).sum::<usize>();
     jobs(site, sitemap_entries)
 }
 
 fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
     let mut jobs = vec![Job::Home, Job::Robots, Job::NotFound, Job::Feed(None)];
     jobs.extend((0..site.pages.len()).map(Job::Page));
+    for page in 0..site.pages.len() {
+        if let Some(survey) = survey_units::commune_survey(site, page) {
+            jobs.extend((0..survey.province_codes.len()).map(|province| Job::SurveyProvince { page, province }));
+        }
+    }
     for (id, section) in site.sections.iter().enumerate().skip(1) {
         jobs.extend(
             (1..=page_count(section.pages.len(), section.paginate_by))
@@ -192,6 +228,13 @@ fn jobs(site: &Site, sitemap_entries: usize) -> Vec<Job> {
                 number,
             }));
         }
+    }
+    jobs.extend((0..site.unit_reports.len()).map(Job::UnitReport));
+    for (filter, f) in site.document_filters.iter().enumerate() {
+        jobs.extend(
+            (1..=page_count(f.pages.len(), site.config.paginate_by))
+                .map(|number| Job::DocumentFilter { filter, number }),
+        );
     }
     jobs.extend((0..site.aliases.len()).map(Job::Alias));
     let sitemaps = sitemap_entries.div_ceil(SITEMAP_LIMIT).max(1);
@@ -212,6 +255,10 @@ fn sitemap_entries(site: &Site) -> Vec<SitemapEntry<'_>> {
         permalink: &p.permalink,
         lastmod: p.meta.updated.or(p.meta.date).map(|d| d.rfc3339()),
     }));
+    entries.extend(
+        site.unit_reports.iter().filter(|u| !u.sample).map(|u| SitemapEntry { permalink: &u.permalink, lastmod: None }),
+    );
+    // Filtered document lists are left out: each document is already listed by issuer, type and year alone.
     for taxonomy in &site.taxonomies {
         entries.push(SitemapEntry { permalink: &taxonomy.permalink, lastmod: None });
         entries.extend(taxonomy.terms.iter().map(|t| SitemapEntry { permalink: &t.permalink, lastmod: None }));
@@ -256,8 +303,13 @@ pub fn render_site(
         })
         .chain(site.assets.par_iter().map(|a| staging.copy(&a.path, &a.rel)))
         .collect();
+    let communes = survey_units::json_files(site, today.at().date_naive());
+    let written = communes.len();
+    for (rel, bytes) in communes {
+        staging.write(&rel, &bytes)?;
+    }
     copied.into_iter().collect::<Result<Vec<()>, _>>()?;
-    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len(), made })
+    Ok(RenderedSite { copied: theme.statics.len() + site.assets.len() + written, made })
 }
 
 /// Renders `jobs` (from `plan`) into `staging` and says how each was made. Every template error is collected;
@@ -270,6 +322,11 @@ pub fn render_jobs(
     jobs: &[Job],
 ) -> Result<Vec<Made>, BuildError> {
     let views = Views::new(site, today);
+    let communes = if jobs.iter().any(|j| matches!(j, Job::SurveyProvince { .. })) {
+        crate::content::survey_files::communes(&site.data).ok()
+    } else {
+        None
+    };
     let mut base = Context::new();
     base.insert("config", &site.config);
     base.insert("assets", &theme.assets);
@@ -286,7 +343,7 @@ pub fn render_jobs(
         .par_iter()
         .map(|&job| {
             let ((template, text), reads) = views::record(|| {
-                let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, job);
+                let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, communes.as_ref(), job);
                 (template, theme.tera.render(template, &context).map(|text| (path, text)))
             });
             let (path, text) = text.map_err(|e| {
@@ -358,6 +415,10 @@ pub fn listed(site: &Site, job: Job) -> Vec<PageId> {
             views::pager_items(&site.taxonomies[t].terms[i].pages, site.config.paginate_by, number).to_vec()
         }
         Job::Feed(section) => feed_pages(site, section),
+        Job::DocumentFilter { filter, number } => {
+            views::pager_items(&site.document_filters[filter].pages, site.config.paginate_by, number).to_vec()
+        }
+        Job::UnitReport(unit) => site.unit_reports[unit].rows.iter().map(|r| r.page).collect(),
         _ => Vec::new(),
     }
 }
@@ -372,6 +433,7 @@ fn prepare<'a>(
     views: &Views<'a>,
     base: &Context,
     sitemap: &[SitemapEntry<'_>],
+    communes: Option<&cchc_functions::survey::Communes>,
     job: Job,
 ) -> (&'a str, String, Context) {
     let mut context = base.clone();
@@ -391,6 +453,20 @@ fn prepare<'a>(
             context.insert("page", &views.page(id));
             context.insert("section", &views.section(page.section));
             (page_template(site, theme, id), index_path(&page.permalink), context)
+        }
+        Job::SurveyProvince { page: id, province } => {
+            let page = &site.pages[id];
+            let day = views.today().at().date_naive();
+            let view = survey_units::commune_survey(site, id)
+                .zip(communes)
+                .and_then(|(survey, communes)| survey_units::province(survey, communes, province, day));
+            let id_part = view.as_ref().map_or_else(|| province.to_string(), |v| v.id.clone());
+            let permalink = format!("{}tinh/{id_part}/", page.permalink);
+            set_path(&mut context, &permalink);
+            context.insert("page", &views.page(id));
+            context.insert("section", &views.section(page.section));
+            context.insert("province", &view);
+            (page_template(site, theme, id), index_path(&permalink), context)
         }
         Job::SectionList { section: id, number } => {
             let section = &site.sections[id];
@@ -443,6 +519,22 @@ fn prepare<'a>(
             };
             context.insert("feed", &feed);
             ("atom.xml", path, context)
+        }
+        Job::UnitReport(i) => {
+            let unit = &site.unit_reports[i];
+            set_path(&mut context, &unit.permalink);
+            context.insert("section", &views.section(unit.section));
+            context.insert("unit", &unit_view::view(site, views, unit));
+            ("unit-report.html", index_path(&unit.permalink), context)
+        }
+        Job::DocumentFilter { filter, number } => {
+            let f = &site.document_filters[filter];
+            let permalink = views::pager_permalink(&f.permalink, number);
+            set_path(&mut context, &permalink);
+            context.insert("section", &views.section(site.document_facets[f.facets].section));
+            context.insert("filter", &filter_view::view(site, views, f));
+            context.insert("paginator", &filter_view::paginator(site, views, f, number));
+            ("document-filter.html", index_path(&permalink), context)
         }
         Job::Alias(i) => {
             let (from, to) = &site.aliases[i];

@@ -1,6 +1,7 @@
 //! A survey definition shaped for the runner and results templates: steps, options, conditions and the units in
 //! force on the day of the build.
 
+use cchc_functions::domain::Window;
 use cchc_functions::survey::{Access, Next, QuestionKind, Survey};
 use serde::Serialize;
 
@@ -44,6 +45,9 @@ pub struct QuestionView {
     max_length: Option<usize>,
     /// Default next step: question id or `end`.
     next: String,
+    /// When the default next step is not the following question: its number, or 0 for the end (the hint
+    /// readers without JavaScript follow, as they do an option's).
+    jumps_to: Option<usize>,
     /// Condition: the earlier question's id and number, accepted values and their labels.
     when: Option<WhenView>,
 }
@@ -68,6 +72,10 @@ pub struct SurveyView {
     closes: String,
     code: bool,
     unit_label: String,
+    /// Whether the respondent also picks a commune of the province (`units: xa`).
+    communes: bool,
+    /// Where the response window stands on the day of the build: `upcoming`, `open` or `closed`.
+    state: &'static str,
     /// Units valid on the day of the build.
     pub(crate) units: Vec<UnitView>,
     questions: Vec<QuestionView>,
@@ -89,6 +97,15 @@ fn step_id(survey: &Survey, next: Next) -> String {
 
 fn points(scale: &cchc_functions::survey::Scale) -> Vec<PointView> {
     (scale.min..=scale.max).map(|value| PointView { value, label: scale.labels.get(&value).cloned() }).collect()
+}
+
+/// Where the response window of `survey` stands on `day`, as the templates name it.
+pub fn state(survey: &Survey, day: chrono::NaiveDate) -> &'static str {
+    match survey.window(day) {
+        Window::Upcoming => "upcoming",
+        Window::Open => "open",
+        Window::Closed => "closed",
+    }
 }
 
 /// The runner's view of `survey` on `today`.
@@ -164,6 +181,12 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
                 max,
                 max_length,
                 next: step_id(survey, q.next),
+                jumps_to: match q.next {
+                    Next::Question(j) if j == i + 1 => None,
+                    Next::Question(j) => Some(survey.questions[j].number),
+                    Next::End if i + 1 == survey.questions.len() => None,
+                    Next::End => Some(0),
+                },
                 when,
             }
         })
@@ -177,6 +200,8 @@ pub fn view(survey: &Survey, today: ContentDate) -> SurveyView {
         closes: survey.closes.format(DATE_VI).to_string(),
         code: survey.access == Access::Code,
         unit_label: survey.unit_label.clone(),
+        communes: survey.communes,
+        state: state(survey, day),
         units: survey
             .units
             .iter()

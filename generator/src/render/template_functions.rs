@@ -1,14 +1,13 @@
 //! Functions and filters templates call to reach beyond their own page: another section's latest pages, a
 //! taxonomy term's pages, data files, data figures, and lists filtered by effective dates.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 use tera::{Tera, Value, to_value};
 
 use crate::content::date::ContentDate;
-use crate::content::slug::slugify;
 use crate::render::chart;
 use crate::render::views::{LinkView, Views, term_view};
 use crate::site::Site;
@@ -21,12 +20,13 @@ fn limit(args: &HashMap<String, Value>) -> usize {
     args.get("limit").and_then(Value::as_u64).map_or(usize::MAX, |n| n as usize)
 }
 
+/// A unit of a report section's list: its page and the reports that name it.
 #[derive(Serialize)]
 struct UnitReports<'a> {
-    name: String,
-    slug: String,
+    name: &'a str,
+    permalink: &'a str,
+    sample: bool,
     reports: Vec<LinkView<'a>>,
-    anchors: Vec<String>,
 }
 
 /// Registers every function and filter on `tera`, over `site` as of `today`. The functions that read pages other
@@ -138,30 +138,32 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
             .position(|sec| sec.dir == path)
             .ok_or_else(|| format!("không có chuyên mục content/{path}/"))?;
         let views = Views::new(&s, today);
-        let mut units: BTreeMap<String, UnitReports<'_>> = BTreeMap::new();
-        for &page in &s.sections[id].pages {
-            for key in &s.pages[page].meta.data {
-                let Some(table) = s.tables.get(key) else { continue };
-                for (label, _) in table.labelled_rows() {
-                    let unit = units.entry(slugify(&label)).or_insert_with(|| UnitReports {
-                        slug: slugify(&label),
-                        name: label.clone(),
-                        reports: Vec::new(),
-                        anchors: Vec::new(),
-                    });
-                    let anchor = format!(
-                        "{}#{}",
-                        s.pages[page].permalink,
-                        crate::content::data_table::DataTable::row_id(key, &label)
-                    );
-                    if !unit.anchors.contains(&anchor) {
-                        unit.anchors.push(anchor);
-                        unit.reports.push(views.link_page(page));
+        let units: Vec<UnitReports<'_>> = s
+            .unit_reports
+            .iter()
+            .filter(|u| u.section == id)
+            .map(|u| {
+                let mut reports: Vec<LinkView<'_>> = Vec::new();
+                for row in &u.rows {
+                    let link = views.link_page(row.page);
+                    if !reports.iter().any(|r| r.permalink == link.permalink) {
+                        reports.push(link);
                     }
                 }
-            }
+                UnitReports { name: &u.name, permalink: &u.permalink, sample: u.sample, reports }
+            })
+            .collect();
+        to_value(units).map_err(Into::into)
+    });
+
+    let s = site.clone();
+    tera.register_function("document_filter_form", move |args: &HashMap<String, Value>| {
+        let path = arg(args, "path", "document_filter_form")?.trim_matches('/');
+        let facets = s.document_facets.iter().find(|f| s.sections[f.section].dir == path);
+        match facets {
+            Some(f) => to_value(crate::render::filter_view::form(f, None)).map_err(Into::into),
+            None => Ok(Value::Null),
         }
-        to_value(units.into_values().collect::<Vec<_>>()).map_err(Into::into)
     });
 
     let day = today.iso_date();

@@ -103,6 +103,21 @@ pub struct AttachmentView<'a> {
     pub sample: bool,
 }
 
+/// A video of the video library: its file (with the MIME type `<source>` needs), poster and captions.
+#[derive(Debug, Clone, Serialize)]
+pub struct VideoView<'a> {
+    /// The video file, with its size.
+    pub media: AttachmentView<'a>,
+    /// `video/mp4` or `video/webm`.
+    pub mime: &'static str,
+    /// Root-relative URL of the still shown until it is played.
+    pub poster: &'a str,
+    /// Root-relative URL of the Vietnamese captions (WebVTT).
+    pub captions: &'a str,
+    /// Length as written.
+    pub duration: Option<&'a str>,
+}
+
 /// A key and the label readers see.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelView<'a> {
@@ -187,6 +202,8 @@ pub struct PageSummaryView<'a> {
     pub document: Option<DocumentView<'a>>,
     /// Consultation fields.
     pub consultation: Option<ConsultationView<'a>>,
+    /// Video fields.
+    pub video: Option<VideoView<'a>>,
     /// The survey it runs or shows results of.
     pub survey: Option<&'a str>,
     /// Keys of the data files shown on the page.
@@ -346,6 +363,11 @@ impl<'a> Views<'a> {
         Self { site, today }
     }
 
+    /// The day of the build.
+    pub fn today(&self) -> ContentDate {
+        self.today
+    }
+
     fn links(&self, ids: &[PageId]) -> Vec<LinkView<'a>> {
         ids.iter().map(|&i| self.link_page(i)).collect()
     }
@@ -434,6 +456,16 @@ impl<'a> Views<'a> {
             },
             consultation: match &p.kind {
                 Kind::Consultation(c) => Some(self.consultation(p, c)),
+                _ => None,
+            },
+            video: match &p.kind {
+                Kind::Video(v) => Some(VideoView {
+                    media: attachment_view(&v.media),
+                    mime: if v.media.extension == "webm" { "video/webm" } else { "video/mp4" },
+                    poster: &v.poster.url,
+                    captions: &v.captions.url,
+                    duration: v.duration.as_deref(),
+                }),
                 _ => None,
             },
             data: &p.meta.data,

@@ -360,7 +360,24 @@ fn update_markdown(files: &mut ContentFiles, content_dir: &Path, rel: &str) -> R
 /// show can differ, and an output that showed none of the changed pages is still right. Every struct is
 /// destructured without `..`, so a new field fails to compile here until it is compared or said not to matter.
 fn same_structure(old: &Site, new: &Site) -> bool {
-    let Site { config, sections, pages, taxonomies, data, tables, assets, aliases, surveys, results, answers } = old;
+    // Which unit pages and filter combinations exist can change with a page's fields alone; each combination's list
+    // is compared per output (`render::listed`).
+    let Site {
+        config,
+        sections,
+        pages,
+        taxonomies,
+        data,
+        tables,
+        assets,
+        aliases,
+        surveys,
+        results,
+        answers,
+        unit_reports,
+        document_facets,
+        document_filters: _,
+    } = old;
     *config == new.config
         && same_all(sections, &new.sections, same_section)
         && same_all(pages, &new.pages, same_place)
@@ -372,6 +389,8 @@ fn same_structure(old: &Site, new: &Site) -> bool {
         && *results == new.results
         && *answers == new.answers
         && *assets == new.assets
+        && *unit_reports == new.unit_reports
+        && *document_facets == new.document_facets
 }
 
 /// Same length and `same` pairwise.

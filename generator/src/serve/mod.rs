@@ -32,6 +32,7 @@ use crate::commands::StoreTarget;
 use crate::pipeline::{BuildOptions, BuildReport};
 use crate::serve::api::{LocalApi, fixed_today, local_api};
 use crate::serve::live::LiveSite;
+use crate::site::document_filters::query_target;
 
 /// Where the browser listens for build events.
 pub const EVENTS_PATH: &str = "/__cchc/events";
@@ -88,8 +89,11 @@ fn run_build(preview: &mut Preview, changed: &[PathBuf], generation: u64, api: &
             log_report(&report);
             let content = (report.consultations, report.surveys);
             if preview.published.as_ref() != Some(&content) {
-                let published =
-                    api.runtime.block_on(crate::commands::sync::publish(&*api.state.store, &content.0, &content.1));
+                let published = api.runtime.block_on(crate::commands::sync::publish_preview(
+                    &api.state.store,
+                    &content.0,
+                    &content.1,
+                ));
                 if let Err(e) = published {
                     // A changed survey version is the editor's to fix: show it like a build error.
                     let text = format!("lỗi: không ghi được nội dung vào kho dữ liệu: {e}");
@@ -195,10 +199,26 @@ pub fn router(out: &Path, status: watch::Receiver<BuildStatus>) -> Router {
             }),
         )
         .fallback_service(files)
+        .layer(axum::middleware::from_fn(filter_query))
         .layer(axum::middleware::map_response(move |response: Response<Body>| {
             let generation = status.borrow().generation;
             inject_reload(response, generation)
         }))
+}
+
+/// The document filter form's query (`/van-ban/loc/?co-quan=…`) sent on to its combination's page, as the CDN's
+/// viewer-request function does in production (`infra/template.yaml`).
+async fn filter_query(request: axum::extract::Request, next: axum::middleware::Next) -> Response<Body> {
+    let target = request.uri().query().and_then(|q| query_target(request.uri().path(), q));
+    match target.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        Some(location) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = axum::http::StatusCode::FOUND;
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        None => next.run(request).await,
+    }
 }
 
 /// Adds the live-reload script to HTML responses and forbids caching, so a preview is never stale.

@@ -9,7 +9,7 @@ use crate::site::cache::ParseCache;
 use crate::site::links::LinkMap;
 use crate::site::model::Site;
 use crate::site::sections::{SectionTree, split_index_files};
-use crate::site::{data, order, pages, references, related, relations, taxonomy};
+use crate::site::{data, document_filters, order, pages, references, related, relations, taxonomy, unit_reports};
 
 /// Builds the site model, reusing what `cache` holds of unchanged pages and leaving this build's pages in it.
 /// Every error found is returned, not only the first.
@@ -56,6 +56,15 @@ pub(crate) fn assemble(
     order::arrange(&mut sections, &mut pages);
     let taxonomies = taxonomy::collect_all(&pages);
     related::link(&mut pages, &taxonomies);
+    let unit_reports = unit_reports::collect(&sections, &pages, &tables, &mut errors);
+    let (document_facets, document_filters) = document_filters::collect(&sections, &pages, &aliases, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut aliases = aliases;
+    // The filter form's action, reached without a query (or on a host that cannot turn one into a path).
+    aliases.extend(document_facets.iter().map(|f| (f.action.clone(), sections[f.section].permalink.clone())));
+    aliases.sort();
     Ok(Site {
         config,
         sections,
@@ -68,5 +77,8 @@ pub(crate) fn assemble(
         surveys,
         results: Default::default(),
         answers: Default::default(),
+        unit_reports,
+        document_facets,
+        document_filters,
     })
 }

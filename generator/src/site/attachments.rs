@@ -10,7 +10,7 @@ use crate::content::discover::AssetFile;
 use crate::content::meta::{AttachmentRef, KindMeta};
 use crate::error::ContentError;
 use crate::markdown;
-use crate::site::model::{Attachment, Consultation, Document, Kind};
+use crate::site::model::{Attachment, Consultation, Document, Kind, Video};
 
 /// The content's files by path under `content/`.
 pub(crate) struct Attachments<'a> {
@@ -46,6 +46,17 @@ impl<'a> Attachments<'a> {
                 attachments: self.resolve(&meta.attachments, dir, file, text)?,
                 meta: meta.clone(),
             }),
+            KindMeta::Video(video) => {
+                let part =
+                    |file: &str, label: &str| AttachmentRef { file: file.into(), label: label.into(), sample: false };
+                let parts = [part(&video.file, "Video"), part(&video.poster, "Ảnh"), part(&video.captions, "Phụ đề")];
+                let [media, poster, captions]: [Attachment; 3] = self
+                    .resolve(&parts, dir, file, text)
+                    .map_err(|errors| errors.into_iter().map(|e| e.field("video")).collect::<Vec<_>>())?
+                    .try_into()
+                    .map_err(|_| vec![ContentError::new(file, "không tìm đủ ba tệp của video").field("video")])?;
+                Kind::Video(Box::new(Video { media, poster, captions, duration: video.duration.clone() }))
+            }
         })
     }
 

@@ -7,6 +7,7 @@ mod assemble;
 mod attachments;
 pub mod cache;
 mod data;
+pub mod document_filters;
 mod links;
 pub mod model;
 pub mod order;
@@ -16,6 +17,7 @@ mod related;
 mod relations;
 mod sections;
 pub mod taxonomy;
+pub mod unit_reports;
 
 pub use cache::ParseCache;
 pub use model::{

@@ -14,6 +14,8 @@ use crate::content::meta::{ConsultationMeta, DocumentMeta, DocumentStatus, PageM
 use crate::content::slug::slugify;
 use crate::content::survey_files::SurveyFile;
 use crate::markdown::Body;
+use crate::site::document_filters::{DocumentFacets, DocumentFilter};
+use crate::site::unit_reports::UnitReport;
 
 /// Index of a page in `Site::pages`.
 pub type PageId = usize;
@@ -65,6 +67,19 @@ pub struct Consultation {
     pub attachments: Vec<Attachment>,
 }
 
+/// A video of the video library, its three files found among the content's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Video {
+    /// The video file.
+    pub media: Attachment,
+    /// The still shown until it is played.
+    pub poster: Attachment,
+    /// Vietnamese captions (WebVTT).
+    pub captions: Attachment,
+    /// Length as written.
+    pub duration: Option<String>,
+}
+
 /// What a page is, with its kind's fields resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -74,6 +89,8 @@ pub enum Kind {
     Document(Box<Document>),
     /// A draft under public consultation.
     Consultation(Consultation),
+    /// A video of the video library (boxed, as documents are).
+    Video(Box<Video>),
 }
 
 /// A page of the site.
@@ -155,6 +172,12 @@ pub struct Site {
     pub results: BTreeMap<String, serde_json::Value>,
     /// Published questions and answers read at build time (`--results-from`), newest first.
     pub answers: Vec<serde_json::Value>,
+    /// The pages of each ministry and province in the report sections that ask for them.
+    pub unit_reports: Vec<UnitReport>,
+    /// What each document section's filter form offers.
+    pub document_facets: Vec<DocumentFacets>,
+    /// Every issuer + type + year combination of each document section, with its documents.
+    pub document_filters: Vec<DocumentFilter>,
 }
 
 /// The ways pages are grouped besides sections.

@@ -46,13 +46,14 @@ impl ParsedPage {
     }
 
     /// Paths under `content/` of the files it attaches.
-    fn attachments(&self) -> impl Iterator<Item = String> + '_ {
-        let refs = match &self.front.kind {
-            KindMeta::Article => &[][..],
-            KindMeta::Document(meta) => &meta.attachments[..],
-            KindMeta::Consultation(meta) => &meta.attachments[..],
+    fn attachments(&self) -> Vec<String> {
+        let files: Vec<&str> = match &self.front.kind {
+            KindMeta::Article => Vec::new(),
+            KindMeta::Document(meta) => meta.attachments.iter().map(|a| a.file.as_str()).collect(),
+            KindMeta::Consultation(meta) => meta.attachments.iter().map(|a| a.file.as_str()).collect(),
+            KindMeta::Video(video) => vec![&video.file, &video.poster, &video.captions],
         };
-        refs.iter().filter_map(|r| markdown::join(&self.dir, &r.file))
+        files.into_iter().filter_map(|f| markdown::join(&self.dir, f)).collect()
     }
 }
 

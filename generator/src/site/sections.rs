@@ -74,6 +74,7 @@ impl SectionTree {
                     page_template: None,
                     page_kind: PageKind::Article,
                     weight: None,
+                    unit_reports: false,
                 },
                 body_start: 0,
                 body_line: 1,

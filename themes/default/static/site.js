@@ -70,6 +70,19 @@
     });
   }
 
+  /* The document filter: straight to the combination's own page (`<action><issuer>/<type>/<year>/`). Without
+     this, the GET form's query is turned into that path by the CDN (or `cchc serve`): the same page either way. */
+  function setupDocumentFilter() {
+    document.querySelectorAll('form[data-filter-path]').forEach(function (form) {
+      form.addEventListener('submit', function (event) {
+        var any = form.getAttribute('data-filter-path');
+        var parts = Array.prototype.map.call(form.querySelectorAll('select'), function (s) { return s.value || any; });
+        event.preventDefault();
+        window.location.assign(form.getAttribute('action') + parts.join('/') + '/');
+      });
+    });
+  }
+
   /* Forms: the error-summary pattern (summary at the top, focus moved to it, each error linked to its field,
      page title prefixed "Lỗi: "), an idempotency key per submission. */
   var originalTitle = document.title;
@@ -182,6 +195,7 @@
 
   /* For other scripts (surveys): a fresh idempotency key, and a proof for the challenge at `url`. */
   window.cchcNewKey = newKey;
+  window.cchcShowErrors = showErrors; /* survey.js: the same summary for a refused unit step */
   window.cchcProof = function (url) {
     return fetch(url, { headers: { Accept: 'application/json' } })
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
@@ -366,6 +380,7 @@
   setupDisplayOptions();
   setupPrint();
   setupFilters();
+  setupDocumentFilter();
   setupForms();
   setupConsultations();
   setupComments();

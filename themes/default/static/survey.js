@@ -28,6 +28,51 @@
 
   var newKey = window.cchcNewKey; /* from site.js, loaded before this script */
 
+  /* The commune step (units: xa): the province's communes are fetched when it is chosen (one small JSON file per
+     province), and the list is filtered as the respondent types, with or without diacritics. Without JavaScript
+     the page offers a link per province instead, to a page whose form lists that province's communes. */
+  var communesUrl = form.getAttribute('data-communes');
+  var communeList = form.elements.commune && form.elements.commune.tagName === 'SELECT' ? form.elements.commune : null;
+  var filter = form.querySelector('input[type="search"][aria-controls]');
+  var communeCount = filter && document.getElementById(filter.getAttribute('aria-describedby'));
+  var loaded = {}; /* province id → [[code, name], …] */
+  var fold = window.cchcFold || function (t) { return t.toLowerCase(); };
+  if (communesUrl) {
+    form.hidden = false;
+    var links = document.querySelector('[data-province-links]');
+    if (links) links.hidden = true;
+  }
+
+  function fillCommunes(keep) {
+    var rows = loaded[form.elements.unit.value] || [];
+    var query = fold(filter.value.trim());
+    var chosen = keep || communeList.value;
+    communeList.textContent = '';
+    var shown = rows.filter(function (r) { return !query || fold(r[1]).indexOf(query) !== -1 || r[1] === chosen; });
+    shown.forEach(function (r) {
+      var o = document.createElement('option');
+      o.value = r[0];
+      o.textContent = r[1];
+      o.selected = r[0] === chosen;
+      communeList.appendChild(o);
+    });
+    if (shown.length === 1 && query) communeList.value = shown[0][0];
+    communeCount.textContent = rows.length ? 'Có ' + shown.length + ' trong ' + rows.length + ' xã, phường, đặc khu' + (query ? ' khớp “' + filter.value.trim() + '”.' : '.') : 'Chọn tỉnh, thành phố trước.';
+  }
+
+  /* Loads the communes of the chosen province, then shows them (keeping `keep` chosen, e.g. after a reload). */
+  function loadCommunes(keep) {
+    var unit = form.elements.unit.value;
+    filter.disabled = communeList.disabled = !unit;
+    if (!unit) { loaded[''] = []; fillCommunes(''); return; }
+    if (loaded[unit]) { fillCommunes(keep); return; }
+    communeCount.textContent = 'Đang tải danh sách xã, phường…';
+    fetch(communesUrl + unit + '.json').then(function (r) { return r.json(); }).then(function (rows) {
+      loaded[unit] = rows;
+      if (form.elements.unit.value === unit) fillCommunes(keep);
+    }).catch(function () { communeCount.textContent = 'Chưa tải được danh sách xã, phường; kiểm tra kết nối mạng rồi chọn lại tỉnh, thành phố.'; });
+  }
+
   function inputs(step) { return [].slice.call(step.querySelectorAll('input, select, textarea')); }
 
   /* The answer to a question: a value, a list of values, or null. */
@@ -89,8 +134,10 @@
   function problem(s) {
     if (s === first) {
       var unit = form.elements.unit;
-      if (!unit.value) return 'Vui lòng chọn đơn vị.';
+      if (!unit.value) return communeList ? 'Vui lòng chọn tỉnh, thành phố.' : 'Vui lòng chọn đơn vị.';
+      if (communeList && !communeList.value) return 'Vui lòng chọn xã, phường, đặc khu.';
       if (form.elements.code && !form.elements.code.value.trim()) return 'Vui lòng nhập mã truy cập.';
+      if (form.elements.code && !/^[0-9a-z]{5}-?[0-9a-z]{5}$/i.test(form.elements.code.value.trim())) return 'Mã truy cập gồm 10 chữ và số, dạng XXXXX-XXXXX, như trên giấy được cấp.';
       return '';
     }
     var a = answer(s);
@@ -110,6 +157,19 @@
       return 'Nhập một số nguyên từ ' + field.min + ' đến ' + field.max + '.';
     }
     return '';
+  }
+
+  /* The unit step's problem, with the page's error summary (linked to the field) as on the site's other forms. */
+  function refuseUnitStep(message, field) {
+    show(0, false);
+    if (window.cchcShowErrors) window.cchcShowErrors(form, [{ field: field, message: message }]);
+    setError(first, message);
+    if (!window.cchcShowErrors) field.focus();
+  }
+
+  function unitField(message) {
+    if (/mã truy cập/i.test(message)) return form.elements.code;
+    return communeList && /xã/.test(message) ? communeList : form.elements.unit;
   }
 
   function focusStep(s) {
@@ -152,6 +212,7 @@
     key = (saved && saved.key) || newKey();
     if (!saved) return 0;
     saved.values.forEach(function (pair) {
+      if (pair[0] === 'commune' && communesUrl) communeList.setAttribute('data-saved', pair[1]);
       inputs(form).forEach(function (i) {
         if (i.name !== pair[0]) return;
         if (i.type === 'radio' || i.type === 'checkbox') { if (i.value === pair[1]) i.checked = true; } else i.value = pair[1];
@@ -163,6 +224,7 @@
   /* The response: the unit, the code and only the answers on the path. */
   function payload() {
     var body = { version: version, unit: form.elements.unit.value, idempotency_key: key };
+    if (communeList) body.commune = communeList.value;
     if (form.elements.code) body.code = form.elements.code.value.trim();
     path().forEach(function (q) {
       var a = answer(q);
@@ -219,6 +281,16 @@
         if (response.status >= 500) throw new Error('server');
         next.disabled = false;
         var errors = (json.errors || []).map(function (e) { return e.message; });
+        var unitStep = (json.errors || []).filter(function (e) { return e.field === 'code' || e.field === 'unit' || e.field === 'commune'; })[0];
+        if (response.status === 403 || unitStep) {
+          /* A wrong or used code, or a unit the code was not made for: back to the step where it is entered. */
+          status.textContent = '';
+          var message = unitStep ? unitStep.message : (json.detail || 'Mã truy cập không đúng hoặc đã được dùng.');
+          var field = unitStep && unitStep.field === 'commune' && communeList ? communeList : unitStep && unitStep.field === 'unit' ? form.elements.unit : form.elements.code || form.elements.unit;
+          if (unitStep && /đơn vị khác/.test(json.detail || '')) message = json.detail;
+          refuseUnitStep(message, field);
+          return;
+        }
         status.textContent = (json.detail || 'Chưa gửi được phiếu.') + (errors.length > 1 ? ' ' + errors.join(' ') : '');
       });
     }).catch(function () {
@@ -247,13 +319,21 @@
     var seq = sequence();
     var s = seq[current];
     var message = problem(s);
+    if (s === first && message) { refuseUnitStep(message, unitField(message)); return; }
+    if (s === first && window.cchcShowErrors) window.cchcShowErrors(form, []);
     setError(s, message);
     if (message) { focusStep(s); return; }
     if (current < seq.length - 1) show(current + 1, true); else submit();
   });
-  form.addEventListener('change', function (event) {
+  /* An error goes as the answer is corrected ('input'), not on blur ('change' fires on the mousedown of the next
+     click: the error line vanished, the button moved up from under the pointer and the click was lost). */
+  form.addEventListener('input', function (event) {
     var s = event.target.closest('.survey-step');
+    if (event.target === filter) { fillCommunes(); return; }
     if (s) setError(s, '');
+  });
+  form.addEventListener('change', function (event) {
+    if (communesUrl && event.target === form.elements.unit) { filter.value = ''; loadCommunes(''); }
     save();
   });
   /* Enter goes on from any field but a paragraph (a select or a radio does not submit a form by itself). */
@@ -269,11 +349,13 @@
     localStorage.removeItem(saveKey);
     key = newKey();
     steps.forEach(function (s) { setError(s, ''); });
+    if (communesUrl) loadCommunes('');
     status.textContent = 'Đã xoá các câu trả lời; mời Ông/Bà trả lời lại từ đầu.';
     show(0, true);
   });
   window.addEventListener('online', flush);
 
   show(restore(), false);
+  if (communesUrl) loadCommunes(communeList.getAttribute('data-saved') || '');
   flush();
 })();

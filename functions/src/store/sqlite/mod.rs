@@ -122,6 +122,31 @@ impl SqliteStore {
         self
     }
 
+    /// Publishes a survey in the preview (`cchc serve`): an editor drafting a version saves it many times, so a
+    /// changed definition replaces the one this local store holds instead of being refused. Only `cchc sync`
+    /// (`Store::put_survey`) makes a version immutable, in the store the site is published against.
+    pub async fn put_survey_draft(&self, survey: &crate::survey::Survey) -> Result<super::Publication, StoreError> {
+        use super::Store;
+        match self.put_survey(survey).await {
+            Err(StoreError::Conflict(_)) => {
+                let (id, version, hash, definition) =
+                    (survey.id.clone(), survey.version, survey.content_hash(), survey.to_published());
+                self.writer
+                    .run(move |connection| {
+                        connection
+                            .execute(
+                                "UPDATE surveys SET hash = ?3, definition = ?4 WHERE id = ?1 AND version = ?2",
+                                rusqlite::params![id, version, hash, definition],
+                            )
+                            .map_err(sql)?;
+                        Ok(super::Publication::New)
+                    })
+                    .await
+            }
+            other => other,
+        }
+    }
+
     /// A private database in memory, for tests.
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory().map_err(sql)?, None)

@@ -146,7 +146,7 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
             document.attachments.iter().for_each(|a| field(&a.label));
         }
         Kind::Consultation(consultation) => consultation.attachments.iter().for_each(|a| field(&a.label)),
-        Kind::Article => {}
+        Kind::Article | Kind::Video(_) => {}
     }
     if let Some(summary) = &page.meta.summary {
         field(summary);
