@@ -5,6 +5,9 @@ use anyhow::Context as _;
 use axum::Router;
 use tracing_subscriber::EnvFilter;
 
+use lambda_http::LambdaEvent;
+
+use crate::aggregate::Aggregator;
 use crate::auth::{SessionKeys, SignIn, oidc};
 use crate::backoffice::BackOffice;
 use crate::http::{self, AppState, Attachments, ModerationAuth, Settings};
@@ -111,6 +114,12 @@ pub async fn secure_parameter(config: &aws_config::SdkConfig, name: &str) -> any
 /// The state of a Lambda: the DynamoDB table named by `CCHC_TABLE` (and `CCHC_DYNAMODB_ENDPOINT` for a local
 /// server), with a client built once for the life of the process.
 pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<DynamoStore>> {
+    Ok(AppState::new(dynamo_store_from_env().await?, settings_from_env().await?))
+}
+
+/// The store of a Lambda: the DynamoDB table named by `CCHC_TABLE` (`CCHC_DYNAMODB_ENDPOINT` for a local server),
+/// contacts kept `CCHC_CONTACT_RETENTION_MONTHS`.
+pub async fn dynamo_store_from_env() -> anyhow::Result<DynamoStore> {
     let table = required("CCHC_TABLE")?;
     let client = DynamoStore::client_from_env(var("CCHC_DYNAMODB_ENDPOINT").as_deref()).await;
     let months = match var("CCHC_CONTACT_RETENTION_MONTHS") {
@@ -119,8 +128,7 @@ pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<DynamoStore>> {
         }
         None => crate::store::CONTACT_RETENTION_MONTHS,
     };
-    let store = DynamoStore::new(client, table).with_contact_retention(months);
-    Ok(AppState::new(store, settings_from_env().await?))
+    Ok(DynamoStore::new(client, table).with_contact_retention(months))
 }
 
 /// Logs to stdout, filtered by `RUST_LOG` (default `info`): one JSON object a line on Lambda (CloudWatch Logs
@@ -141,4 +149,17 @@ pub async fn run_lambda(routes: fn(AppState<DynamoStore>) -> Router) -> Result<(
     init_tracing();
     let state = dynamo_state_from_env().await?;
     lambda_http::run(routes(state.clone()).merge(http::shared_router(state))).await
+}
+
+/// The aggregator Lambda's whole life: logs, then batches of the table's stream records counted into the survey
+/// counters (`aggregate::Aggregator::stream_batch`), answered with the partial-batch response.
+pub async fn run_aggregator() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let aggregator = std::sync::Arc::new(Aggregator::new(std::sync::Arc::new(dynamo_store_from_env().await?)));
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let aggregator = aggregator.clone();
+        // Boxed: the counting future nests the store's, deeper than the compiler's layout limit inlined.
+        Box::pin(async move { Ok::<_, lambda_http::Error>(aggregator.stream_batch(&event.payload).await) })
+    }))
+    .await
 }

@@ -5,10 +5,12 @@
 //! rules (window open? spam? duplicate?) → `store::Store` → JSON problem details or a redirect.
 
 pub mod access_codes;
+pub mod aggregate;
 pub mod auth;
 // A refused request is a whole page (`Response`), returned once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 pub mod backoffice;
+pub mod chart;
 pub mod config;
 pub mod domain;
 pub mod export;

@@ -830,6 +830,79 @@ async fn a_survey_response_is_checked_along_its_path_and_counted() {
     assert!(text.contains("'=HYPERLINK") && !text.contains(",=HYPERLINK") && !text.contains(",\"=HYPERLINK"), "{text}");
 }
 
+/// A site serving one results page, as the build writes it (its section between the markers), on loopback.
+async fn site_with_results_page() -> String {
+    use cchc_functions::survey::{SECTION_END, SECTION_START};
+    let page = format!(
+        "<!doctype html><html lang=\"vi\"><head><title>Kết quả</title></head><body><header class=\"site-header\">\
+         <nav>Trang chủ · Khảo sát</nav></header><main>{SECTION_START}<p>ảnh chụp lúc dựng</p>{SECTION_END}\
+         <p>Tham gia khảo sát</p></main><footer>Bộ Nội vụ</footer></body></html>"
+    );
+    let site = Router::new().route(
+        "/ket-qua-khao-sat/thu/",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    address.to_string()
+}
+
+#[tokio::test]
+async fn results_are_open_data_and_a_page_per_unit_in_the_sites_layout() {
+    let api = api().await;
+    let answers = json!({ "version": 1, "unit": "tinh-a", "q1": "co", "q2": ["a", "b"], "q3": "Tốt" });
+    assert_eq!(respond(&api, "khao-sat-mo", answers).await.status, StatusCode::ACCEPTED);
+
+    // JSON at a stable address, with its licence.
+    let data = get(&api, "/api/surveys/khao-sat-mo/results.json?unit=tinh-a").await;
+    assert_eq!(data.status, StatusCode::OK);
+    let body = data.json();
+    assert_eq!((body["responses"].clone(), body["questions"]["q1"]["co"].clone()), (json!(1), json!(1)));
+    assert!(body["licence"].as_str().is_some_and(|l| l.contains("CC BY 4.0")), "{body}");
+    assert!(data.header("link").is_some_and(|l| l.contains("rel=\"license\"")));
+    assert_eq!(get(&api, "/api/surveys/khao-sat-mo/results").await.json()["units"], json!({ "tinh-a": 1 }));
+
+    // CSV: a row per question and option.
+    let csv = get(&api, "/api/surveys/khao-sat-mo/results.csv").await;
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = csv.text();
+    assert!(text.starts_with("khao_sat,phien_ban,don_vi,so_phieu,cau,"), "{text}");
+    assert!(text.contains("\"q1\",\"Ông/Bà có biết không?\",\"co\",\"Có biết\",1\n"), "{text}");
+    assert!(text.contains("\"q1\",\"Ông/Bà có biết không?\",\"khong\",\"Không biết\",0\n"), "{text}");
+
+    // Without JavaScript the filter asks the function for a page: the site's own page around the unit's results,
+    // a chart beside each table.
+    let site = site_with_results_page().await;
+    let request = Request::get("/api/surveys/khao-sat-mo/results.html?trang=%2Fket-qua-khao-sat%2Fthu%2F&unit=tinh-a")
+        .header(header::HOST, &site)
+        .body(Body::empty())
+        .expect("request");
+    let page = send(&api, request).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")));
+    let html = page.text();
+    assert!(html.contains("<header class=\"site-header\"><nav>Trang chủ · Khảo sát</nav></header>"), "{html}");
+    assert!(html.contains("<footer>Bộ Nội vụ</footer>") && html.contains("Tham gia khảo sát"), "{html}");
+    assert!(!html.contains("ảnh chụp lúc dựng"), "the build's section is replaced");
+    assert!(html.contains("Kết quả tổng hợp: Tỉnh A") && html.contains("<option value=\"tinh-a\" selected>"));
+    assert!(html.contains("Số phiếu: <strong data-total>1</strong>"), "{html}");
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 2, "a chart for each choice question");
+    assert!(html.contains("results.csv?unit=tinh-a") && html.contains("rel=\"license\""), "{html}");
+    // The section alone, for the page's script; a page outside the results pages is never fetched.
+    let part = get(&api, "/api/surveys/khao-sat-mo/results.html?unit=tinh-a&phan=1").await.text();
+    assert!(part.starts_with("<!--ket-qua-khao-sat--><section") && !part.contains("<html"), "{part}");
+    let elsewhere = get(&api, "/api/surveys/khao-sat-mo/results.html?trang=%2Fquan-tri%2F").await.text();
+    assert!(elsewhere.contains("<header class=\"site-header\">") && elsewhere.contains("<svg"), "{elsewhere}");
+    // Unknown units and communes outside a unit are not found.
+    for uri in ["results.html?unit=tinh-x", "results.csv?commune=16279", "results.json?unit=tinh-a&commune=abc"] {
+        assert_eq!(get(&api, &format!("/api/surveys/khao-sat-mo/{uri}")).await.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+}
+
 #[tokio::test]
 async fn a_restricted_survey_takes_each_access_code_once() {
     let api = api().await;

@@ -46,6 +46,40 @@ fn the_template_table_is_the_one_the_code_uses() {
     assert_eq!(table["TimeToLiveSpecification"]["Enabled"], true);
     assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
     assert_eq!(table["DeletionProtectionEnabled"], true);
+    assert_eq!(table["StreamSpecification"]["StreamViewType"], t.stream_view_type);
+}
+
+/// Survey responses are counted behind their writes by the aggregator, from the table's stream: inserts of responses
+/// only, failures reported per record, retried, then kept in a dead-letter queue that raises an alarm, as does a
+/// stream the aggregator falls behind on.
+#[test]
+fn the_aggregator_counts_from_the_stream_with_a_dead_letter_queue_and_alarms() {
+    let t = template();
+    let function = &t["Resources"]["AggregateFunction"]["Properties"];
+    assert!(text(&function["CodeUri"]).ends_with("/cchc-aggregate/"));
+    let source = &function["Events"]["Responses"];
+    assert_eq!(source["Type"], "DynamoDB");
+    let source = &source["Properties"];
+    assert_eq!(text(&source["Stream"]), "Table.StreamArn");
+    assert_eq!(
+        list(&source["FunctionResponseTypes"]).iter().map(|v| text(v)).collect::<Vec<_>>(),
+        ["ReportBatchItemFailures"]
+    );
+    assert!(source["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0), "failures are retried, not forever");
+    let pattern = text(&list(&source["FilterCriteria"]["Filters"])[0]["Pattern"]);
+    assert!(pattern.contains("\"INSERT\"") && pattern.contains("RESP#"), "{pattern}");
+    let queue = text(&source["DestinationConfig"]["OnFailure"]["Destination"]);
+    assert_eq!(queue, "AggregateDeadLetters.Arn");
+    assert_eq!(t["Resources"]["AggregateDeadLetters"]["Type"], "AWS::SQS::Queue");
+    let alarms = resources_of_type(&t, "AWS::CloudWatch::Alarm");
+    let watches = |metric: &str, subject: &str| {
+        alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            p["MetricName"] == metric && format!("{:?}", p["Dimensions"]).contains(subject)
+        })
+    };
+    assert!(watches("ApproximateNumberOfMessagesVisible", "AggregateDeadLetters"), "an alarm on the dead letters");
+    assert!(watches("IteratorAge", "AggregateFunction"), "an alarm when counting falls behind");
 }
 
 #[test]

@@ -10,10 +10,12 @@ use cchc_functions::domain::{
 };
 use std::collections::BTreeMap;
 
+use cchc_functions::aggregate::Aggregator;
 use cchc_functions::store::{
     Cursor, DynamoStore, KeyScope, Publication, Saved, SqliteStore, Store, StoreError, SurveyWrite,
 };
-use cchc_functions::survey::{RawAnswers, Record, Survey, SurveySource, Unit};
+use cchc_functions::survey::{ALL, RawAnswers, Record, Survey, SurveySource, Unit};
+use serde_json::json;
 
 /// A keyed code hash, as the functions store it.
 fn code_hash(survey: &str, code: &str) -> String {
@@ -21,6 +23,9 @@ fn code_hash(survey: &str, code: &str) -> String {
 }
 use chrono::{Duration, NaiveDate, Utc};
 use ulid::Ulid;
+
+#[path = "support/stream.rs"]
+mod stream;
 
 async fn sqlite() -> (SqliteStore, Option<tempfile::TempDir>) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -50,6 +55,31 @@ async fn dynamo() -> (DynamoStore, Option<tempfile::TempDir>) {
     let table = format!("cchc-test-{}", Ulid::new().to_string().to_lowercase());
     DynamoStore::create_table(&client, &table).await.expect("create table on the moto server");
     (DynamoStore::new(client, table), None)
+}
+
+/// What a test does before reading counters: lets them catch up with the responses stored. The embedded store
+/// counts behind each commit (waited for here); on DynamoDB the test reads the table's stream from moto, from its
+/// start every time (so every record is delivered again: the aggregator must count nothing twice), and gives it to
+/// the aggregator in batches, as the event source mapping does on AWS.
+trait Settle: Store + Sized {
+    async fn settle(&self);
+}
+
+impl Settle for SqliteStore {
+    async fn settle(&self) {
+        self.count_uncounted().await.expect("count the responses");
+    }
+}
+
+impl Settle for DynamoStore {
+    async fn settle(&self) {
+        let aggregator = Aggregator::new(Arc::new(self.clone()));
+        let endpoint = std::env::var("CCHC_TEST_DYNAMODB_ENDPOINT").expect("CCHC_TEST_DYNAMODB_ENDPOINT");
+        for batch in stream::stream_batches(&dynamo_client(), &endpoint, self.table()).await {
+            let answer = aggregator.stream_batch(&batch).await;
+            assert_eq!(answer, json!({ "batchItemFailures": [] }), "every record is counted");
+        }
+    }
 }
 
 fn consultation(id: &str) -> Consultation {
@@ -523,19 +553,28 @@ async fn survey_versions_are_immutable<S: Store>(store: S) {
     assert!(store.survey("khong-co", None).await.expect("read").is_none());
 }
 
-async fn a_response_and_its_counters_are_written_together_once<S: Store>(store: S) {
+/// The counters of `unit`'s scope (or the whole survey's) of version 1, once they caught up.
+async fn counts_of<S: Settle>(store: &S, s: &Survey, unit: Option<&str>) -> BTreeMap<String, u64> {
+    store.settle().await;
+    store.survey_counts(&s.id, 1, unit.unwrap_or(ALL)).await.expect("counts")
+}
+
+fn ones(keys: &[&str]) -> BTreeMap<String, u64> {
+    keys.iter().map(|k| (k.to_string(), 1)).collect()
+}
+
+async fn a_response_is_stored_once_and_counted_once_behind_it<S: Settle>(store: S) {
     let s = survey("Khảo sát thử", 1);
     store.put_survey(&s).await.expect("publish");
     let hashes = [code_hash(&s.id, "MA-1"), code_hash(&s.id, "MA-2")];
     store.add_access_codes(&s.id, &batch("tinh-a"), &hashes).await.expect("codes");
     let hash1 = code_hash(&s.id, "ma1");
     assert_eq!(respond(&store, &s, "khoa-khao-sat-1", 0, Some(&hash1)).await.expect("stored"), Saved::Created);
-    let counts = store.survey_counts(&s.id, 1).await.expect("counts");
-    let expected: BTreeMap<String, u64> = ["tinh-a#_#n", "tinh-a#q1#co", "tinh-a#q2#a", "tinh-a#q2#b", "tinh-a#q3#1"]
-        .iter()
-        .map(|k| (k.to_string(), 1))
-        .collect();
-    assert_eq!(counts, expected);
+    let expected = ones(&["tinh-a#_#n", "tinh-a#q1#co", "tinh-a#q2#a", "tinh-a#q2#b", "tinh-a#q3#1"]);
+    assert_eq!(counts_of(&store, &s, Some("tinh-a")).await, expected);
+    let whole = ones(&["*#_#n", "*#_u#tinh-a", "*#q1#co", "*#q2#a", "*#q2#b", "*#q3#1"]);
+    assert_eq!(counts_of(&store, &s, None).await, whole, "the whole survey, with responses per unit");
+    assert!(counts_of(&store, &s, Some("tinh-b")).await.is_empty(), "a scope is its own unit's only");
     // The same key again replays (the code is not consumed twice and nothing is counted twice).
     assert!(matches!(respond(&store, &s, "khoa-khao-sat-1", 0, Some(&hash1)).await, Ok(Saved::Replayed(_))));
     // A used code, or an unknown one, writes nothing.
@@ -545,16 +584,87 @@ async fn a_response_and_its_counters_are_written_together_once<S: Store>(store: 
     // A reused key with other content writes nothing either.
     let hash2 = code_hash(&s.id, "MA-2");
     assert!(matches!(respond(&store, &s, "khoa-khao-sat-1", 3, Some(&hash2)).await, Err(StoreError::KeyReused)));
-    assert_eq!(store.survey_counts(&s.id, 1).await.expect("counts"), expected);
+    assert_eq!(counts_of(&store, &s, Some("tinh-a")).await, expected);
     assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len(), 1);
     // The second code still works.
     assert_eq!(respond(&store, &s, "khoa-khao-sat-4", 1, Some(&hash2)).await.expect("stored"), Saved::Created);
     let records = store.survey_responses(&s.id, 1).await.expect("responses");
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].response.path, ["q1", "q3"]);
+    assert_eq!(counts_of(&store, &s, None).await["*#_#n"], 2);
+    // A chunk of a response that is not stored is not counted.
+    let missing = store.count_chunk(&s.id, 1, Ulid::new(), 0, &["*#_#n".to_string()]).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }
 
-async fn concurrent_submissions_keep_counters_exact<S: Store>(store: S) {
+/// A survey of `questions` single-choice questions, each with options `a`, `b`, `c`.
+fn long_survey(questions: usize) -> Survey {
+    let mut yaml = String::from(
+        "id: khao-sat-dai\nversion: 1\ntitle: Khảo sát dài\ngroup: sipas\nopens: 2026-01-01\ncloses: 2026-12-31\n\
+         unit: tinh-thanh\nquestions:\n",
+    );
+    for i in 0..questions {
+        let end = if i + 1 == questions { ", next: end" } else { "" };
+        yaml.push_str(&format!(
+            "  - {{ id: q{i}, type: single, text: Câu số {i}, options: [{{ id: a, label: A }}, {{ id: b, label: B }}, {{ id: c, label: C }}]{end} }}\n"
+        ));
+    }
+    let source: SurveySource = serde_yaml::from_str(&yaml).expect("survey YAML");
+    let units = vec![Unit { id: "tinh-a".into(), name: "Tỉnh A".into(), from: None, to: None }];
+    Survey::check(source, units).expect("a survey of any length is valid")
+}
+
+/// 300 questions, answered from a commune: 3 scopes × (300 answers + 1) + 2 = 905 counters a response, 10
+/// transactions behind it. Counted exactly once even when a delivery died after its first chunk and every record
+/// is delivered again.
+async fn a_survey_of_300_questions_is_counted_exactly_once_in_chunks<S: Settle>(store: S) {
+    let s = long_survey(300);
+    store.put_survey(&s).await.expect("publish");
+    let options = ["a", "b", "c"];
+    let mut records = Vec::new();
+    for r in 0..3 {
+        let raw: RawAnswers = (0..300).map(|i| (format!("q{i}"), vec![options[(i + r) % 3].to_string()])).collect();
+        let day = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+        let mut answered = s.validate("tinh-a", &raw, day).expect("valid response");
+        answered.commune = Some("16279".into());
+        let record = Record { id: Ulid::new(), created_at: Utc::now(), version: 1, response: answered };
+        let counters = record.response.counters(&s);
+        assert_eq!(counters.len(), 905);
+        let write = SurveyWrite { survey: &s.id, record: &record, counters: &counters, code: None };
+        let saved = store.save_survey_response(&key(&format!("khoa-dai-{r}")), "fp", &write, &response("{}")).await;
+        assert_eq!(saved.expect("one write, whatever the survey's length"), Saved::Created);
+        records.push((record, counters));
+    }
+    // A delivery that counted the first chunk of the first response and died.
+    let (first, counters) = &records[0];
+    let chunk: Vec<String> = counters[..99].to_vec();
+    // (The embedded store may have counted it already, behind the commit: then this first call counts nothing.)
+    store.count_chunk(&s.id, 1, first.id, 0, &chunk).await.expect("count");
+    let again = store.count_chunk(&s.id, 1, first.id, 0, &chunk).await.expect("count again");
+    assert!(!again, "a chunk is counted once");
+    store.settle().await;
+    store.settle().await;
+    // Every record once more, straight through the aggregator.
+    let aggregator = Aggregator::new(Arc::new(store));
+    for (record, _) in &records {
+        assert_eq!(aggregator.count(&s.id, record, Some(10)).await.expect("count"), 0, "nothing left to count");
+    }
+    let store = aggregator.into_store();
+    let whole = store.survey_counts(&s.id, 1, ALL).await.expect("counts");
+    assert_eq!(whole["*#_#n"], 3);
+    assert_eq!(whole["*#_u#tinh-a"], 3);
+    for i in 0..300 {
+        let per_option: Vec<u64> = options.iter().map(|o| whole[&format!("*#q{i}#{o}")]).collect();
+        assert_eq!(per_option, [1, 1, 1], "question {i}");
+    }
+    let province = store.survey_counts(&s.id, 1, "tinh-a").await.expect("counts");
+    assert_eq!((province["tinh-a#_#n"], province["tinh-a#_u#16279"]), (3, 3));
+    let commune = store.survey_counts(&s.id, 1, "16279").await.expect("counts");
+    assert_eq!(commune.len(), 1 + 300 * 3);
+    assert_eq!(commune.values().sum::<u64>(), 3 * 301);
+}
+
+async fn concurrent_submissions_keep_counters_exact<S: Settle>(store: S) {
     let store = Arc::new(store);
     let s = Arc::new(survey("Khảo sát thử", 1));
     store.put_survey(&s).await.expect("publish");
@@ -576,15 +686,18 @@ async fn concurrent_submissions_keep_counters_exact<S: Store>(store: S) {
     }
     assert_eq!(created, 1000);
     let stored = store.survey_responses(&s.id, 1).await.expect("responses").len() as u64;
-    let counts = store.survey_counts(&s.id, 1).await.expect("counts");
+    let counts = counts_of(&*store, &s, Some("tinh-a")).await;
     assert_eq!(stored, 1000);
+    // (Read without settling again: on moto every record delivered again is a transaction refused, and slow.)
+    let whole = store.survey_counts(&s.id, 1, ALL).await.expect("counts");
+    assert_eq!(whole["*#_#n"], stored, "the whole survey's counter too");
     assert_eq!(counts["tinh-a#_#n"], stored, "the response counter equals the responses stored");
     assert_eq!(counts["tinh-a#q1#co"] + counts["tinh-a#q1#khong"], stored);
     assert_eq!(counts["tinh-a#q2#a"], counts["tinh-a#q1#co"]);
     assert_eq!((1..=5).map(|p| counts[&format!("tinh-a#q3#{p}")]).sum::<u64>(), stored);
 }
 
-async fn one_access_code_used_fifty_times_at_once_admits_one<S: Store>(store: S) {
+async fn one_access_code_used_fifty_times_at_once_admits_one<S: Settle>(store: S) {
     let store = Arc::new(store);
     let s = Arc::new(survey("Khảo sát thử", 1));
     store.put_survey(&s).await.expect("publish");
@@ -606,7 +719,7 @@ async fn one_access_code_used_fifty_times_at_once_admits_one<S: Store>(store: S)
     }
     assert_eq!((created, rejected), (1, 49));
     assert_eq!(store.survey_responses(&s.id, 1).await.expect("responses").len(), 1);
-    assert_eq!(store.survey_counts(&s.id, 1).await.expect("counts")["tinh-a#_#n"], 1);
+    assert_eq!(counts_of(&*store, &s, Some("tinh-a")).await["tinh-a#_#n"], 1);
 }
 
 /// A new batch for `unit`, made by a test.
@@ -620,7 +733,7 @@ fn batch_after(before: &CodeBatch, unit: &str) -> CodeBatch {
     CodeBatch { id, ..batch(unit) }
 }
 
-async fn a_code_answers_only_for_its_unit<S: Store>(store: S) {
+async fn a_code_answers_only_for_its_unit<S: Settle>(store: S) {
     let s = survey("Khảo sát thử", 1);
     store.put_survey(&s).await.expect("publish");
     let for_b = batch("tinh-b");
@@ -630,7 +743,7 @@ async fn a_code_answers_only_for_its_unit<S: Store>(store: S) {
     let refused = respond_for(&store, &s, "tinh-a", "khoa-don-vi-1", 0, Some(&hash)).await;
     assert!(matches!(refused, Err(StoreError::CodeForAnotherUnit)), "{refused:?}");
     assert!(store.survey_responses(&s.id, 1).await.expect("responses").is_empty());
-    assert!(store.survey_counts(&s.id, 1).await.expect("counts").is_empty());
+    assert!(counts_of(&store, &s, None).await.is_empty());
     assert_eq!(store.code_batches(&s.id).await.expect("batches")[0].used, 0);
     // The key was not spent either: the respondent picks the right unit and sends again with it.
     let stored = respond_for(&store, &s, "tinh-b", "khoa-don-vi-2", 0, Some(&hash)).await.expect("stored");
@@ -786,7 +899,8 @@ contract!(
     a_forged_cursor_is_refused,
     concurrent_posts_are_each_stored_exactly_once,
     survey_versions_are_immutable,
-    a_response_and_its_counters_are_written_together_once,
+    a_response_is_stored_once_and_counted_once_behind_it,
+    a_survey_of_300_questions_is_counted_exactly_once_in_chunks,
     concurrent_submissions_keep_counters_exact,
     one_access_code_used_fifty_times_at_once_admits_one,
     a_code_answers_only_for_its_unit,

@@ -176,7 +176,7 @@ async fn results<S: Store>(store: &S, survey: &Survey, filter: &Filter) -> Resul
     let unit = Some(filter.unit.as_str()).filter(|u| !u.is_empty());
     let (from, to) = (day(&filter.from), day(&filter.to));
     let counts = if from.is_none() && to.is_none() {
-        store.survey_counts(&survey.id, survey.version).await?
+        store.survey_counts(&survey.id, survey.version, unit.unwrap_or(crate::survey::ALL)).await?
     } else {
         let mut counts = BTreeMap::new();
         for record in store.survey_responses(&survey.id, survey.version).await? {

@@ -20,7 +20,7 @@ use axum::routing::{any, get};
 
 pub use body::{Origin, Submission};
 pub use context::{AppState, Attachments, ModerationAuth, Settings};
-pub use pages::PublicAnswer;
+pub use pages::{PublicAnswer, escape};
 pub use problem::{ApiError, ensure_problem};
 pub use query::Params;
 

@@ -16,7 +16,7 @@ use crate::domain::{
 use crate::survey::{Record, Survey};
 
 pub use cursor::Cursor;
-pub use dynamo::{DynamoStore, TABLE_DEFINITION, TableDefinition};
+pub use dynamo::{DynamoStore, StreamedResponse, TABLE_DEFINITION, TableDefinition, streamed_response};
 pub use sqlite::SqliteStore;
 
 /// How long an idempotency key is remembered.
@@ -156,7 +156,9 @@ pub struct SurveyWrite<'a> {
     pub survey: &'a str,
     /// The response, with its id and version.
     pub record: &'a Record,
-    /// Counter keys to add one to (`Response::counters`), within the record's version.
+    /// Counter keys the response adds one to (`Response::counters`), within the record's version. Not written with
+    /// the response: it records how many chunks they make (`survey::chunk_count`), and the aggregator counts them
+    /// behind it (`count_chunk`), so a survey of any length is one write on the request path.
     pub counters: &'a [String],
     /// Hash of the access code to consume, for restricted surveys.
     pub code: Option<&'a str>,
@@ -349,8 +351,8 @@ pub trait Store: Send + Sync + 'static {
     fn survey(&self, id: &str, version: Option<u32>)
     -> impl Future<Output = Result<Option<Survey>, StoreError>> + Send;
 
-    /// Stores a survey response, adds one to each of its counters, consumes its access code, and keeps
-    /// `response` under `key`, all or nothing. Same key rules as `save_comment`; a code that does not exist, was
+    /// Stores a survey response (with the number of chunks its counters make), consumes its access code, and keeps
+    /// `response` under `key`, all or nothing; its counters are added behind it, by `count_chunk`. Same key rules as `save_comment`; a code that does not exist, was
     /// consumed or was revoked MUST give `CodeRejected`, and a live code of another unit than the response's
     /// `CodeForAnotherUnit`; either writes nothing, even under concurrent use of the same code (the checks are
     /// the write's own condition, not a read before it).
@@ -362,11 +364,26 @@ pub trait Store: Send + Sync + 'static {
         response: &StoredResponse,
     ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
 
-    /// The counters of a survey version, by key (`{unit}#{question}#{option}`).
+    /// Adds one to each of `counters` (chunk `chunk` of the counters of stored response `response`, as
+    /// `survey::chunks` cuts them) and marks the chunk counted on the response, all or nothing. Returns `true` when it
+    /// counted, `false` when the chunk was counted before (then nothing is written): however often a response is
+    /// delivered, each chunk is counted once. MUST return `NotFound` when the response is not stored.
+    fn count_chunk(
+        &self,
+        survey: &str,
+        version: u32,
+        response: Ulid,
+        chunk: u32,
+        counters: &[String],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The counters of a survey version in `scope` (`survey::ALL`, a unit, a commune), by key
+    /// (`{scope}#{question}#{option}`, `{scope}#_#n`, `{scope}#_u#{unit}`).
     fn survey_counts(
         &self,
         id: &str,
         version: u32,
+        scope: &str,
     ) -> impl Future<Output = Result<std::collections::BTreeMap<String, u64>, StoreError>> + Send;
 
     /// Every response of a survey version, oldest first (for the export).

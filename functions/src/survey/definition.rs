@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// Most counter updates one response may make: DynamoDB allows 100 writes per transaction, and the response,
-/// its idempotency key, its access code and the unit's response count take four.
-pub const MAX_COUNTERS: usize = 96;
+/// Most counters one response may touch in one unit scope (the survey as a whole, a province, a commune): a
+/// sanity limit, not a transaction's. The response is written alone and counted behind it in chunks of
+/// [`crate::survey::CHUNK`] counters a transaction (`survey::tally`), so a long survey costs more transactions, never
+/// a refusal; 3,000 keeps a response under a few seconds of counting and its stream record far under DynamoDB's
+/// 400 KB item limit (a 300-question survey with matrices stays below it).
+pub const MAX_COUNTERS: usize = 3_000;
 
 /// Who the survey is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -599,7 +602,9 @@ impl Survey {
         if counters > MAX_COUNTERS {
             errors.push(error(
                 None,
-                format!("một lượt trả lời cập nhật tới {counters} bộ đếm, quá {MAX_COUNTERS} (giới hạn một giao dịch); tách khảo sát"),
+                format!(
+                    "một lượt trả lời cập nhật tới {counters} bộ đếm cho mỗi đơn vị, quá {MAX_COUNTERS}; tách khảo sát"
+                ),
             ));
         }
         errors

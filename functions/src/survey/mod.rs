@@ -5,11 +5,13 @@ pub mod communes;
 mod definition;
 mod response;
 mod results;
+mod tally;
 
 pub use communes::{Commune, Communes};
 pub use definition::*;
 pub use response::*;
-pub use results::Results;
+pub use results::{LICENCE, LICENCE_URL, Results, ResultsView, SECTION_END, SECTION_START, UnitChoice, csv};
+pub use tally::{CHUNK, chunk_count, chunks};
 
 #[cfg(test)]
 mod tests;

@@ -54,27 +54,50 @@ pub struct Record {
     pub response: Response,
 }
 
-/// The counter every response adds one to, per unit.
+/// The counter every response adds one to, per scope (`{scope}#_#n`).
 pub const RESPONSES: &str = "_#n";
+/// Prefix of the counters of responses per unit one level down (`{scope}#_u#{unit}`): under [`ALL`], per unit
+/// picked (province, ministry); under a province, per commune.
+pub const PER_UNIT: &str = "_u#";
+/// The scope of the whole survey, every unit together. Unit ids are slugs and commune ids GSO codes: neither can
+/// be `*`.
+pub const ALL: &str = "*";
 
 impl Response {
-    /// Counter keys this response adds one to: `{unit}#_#n`, and `{unit}#{question}#{option or point}` (a
-    /// matrix row is `{question}.{item}`; text and numbers count as `{question}#_`).
+    /// The scopes this response is counted in, widest first: [`ALL`], its unit, and its commune if it has one.
+    pub fn scopes(&self) -> Vec<&str> {
+        let mut scopes = vec![ALL, self.unit.as_str()];
+        scopes.extend(self.commune.as_deref());
+        scopes
+    }
+
+    /// Counter keys this response adds one to, in a fixed order (the aggregator cuts them into chunks and must
+    /// cut them the same way every time it meets the response). In each scope of [`Response::scopes`]:
+    /// `{scope}#_#n`, `{scope}#_u#{next scope}` (all but the narrowest), and `{scope}#{question}#{option or
+    /// point}` (a matrix row is `{question}.{item}`; text and numbers count as `{question}#_`).
     pub fn counters(&self, survey: &Survey) -> Vec<String> {
-        let unit = &self.unit;
-        let mut keys = vec![format!("{unit}#{RESPONSES}")];
+        let mut answers = Vec::new();
         for q in &survey.questions {
             let Some(answer) = self.answers.get(&q.id) else { continue };
             let id = &q.id;
             match (&q.kind, answer) {
                 (QuestionKind::Text { .. } | QuestionKind::LongText { .. } | QuestionKind::Number { .. }, _) => {
-                    keys.push(format!("{unit}#{id}#_"))
+                    answers.push(format!("{id}#_"))
                 }
-                (_, Answer::One(option)) => keys.push(format!("{unit}#{id}#{option}")),
-                (_, Answer::Number(point)) => keys.push(format!("{unit}#{id}#{point}")),
-                (_, Answer::Many(options)) => keys.extend(options.iter().map(|o| format!("{unit}#{id}#{o}"))),
-                (_, Answer::Rows(rows)) => keys.extend(rows.iter().map(|(item, p)| format!("{unit}#{id}.{item}#{p}"))),
+                (_, Answer::One(option)) => answers.push(format!("{id}#{option}")),
+                (_, Answer::Number(point)) => answers.push(format!("{id}#{point}")),
+                (_, Answer::Many(options)) => answers.extend(options.iter().map(|o| format!("{id}#{o}"))),
+                (_, Answer::Rows(rows)) => answers.extend(rows.iter().map(|(item, p)| format!("{id}.{item}#{p}"))),
             }
+        }
+        let scopes = self.scopes();
+        let mut keys = Vec::with_capacity(scopes.len() * (answers.len() + 2));
+        for (i, scope) in scopes.iter().enumerate() {
+            keys.push(format!("{scope}#{RESPONSES}"));
+            if let Some(next) = scopes.get(i + 1) {
+                keys.push(format!("{scope}#{PER_UNIT}{next}"));
+            }
+            keys.extend(answers.iter().map(|a| format!("{scope}#{a}")));
         }
         keys
     }

@@ -146,10 +146,14 @@ fn fields_that_do_not_fit_the_type_are_named() {
 }
 
 #[test]
-fn too_many_counters_for_one_transaction_is_refused() {
+fn a_long_matrix_is_fine_and_only_an_absurd_one_is_refused() {
+    // 100 rows: more than one transaction's worth of counters, counted in chunks behind the response.
     let items: Vec<String> = (0..100).map(|i| format!("{{ id: m{i}, label: M{i} }}")).collect();
     let errors = errors_after("[{ id: x, label: X }, { id: y, label: Y }]", &format!("[{}]", items.join(", ")));
-    assert_error(&errors, "bộ đếm, quá 96");
+    assert!(errors.is_empty(), "{errors:?}");
+    let items: Vec<String> = (0..3_001).map(|i| format!("{{ id: m{i}, label: M{i} }}")).collect();
+    let errors = errors_after("[{ id: x, label: X }, { id: y, label: Y }]", &format!("[{}]", items.join(", ")));
+    assert_error(&errors, "bộ đếm cho mỗi đơn vị, quá 3000");
 }
 
 fn raw(pairs: &[(&str, &str)]) -> RawAnswers {
@@ -167,7 +171,22 @@ fn a_branch_skips_the_questions_it_jumps_over() {
     let response = s.validate("tinh-a", &answers, day()).expect("valid");
     assert_eq!(response.path, ["q1", "q3", "q5", "q6"]);
     let counters = response.counters(&s);
-    assert_eq!(counters, ["tinh-a#_#n", "tinh-a#q1#khong", "tinh-a#q3#4", "tinh-a#q5.x#3", "tinh-a#q5.y#5"]);
+    assert_eq!(
+        counters,
+        [
+            "*#_#n",
+            "*#_u#tinh-a",
+            "*#q1#khong",
+            "*#q3#4",
+            "*#q5.x#3",
+            "*#q5.y#5",
+            "tinh-a#_#n",
+            "tinh-a#q1#khong",
+            "tinh-a#q3#4",
+            "tinh-a#q5.x#3",
+            "tinh-a#q5.y#5"
+        ]
+    );
 
     let mut off_path = answers.clone();
     off_path.insert("q2".into(), vec!["a".into()]);
@@ -284,8 +303,9 @@ proptest! {
         prop_assert!(response.is_ok(), "{:?} refused: {:?}", raw, response.err());
         let response = response.expect("checked");
         prop_assert_eq!(&response.path, &path);
-        // One counter per response, plus one per option, point or matrix row answered.
-        prop_assert_eq!(response.counters(&s).len(), 1 + raw.values().map(Vec::len).sum::<usize>());
+        // In each of the two scopes (the survey, the unit): one counter per response, plus one per option, point or
+        // matrix row answered; and the unit's responses in the survey's.
+        prop_assert_eq!(response.counters(&s).len(), 2 * (1 + raw.values().map(Vec::len).sum::<usize>()) + 1);
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl StoreJob for Snapshot<'_> {
         let mut snapshot = BTreeMap::new();
         for id in self.site.surveys.keys() {
             let Some(survey) = store.survey(id, None).await? else { continue };
-            let counts = store.survey_counts(id, survey.version).await?;
+            let counts = store.survey_counts(id, survey.version, cchc_functions::survey::ALL).await?;
             let results = Results::from_counts(&survey, &counts, None);
             snapshot.insert(id.clone(), serde_json::to_value(results).unwrap_or_default());
         }

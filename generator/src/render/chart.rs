@@ -7,23 +7,7 @@ use crate::content::data_table::{Cell, ChartMode, Column, DataTable};
 use crate::content::slug::slugify;
 use crate::render::theme::escape_html;
 
-/// `0,6787`, `55.000`, `93,88`: Vietnamese decimal comma and thousands dot.
-pub fn format_number(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
-    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped},{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
+pub use cchc_functions::chart::format_number;
 
 fn cell_text(cell: &Cell, column: &Column) -> String {
     let text = match cell {
@@ -36,8 +20,7 @@ fn cell_text(cell: &Cell, column: &Column) -> String {
     }
 }
 
-/// One bar: label, value, value as shown.
-type Bar = (String, f64, String);
+use cchc_functions::chart::{Bar, bar_chart};
 
 /// Bars to draw, and the value a full-length bar stands for.
 fn bars(table: &DataTable) -> Option<(Vec<Bar>, f64)> {
@@ -70,9 +53,6 @@ fn bars(table: &DataTable) -> Option<(Vec<Bar>, f64)> {
     Some((bars, max))
 }
 
-/// The longest row label that fits left of the bars.
-const LABEL_CHARS: usize = 34;
-
 /// What a figure of illustrative numbers says before its caption.
 const SAMPLE_BADGE: &str = "<span class=\"badge badge-sample\">Số liệu minh hoạ, không phải số liệu chính thức</span> ";
 
@@ -90,44 +70,7 @@ pub fn figure(key: &str, table: &DataTable) -> String {
         let _ = write!(html, "<p class=\"data-description\">{}</p>", escape_html(description));
     }
     if let Some((bars, max)) = bars(table) {
-        const ROW: usize = 26;
-        const LABEL: usize = 250;
-        const BAR: f64 = 300.0;
-        // Labels too long for the left column (the criteria all begin "Tỷ lệ điểm số đạt được tiêu chí") go
-        // above their bars, whole: cut short they would all read the same.
-        let stacked = bars.iter().any(|b| b.0.chars().count() > LABEL_CHARS);
-        let (row, bar, left) = if stacked { (44, 440.0, 0) } else { (ROW, BAR, LABEL) };
-        let height = bars.len() * row + 8;
-        let _ = write!(
-            html,
-            "<svg class=\"chart\" viewBox=\"0 0 640 {height}\" role=\"img\" aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">Biểu đồ: {}. Số liệu chi tiết ở bảng dưới.</title>",
-            escape_html(&table.title)
-        );
-        for (i, (label, value, text)) in bars.iter().enumerate() {
-            let y = i * row + 4;
-            let width = (value / max * bar).clamp(0.0, bar);
-            let bar_y = if stacked { y + 20 } else { y };
-            if stacked {
-                let _ = write!(html, "<text x=\"0\" y=\"{}\">{}</text>", y + 14, escape_html(label));
-            } else {
-                let _ = write!(
-                    html,
-                    "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-                    LABEL - 8,
-                    y + 16,
-                    escape_html(label)
-                );
-            }
-            let _ = write!(
-                html,
-                "<rect class=\"chart-bar\" x=\"{left}\" y=\"{bar_y}\" width=\"{width:.1}\" height=\"{}\"/><text x=\"{:.1}\" y=\"{}\">{}</text>",
-                ROW - 8,
-                left as f64 + width + 6.0,
-                bar_y + 16,
-                escape_html(text)
-            );
-        }
-        html.push_str("</svg>");
+        html.push_str(&bar_chart(&id, &table.title, &bars, max));
     }
     html.push_str("<div class=\"table-scroll\"><table class=\"data-table\"><thead><tr>");
     let _ = write!(html, "<th scope=\"col\">{}</th>", escape_html(&table.label));

@@ -72,6 +72,27 @@ pub fn register(tera: &mut Tera, site: Arc<Site>, today: ContentDate) {
         Ok(s.results.get(id).cloned().unwrap_or(Value::Null))
     });
 
+    // The results section of a results page, drawn by the functions' own code (the surveys function serves the same
+    // section for a unit or a commune): charts beside tables, and "đang cập nhật" rather than 0 when the build read
+    // no results from the store.
+    let s = site.clone();
+    tera.register_function("survey_results_html", move |args: &HashMap<String, Value>| {
+        let id = arg(args, "id", "survey_results_html")?;
+        let page = arg(args, "page", "survey_results_html")?;
+        let file = s.surveys.get(id).ok_or_else(|| format!("không có khảo sát content/khao-sat/{id}.yaml"))?;
+        let results: Option<cchc_functions::survey::Results> =
+            s.results.get(id).and_then(|r| serde_json::from_value(r.clone()).ok());
+        let view = cchc_functions::survey::ResultsView {
+            survey: &file.survey,
+            results: results.as_ref(),
+            unit: None,
+            commune: None,
+            communes: &[],
+            page,
+        };
+        Ok(Value::String(view.html()))
+    });
+
     let s = site.clone();
     tera.register_function("section_pages", move |args: &HashMap<String, Value>| {
         crate::render::views::note_wide();

@@ -9,6 +9,7 @@
 mod items;
 mod keys;
 mod queries;
+mod stream;
 mod table;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use self::keys::Key;
 use super::{Cursor, IDEMPOTENCY_TTL_SECONDS, Listing, Saved, StoreError};
 use crate::domain::{AuditEntry, StoredResponse};
 
+pub use stream::{StreamedResponse, streamed_response};
 pub use table::{TABLE_DEFINITION, TableDefinition};
 
 /// DynamoDB behind the `Store` contract. The client is created once per process and shared.
@@ -116,6 +118,11 @@ impl DynamoStore {
     /// A store over `table`, with a client built once by the caller.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), contact_retention: super::CONTACT_RETENTION_MONTHS }
+    }
+
+    /// The table's name (the tests read its stream).
+    pub fn table(&self) -> &str {
+        &self.table
     }
 
     /// The store, with contact details deleted (by TTL) `months` after their item is closed.
@@ -388,6 +395,38 @@ impl DynamoStore {
     ) -> Result<Saved, StoreError> {
         let writes = items.into_iter().map(|item| self.put_new_in_transaction(item)).collect::<Result<_, _>>()?;
         self.transact_once(key, fingerprint, response, writes, None).await
+    }
+
+    /// Runs `writes`, whose first is the marker update on the response at `response` (its condition: the chunk not
+    /// counted yet), in one transaction: `true` when it went through, `false` when the marker was there (nothing
+    /// written), `NotFound` when the response is not. A transaction cancelled by a concurrent one (two shards' batches
+    /// on the same hot counters) is tried again with jittered backoff.
+    async fn transact_counted(&self, response: &Key, writes: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        let mut delay = Duration::from_millis(10);
+        for attempt in 0..12 {
+            let sent = self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await;
+            let error = match sent {
+                Ok(_) => return Ok(true),
+                Err(error) => error,
+            };
+            let marker_refused = match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    e.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                }
+                _ => return Err(unavailable(error)),
+            };
+            if marker_refused {
+                return match self.get(response, true).await? {
+                    Some(_) => Ok(false),
+                    None => Err(StoreError::NotFound),
+                };
+            }
+            tracing::debug!(attempt, "counting cancelled by a concurrent transaction; retrying");
+            let jitter = u64::from(Ulid::new().random() as u16) % (delay.as_millis() as u64 + 1);
+            tokio::time::sleep(delay + Duration::from_millis(jitter)).await;
+            delay = (delay * 2).min(Duration::from_millis(400));
+        }
+        Err(StoreError::unavailable(anyhow::anyhow!("counting kept conflicting with concurrent transactions")))
     }
 
     /// Runs `writes` and the idempotency record in one transaction; on a key seen before, replays or refuses.

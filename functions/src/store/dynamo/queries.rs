@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use ulid::Ulid;
 
 use super::items::{self, Item, get_bool, get_n, get_s, n, need_s, s};
@@ -108,7 +108,11 @@ impl Store for DynamoStore {
         response: &StoredResponse,
     ) -> Result<Saved, StoreError> {
         let record = write.record;
-        let mut writes = vec![self.put_new_in_transaction(items::survey_response(write.survey, record)?)?];
+        let mut item = items::survey_response(write.survey, record)?;
+        // How many chunks the aggregator counts (and, by its presence, that it counts them: responses stored
+        // before the aggregator were counted in their own transaction).
+        item.insert("chunks".into(), n(i64::from(crate::survey::chunk_count(write.counters.len()))));
+        let mut writes = vec![self.put_new_in_transaction(item)?];
         let mut code = None;
         if let Some(hash) = write.code {
             let key = Key::access_code(write.survey, hash);
@@ -130,10 +134,38 @@ impl Store for DynamoStore {
             code = Some(CodeUse { at: writes.len(), key, unit: &record.response.unit });
             writes.push(TransactWriteItem::builder().update(update).build());
         }
-        for counter in write.counters {
+        self.transact_once(KeyScope::Survey.key(key), fingerprint, response, writes, code).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, counters), fields(counters = counters.len()))]
+    async fn count_chunk(
+        &self,
+        survey: &str,
+        version: u32,
+        response: Ulid,
+        chunk: u32,
+        counters: &[String],
+    ) -> Result<bool, StoreError> {
+        let key = Key::survey_response(survey, response);
+        // The chunk's marker: a number in the response's `counted` set, added by the transaction that adds the
+        // chunk's counters, and its condition. (The stream's filter passes inserts only: this change is not
+        // delivered back to the aggregator.)
+        let marker = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .update_expression("ADD counted :chunks")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(counted) OR NOT contains(counted, :chunk))",
+            )
+            .expression_attribute_values(":chunks", AttributeValue::Ns(vec![chunk.to_string()]))
+            .expression_attribute_values(":chunk", n(i64::from(chunk)))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let mut writes = vec![TransactWriteItem::builder().update(marker).build()];
+        for counter in counters {
             let update = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(Key::survey_counter(write.survey, record.version, counter).attributes()))
+                .set_key(Some(Key::survey_counter(survey, version, counter).attributes()))
                 .update_expression("ADD #count :one")
                 .expression_attribute_names("#count", "count")
                 .expression_attribute_values(":one", n(1))
@@ -141,15 +173,16 @@ impl Store for DynamoStore {
                 .map_err(StoreError::unavailable)?;
             writes.push(TransactWriteItem::builder().update(update).build());
         }
-        self.transact_once(KeyScope::Survey.key(key), fingerprint, response, writes, code).await
+        self.transact_counted(&key, writes).await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    async fn survey_counts(&self, id: &str, version: u32) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn survey_counts(&self, id: &str, version: u32, scope: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         let found = self
             .query_all(|q| {
-                q.key_condition_expression("pk = :pk")
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :scope)")
                     .expression_attribute_values(":pk", s(keys::counters_pk(id, version)))
+                    .expression_attribute_values(":scope", s(format!("{scope}#")))
             })
             .await?;
         found.iter().map(|item| Ok((need_s(item, "sk")?, get_n(item, "count").unwrap_or(0)))).collect()

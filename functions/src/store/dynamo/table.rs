@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 
 use super::DynamoStore;
@@ -23,6 +23,8 @@ pub struct TableDefinition {
     pub gsi_sort_key: &'static str,
     /// Attribute holding the expiry time (epoch seconds) for TTL.
     pub ttl_attribute: &'static str,
+    /// What the table's stream carries: the aggregator reads new survey responses from it.
+    pub stream_view_type: &'static str,
 }
 
 /// The one table.
@@ -33,6 +35,7 @@ pub const TABLE_DEFINITION: TableDefinition = TableDefinition {
     gsi_partition_key: "gsi1pk",
     gsi_sort_key: "gsi1sk",
     ttl_attribute: "ttl",
+    stream_view_type: "NEW_IMAGE",
 };
 
 impl DynamoStore {
@@ -61,6 +64,12 @@ impl DynamoStore {
                     .key_schema(key(t.gsi_partition_key, KeyType::Hash)?)
                     .key_schema(key(t.gsi_sort_key, KeyType::Range)?)
                     .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()?,
+            )
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(t.stream_view_type))
                     .build()?,
             )
             .send()

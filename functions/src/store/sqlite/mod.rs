@@ -51,6 +51,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("questions", "answered_at", "TEXT"),
     ("questions", "consent", "INTEGER NOT NULL DEFAULT 0"),
     ("questions", "published", "INTEGER NOT NULL DEFAULT 0"),
+    // Responses stored before the aggregator were counted in their own transaction.
+    ("survey_responses", "counted", "INTEGER NOT NULL DEFAULT 1"),
 ];
 
 /// Adds `ADDED_COLUMNS` missing from tables that exist already.
@@ -152,10 +154,16 @@ impl SqliteStore {
 
     /// Starts the writer on `connection` and, for a database file, the checkpoint thread on `second` with the
     /// WAL's limit in bytes.
-    fn init(connection: Connection, second: Option<(Connection, i64)>) -> Result<Self, StoreError> {
+    fn init(mut connection: Connection, second: Option<(Connection, i64)>) -> Result<Self, StoreError> {
         connection.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
         migrate(&connection)?;
         connection.execute_batch(SCHEMA).map_err(sql)?;
+        // Responses stored but not counted when the last process stopped (between a commit and its follow-up).
+        match queries::count_uncounted(&mut connection) {
+            Ok(0) => {}
+            Ok(counted) => tracing::info!(counted, "survey responses left uncounted were counted"),
+            Err(error) => tracing::warn!(error = %error, "could not count the survey responses left uncounted"),
+        }
         let checkpoints =
             second.map(|(second, limit_bytes)| Checkpoints::start(&connection, second, limit_bytes)).transpose()?;
         Ok(Self { writer: Writer::start(connection, checkpoints)?, contact_retention: super::CONTACT_RETENTION_MONTHS })

@@ -158,6 +158,86 @@ fn cursor_id(cursor: Option<&Cursor>) -> Result<Option<String>, StoreError> {
         .transpose()
 }
 
+/// Adds chunk `chunk` of a response's counters unless it was added before, and says whether it did. The caller
+/// holds a savepoint: the chunk's marker and its counters are written together.
+fn add_chunk(
+    tx: &Connection,
+    survey: &str,
+    version: u32,
+    response: Ulid,
+    chunk: u32,
+    counters: &[String],
+) -> Result<bool, StoreError> {
+    let new = exec(
+        tx,
+        "INSERT OR IGNORE INTO survey_counted (response, chunk) VALUES (?1, ?2)",
+        params![response.to_string(), chunk],
+    )?;
+    if new == 0 {
+        return Ok(false);
+    }
+    let mut add = tx
+        .prepare_cached(
+            "INSERT INTO survey_counters (survey, version, key, count) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (survey, version, key) DO UPDATE SET count = count + 1",
+        )
+        .map_err(sql)?;
+    for counter in counters {
+        add.execute(params![survey, version, counter]).map_err(sql)?;
+    }
+    Ok(true)
+}
+
+/// Counts the stored responses not yet counted (the local stand-in for DynamoDB Streams and the aggregator),
+/// oldest first, each in a savepoint of its own, with the same chunks and markers as on AWS; returns how many it
+/// counted. Run after each response's commit and at every start.
+pub(super) fn count_uncounted(conn: &mut Connection) -> Result<usize, StoreError> {
+    let pending: Vec<(String, Record)> = {
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT survey, id, created_at, version, response FROM survey_responses WHERE counted = 0 ORDER BY id",
+            )
+            .map_err(sql)?;
+        statement
+            .query_map([], |r| Ok((r.get::<_, String>("survey")?, Record::try_from(r)?)))
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?
+    };
+    let mut definitions: std::collections::HashMap<(String, u32), Survey> = std::collections::HashMap::new();
+    let mut counted = 0;
+    for (survey, record) in pending {
+        let version_key = (survey.clone(), record.version);
+        if !definitions.contains_key(&version_key) {
+            let definition: Option<String> = conn
+                .query_row(
+                    "SELECT definition FROM surveys WHERE id = ?1 AND version = ?2",
+                    params![survey, record.version],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql)?;
+            let Some(definition) = definition else {
+                tracing::warn!(%survey, version = record.version, "a response to an unpublished version is not counted");
+                continue;
+            };
+            let parsed =
+                Survey::from_published(&definition).map_err(|e| StoreError::unavailable(anyhow::anyhow!(e)))?;
+            definitions.insert(version_key.clone(), parsed);
+        }
+        let Some(definition) = definitions.get(&version_key) else { continue };
+        let counters = record.response.counters(definition);
+        let tx = conn.savepoint().map_err(sql)?;
+        for (chunk, keys) in crate::survey::chunks(&counters) {
+            add_chunk(&tx, &survey, record.version, record.id, chunk, keys)?;
+        }
+        exec(&tx, "UPDATE survey_responses SET counted = 1 WHERE id = ?1", params![record.id.to_string()])?;
+        tx.commit().map_err(sql)?;
+        counted += 1;
+    }
+    Ok(counted)
+}
+
 /// Why a response's access code was refused, read in its savepoint: a live code of another unit, or else no
 /// usable code.
 fn code_refusal(tx: &Connection, survey: &str, hash: &str, unit: &str) -> Result<StoreError, StoreError> {
@@ -217,6 +297,12 @@ fn batch_summaries(conn: &Connection, survey: &str, only: Option<&str>) -> Resul
 }
 
 impl SqliteStore {
+    /// Counts the survey responses stored but not yet counted, and says how many; what the store does on its own
+    /// after each response and at every start, for whoever needs the counters settled now (tests, `cchc sync`).
+    pub async fn count_uncounted(&self) -> Result<usize, StoreError> {
+        self.writer.run(count_uncounted).await
+    }
+
     /// Claims `key` and runs `write`, all or nothing: a submission of any kind. On a key seen before, writes
     /// nothing and replays or refuses.
     async fn save_once(
@@ -356,50 +442,79 @@ impl Store for SqliteStore {
     ) -> Result<Saved, StoreError> {
         let survey = write.survey.to_string();
         let record = write.record.clone();
-        let counters = write.counters.to_vec();
         let code = write.code.map(str::to_string);
         let body = serde_json::to_string(&record.response).map_err(StoreError::unavailable)?;
-        self.save_once(KeyScope::Survey.key(key), fingerprint, response, move |tx| {
-            if let Some(hash) = code {
-                let used = exec(
-                    tx,
-                    "UPDATE batch_codes SET used_at = ?3
+        let saved = self
+            .save_once(KeyScope::Survey.key(key), fingerprint, response, move |tx| {
+                if let Some(hash) = code {
+                    let used = exec(
+                        tx,
+                        "UPDATE batch_codes SET used_at = ?3
                      WHERE survey = ?1 AND hash = ?2 AND used_at IS NULL AND revoked_at IS NULL AND unit = ?4",
-                    params![survey, hash, record.created_at.to_rfc3339(), record.response.unit],
-                )?;
-                if used != 1 {
-                    return Err(code_refusal(tx, &survey, &hash, &record.response.unit)?);
+                        params![survey, hash, record.created_at.to_rfc3339(), record.response.unit],
+                    )?;
+                    if used != 1 {
+                        return Err(code_refusal(tx, &survey, &hash, &record.response.unit)?);
+                    }
                 }
-            }
-            exec(
-                tx,
-                "INSERT INTO survey_responses (id, survey, version, created_at, response) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![record.id.to_string(), survey, record.version, record.created_at.to_rfc3339(), body],
-            )?;
-            let mut add = tx
-                .prepare_cached(
-                    "INSERT INTO survey_counters (survey, version, key, count) VALUES (?1, ?2, ?3, 1)
-                     ON CONFLICT (survey, version, key) DO UPDATE SET count = count + 1",
-                )
-                .map_err(sql)?;
-            for counter in &counters {
-                add.execute(params![survey, record.version, counter]).map_err(sql)?;
-            }
-            Ok(())
-        })
-        .await
+                exec(
+                    tx,
+                    "INSERT INTO survey_responses (id, survey, version, created_at, response, counted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+                    params![record.id.to_string(), survey, record.version, record.created_at.to_rfc3339(), body],
+                )?;
+                Ok(())
+            })
+            .await;
+        if let Ok(Saved::Created) = saved {
+            // Counted behind the commit, in a later group: the response is the only write the caller waits for.
+            self.writer.spawn(|conn| count_uncounted(conn).map(|_| ()));
+        }
+        saved
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, counters), fields(counters = counters.len()))]
+    async fn count_chunk(
+        &self,
+        survey: &str,
+        version: u32,
+        response: Ulid,
+        chunk: u32,
+        counters: &[String],
+    ) -> Result<bool, StoreError> {
+        let (survey, counters) = (survey.to_string(), counters.to_vec());
+        self.writer
+            .run(move |conn| {
+                let tx = conn.savepoint().map_err(sql)?;
+                let stored = tx
+                    .prepare_cached("SELECT 1 FROM survey_responses WHERE id = ?1 AND survey = ?2")
+                    .and_then(|mut s| s.exists(params![response.to_string(), survey]))
+                    .map_err(sql)?;
+                if !stored {
+                    return Err(StoreError::NotFound);
+                }
+                let counted = add_chunk(&tx, &survey, version, response, chunk, &counters)?;
+                tx.commit().map_err(sql)?;
+                Ok(counted)
+            })
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    async fn survey_counts(&self, id: &str, version: u32) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn survey_counts(&self, id: &str, version: u32, scope: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         let id = id.to_string();
+        let prefix = format!("{scope}#");
         self.writer
             .run(move |conn| {
+                // `substr` rather than `LIKE`: a unit id is matched exactly, whatever it holds.
                 let mut statement = conn
-                    .prepare("SELECT key, count FROM survey_counters WHERE survey = ?1 AND version = ?2")
+                    .prepare(
+                        "SELECT key, count FROM survey_counters
+                         WHERE survey = ?1 AND version = ?2 AND key >= ?3 AND substr(key, 1, length(?3)) = ?3",
+                    )
                     .map_err(sql)?;
                 let rows = statement
-                    .query_map(params![id, version], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                    .query_map(params![id, version, prefix], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
                     .map_err(sql)?;
                 let mut counts = BTreeMap::new();
                 for row in rows {

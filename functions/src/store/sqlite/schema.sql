@@ -46,10 +46,17 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS surveys (
   id TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL, definition TEXT NOT NULL,
   PRIMARY KEY (id, version));
+-- `counted`: 0 until the aggregator has added the response's counters (behind the response's own commit, as
+-- DynamoDB Streams does on AWS); rows from before the aggregator were counted with their write (1).
 CREATE TABLE IF NOT EXISTS survey_responses (
   id TEXT PRIMARY KEY, survey TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL,
-  response TEXT NOT NULL);
+  response TEXT NOT NULL, counted INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS survey_responses_by_version ON survey_responses (survey, version, id);
+CREATE INDEX IF NOT EXISTS survey_responses_uncounted ON survey_responses (id) WHERE counted = 0;
+-- One row per counted chunk of a response's counters (`survey::chunks`): a chunk is added once, however often
+-- it is delivered.
+CREATE TABLE IF NOT EXISTS survey_counted (
+  response TEXT NOT NULL, chunk INTEGER NOT NULL, PRIMARY KEY (response, chunk));
 CREATE TABLE IF NOT EXISTS survey_counters (
   survey TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (survey, version, key));

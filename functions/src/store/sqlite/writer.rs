@@ -71,6 +71,20 @@ impl Writer {
         self.calls.send(call).map_err(|_| StoreError::unavailable(anyhow::anyhow!("luồng ghi đã dừng")))?;
         answered.await.map_err(|_| StoreError::unavailable(anyhow::anyhow!("luồng ghi dừng giữa chừng")))?
     }
+
+    /// Runs `work` on the writer thread in a later group, without waiting for it: what a write sets in motion
+    /// behind it (a survey response's counting). A failure is logged; `work` must be safe to run again.
+    pub(super) fn spawn(&self, work: impl FnOnce(&mut Connection) -> Result<(), StoreError> + Send + 'static) {
+        let call: Call = Box::new(move |connection| {
+            if let Err(error) = work(connection) {
+                tracing::warn!(error = %error, "follow-up write failed; it runs again at the next start");
+            }
+            Box::new(|_| {})
+        });
+        if self.calls.send(call).is_err() {
+            tracing::warn!("the writer has stopped; the follow-up write runs at the next start");
+        }
+    }
 }
 
 /// The next call. With `idle` given, a call that does not come within [`IDLE_BEFORE_CHECKPOINT`] first wakes
