@@ -14,6 +14,7 @@ macro_rules! or_return {
 }
 
 mod audit;
+mod erasure;
 mod moderation;
 mod outcomes;
 mod questions;
@@ -67,6 +68,7 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("codes.html", include_str!("../../templates/quan-tri/codes.html")),
         ("outcomes.html", include_str!("../../templates/quan-tri/outcomes.html")),
         ("outcome.html", include_str!("../../templates/quan-tri/outcome.html")),
+        ("erasure.html", include_str!("../../templates/quan-tri/erasure.html")),
     ];
     // tera's built-in `urlencode` comes with its `builtins` feature (and its dependencies); this is the one we need.
     tera.register_filter("urlencode", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
@@ -96,6 +98,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(audit::routes())
         .merge(surveys::routes())
         .merge(outcomes::routes())
+        .merge(erasure::routes())
         .route("/quan-tri/{*rest}", get(not_found))
         .with_state(state)
 }
@@ -521,7 +524,7 @@ mod tests {
         for name in ["base.html", "message.html", "sign-in.html", "home.html", "moderation.html", "comment.html"] {
             assert!(TEMPLATES.get_template_names().any(|n| n == name), "{name} missing");
         }
-        assert_eq!(TEMPLATES.get_template_names().count(), 16);
+        assert_eq!(TEMPLATES.get_template_names().count(), 17);
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
-            if let Err(error) = store.purge_expired().await {
+            if let Err(error) = store.inner().purge_expired().await {
                 tracing::warn!(%error, "expired rows were not purged");
             }
         }
