@@ -12,6 +12,8 @@ use crate::auth::{SessionKeys, SignIn, oidc};
 use crate::backoffice::BackOffice;
 use crate::http::{self, AppState, Attachments, ModerationAuth, Settings};
 use crate::mail::{Mail, Mailer};
+use crate::sealed::Sealer;
+use crate::sealed::store::Sealed;
 use crate::spam::Secrets;
 use crate::store::DynamoStore;
 
@@ -111,14 +113,36 @@ pub async fn secure_parameter(config: &aws_config::SdkConfig, name: &str) -> any
         .with_context(|| format!("SSM parameter {name} is empty"))
 }
 
+/// The sealer of personal data: data keys from the KMS key `CCHC_PERSONAL_DATA_KEY` (an ARN or alias; with
+/// `CCHC_KMS_ENDPOINT` for a local server), or wrapped by the key file `CCHC_PERSONAL_DATA_KEY_FILE` (a function
+/// run against a local DynamoDB without KMS). One of them is required: personal data is never stored in clear.
+pub async fn sealer_from_env() -> anyhow::Result<Sealer> {
+    match (var("CCHC_PERSONAL_DATA_KEY"), var("CCHC_PERSONAL_DATA_KEY_FILE")) {
+        (Some(key), _) => {
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(url) = var("CCHC_KMS_ENDPOINT") {
+                loader = loader.endpoint_url(url);
+            }
+            Ok(Sealer::kms(aws_sdk_kms::Client::new(&loader.load().await), key))
+        }
+        (None, Some(file)) => Sealer::local_file(std::path::Path::new(&file)),
+        (None, None) => anyhow::bail!(
+            "neither CCHC_PERSONAL_DATA_KEY (the KMS key) nor CCHC_PERSONAL_DATA_KEY_FILE is set: personal data \
+             cannot be sealed"
+        ),
+    }
+}
+
 /// The state of a Lambda: the DynamoDB table named by `CCHC_TABLE` (and `CCHC_DYNAMODB_ENDPOINT` for a local
-/// server), with a client built once for the life of the process.
-pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<DynamoStore>> {
-    Ok(AppState::new(dynamo_store_from_env().await?, settings_from_env().await?))
+/// server), with a client built once for the life of the process, personal data sealed (`sealer_from_env`).
+pub async fn dynamo_state_from_env() -> anyhow::Result<AppState<Sealed<DynamoStore>>> {
+    let store = dynamo_store_from_env().await?;
+    Ok(AppState::new(Sealed::new(store, sealer_from_env().await?), settings_from_env().await?))
 }
 
 /// The store of a Lambda: the DynamoDB table named by `CCHC_TABLE` (`CCHC_DYNAMODB_ENDPOINT` for a local server),
-/// contacts kept `CCHC_CONTACT_RETENTION_MONTHS`.
+/// contacts kept `CCHC_CONTACT_RETENTION_MONTHS`. The survey aggregator uses it as it is: it reads only choices,
+/// which are not sealed.
 pub async fn dynamo_store_from_env() -> anyhow::Result<DynamoStore> {
     let table = required("CCHC_TABLE")?;
     let client = DynamoStore::client_from_env(var("CCHC_DYNAMODB_ENDPOINT").as_deref()).await;
@@ -145,7 +169,7 @@ pub fn init_tracing() {
 
 /// A Lambda binary's whole life: logs, then `routes` (with health and the challenge) on the table named by the
 /// environment, until the runtime stops it.
-pub async fn run_lambda(routes: fn(AppState<DynamoStore>) -> Router) -> Result<(), lambda_http::Error> {
+pub async fn run_lambda(routes: fn(AppState<Sealed<DynamoStore>>) -> Router) -> Result<(), lambda_http::Error> {
     init_tracing();
     let state = dynamo_state_from_env().await?;
     lambda_http::run(routes(state.clone()).merge(http::shared_router(state))).await

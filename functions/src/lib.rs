@@ -19,6 +19,7 @@ pub mod http;
 pub mod mail;
 pub mod markdown;
 pub mod outcome;
+pub mod sealed;
 pub mod secrets;
 pub mod spam;
 pub mod store;

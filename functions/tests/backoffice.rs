@@ -504,6 +504,62 @@ async fn an_editor_records_the_agencys_responses_and_publishes_the_outcome_repor
     assert_eq!(actions, ["exported", "outcome-published", "responses-recorded"]);
 }
 
+/// A deletion request through the page: the search is a POST (no address in the URL), an editor is refused, the
+/// administrator erases what was found (the attachment file too), and the audit entry names items, not the person.
+#[tokio::test]
+async fn an_administrator_erases_a_persons_contacts_on_request() {
+    let office = office().await;
+    let comment = pending_comment(&office, "Góp ý cần xoá người gửi").await;
+    let question = asked(&office, "Câu hỏi của Minh", false, "Hoàng Minh", "minh@vidu.vn").await;
+    let other = asked(&office, "Câu hỏi của người khác", false, "Người Khác", "khac@vidu.vn").await;
+
+    let editor = sign_in(&office, "bientap").await;
+    assert_eq!(send(&office, get("/quan-tri/xoa-du-lieu", &editor)).await.status, StatusCode::FORBIDDEN);
+    let admin = sign_in(&office, "quantri").await;
+    let page = send(&office, get("/quan-tri/xoa-du-lieu", &admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<label for=\"tim\">") && page.body.contains("method=\"post\""), "a labelled POST form");
+    let token = csrf(&page.body);
+
+    let bad = send(&office, form("/quan-tri/xoa-du-lieu/tim", &admin, &[("csrf", &token), ("tim", "123")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("aria-invalid=\"true\""));
+    let found =
+        send(&office, form("/quan-tri/xoa-du-lieu/tim", &admin, &[("csrf", &token), ("tim", " Minh@ViDu.vn ")])).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains("2 mục còn thông tin cá nhân"), "{}", found.body);
+    assert!(found.body.contains(&comment.id.to_string()) && found.body.contains(&question.id.to_string()));
+    assert!(!found.body.contains(&other.id.to_string()), "another person's question is not listed");
+
+    let items = [format!("comment:du-thao-thu:{}", comment.id), format!("question:{}", question.id)];
+    let forged = send(
+        &office,
+        form("/quan-tri/xoa-du-lieu", &admin, &[("csrf", "gia"), ("muc", &items[0]), ("muc", &items[1])]),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "a form without the session's token is not applied");
+    assert_eq!(office.store.contacts().await.expect("contacts").len(), 3);
+
+    let done = send(
+        &office,
+        form("/quan-tri/xoa-du-lieu", &admin, &[("csrf", &token), ("muc", &items[0]), ("muc", &items[1])]),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let left: Vec<String> =
+        office.store.contacts().await.expect("contacts").into_iter().filter_map(|e| e.email).collect();
+    assert_eq!(left, ["khac@vidu.vn"]);
+    let kept = office.store.comment(&comment.consultation, comment.id).await.expect("read").expect("kept");
+    assert_eq!((kept.name, kept.text.as_str()), (None, "Góp ý cần xoá người gửi"));
+    let trail = office.store.audit_trail(None, None, 5).await.expect("audit").items;
+    assert_eq!(trail[0].action.as_str(), "contacts-erased");
+    assert!(trail[0].after.contains("thư điện tử: 2") && trail[0].before.starts_with("2 mục"), "{:?}", trail[0]);
+    let entry = format!("{:?}", trail[0]);
+    assert!(!entry.contains("minh@vidu.vn") && !entry.contains("Hoàng Minh"), "no personal data in the audit");
+    let home = send(&office, get("/quan-tri/xoa-du-lieu", &format!("{admin}; {}", flash(&done)))).await;
+    assert!(home.body.contains("Đã xoá thông tin cá nhân của 2 mục"), "{}", home.body);
+}
+
 /// A moto server of this test's own (tests/moto_server.py), stopped when dropped.
 struct Moto {
     child: std::process::Child,

@@ -466,6 +466,81 @@ async fn concurrent_posts_are_each_stored_exactly_once<S: Store>(store: S) {
     assert_eq!(stored.len(), 200, "every comment once, none twice");
 }
 
+/// A deletion request: every item still holding a person's contact is listed, erased with one audit entry (the
+/// texts stay), and a retry changes nothing more.
+async fn a_deletion_request_erases_contacts_and_keeps_the_texts<S: Store>(store: S) {
+    use cchc_functions::domain::AttachmentMeta;
+    use cchc_functions::store::ContactItem;
+    store.put_consultation(&consultation("du-thao-xoa")).await.expect("consultation");
+    let (mine, theirs) = (comment("du-thao-xoa", "Góp ý của tôi"), comment("du-thao-xoa", "Góp ý của người khác"));
+    for (i, (c, email)) in [(&mine, "toi@vidu.vn"), (&theirs, "ho@vidu.vn")].into_iter().enumerate() {
+        let saved = store
+            .save_comment(&key(&format!("khoa-xoa-{i}")), "fp", c, &contact(email), &response(""))
+            .await
+            .expect("save");
+        assert_eq!(saved, Saved::Created);
+    }
+    let mut q = question("Câu hỏi của tôi", false);
+    q.attachment = Some(AttachmentMeta {
+        key: "questions/abc.pdf".into(),
+        content_type: "application/pdf".into(),
+        size: 3,
+        sha256: "abc".into(),
+    });
+    let asker =
+        QuestionContact { name: "Tôi".into(), email: Some("toi@vidu.vn".into()), phone: Some("0912345678".into()) };
+    store.save_question(&key("khoa-xoa-q"), "fp", &q, &asker, &response("")).await.expect("question");
+
+    let all = store.contacts().await.expect("contacts");
+    assert_eq!(all.len(), 3, "{all:?}");
+    let found: Vec<ContactItem> =
+        all.iter().filter(|e| e.email.as_deref() == Some("toi@vidu.vn")).map(|e| e.item.clone()).collect();
+    assert_eq!(
+        found,
+        [ContactItem::Comment { consultation: mine.consultation.clone(), id: mine.id }, ContactItem::Question(q.id)]
+    );
+    let question_entry = all.iter().find(|e| e.item == ContactItem::Question(q.id)).expect("question listed");
+    assert_eq!(question_entry.phone.as_deref(), Some("0912345678"));
+    assert_eq!(question_entry.attachment.as_ref().map(|a| a.key.as_str()), Some("questions/abc.pdf"));
+
+    let entry = audit("QT", AuditAction::ContactsErased, "erasure/1".into());
+    assert_eq!(store.erase_contacts(&found, &entry).await.expect("erase"), 2);
+    let left: Vec<Option<String>> = store.contacts().await.expect("contacts").into_iter().map(|e| e.email).collect();
+    assert_eq!(left, [Some("ho@vidu.vn".to_string())], "only the other person's contact is left");
+    let kept = store.comment(&mine.consultation, mine.id).await.expect("read").expect("the comment stays");
+    assert_eq!((kept.name, kept.text.as_str()), (None, "Góp ý của tôi"));
+    let (kept, contact) = store.question(q.id).await.expect("read").expect("the question stays");
+    assert_eq!(
+        (kept.attachment, kept.text.as_str(), contact.email, contact.phone),
+        (None, "Câu hỏi của tôi", None, None)
+    );
+    let exported = store.export_comments(&mine.consultation).await.expect("export");
+    assert!(exported.iter().all(|(c, k)| c.id != mine.id || k.email.is_empty()), "exports lose it too");
+    assert_eq!(store.audit_trail(Some("erasure/1"), None, 10).await.expect("audit").items, [entry]);
+
+    // A retry (the page sent twice) finds the items and erases nothing more.
+    let again = audit("QT", AuditAction::ContactsErased, "erasure/2".into());
+    assert_eq!(store.erase_contacts(&found, &again).await.expect("retry"), 2);
+    assert_eq!(store.contacts().await.expect("contacts").len(), 1);
+    // An unknown item is not created.
+    let ghost = [ContactItem::Question(Ulid::new())];
+    assert_eq!(
+        store
+            .erase_contacts(&ghost, &audit("QT", AuditAction::ContactsErased, "erasure/3".into()))
+            .await
+            .expect("ghost"),
+        0
+    );
+    assert!(store.question(ghost_id(&ghost)).await.expect("read").is_none());
+}
+
+fn ghost_id(items: &[cchc_functions::store::ContactItem]) -> Ulid {
+    match items.first() {
+        Some(cchc_functions::store::ContactItem::Question(id)) => *id,
+        _ => Ulid::nil(),
+    }
+}
+
 const SURVEY: &str = r#"
 id: khao-sat-thu
 version: 1
@@ -906,4 +981,5 @@ contract!(
     a_code_answers_only_for_its_unit,
     batches_count_their_codes_and_a_revoked_batch_refuses_its_unused_ones,
     a_revocation_racing_responses_leaves_each_code_used_or_refused,
+    a_deletion_request_erases_contacts_and_keeps_the_texts,
 );

@@ -17,5 +17,6 @@ pub mod site;
 
 pub use error::{BuildError, ContentError};
 pub use pipeline::{
-    BuildOptions, BuildReport, build, error_lines, load_config, load_site, local_code_key, local_store_path,
+    BuildOptions, BuildReport, build, error_lines, load_config, load_site, local_code_key, local_personal_data_key,
+    local_store_path,
 };

@@ -48,6 +48,44 @@ enum CodesAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ExportWhat {
+    /// Một dự thảo lấy ý kiến: góp ý, kết quả kiểm duyệt, ý kiến tiếp thu, giải trình.
+    Consultation {
+        /// Mã dự thảo (tên thư mục trong content/xin-y-kien/).
+        id: String,
+        #[command(flatten)]
+        export: ExportArgs,
+    },
+    /// Một khảo sát: các phiếu trả lời và số liệu tổng hợp của một phiên bản.
+    Survey {
+        /// Mã khảo sát.
+        id: String,
+        /// Phiên bản; mặc định là phiên bản cao nhất đã công bố.
+        #[arg(long = "survey-version")]
+        survey_version: Option<u32>,
+        #[command(flatten)]
+        export: ExportArgs,
+    },
+}
+
+/// Where an export goes and whether it holds personal data.
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Thư mục mới để ghi bản xuất (không được là thư mục đã có tệp).
+    #[arg(long)]
+    out: PathBuf,
+    /// Xuất cả dữ liệu cá nhân (họ tên, thư điện tử, câu trả lời tự do). Không có cờ này thì bỏ các trường đó.
+    #[arg(long)]
+    personal_data: bool,
+    /// Khoá KMS của dữ liệu cá nhân (ARN hoặc alias/<tên ngăn xếp>-personal-data), khi xuất từ DynamoDB với
+    /// --personal-data; người chạy lệnh cần quyền kms:Decrypt trên khoá.
+    #[arg(long, requires_all = ["personal_data", "dynamodb_table"])]
+    kms_key: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
 /// Which store `sync` and `codes` write to.
 #[derive(Debug, Args)]
 struct StoreArgs {
@@ -155,6 +193,11 @@ enum Command {
     Sync {
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Xuất dữ liệu một dự thảo hoặc một khảo sát ra một thư mục để lưu trữ (định dạng: docs/EXPORT.md).
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
     },
     /// Mã truy cập một lần cho các khảo sát hạn chế (access: code).
     Codes {
@@ -271,6 +314,47 @@ fn generate_codes(survey: &str, unit: &str, count: u32, store: &StoreArgs) -> Ex
         }
         Err(e) => {
             eprintln!("lỗi: {e}");
+            ExitCode::from(EXIT_CONTENT)
+        }
+    }
+}
+
+/// `cchc export`: the folder, or why not.
+fn run_export(what: ExportWhat) -> ExitCode {
+    use cchc_generator::commands::export::{self, PersonalData, Subject};
+    let (subject, args) = match what {
+        ExportWhat::Consultation { id, export } => (Subject::Consultation(id), export),
+        ExportWhat::Survey { id, survey_version, export } => (Subject::Survey { id, version: survey_version }, export),
+    };
+    let personal = match (args.personal_data, &args.kms_key, &args.store.dynamodb_table) {
+        (false, _, _) => PersonalData::Omitted,
+        (true, Some(key), _) => PersonalData::Kms(key.clone()),
+        (true, None, None) => PersonalData::LocalKey(cchc_generator::local_personal_data_key(&args.store.root)),
+        (true, None, Some(_)) => {
+            eprintln!("lỗi: xuất dữ liệu cá nhân từ DynamoDB cần --kms-key (khoá KMS của dữ liệu cá nhân)");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let actor = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "khong-ro".into());
+    match runtime.block_on(export::export(&args.store.target(), &subject, &args.out, &personal, &actor)) {
+        Ok(done) => {
+            let records: usize =
+                done.files.iter().filter(|f| f.name.ends_with(".json")).filter_map(|f| f.records).sum();
+            eprintln!(
+                "Đã xuất {} tệp ({} bản ghi{}) vào {}; manifest.json ghi mã SHA-256 của từng tệp.",
+                done.files.len(),
+                records,
+                if args.personal_data { ", có dữ liệu cá nhân" } else { ", không có dữ liệu cá nhân" },
+                done.dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lỗi: {e:#}");
             ExitCode::from(EXIT_CONTENT)
         }
     }
@@ -412,6 +496,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Export { what } => run_export(what),
         Command::Codes { action: CodesAction::Generate { survey, count, unit, store } } => {
             generate_codes(&survey, &unit, count, &store)
         }

@@ -72,6 +72,12 @@ pub fn local_store_path(root: &Path) -> PathBuf {
     root.join(".cchc").join("cchc.sqlite3")
 }
 
+/// The local master key of personal data (`.cchc/khoa-du-lieu-ca-nhan`, made on first use, 0600): `cchc serve`
+/// seals contacts, free-text answers and attachments with it, and `cchc export --personal-data` opens them.
+pub fn local_personal_data_key(root: &Path) -> PathBuf {
+    root.join(".cchc").join("khoa-du-lieu-ca-nhan")
+}
+
 /// The key access codes are hashed under locally (`.cchc/code-key`, made on first use, readable by its owner
 /// only): `cchc codes` hashes with it and `cchc serve`'s API checks with it.
 pub fn local_code_key(root: &Path) -> std::io::Result<String> {

@@ -15,6 +15,7 @@
 # a key from the client and the text (a hash: each lands on a random page of the key index, the costlier case).
 #
 #   tests/bench/api.sh [comment|comment-nokey|survey]   RUNS=5 DURATION=10 RATE=5000 by default; needs wrk
+#   CCHC_BIN=/path/to/cchc tests/bench/api.sh comment   the same against another build
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,7 +27,8 @@ KIND="${1:-comment}"
 case "$KIND" in survey|comment|comment-nokey) ;; *) echo "usage: tests/bench/api.sh [comment|comment-nokey|survey]" >&2; exit 2 ;; esac
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --locked -q -p cchc-generator --bin cchc --example load
-CCHC="$CARGO_TARGET_DIR/release/cchc"
+# CCHC_BIN: another build of cchc to measure (e.g. an older commit's, for a before/after comparison).
+CCHC="${CCHC_BIN:-$CARGO_TARGET_DIR/release/cchc}"
 LOAD="$CARGO_TARGET_DIR/release/examples/load"
 CONSULTATION="du-thao-ke-hoach-cai-cach-hanh-chinh-2027"
 

@@ -108,7 +108,9 @@ def main():
                            AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_FUNCTION_VERSION="1",
                            AWS_LAMBDA_LOG_STREAM_NAME="s", AWS_LAMBDA_LOG_GROUP_NAME="g", AWS_REGION="us-east-1",
                            AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t", CCHC_TABLE="bench", CCHC_DYNAMODB_ENDPOINT=endpoint,
-                           CCHC_CHALLENGE_KEY="k", CCHC_ADDRESS_SALT="s", CCHC_MODERATION_TOKEN="bench-token", RUST_LOG="warn")
+                           CCHC_CHALLENGE_KEY="k", CCHC_ADDRESS_SALT="s", CCHC_MODERATION_TOKEN="bench-token", RUST_LOG="warn",
+                           # No KMS here: personal data is sealed with a key file (made on first start).
+                           CCHC_PERSONAL_DATA_KEY_FILE=os.path.join(os.environ.get("TMPDIR", "/tmp"), "cchc-bench-personal-data-key"))
                 started = time.perf_counter()
                 process = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 while RuntimeApi.answered is None and time.perf_counter() - started < 10:

@@ -14,6 +14,7 @@ macro_rules! or_return {
 }
 
 mod audit;
+mod erasure;
 mod moderation;
 mod outcomes;
 mod questions;
@@ -68,6 +69,7 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("outcomes.html", include_str!("../../templates/quan-tri/outcomes.html")),
         ("outcome.html", include_str!("../../templates/quan-tri/outcome.html")),
         ("noi-dung.html", include_str!("../../templates/quan-tri/noi-dung.html")),
+        ("erasure.html", include_str!("../../templates/quan-tri/erasure.html")),
     ];
     // tera's built-in `urlencode` comes with its `builtins` feature (and its dependencies); this is the one we need.
     tera.register_filter("urlencode", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
@@ -97,6 +99,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(audit::routes())
         .merge(surveys::routes())
         .merge(outcomes::routes())
+        .merge(erasure::routes())
         .route("/quan-tri/noi-dung", get(|| async { axum::response::Redirect::permanent("/quan-tri/noi-dung/") }))
         .route("/quan-tri/noi-dung/", get(content_editor::<S>))
         .route("/quan-tri/{*rest}", get(not_found))
@@ -553,10 +556,11 @@ mod tests {
             "moderation.html",
             "comment.html",
             "noi-dung.html",
+            "erasure.html",
         ] {
             assert!(TEMPLATES.get_template_names().any(|n| n == name), "{name} missing");
         }
-        assert_eq!(TEMPLATES.get_template_names().count(), 17);
+        assert_eq!(TEMPLATES.get_template_names().count(), 18);
     }
 
     #[test]

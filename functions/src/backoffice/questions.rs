@@ -338,19 +338,28 @@ async fn attachment<S: Store>(
     };
     let gone = || Page::message(StatusCode::NOT_FOUND, "Tệp không còn trong kho lưu trữ", &[]).render(Some(&signed));
     match &state.settings.attachments {
-        Attachments::Dir(dir) => match tokio::fs::read(dir.join(&meta.key)).await {
-            Ok(bytes) => {
-                let mut response = bytes.into_response();
-                let headers = response.headers_mut();
-                if let Ok(value) = HeaderValue::from_str(&meta.content_type) {
-                    headers.insert(header::CONTENT_TYPE, value);
+        Attachments::Dir(dir) | Attachments::SealedDir { dir, .. } => {
+            match tokio::fs::read(dir.join(&meta.key)).await {
+                Ok(bytes) => {
+                    let bytes = match &state.settings.attachments {
+                        Attachments::SealedDir { sealer, .. } => match sealer.open_bytes(&meta.key, &bytes).await {
+                            Ok(bytes) => bytes,
+                            Err(e) => return unavailable(Some(&signed), &StoreError::unavailable(e)),
+                        },
+                        _ => bytes,
+                    };
+                    let mut response = bytes.into_response();
+                    let headers = response.headers_mut();
+                    if let Ok(value) = HeaderValue::from_str(&meta.content_type) {
+                        headers.insert(header::CONTENT_TYPE, value);
+                    }
+                    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+                    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    response
                 }
-                headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                response
+                Err(_) => gone(),
             }
-            Err(_) => gone(),
-        },
+        }
         Attachments::S3 { client, bucket } => {
             // A link good for five minutes: the object itself is never public.
             let presigning = aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(300));

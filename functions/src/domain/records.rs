@@ -428,11 +428,13 @@ pub enum AuditAction {
     OutcomePublished,
     /// A consultation's outcome report was taken off its page.
     OutcomeWithdrawn,
+    /// A person's contact details were erased at their request (the entry names items, never the person).
+    ContactsErased,
 }
 
 impl AuditAction {
     /// Every action, in the order the filter lists them.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::CommentApproved,
         AuditAction::CommentRejected,
         AuditAction::QuestionAnswered,
@@ -445,6 +447,7 @@ impl AuditAction {
         AuditAction::ResponsesRecorded,
         AuditAction::OutcomePublished,
         AuditAction::OutcomeWithdrawn,
+        AuditAction::ContactsErased,
     ];
 
     /// The stored id.
@@ -462,6 +465,7 @@ impl AuditAction {
             AuditAction::ResponsesRecorded => "responses-recorded",
             AuditAction::OutcomePublished => "outcome-published",
             AuditAction::OutcomeWithdrawn => "outcome-withdrawn",
+            AuditAction::ContactsErased => "contacts-erased",
         }
     }
 
@@ -485,6 +489,7 @@ impl AuditAction {
             AuditAction::ResponsesRecorded => "Ghi ý kiến tiếp thu, giải trình",
             AuditAction::OutcomePublished => "Công bố báo cáo tiếp thu, giải trình",
             AuditAction::OutcomeWithdrawn => "Gỡ báo cáo tiếp thu, giải trình",
+            AuditAction::ContactsErased => "Xoá thông tin cá nhân theo yêu cầu",
         }
     }
 }

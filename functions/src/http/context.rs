@@ -33,6 +33,14 @@ impl std::fmt::Debug for ModerationAuth {
 pub enum Attachments {
     /// A folder (locally, under `.cchc/`).
     Dir(PathBuf),
+    /// A folder whose files are sealed (`cchc serve`: the same envelope encryption as the store's personal data;
+    /// on S3 the bucket's default SSE-KMS with the same key does it).
+    SealedDir {
+        /// The folder.
+        dir: PathBuf,
+        /// Seals and opens the files.
+        sealer: crate::sealed::Sealer,
+    },
     /// A private S3 bucket, under a prefix (on AWS).
     S3 {
         /// Client, created once.

@@ -171,30 +171,35 @@ fn attachment_meta(upload: &Upload) -> Result<AttachmentMeta, ApiError> {
     Ok(AttachmentMeta { key, content_type: content_type.into(), size: upload.bytes.len() as u64, sha256: digest })
 }
 
+/// Writes a citizen's document: readable by the server's user only (0700 folders, 0600 files), whatever the umask.
+async fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), ApiError> {
+    if let Some(parent) = path.parent() {
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.into()))?;
+    }
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    file.write_all(bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
+    file.sync_all().await.map_err(|e| ApiError::Unavailable(e.into()))
+}
+
 async fn store_attachment(attachments: &Attachments, upload: &Upload, meta: &AttachmentMeta) -> Result<(), ApiError> {
     let key = &meta.key;
     match attachments {
-        Attachments::Dir(dir) => {
-            // Citizens' documents: readable by the server's user only (0700 folders, 0600 files), whatever the umask.
-            let path = dir.join(key);
-            if let Some(parent) = path.parent() {
-                tokio::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(parent)
-                    .await
-                    .map_err(|e| ApiError::Unavailable(e.into()))?;
-            }
-            let mut file = tokio::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&path)
-                .await
-                .map_err(|e| ApiError::Unavailable(e.into()))?;
-            file.write_all(&upload.bytes).await.map_err(|e| ApiError::Unavailable(e.into()))?;
-            file.sync_all().await.map_err(|e| ApiError::Unavailable(e.into()))?;
+        Attachments::Dir(dir) => write_private(&dir.join(key), &upload.bytes).await?,
+        Attachments::SealedDir { dir, sealer } => {
+            let sealed = sealer.seal_bytes(key, &upload.bytes).await.map_err(ApiError::Unavailable)?;
+            write_private(&dir.join(key), &sealed).await?
         }
         Attachments::S3 { client, bucket } => {
             client

@@ -10,8 +10,8 @@ use std::future::Future;
 use ulid::Ulid;
 
 use crate::domain::{
-    AgencyResponse, AnswerText, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact, Consultation,
-    ConsultationId, Decision, IdempotencyKey, Question, QuestionContact, Stamp, Status, StoredResponse,
+    AgencyResponse, AnswerText, AttachmentMeta, AuditEntry, BatchSummary, CodeBatch, Comment, CommentContact,
+    Consultation, ConsultationId, Decision, IdempotencyKey, Question, QuestionContact, Stamp, Status, StoredResponse,
 };
 use crate::survey::{Record, Survey};
 
@@ -138,6 +138,47 @@ pub struct SurveyEntry {
     pub version: u32,
     /// That version's title.
     pub title: String,
+}
+
+/// An item that holds a person's contact details (what a deletion request erases).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContactItem {
+    /// A comment on a consultation.
+    Comment {
+        /// Its consultation.
+        consultation: ConsultationId,
+        /// The comment.
+        id: Ulid,
+    },
+    /// A question.
+    Question(Ulid),
+}
+
+impl ContactItem {
+    /// How the audit trail and the back office name the item (no personal data: ids only).
+    pub fn label(&self) -> String {
+        match self {
+            ContactItem::Comment { consultation, id } => format!("góp ý {consultation}/{id}"),
+            ContactItem::Question(id) => format!("câu hỏi {id}"),
+        }
+    }
+}
+
+/// The contact details an item still holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactEntry {
+    /// The item.
+    pub item: ContactItem,
+    /// When the item was sent.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The sender's name (a comment's signature, or a question's asker).
+    pub name: Option<String>,
+    /// Their e-mail address.
+    pub email: Option<String>,
+    /// Their phone number.
+    pub phone: Option<String>,
+    /// A question's attachment.
+    pub attachment: Option<AttachmentMeta>,
 }
 
 /// What publishing a survey version did.
@@ -416,6 +457,20 @@ pub trait Store: Send + Sync + 'static {
         survey: &str,
         batch: Ulid,
     ) -> impl Future<Output = Result<BatchSummary, StoreError>> + Send;
+
+    /// Every item that still holds contact details (a contact, a comment's signature, a question's attachment),
+    /// oldest first within each kind: what a deletion request searches (back office only; rare, so a read of
+    /// every consultation's and the questions' partitions, no index of people).
+    fn contacts(&self) -> impl Future<Output = Result<Vec<ContactEntry>, StoreError>> + Send;
+
+    /// Erases the contact details of `items` (the contact, a comment's signature, a question's attachment
+    /// reference; the text sent stays) and stores `audit` with the last of them. Safe to retry: an item erased
+    /// already, or gone, is left as it is. Returns how many items were found.
+    fn erase_contacts(
+        &self,
+        items: &[ContactItem],
+        audit: &AuditEntry,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// Adds one to the request counter of `client` (a salted hash, never an address) in `window` and returns
     /// the new count. Counters expire after `ttl_seconds`.

@@ -1,9 +1,10 @@
 //! What `cchc` does besides building and serving: a new page (new_page), the content's rules written to the store
-//! (sync), one-time access codes (codes), and the upload of a built site to S3 and CloudFront (deploy).
+//! (sync), one-time access codes (codes), archives of a consultation or survey (export), and the upload of a built site to S3 and CloudFront (deploy).
 
 pub mod aws;
 pub mod codes;
 pub mod deploy;
+pub mod export;
 pub mod new_page;
 pub mod sync;
 

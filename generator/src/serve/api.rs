@@ -8,17 +8,22 @@ use cchc_functions::auth::{LocalUser, SessionKeys, SignIn, oidc};
 use cchc_functions::backoffice::BackOffice;
 use cchc_functions::http::{AppState, Attachments, ModerationAuth, Settings};
 use cchc_functions::mail::{Mail, Mailer};
+use cchc_functions::sealed::Sealer;
+use cchc_functions::sealed::store::Sealed;
 use cchc_functions::secrets::secret_file;
 use cchc_functions::spam::Secrets;
 use cchc_functions::store::SqliteStore;
 
 use crate::content::date::ContentDate;
-use crate::pipeline::{local_code_key, local_store_path};
+use crate::pipeline::{local_code_key, local_personal_data_key, local_store_path};
+
+/// The store of `cchc serve`: SQLite, personal data sealed with the local key file.
+pub(crate) type LocalStore = Sealed<SqliteStore>;
 
 /// The functions as `cchc serve` runs them: SQLite under `.cchc/`, on the server's runtime.
 #[derive(Clone)]
 pub(crate) struct LocalApi {
-    pub(crate) state: AppState<SqliteStore>,
+    pub(crate) state: AppState<LocalStore>,
     pub(crate) runtime: tokio::runtime::Handle,
 }
 
@@ -77,10 +82,13 @@ fn sign_in(dir: &Path, base: &str, token: &str) -> anyhow::Result<SignIn> {
 }
 
 /// The functions' state for `cchc serve` at `base` (`http://127.0.0.1:8000`), and the printed token.
-pub(crate) fn local_api(root: &Path, base: &str) -> anyhow::Result<(AppState<SqliteStore>, String)> {
+pub(crate) fn local_api(root: &Path, base: &str) -> anyhow::Result<(AppState<LocalStore>, String)> {
     let dir = root.join(".cchc");
     std::fs::create_dir_all(&dir).with_context(|| format!("không tạo được {}", dir.display()))?;
+    let sealer = Sealer::local_file(&local_personal_data_key(root))
+        .context("không đọc hoặc tạo được khoá mã hoá dữ liệu cá nhân (.cchc/khoa-du-lieu-ca-nhan)")?;
     let store = SqliteStore::open(&local_store_path(root)).context("không mở được kho dữ liệu SQLite")?;
+    let store = Sealed::new(store, sealer.clone());
     let token = std::env::var("CCHC_MODERATION_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -93,7 +101,7 @@ pub(crate) fn local_api(root: &Path, base: &str) -> anyhow::Result<(AppState<Sql
         secrets: Secrets::new(&local_secret(&dir, "challenge-key")?, &local_secret(&dir, "address-salt")?)
             .with_code_key(&local_code_key(root).context("không đọc hoặc tạo được .cchc/code-key")?),
         moderation: ModerationAuth::Token(token.clone()),
-        attachments: Attachments::Dir(dir.join("attachments")),
+        attachments: Attachments::SealedDir { dir: dir.join("attachments"), sealer },
         site_url: String::new(),
         spam_checks,
         today: fixed_today().map(|d| d.at().date_naive()),

@@ -90,7 +90,7 @@ fn run_build(preview: &mut Preview, changed: &[PathBuf], generation: u64, api: &
             let content = (report.consultations, report.surveys);
             if preview.published.as_ref() != Some(&content) {
                 let published = api.runtime.block_on(crate::commands::sync::publish_preview(
-                    &api.state.store,
+                    api.state.store.inner(),
                     &content.0,
                     &content.1,
                 ));
@@ -134,7 +134,7 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
-            if let Err(error) = store.purge_expired().await {
+            if let Err(error) = store.inner().purge_expired().await {
                 tracing::warn!(%error, "expired rows were not purged");
             }
         }
@@ -179,9 +179,7 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
 }
 
 /// Whether a request comes from a signed-in editor (the back office's session, `bien-tap` or `quan-tri`).
-fn editor_check(
-    state: &cchc_functions::http::AppState<cchc_functions::store::SqliteStore>,
-) -> crate::cms::local::Authorize {
+fn editor_check<S>(state: &cchc_functions::http::AppState<S>) -> crate::cms::local::Authorize {
     let settings = state.settings.clone();
     std::sync::Arc::new(move |headers: &axum::http::HeaderMap| {
         settings

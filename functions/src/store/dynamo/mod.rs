@@ -6,6 +6,7 @@
 //! - `table`: the table's shape (for tests and `infra/`);
 //! - `queries`: the `Store` contract; this module: the requests they share.
 
+mod erasure;
 mod items;
 mod keys;
 mod queries;

@@ -689,6 +689,19 @@ impl Store for DynamoStore {
         }
     }
 
+    async fn contacts(&self) -> Result<Vec<crate::store::ContactEntry>, StoreError> {
+        self.stored_contacts().await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(items = items.len()))]
+    async fn erase_contacts(
+        &self,
+        items: &[crate::store::ContactItem],
+        audit: &AuditEntry,
+    ) -> Result<usize, StoreError> {
+        self.erase(items, audit).await
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(window = window))]
     async fn count_request(&self, client: &str, window: &str, ttl_seconds: i64) -> Result<u64, StoreError> {
         let out = self

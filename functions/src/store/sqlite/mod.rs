@@ -10,6 +10,7 @@
 //! needs no inode write.
 
 mod checkpoints;
+mod erasure;
 mod queries;
 mod rows;
 mod writer;

@@ -99,7 +99,7 @@ where
 }
 
 /// Adds an entry to the audit trail.
-fn insert_audit(connection: &Connection, e: &AuditEntry) -> Result<usize, StoreError> {
+pub(super) fn insert_audit(connection: &Connection, e: &AuditEntry) -> Result<usize, StoreError> {
     exec(
         connection,
         "INSERT INTO audit (id, at, actor_id, actor_name, action, subject, before, after)
@@ -1067,6 +1067,19 @@ impl Store for SqliteStore {
                 Ok(listing(items, limit, |e: &AuditEntry| e.id.to_string()))
             })
             .await
+    }
+
+    async fn contacts(&self) -> Result<Vec<crate::store::ContactEntry>, StoreError> {
+        self.stored_contacts().await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(items = items.len()))]
+    async fn erase_contacts(
+        &self,
+        items: &[crate::store::ContactItem],
+        audit: &AuditEntry,
+    ) -> Result<usize, StoreError> {
+        self.erase(items, audit).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(window = window))]
