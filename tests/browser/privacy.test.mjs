@@ -75,7 +75,8 @@ test('the notice link is visible in each kind of form and leads to the notice', 
   }
   // The notice states a retention period for each form and how to ask for deletion.
   const text = await page.innerText('main');
-  for (const needed of ['12 tháng sau ngày kết thúc lấy ý kiến', '12 tháng sau ngày Trang nhận câu hỏi',
+  for (const needed of ['12 tháng sau ngày kết thúc lấy ý kiến', '24 tháng sau khi góp ý được kiểm duyệt',
+    '24 tháng sau khi câu hỏi được trả lời',
     '24 tháng sau ngày Trang nhận câu hỏi', '24 tháng sau ngày kết thúc khảo sát', 'Yêu cầu xóa dữ liệu cá nhân', '72 giờ']) {
     assert.ok(text.includes(needed), `the notice says «${needed}»`);
   }
