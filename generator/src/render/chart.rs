@@ -215,14 +215,6 @@ mod tests {
     const EGDI: &str = "title: EGDI của Việt Nam\nlabel: Năm\ncolumns:\n  - { name: Chỉ số EGDI, chart: bars, max: 1, decimals: 4 }\n  - { name: Xếp hạng }\nrows:\n  - [2022, 0.6787, 86]\n  - [2020, 0.6667, 86]\n";
 
     #[test]
-    fn numbers_use_the_decimal_comma_and_thousands_dot() {
-        assert_eq!(format_number(0.6787, 4), "0,6787");
-        assert_eq!(format_number(55000.0, 0), "55.000");
-        assert_eq!(format_number(1234567.891, 2), "1.234.567,89");
-        assert_eq!(format_number(-3.0, 0), "-3");
-    }
-
-    #[test]
     fn a_bar_chart_draws_each_row_scaled_to_the_maximum_with_the_table_below() {
         let t = table(EGDI);
         t.validate().expect("valid");
