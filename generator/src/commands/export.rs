@@ -269,14 +269,29 @@ async fn write_survey<S: Store>(
         &cchc_functions::export::survey_responses_csv(&survey, &records)?,
         Some(records.len()),
     )?;
-    let counts: BTreeMap<String, u64> =
-        store.survey_counts(id, survey.version, cchc_functions::survey::ALL).await.map_err(store_error)?;
+    let counts = every_scope_counts(store, id, survey.version).await?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(["counter", "count"])?;
     for (key, count) in &counts {
         csv.write_record([key.as_str(), &count.to_string()])?;
     }
     folder.write("counts.csv", &csv.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?, Some(counts.len()))
+}
+
+/// The counters of every scope a response was counted in: the whole survey ([`survey::ALL`]), each unit under it,
+/// each commune under its province, found by following the `{scope}#_u#{unit}` counters down. An archive keeps
+/// what every results page showed, not only the national totals.
+async fn every_scope_counts<S: Store>(store: &S, id: &str, version: u32) -> anyhow::Result<BTreeMap<String, u64>> {
+    use cchc_functions::survey;
+    let mut counts = BTreeMap::new();
+    let mut scopes = vec![survey::ALL.to_owned()];
+    while let Some(scope) = scopes.pop() {
+        let found = store.survey_counts(id, version, &scope).await.map_err(store_error)?;
+        let below = format!("{scope}#{}", survey::PER_UNIT);
+        scopes.extend(found.keys().filter_map(|k| k.strip_prefix(&below)).map(str::to_owned));
+        counts.extend(found);
+    }
+    Ok(counts)
 }
 
 fn record_json(r: &Record) -> serde_json::Value {
