@@ -167,6 +167,9 @@ pub struct Limit {
 pub const WITH_PROOF: Limit = Limit { requests: 10, seconds: 60 };
 /// Plain HTML forms, without JavaScript and so without proof of work: stricter.
 pub const WITHOUT_PROOF: Limit = Limit { requests: 3, seconds: 600 };
+/// Access-code checks (`POST /api/surveys/{id}/code`) a client may make per window: enough for a room of civil
+/// servants behind one address typing their codes, far too few to guess one.
+pub const CODE_CHECKS: Limit = Limit { requests: 60, seconds: 600 };
 
 impl Limit {
     /// The current window's name and the seconds left in it.

@@ -939,3 +939,46 @@ async fn a_restricted_survey_takes_each_access_code_once() {
     assert_eq!(respond(&api, "khao-sat-mo", body(Some("ABCDE-12345"))).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(get(&api, "/api/surveys/khao-sat-co-ma/results").await.json()["responses"], json!(1));
 }
+
+/// What the runner's first step asks: `POST …/code`.
+async fn check_code(api: &Api, unit: &str, code: &str) -> Reply {
+    send(api, form("/api/surveys/khao-sat-co-ma/code", &format!("version=1&unit={unit}&code={code}"))).await
+}
+
+#[tokio::test]
+async fn an_access_code_is_checked_on_the_first_step_without_being_spent() {
+    let api = api().await;
+    assert_eq!(check_code(&api, "tinh-a", "ABCDE-12345").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(check_code(&api, "tinh-a", "abcde12345").await.status, StatusCode::NO_CONTENT, "as typed");
+    let wrong = check_code(&api, "tinh-a", "ZZZZZ-99999").await;
+    assert_eq!((wrong.status, wrong.header("content-type")), (StatusCode::FORBIDDEN, Some("application/problem+json")));
+    assert_eq!(wrong.json()["detail"], json!("mã truy cập không đúng hoặc đã được dùng"));
+    let other_unit = check_code(&api, "tinh-a", "KMNPQ-23456").await;
+    assert_eq!(other_unit.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other_unit.json()["errors"][0]["field"], json!("unit"));
+    assert_eq!(check_code(&api, "tinh-c", "KMNPQ-23456").await.status, StatusCode::NO_CONTENT);
+    let no_unit = check_code(&api, "tinh-x", "KMNPQ-23456").await;
+    assert_eq!(no_unit.json()["errors"][0]["field"], json!("unit"), "{}", no_unit.text());
+    let no_code = send(&api, form("/api/surveys/khao-sat-co-ma/code", "version=1&unit=tinh-a")).await;
+    assert_eq!(no_code.json()["errors"][0]["field"], json!("code"));
+    // Checked, the code was not spent: the response takes it, and after that the check refuses it.
+    let body = json!({ "version": 1, "unit": "tinh-a", "q1": "khong", "code": "ABCDE-12345" });
+    assert_eq!(respond(&api, "khao-sat-co-ma", body).await.status, StatusCode::ACCEPTED);
+    assert_eq!(check_code(&api, "tinh-a", "ABCDE-12345").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_wrong_code_sent_without_javascript_does_not_cost_one_of_the_three_tries() {
+    let api = api().await;
+    let post = |code: &str| {
+        form("/api/surveys/khao-sat-co-ma/responses", &format!("version=1&unit=tinh-a&q1=khong&code={code}"))
+    };
+    for wrong in ["ZZZZZ-99991", "ZZZZZ-99992", "ZZZZZ-99993", "KMNPQ-23456"] {
+        let refused = send(&api, post(wrong)).await;
+        assert!(refused.status.is_client_error() && refused.status != StatusCode::TOO_MANY_REQUESTS, "{wrong}");
+        assert!(refused.text().contains("<title>Lỗi: "), "{}", refused.text());
+    }
+    let ok = send(&api, post("ABCDE-12345")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    assert_eq!(get(&api, "/api/surveys/khao-sat-co-ma/results").await.json()["responses"], json!(1));
+}

@@ -858,8 +858,20 @@ async fn batches_count_their_codes_and_a_revoked_batch_refuses_its_unused_ones<S
     let c = batch_after(&b, "tinh-b");
     assert_eq!(store.add_access_codes(&s.id, &c, &codes_a[1..2]).await.expect("batch c"), 0, "a's code stays a's");
 
+    // A check reads what a response would meet and spends nothing.
+    let check = |hash: &str, unit: &'static str| {
+        let (store, id, hash) = (&store, s.id.clone(), hash.to_string());
+        async move { store.check_access_code(&id, &hash, unit).await }
+    };
+    assert!(check(&codes_a[1], "tinh-a").await.is_ok());
+    assert!(check(&codes_a[1], "tinh-a").await.is_ok(), "a check spends nothing");
+    assert!(matches!(check(&codes_a[1], "tinh-b").await, Err(StoreError::CodeForAnotherUnit)));
+    assert!(matches!(check(&codes_a[0], "tinh-a").await, Err(StoreError::CodeRejected)), "used");
+    assert!(matches!(check(&code_hash(&s.id, "Z9"), "tinh-a").await, Err(StoreError::CodeRejected)), "unknown");
+
     let revoked = store.revoke_code_batch(&s.id, a.id).await.expect("revoke");
     let first_time = revoked.revoked_at.expect("revoked");
+    assert!(matches!(check(&codes_a[1], "tinh-a").await, Err(StoreError::CodeRejected)), "revoked");
     assert_eq!((revoked.total, revoked.used, revoked.usable()), (3, 1, 0), "the used code stays counted");
     let again = store.revoke_code_batch(&s.id, a.id).await.expect("revoke again");
     assert_eq!(again.revoked_at, Some(first_time), "revoking twice keeps the first time");

@@ -223,6 +223,8 @@ test('every survey of the portal can be answered to the end in the browser and i
       await page.locator('input[name="code"]').fill(csv.toString().trim().split('\n')[1]);
     }
     await page.locator('[data-action="next"]').click();
+    // A code is checked with the server before the first question shows.
+    await page.locator('.survey-step[data-step="unit"]').waitFor({ state: 'hidden' });
     for (let steps = 0; steps < 20; steps++) {
       await answerStep(page);
       const label = await page.locator('[data-action="next"]').textContent();

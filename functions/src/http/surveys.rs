@@ -56,6 +56,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     let cache = SurveyCache::default();
     Router::new()
         .route("/api/surveys/{id}/responses", post(submit::<S>))
+        .route("/api/surveys/{id}/code", post(check_code::<S>))
         .route("/api/surveys/{id}/results", get(results::<S>))
         .route("/api/surveys/{id}/results.json", get(results::<S>))
         .route("/api/surveys/{id}/results.csv", get(results_csv::<S>))
@@ -91,26 +92,10 @@ async fn accept<S: Store>(
     let client = guard::client(state, incoming);
     let submission = &incoming.submission;
     submission.single(&META)?;
-    let version = match submission.get("version") {
-        None => return Err(FieldError::new("version", "thiếu phiên bản khảo sát (`version`)").into()),
-        Some(v) => v
-            .parse::<u32>()
-            .map_err(|_| FieldError::new("version", "phiên bản khảo sát (`version`) phải là một số nguyên không âm"))?,
-    };
+    let version = version(submission)?;
     let survey = cache.get(state.store.as_ref(), id, version).await?.ok_or_else(|| not_found(id))?;
     let today = state.settings.today.unwrap_or_else(today_in_vietnam);
-    let code = match (survey.access, submission.get("code")) {
-        (Access::Code, Some(code)) => Some(state.settings.secrets.access_code(&survey.id, code).ok_or_else(|| {
-            ApiError::Unavailable(anyhow::anyhow!("no access-code key configured (Secrets::with_code_key)"))
-        })?),
-        (Access::Code, None) => {
-            return Err(FieldError::new("code", "Nhập mã truy cập được cấp để tham gia khảo sát này").into());
-        }
-        (Access::Public, Some(_)) => {
-            return Err(FieldError::new("code", "khảo sát này không dùng mã truy cập").into());
-        }
-        (Access::Public, None) => None,
-    };
+    let code = code_hash(state, &survey, submission.get("code"))?;
     let mut raw = RawAnswers::new();
     for (name, value) in &submission.values {
         if !META.contains(&name.as_str()) {
@@ -149,6 +134,15 @@ async fn accept<S: Store>(
             return Err(ApiError::Conflict(format!("Khảo sát đã kết thúc (nhận ý kiến {}).", period())));
         }
     }
+    if let Some(code) = &code {
+        // A wrong, used or revoked code is refused before the rate limit counts it (the save checks it again, in
+        // its transaction): a typo on the code sheet must not cost a respondent without JavaScript a try. A
+        // retry of the stored response (whose code is used by it) gets its first answer.
+        if let Some(first) = state.store.replay(KeyScope::Survey, &key, &fingerprint).await? {
+            return Ok(Accepted::replayed(first));
+        }
+        state.store.check_access_code(&survey.id, code, &response.unit).await?;
+    }
     if let Some(first) = guard::admit(state, incoming, &client, (KeyScope::Survey, &key, &fingerprint)).await? {
         return Ok(first);
     }
@@ -163,6 +157,73 @@ async fn accept<S: Store>(
     let write = SurveyWrite { survey: &survey.id, record: &record, counters: &counters, code: code.as_deref() };
     let saved = state.store.save_survey_response(&key, &fingerprint, &write, &stored).await?;
     Ok(Accepted::from_saved(saved, body))
+}
+
+/// The survey version a submission answers (its `version` field).
+fn version(submission: &super::body::Submission) -> Result<u32, ApiError> {
+    match submission.get("version") {
+        None => Err(FieldError::new("version", "thiếu phiên bản khảo sát (`version`)").into()),
+        Some(v) => v.parse::<u32>().map_err(|_| {
+            FieldError::new("version", "phiên bản khảo sát (`version`) phải là một số nguyên không âm").into()
+        }),
+    }
+}
+
+/// The keyed hash of the access code sent (`None` for a public survey), or why it cannot be taken: a restricted
+/// survey needs one, a public one takes none.
+fn code_hash<S: Store>(state: &AppState<S>, survey: &Survey, sent: Option<&str>) -> Result<Option<String>, ApiError> {
+    match (survey.access, sent) {
+        (Access::Code, Some(code)) => {
+            Ok(Some(state.settings.secrets.access_code(&survey.id, code).ok_or_else(|| {
+                ApiError::Unavailable(anyhow::anyhow!("no access-code key configured (Secrets::with_code_key)"))
+            })?))
+        }
+        (Access::Code, None) => {
+            Err(FieldError::new("code", "Nhập mã truy cập được cấp để tham gia khảo sát này").into())
+        }
+        (Access::Public, Some(_)) => Err(FieldError::new("code", "khảo sát này không dùng mã truy cập").into()),
+        (Access::Public, None) => Ok(None),
+    }
+}
+
+/// Largest code check: a version, a unit id and a code.
+const CODE_CHECK_LIMIT: usize = 1024;
+
+/// `POST /api/surveys/{id}/code` (`version`, `unit`, `code`): whether the code would be taken for that unit now,
+/// asked by the runner on the first step so that a wrong, used or another unit's code is said before any question
+/// is answered. 204, or the error the response would get (403 for a wrong or used code, 422 on the unit for another
+/// unit's). Nothing is spent: the code is used only by the response. A POST so the code is never in a URL or a log;
+/// limited per client (`spam::CODE_CHECKS`), though a code's 50 random bits are out of reach of guessing anyway.
+#[tracing::instrument(skip_all, fields(survey = %id))]
+async fn check_code<S: Store>(
+    State((state, cache)): State<(AppState<S>, SurveyCache)>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let incoming = Incoming::read(request, CODE_CHECK_LIMIT, false).await?;
+    let submission = &incoming.submission;
+    submission.single(&["version", "unit", "code"])?;
+    let survey = cache.get(state.store.as_ref(), &id, version(submission)?).await?.ok_or_else(|| not_found(&id))?;
+    let today = state.settings.today.unwrap_or_else(today_in_vietnam);
+    let unit = submission.get("unit").unwrap_or_default();
+    if !survey.units.iter().any(|u| u.id == unit && u.valid_on(today)) {
+        return Err(FieldError::new("unit", format!("{}: chọn một đơn vị trong danh sách", survey.unit_label)).into());
+    }
+    let Some(code) = code_hash(&state, &survey, submission.get("code"))? else {
+        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
+    };
+    if state.settings.spam_checks {
+        let client = guard::client(&state, &incoming);
+        let limit = crate::spam::CODE_CHECKS;
+        let (window, retry_after) = limit.window("c");
+        if state.store.count_request(&client, &window, limit.seconds as i64 + 60).await? > limit.requests {
+            let message =
+                format!("Bạn đã kiểm tra mã quá nhiều lần. Vui lòng thử lại sau {} phút.", retry_after.div_ceil(60));
+            return Err(ApiError::RateLimited { retry_after, message });
+        }
+    }
+    state.store.check_access_code(&survey.id, &code, unit).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
 /// How long results may be cached: they change by the second while a survey is open, and a minute's delay costs

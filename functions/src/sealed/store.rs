@@ -382,6 +382,10 @@ impl<S: Store> Store for Sealed<S> {
         self.inner.code_batches(survey).await
     }
 
+    async fn check_access_code(&self, survey: &str, hash: &str, unit: &str) -> Result<(), StoreError> {
+        self.inner.check_access_code(survey, hash, unit).await
+    }
+
     async fn revoke_code_batch(&self, survey: &str, batch: Ulid) -> Result<BatchSummary, StoreError> {
         self.inner.revoke_code_batch(survey, batch).await
     }

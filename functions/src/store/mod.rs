@@ -22,6 +22,16 @@ pub use sqlite::SqliteStore;
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
 
+/// What a stored access code allows a response of `unit`, given the code's unit and whether it is live (neither
+/// used nor revoked), if the code exists: the one rule both backends apply.
+pub(crate) fn code_verdict(found: Option<(&str, bool)>, unit: &str) -> Result<(), StoreError> {
+    match found {
+        Some((code_unit, true)) if code_unit == unit => Ok(()),
+        Some((_, true)) => Err(StoreError::CodeForAnotherUnit),
+        _ => Err(StoreError::CodeRejected),
+    }
+}
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -442,6 +452,17 @@ pub trait Store: Send + Sync + 'static {
         batch: &CodeBatch,
         hashes: &[String],
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Whether access code `hash` of `survey` would be taken for a response of `unit` now: `Ok` for a live code of
+    /// that unit, else the error `save_survey_response` would give (`CodeForAnotherUnit` for a live code of another
+    /// unit, `CodeRejected` for an unknown, used or revoked one). A read, not a reservation: the code is spent only
+    /// by the response. What the survey's first step asks before the respondent answers anything.
+    fn check_access_code(
+        &self,
+        survey: &str,
+        hash: &str,
+        unit: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The code batches of `survey`, oldest first, each with its counts: codes in it, codes used, and whether it was
     /// revoked. A batch whose codes are still being stored (an `add_access_codes` under way or interrupted) may be

@@ -28,7 +28,20 @@ async fn streams_call(endpoint: &str, action: &str, body: Value) -> Value {
 /// Every record of `table`'s stream so far, from its start, as event-shaped batches (`{"Records": [...]}`) of at
 /// most 100, as the event source mapping gives them to the aggregator.
 pub async fn stream_batches(client: &aws_sdk_dynamodb::Client, endpoint: &str, table: &str) -> Vec<Value> {
-    let described = client.describe_table().table_name(table).send().await.expect("describe");
+    // Right after a burst moto may still be working through it: a timed-out attempt is asked again (the test
+    // bounds how slow a test server may be, not how slow this metadata read is).
+    let mut attempts = 0;
+    let described = loop {
+        match client.describe_table().table_name(table).send().await {
+            Ok(described) => break described,
+            Err(e) if attempts < 5 => {
+                attempts += 1;
+                eprintln!("[stream] describe_table, attempt {attempts}: {e}; asked again");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            Err(e) => panic!("describe: {e:?}"),
+        }
+    };
     let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("the table has a stream").to_string();
     let stream = streams_call(endpoint, "DescribeStream", json!({ "StreamArn": arn })).await;
     let mut batches = Vec::new();

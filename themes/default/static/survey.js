@@ -172,6 +172,29 @@
     return communeList && /xã/.test(message) ? communeList : form.elements.unit;
   }
 
+  /* An access code is checked when the first step is left (a POST: the code is never in a URL), so a wrong, used
+     or another unit's code is said there, not after the last question. Nothing is spent by the check; offline, or
+     if the server fails, the respondent goes on and the response is checked when sent. */
+  function checkCode() {
+    var body = new URLSearchParams();
+    body.set('version', version);
+    body.set('unit', form.elements.unit.value);
+    body.set('code', form.elements.code.value.trim());
+    next.disabled = true;
+    status.textContent = 'Đang kiểm tra mã truy cập…';
+    var go = function () { next.disabled = false; status.textContent = ''; return true; };
+    return fetch(form.action.replace(/responses$/, 'code'), { method: 'POST', body: body, headers: { Accept: 'application/json' } }).then(function (r) {
+      if (r.ok || r.status >= 500) return go();
+      return r.json().catch(function () { return {}; }).then(function (json) {
+        go();
+        var e = (json.errors || [])[0];
+        var onUnit = e && e.field === 'unit';
+        refuseUnitStep(onUnit && /đơn vị khác/.test(json.detail || '') ? json.detail : e ? e.message : json.detail || 'Mã truy cập không đúng hoặc đã được dùng.', onUnit ? form.elements.unit : form.elements.code);
+        return false;
+      });
+    }).catch(go);
+  }
+
   function focusStep(s) {
     var target = s.querySelector('input:checked') || inputs(s)[0];
     if (target) target.focus();
@@ -323,6 +346,11 @@
     if (s === first && window.cchcShowErrors) window.cchcShowErrors(form, []);
     setError(s, message);
     if (message) { focusStep(s); return; }
+    if (s === first && form.elements.code) {
+      if (next.disabled) return;
+      checkCode().then(function (ok) { if (ok) show(1, true); });
+      return;
+    }
     if (current < seq.length - 1) show(current + 1, true); else submit();
   });
   /* An error goes as the answer is corrected ('input'), not on blur ('change' fires on the mousedown of the next

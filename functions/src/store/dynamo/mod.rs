@@ -366,12 +366,17 @@ impl DynamoStore {
     /// Why the response's access code was refused, read after the fact (only the message depends on it; the
     /// refusal itself was the transaction's condition): a live code of another unit, or else no usable code.
     async fn code_refusal(&self, code: &CodeUse<'_>) -> Result<StoreError, StoreError> {
-        let Some(item) = self.get(&code.key, true).await? else { return Ok(StoreError::CodeRejected) };
-        let live = !item.contains_key("used_at") && !item.contains_key("revoked_at");
-        Ok(match get_s(&item, "unit") {
-            Some(unit) if live && unit != code.unit => StoreError::CodeForAnotherUnit,
-            _ => StoreError::CodeRejected,
-        })
+        Ok(self.code_check(&code.key, code.unit).await?.err().unwrap_or(StoreError::CodeRejected))
+    }
+
+    /// What the access code at `key` allows a response of `unit` (`code_verdict`), read consistently.
+    async fn code_check(&self, key: &Key, unit: &str) -> Result<Result<(), StoreError>, StoreError> {
+        let item = self.get(key, true).await?;
+        let found = item.as_ref().map(|item| {
+            let live = !item.contains_key("used_at") && !item.contains_key("revoked_at");
+            (get_s(item, "unit").unwrap_or_default(), live)
+        });
+        Ok(crate::store::code_verdict(found.as_ref().map(|(u, live)| (u.as_str(), *live)), unit))
     }
 
     /// A transaction's put of an item that must be new.

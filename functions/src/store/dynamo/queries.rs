@@ -282,6 +282,11 @@ impl Store for DynamoStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(survey))]
+    async fn check_access_code(&self, survey: &str, hash: &str, unit: &str) -> Result<(), StoreError> {
+        self.code_check(&Key::access_code(survey, hash), unit).await?
+    }
+
     #[tracing::instrument(level = "debug", skip(self))]
     async fn revoke_code_batch(&self, survey: &str, batch: Ulid) -> Result<BatchSummary, StoreError> {
         let batch_key = Key::code_batch(survey, batch);

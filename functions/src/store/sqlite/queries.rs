@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::store::{
     Cursor, IDEMPOTENCY_TTL_SECONDS, KeyScope, Listing, NOT_PUBLISHABLE, Publication, Saved, Store, StoreError,
-    SurveyEntry, SurveyWrite, changed_version, contact_expiry, moderated, stamp,
+    SurveyEntry, SurveyWrite, changed_version, code_verdict, contact_expiry, moderated, stamp,
 };
 use crate::survey::{Record, Survey};
 
@@ -238,19 +238,21 @@ pub(super) fn count_uncounted(conn: &mut Connection) -> Result<usize, StoreError
     Ok(counted)
 }
 
-/// Why a response's access code was refused, read in its savepoint: a live code of another unit, or else no
-/// usable code.
-fn code_refusal(tx: &Connection, survey: &str, hash: &str, unit: &str) -> Result<StoreError, StoreError> {
+/// What access code `hash` allows a response of `unit` (`code_verdict`), read on `tx`.
+fn code_check(tx: &Connection, survey: &str, hash: &str, unit: &str) -> Result<Result<(), StoreError>, StoreError> {
     let found: Option<(String, bool)> = tx
         .prepare_cached(
             "SELECT unit, used_at IS NULL AND revoked_at IS NULL FROM batch_codes WHERE survey = ?1 AND hash = ?2",
         )
         .and_then(|mut s| s.query_row(params![survey, hash], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(sql)?;
-    Ok(match found {
-        Some((code_unit, true)) if code_unit != unit => StoreError::CodeForAnotherUnit,
-        _ => StoreError::CodeRejected,
-    })
+    Ok(code_verdict(found.as_ref().map(|(u, live)| (u.as_str(), *live)), unit))
+}
+
+/// Why a response's access code was refused, read in its savepoint: a live code of another unit, or else no
+/// usable code.
+fn code_refusal(tx: &Connection, survey: &str, hash: &str, unit: &str) -> Result<StoreError, StoreError> {
+    Ok(code_check(tx, survey, hash, unit)?.err().unwrap_or(StoreError::CodeRejected))
 }
 
 /// The code batches of `survey` (or only batch `only`), oldest first, with their counts.
@@ -587,6 +589,12 @@ impl Store for SqliteStore {
                 Ok(stored)
             })
             .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(survey))]
+    async fn check_access_code(&self, survey: &str, hash: &str, unit: &str) -> Result<(), StoreError> {
+        let (survey, hash, unit) = (survey.to_string(), hash.to_string(), unit.to_string());
+        self.writer.run(move |conn| code_check(conn, &survey, &hash, &unit)).await?
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
