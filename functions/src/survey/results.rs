@@ -177,7 +177,9 @@ impl ResultsView<'_> {
         html.push_str("</select>");
         if !self.communes.is_empty() {
             html.push_str(
-                "<label for=\"loc-xa\">Xã, phường, đặc khu</label><select id=\"loc-xa\" name=\"commune\">\
+                "<label for=\"loc-xa\">Xã, phường, đặc khu</label>\
+                 <p class=\"hint\" id=\"goi-y-loc-xa\">Chỉ có các xã, phường, đặc khu đã có phiếu trả lời.</p>\
+                 <select id=\"loc-xa\" name=\"commune\" aria-describedby=\"goi-y-loc-xa\">\
                  <option value=\"\">Cả tỉnh, thành phố</option>",
             );
             for (id, name) in self.communes {
