@@ -3,7 +3,10 @@
 # (`zola` on PATH, built from source), on the shared corpus (../shared/bench/make-corpus.py) with the peers'
 # skeletons from ../shared/bench/. Runs alternate between tools (A B A B …) so that both see the same machine.
 #
-#   tests/bench/compare.sh [SIZES...]      default sizes: 1000 10000; RUNS=5 by default
+#   tests/bench/compare.sh [SIZES...]      default sizes: 1000 10000 real-10000; RUNS=5 by default
+#
+# A size N is the shared synthetic corpus of N pages; real-N is N pages of real Markdown found on the machine
+# (tests/bench/real-corpus.py: the crates' and npm packages' READMEs and changelogs, repeated to N).
 #
 # Every tool writes to `public/` beside its content. Three modes, all timed as whole processes (wall time and peak RSS
 # from GNU time):
@@ -23,7 +26,7 @@ SHARED="${SHARED:-$ROOT/../shared}"
 RUNS="${RUNS:-5}"
 MODES="${MODES:-clean deleted again}"
 SIZES=("$@")
-[ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000)
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000 real-10000)
 WORK="${BENCH_DIR:-${TMPDIR:-/tmp}/cchc-bench}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cchc/target}"
 mkdir -p "$WORK"
@@ -55,11 +58,15 @@ YAML
   rm -rf "$site/themes" && cp -r "$ROOT/themes" "$site/themes"
 }
 
+pages_of() { echo "${1#real-}"; } # a size is N (synthetic) or real-N (tests/bench/real-corpus.py)
+
 corpus() { # $1 size, $2 format → folder with content/
   local dir="$WORK/$2-$1"
   if [ ! -f "$dir/.done" ]; then
     rm -rf "$dir"
-    python3 "$SHARED/bench/make-corpus.py" "$dir" --pages "$1" ${3:+--format "$3"} >/dev/null
+    local make="$SHARED/bench/make-corpus.py"
+    [ "${1#real-}" = "$1" ] || make="$ROOT/tests/bench/real-corpus.py"
+    SHARED="$SHARED" python3 "$make" "$dir" --pages "$(pages_of "$1")" ${3:+--format "$3"} >/dev/null
     touch "$dir/.done"
   fi
   echo "$dir"
@@ -115,7 +122,7 @@ for n in "${SIZES[@]}"; do
     sites[$tool]="$(site_for "$tool" "$n")"
     rm -rf "${sites[$tool]}/public"
     run_once "$tool" "${sites[$tool]}" >/dev/null # warm-up, and the output checked below
-    files[$tool]="$(check_output "$tool" "${sites[$tool]}" "$n")"
+    files[$tool]="$(check_output "$tool" "${sites[$tool]}" "$(pages_of "$n")")"
   done
   for mode in $MODES; do
     declare -A times=()

@@ -5,7 +5,7 @@ pub mod highlight;
 
 use std::collections::{HashMap, HashSet};
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
 
 use crate::content::slug::slugify;
@@ -106,6 +106,11 @@ pub fn render(
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let line = || first_line + body[..range.start].matches('\n').count();
         match event {
+            // `<name@example.vn>`: an address, written without `mailto:` (the renderer adds it), never a page.
+            Event::Start(Tag::Link { link_type: LinkType::Email, dest_url, title, id }) => {
+                depth += 1;
+                events.push(Event::Start(Tag::Link { link_type: LinkType::Email, dest_url, title, id }));
+            }
             Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
                 let written = dest_url.to_string();
                 let dest_url = resolve(&dest_url, links, false).unwrap_or_else(|reason| {
@@ -383,6 +388,12 @@ mod tests {
         let r = ok("[a](https://dichvucong.gov.vn) [b](/tin-tuc/) [c](#muc) [d](mailto:a@b.vn)");
         assert!(r.html.contains("href=\"https://dichvucong.gov.vn\""));
         assert!(r.html.contains("href=\"/tin-tuc/\""));
+    }
+
+    #[test]
+    fn an_email_autolink_is_an_address_not_a_broken_page_link() {
+        let r = ok("Liên hệ <banbientap@moha.gov.vn> hoặc [ban biên tập](mailto:banbientap@moha.gov.vn).");
+        assert!(r.html.contains("<a href=\"mailto:banbientap@moha.gov.vn\">banbientap@moha.gov.vn</a>"), "{}", r.html);
     }
 
     #[test]
