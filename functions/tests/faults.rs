@@ -274,13 +274,23 @@ impl Ledger {
     }
 }
 
-/// Sends every submission in `which` at once (each is sent once).
+/// Submissions in flight at once: many clients together, as at a peak, but not more than one moto process on a
+/// busy 2-core machine answers within the client's attempt timeout. With every one of 240 at once, each attempt
+/// that timed out left moto a request to finish anyway, so the next round met a longer queue: every answer was 503
+/// for minutes, a test of the machine, not of the code.
+const IN_FLIGHT: usize = 32;
+
+/// Sends every submission in `which` concurrently, [`IN_FLIGHT`] at a time (each is sent once).
 async fn burst(router: &Router, all: &Arc<Vec<Submission>>, which: &[usize]) -> Vec<(usize, Reply)> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let tasks: Vec<_> = which
         .iter()
         .map(|&i| {
-            let (router, all) = (router.clone(), all.clone());
-            tokio::spawn(async move { (i, send(&router, &all[i]).await) })
+            let (router, all, slots) = (router.clone(), all.clone(), slots.clone());
+            tokio::spawn(async move {
+                let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
+                (i, send(&router, &all[i]).await)
+            })
         })
         .collect();
     let mut replies = Vec::with_capacity(tasks.len());
@@ -402,7 +412,8 @@ async fn faulted_dynamodb_calls_answer_503_and_keyed_retries_store_each_submissi
         }
         busy_resends += busy.len();
         waiting = busy;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // Backing off as a client does: 0.5 s, 1 s, 2 s, then 4 s.
+        tokio::time::sleep(std::time::Duration::from_millis(500 << round.min(3))).await;
     }
     eprintln!("[faults] replays after the faults: {busy_resends} sends answered 503 (busy) and sent again");
 
