@@ -950,6 +950,37 @@ async fn closing_an_item_starts_its_contacts_retention_clock_on_dynamodb() {
     assert_eq!(contact_ttl(pk, sk).await, Some(expected), "deleted six months after the decision");
 }
 
+/// A local database from before the aggregator counted its responses per unit only: opened now, it counts them
+/// again in every scope (SQLite only: DynamoDB tables were never deployed with the old counters).
+#[tokio::test]
+async fn an_old_sqlite_database_counts_its_responses_again_in_every_scope() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("cchc.sqlite3");
+    let s = survey("Khảo sát thử", 1);
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        store.put_survey(&s).await.expect("publish");
+        for i in 0..3 {
+            respond(&store, &s, &format!("khoa-cu-{i}"), i, None).await.expect("stored");
+        }
+        store.settle().await;
+    }
+    // Back to the old layout: no `counted` column, no chunk markers, counters of the unit only.
+    let old = rusqlite::Connection::open(&path).expect("open the file");
+    old.execute_batch(
+        "DROP INDEX survey_responses_uncounted; ALTER TABLE survey_responses DROP COLUMN counted;
+         DELETE FROM survey_counted; DELETE FROM survey_counters WHERE key NOT LIKE 'tinh-a#%';",
+    )
+    .expect("the old layout");
+    drop(old);
+    let store = SqliteStore::open(&path).expect("reopen");
+    let whole = counts_of(&store, &s, None).await;
+    assert_eq!(whole.get("*#_#n"), Some(&3), "{whole:?}");
+    assert_eq!(whole.get("*#_u#tinh-a"), Some(&3));
+    let unit = counts_of(&store, &s, Some("tinh-a")).await;
+    assert_eq!(unit.get("tinh-a#_#n"), Some(&3), "counted once, not added to the old counters: {unit:?}");
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite_store {

@@ -69,7 +69,7 @@ test('an editor writes an article with a photo and tags, and finds the file and 
   const article = await context.newPage();
   for (let i = 0; i < 100; i += 1) {
     const response = await article.goto(url(`/tin-tuc/${slug}/`));
-    if (response.status() === 200) break;
+    if (response?.status() === 200) break;
     await article.waitForTimeout(100);
   }
   assert.equal(await article.locator('h1').innerText(), title);

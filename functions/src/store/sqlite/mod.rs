@@ -52,9 +52,14 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("questions", "answered_at", "TEXT"),
     ("questions", "consent", "INTEGER NOT NULL DEFAULT 0"),
     ("questions", "published", "INTEGER NOT NULL DEFAULT 0"),
-    // Responses stored before the aggregator were counted in their own transaction.
+    // Responses stored before the aggregator: counted again (`RECOUNT`).
     ("survey_responses", "counted", "INTEGER NOT NULL DEFAULT 1"),
 ];
+
+/// What a database from before the aggregator needs once its `counted` column is added: its responses were counted
+/// per unit only, with no whole-survey or commune scope, so they are all counted again from the responses (the
+/// count at start does it) and the old counters go.
+const RECOUNT: &str = "UPDATE survey_responses SET counted = 0; DELETE FROM survey_counters;";
 
 /// Adds `ADDED_COLUMNS` missing from tables that exist already.
 fn migrate(connection: &Connection) -> Result<(), StoreError> {
@@ -65,6 +70,9 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
             statement.query_map([], |r| r.get(0)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
         if !columns.is_empty() && !columns.iter().any(|c| c == column) {
             connection.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}")).map_err(sql)?;
+            if (*table, *column) == ("survey_responses", "counted") {
+                connection.execute_batch(RECOUNT).map_err(sql)?;
+            }
         }
     }
     Ok(())
