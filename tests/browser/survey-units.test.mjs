@@ -132,8 +132,13 @@ test('after its window a survey shows no form, says it has closed and links to i
     assert.equal(refused.status(), 409);
     assert.match(await refused.text(), /Khảo sát đã kết thúc/);
   } finally {
-    await page.close();
     await Promise.all([definition, runner, resultsPage].map((f) => rm(f, { force: true })));
+    // The preview rebuilds without them; the next test's pages must not be reloaded by that build's end.
+    for (let i = 0; i < 150; i++) {
+      if ((await page.request.get(url('/khao-sat/chuyen-de/thu-da-dong/'))).status() === 404) break;
+      await page.waitForTimeout(200);
+    }
+    await page.close();
   }
 });
 
@@ -159,7 +164,10 @@ test('an access code made for one ministry is refused for another on the first s
   // An unknown code is refused there too, as one.
   await page.locator('input[name="code"]').fill('ZZZZZ-99999');
   await page.getByRole('button', { name: 'Bắt đầu trả lời' }).click();
-  await page.waitForFunction(() => /không đúng hoặc đã được dùng/.test(document.querySelector('.error-summary')?.textContent ?? ''));
+  await page.waitForFunction(() => /không đúng hoặc đã được dùng/.test(document.querySelector('.error-summary')?.textContent ?? ''), null, { timeout: 10_000 }).catch(async (e) => {
+    const seen = await page.evaluate(() => [location.href, document.querySelector('.error-summary')?.textContent, document.querySelector('.survey-status')?.textContent, document.querySelector('[data-action="next"]').disabled]);
+    throw new Error(`${e.message}: ${JSON.stringify(seen)}`);
+  });
   assert.equal(await step(page).getAttribute('data-step'), 'unit');
   // The unit on the code sheet, and the first question follows; the check spent nothing.
   await page.locator('select[name="unit"]').selectOption({ label: 'Bộ Nội vụ' });
