@@ -1,18 +1,32 @@
 //! Site search: an index built with the site and queried in the browser by `search.js`, so search needs no server
-//! and a query downloads only the parts of the index its words are in.
+//! and a query downloads only the parts of the index its words and its results are in.
 //!
 //! Written under `search/` in the output:
-//! - `index.json`, the entry (short cache): each page's address, the first word of each index chunk with the
-//!   chunk's file, and the filters (page numbers for each value).
-//! - `i/<hash>.bin`, the chunks (named by their content, cached for good): words in byte order, each with its
-//!   pages, how often and where the word occurs there, and whether it is in the title. Positions let a quoted
-//!   phrase match only words side by side.
+//! - `index.json`, the entry (short cache, revalidated): the number of pages, the section names, the top of the word
+//!   directory, the top of the address directory, and each filter's values with their page counts and the file of
+//!   their pages. Nothing in it grows with every page or every word, so it stays a few kilobytes at any size.
+//! - `i/<hash>.*`, everything else, named by its content (cached for good; a deploy uploads only what changed):
+//!   - `.bin`, word chunks: words in byte order, each with its pages, how often and where the word occurs there,
+//!     and whether it is in the title. Positions let a quoted phrase match only words side by side.
+//!   - `.txt` address chunks: the address and section of [`PAGES_PER_ADDRESS_CHUNK`] pages in page order; fetched
+//!     for the results shown.
+//!   - `.txt` filter lists: the pages of one filter value, fetched when that filter is chosen.
+//!   - `.json` directory pages: when a list of chunks is longer than [`FANOUT`], it is cut into directory pages of
+//!     [`FANOUT`] entries and the level above lists those (a B-tree of depth `depth`), so the entry holds at most
+//!     [`FANOUT`] words and [`FANOUT`] addresses' chunk names however large the site.
 //!
 //! The results' titles, dates and excerpts come from the pages themselves, which the script fetches for the
 //! results it shows (and the browser then has when the reader opens one): no second copy of every page's text.
 //!
-//! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet. Same content, same
-//! bytes: a deploy uploads only the chunks that changed.
+//! What a first query downloads before its first result (gzipped, as a CDN sends text): the entry (about 2-4 KB: at
+//! most 128 words and 128 chunk names of 12 hex digits each for words and addresses, and the filters' values), one
+//! directory page per level of depth (about 2 KB each; depth 1 from 128 word chunks = about 2 MB of postings, depth
+//! 2 from 16,384), one word chunk per query word (at most [`CHUNK_BYTES`] unless one word's pages fill more), one
+//! address chunk (64 addresses, about 1 KB) and the first result's page. A word found on most pages of a large site
+//! has a chunk of its own as large as its pages and positions: that, not the entry, is what grows with the site
+//! (`tests/bench/search.py` measures it).
+//!
+//! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet.
 
 mod text;
 
@@ -36,12 +50,16 @@ pub const BUNDLE_DIR: &str = "search";
 pub const ENTRY: &str = "search/index.json";
 /// Chunks of the word index hold about this many bytes (a word with more pages gets a chunk of its own).
 const CHUNK_BYTES: usize = 24 * 1024;
+/// Pages whose addresses one address chunk holds.
+pub const PAGES_PER_ADDRESS_CHUNK: usize = 64;
+/// Entries of one directory level: the entry's lists and each directory page hold at most this many.
+pub const FANOUT: usize = 128;
 /// Positions of the title, the other fields and the body are this far apart, so a phrase never spans two of them.
 const FIELD_GAP: u32 = 8;
 /// Hex digits of a content hash in a file name.
 const KEY_LEN: usize = 12;
-/// Addresses are front-coded: each says how many leading bytes it shares with the previous one.
-const URL_SEPARATOR: char = '\n';
+/// Folder of the content-named files, relative to [`BUNDLE_DIR`].
+const CHUNK_DIR: &str = "i";
 
 /// One file of the index, relative to the output root.
 pub struct IndexFile {
@@ -63,6 +81,9 @@ struct Indexed {
     filters: Vec<(&'static str, String)>,
 }
 
+/// The section filter, whose values are also each result's section.
+const SECTION_FILTER: &str = "muc";
+
 /// Builds the index of every page that does not say `search: false`.
 pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     let pages: Vec<&Page> = site.pages.iter().filter(|p| p.meta.search).collect();
@@ -82,30 +103,51 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
     let entries: Vec<Vec<u8>> = sorted.par_iter().map(|(word, pages)| encode_word(word, pages)).collect();
 
-    let mut files = Vec::with_capacity(entries.len() / 8 + 2);
-    let mut chunks: Vec<(&str, String)> = Vec::new();
+    let mut files = Files::default();
+    let mut word_chunks: Vec<(&str, String)> = Vec::new();
     let mut chunk = Vec::with_capacity(CHUNK_BYTES * 2);
     let mut first = 0;
     for (i, entry) in entries.iter().enumerate() {
         chunk.extend_from_slice(entry);
         let last = i + 1 == entries.len();
         if chunk.len() >= CHUNK_BYTES || last {
-            let rel = format!("{BUNDLE_DIR}/i/{}.bin", content_key(&chunk));
-            chunks.push((sorted[first].0, rel.clone()));
-            files.push(IndexFile { rel, bytes: std::mem::take(&mut chunk) });
+            word_chunks.push((sorted[first].0, files.add(std::mem::take(&mut chunk), "bin")));
             first = i + 1;
         }
     }
+
+    let sections: Vec<&str> =
+        filters.get(SECTION_FILTER).map(|values| values.keys().copied().collect()).unwrap_or_default();
+    let mut address_chunks: Vec<(u32, String)> = Vec::new();
+    for (n, group) in (0u32..).zip(pages.chunks(PAGES_PER_ADDRESS_CHUNK)) {
+        let first_page = n * PAGES_PER_ADDRESS_CHUNK as u32;
+        let addresses = group.iter().zip(&indexed[first_page as usize..]).map(|(page, indexed)| {
+            let section = indexed.filters.iter().find(|(name, _)| *name == SECTION_FILTER);
+            let section = section.and_then(|(_, title)| sections.binary_search(&title.as_str()).ok()).unwrap_or(0);
+            (section, page.permalink.as_str())
+        });
+        address_chunks.push((first_page, files.add(address_chunk(addresses).into_bytes(), "txt")));
+    }
+
+    let filters = filters
+        .into_iter()
+        .map(|(name, values)| {
+            let values = values
+                .into_iter()
+                .map(|(value, ids)| (value, (ids.len(), files.add(delta_list(&ids).into_bytes(), "txt"))))
+                .collect();
+            (name, values)
+        })
+        .collect();
     let entry = Entry {
         pages: indexed.len(),
-        urls: front_coded(pages.iter().map(|p| p.permalink.as_str())),
-        chunks: chunks.iter().map(|(word, rel)| (*word, rel.trim_start_matches("search/"))).collect(),
-        filters: filters
-            .into_iter()
-            .map(|(name, values)| (name, values.into_iter().map(|(v, ids)| (v, delta_list(&ids))).collect()))
-            .collect(),
+        sections,
+        words: files.tree(word_chunks)?,
+        addresses: files.tree(address_chunks)?,
+        filters,
     };
     let entry = serde_json::to_vec(&entry).map_err(|e| BuildError::Search(e.to_string()))?;
+    let mut files = files.list;
     files.push(IndexFile { rel: ENTRY.to_string(), bytes: entry });
     Ok(files)
 }
@@ -114,13 +156,56 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
 #[derive(Serialize)]
 struct Entry<'a> {
     pages: usize,
-    /// Each page's address in page order, front-coded: `<bytes shared with the previous one>,<the rest>`, one per
-    /// line (`/tin-tuc/a/` then `/tin-tuc/b/` is `0,/tin-tuc/a/` and `9,b/`).
-    urls: String,
-    /// First word of each chunk, and its file relative to `search/`.
-    chunks: Vec<(&'a str, &'a str)>,
-    /// Filter → value → page numbers as differences (`3,1,1,7`: pages 3, 4, 5 and 12).
-    filters: BTreeMap<&'a str, BTreeMap<&'a str, String>>,
+    /// The section names, in the order address chunks number them.
+    sections: Vec<&'a str>,
+    /// First word of each word chunk (or directory page), and its file relative to `search/`.
+    words: Tree<&'a str>,
+    /// First page number of each address chunk (or directory page), and its file.
+    addresses: Tree<u32>,
+    /// Filter → value → (number of pages, the file listing them).
+    filters: BTreeMap<&'a str, BTreeMap<&'a str, (usize, String)>>,
+}
+
+/// The top of a list of chunks: `list` names chunks when `depth` is 0, else directory pages whose lists are one
+/// level less deep. Each entry is the first key its file covers, and the file relative to `search/`.
+#[derive(Serialize)]
+struct Tree<K> {
+    depth: u32,
+    list: Vec<(K, String)>,
+}
+
+/// The content-named files of the index, each once.
+#[derive(Default)]
+struct Files {
+    list: Vec<IndexFile>,
+    names: std::collections::HashSet<String>,
+}
+
+impl Files {
+    /// Stores `bytes` under a name made of their hash; returns that name relative to `search/`.
+    fn add(&mut self, bytes: Vec<u8>, extension: &str) -> String {
+        let rel = format!("{CHUNK_DIR}/{}.{extension}", content_key(&bytes));
+        if self.names.insert(rel.clone()) {
+            self.list.push(IndexFile { rel: format!("{BUNDLE_DIR}/{rel}"), bytes });
+        }
+        rel
+    }
+
+    /// Cuts `level` into directory pages of [`FANOUT`] entries, and those into pages of their own, until the top
+    /// fits in [`FANOUT`].
+    fn tree<K: Serialize + Clone>(&mut self, mut level: Vec<(K, String)>) -> Result<Tree<K>, BuildError> {
+        let mut depth = 0;
+        while level.len() > FANOUT {
+            let mut up = Vec::with_capacity(level.len().div_ceil(FANOUT));
+            for group in level.chunks(FANOUT) {
+                let bytes = serde_json::to_vec(group).map_err(|e| BuildError::Search(e.to_string()))?;
+                up.push((group[0].0.clone(), self.add(bytes, "json")));
+            }
+            level = up;
+            depth += 1;
+        }
+        Ok(Tree { depth, list: level })
+    }
 }
 
 fn index_page(site: &Site, page: &Page) -> Indexed {
@@ -174,11 +259,13 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
     Indexed { words: words.into_iter().collect(), filters }
 }
 
-fn front_coded<'a>(urls: impl Iterator<Item = &'a str>) -> String {
+/// An address chunk: one line per page, `<section number>,<UTF-16 units shared with the previous address>,<the
+/// rest>` (`/tin-tuc/a/` then `/tin-tuc/b/` in section 2 is `2,0,/tin-tuc/a/` and `2,9,b/`). Units, not bytes,
+/// because the script's strings count in UTF-16.
+fn address_chunk<'a>(pages: impl Iterator<Item = (usize, &'a str)>) -> String {
     let mut out = String::new();
     let mut previous = "";
-    for url in urls {
-        // Counted in UTF-16 units, as the script's strings are.
+    for (section, url) in pages {
         let (mut bytes, mut units) = (0, 0);
         for (a, b) in url.chars().zip(previous.chars()) {
             if a != b {
@@ -187,10 +274,7 @@ fn front_coded<'a>(urls: impl Iterator<Item = &'a str>) -> String {
             bytes += a.len_utf8();
             units += a.len_utf16();
         }
-        if !out.is_empty() {
-            out.push(URL_SEPARATOR);
-        }
-        let _ = write!(out, "{units},{}", &url[bytes..]);
+        let _ = writeln!(out, "{section},{units},{}", &url[bytes..]);
         previous = url;
     }
     out
@@ -290,8 +374,38 @@ mod tests {
 
     #[test]
     fn addresses_are_front_coded() {
-        let urls = ["/tin-tuc/a/", "/tin-tuc/b/", "/van-ban/đổi-mới/", "/van-ban/đổi-mới-2/"];
-        assert_eq!(front_coded(urls.into_iter()), "0,/tin-tuc/a/\n9,b/\n1,van-ban/đổi-mới/\n16,-2/");
+        let urls = [(0, "/tin-tuc/a/"), (0, "/tin-tuc/b/"), (1, "/van-ban/đổi-mới/"), (1, "/van-ban/đổi-mới-2/")];
+        assert_eq!(address_chunk(urls.into_iter()), "0,0,/tin-tuc/a/\n0,9,b/\n1,1,van-ban/đổi-mới/\n1,16,-2/\n");
+    }
+
+    #[test]
+    fn long_lists_become_directory_pages_and_the_top_stays_small() {
+        let mut files = Files::default();
+        let leaves: Vec<(u32, String)> =
+            (0..FANOUT as u32 * FANOUT as u32 + 1).map(|n| (n * 7, format!("i/{n}.txt"))).collect();
+        let tree = files.tree(leaves).expect("a tree");
+        assert_eq!(tree.depth, 2, "128 × 128 + 1 chunks need two levels of directory pages");
+        assert_eq!(tree.list.len(), 2);
+        assert_eq!(tree.list[1].0, (FANOUT * FANOUT) as u32 * 7, "each entry is the first key its file covers");
+        let top: Vec<(u32, String)> = serde_json::from_slice(&files.list.last().expect("pages").bytes).expect("JSON");
+        assert_eq!(top, [((FANOUT * FANOUT) as u32 * 7, top[0].1.clone())], "the last page of the upper level");
+        assert!(files.list.iter().all(|f| f.rel.starts_with("search/i/") && f.rel.ends_with(".json")));
+        let pages: Vec<Vec<(u32, String)>> =
+            files.list.iter().map(|f| serde_json::from_slice(&f.bytes).expect("JSON")).collect();
+        assert!(pages.iter().all(|p| p.len() <= FANOUT));
+        assert_eq!(pages.len(), FANOUT + 1 + 2, "129 pages of the lower level, 2 of the upper");
+
+        let small = Files::default().tree(vec![("a", "i/x.bin".to_string())]).expect("a tree");
+        assert_eq!((small.depth, small.list.len()), (0, 1), "a small site keeps its chunks in the entry");
+    }
+
+    #[test]
+    fn the_same_bytes_are_one_file() {
+        let mut files = Files::default();
+        let a = files.add(b"1,2".to_vec(), "txt");
+        assert_eq!(files.add(b"1,2".to_vec(), "txt"), a);
+        assert_eq!(files.list.len(), 1);
+        assert_eq!(a.len(), "i/".len() + KEY_LEN + ".txt".len());
     }
 
     #[test]
