@@ -77,26 +77,34 @@
     return at;
   }
 
-  /* A chunk's words → their postings (still encoded). */
+  /* A word chunk: the name of its positions file, and its words → their pages (still encoded). */
   function chunk(file) {
     return load(file, 'arrayBuffer', function (buffer) {
-        var bytes = new Uint8Array(buffer);
-        var reader = new Reader(bytes);
-        var decoder = new TextDecoder();
-        var entries = new Map();
-        while (reader.at < bytes.length) {
-          var length = reader.next();
-          var word = decoder.decode(bytes.subarray(reader.at, reader.at + length));
-          reader.at += length;
-          var size = reader.next();
-          entries.set(word, bytes.subarray(reader.at, reader.at + size));
-          reader.at += size;
-        }
-        return entries;
+      var bytes = new Uint8Array(buffer);
+      var reader = new Reader(bytes);
+      var length = reader.next();
+      var positions = new TextDecoder().decode(bytes.subarray(reader.at, reader.at + length));
+      reader.at += length;
+      return { positions: positions, words: entries(bytes, reader) };
     });
   }
 
-  /* Page number → { n: occurrences, title: in the title, positions }. */
+  /* `<word><bytes>` entries, each with its length before it, to the end of `bytes`: word → bytes. */
+  function entries(bytes, reader) {
+    var decoder = new TextDecoder();
+    var found = new Map();
+    while (reader.at < bytes.length) {
+      var length = reader.next();
+      var word = decoder.decode(bytes.subarray(reader.at, reader.at + length));
+      reader.at += length;
+      var size = reader.next();
+      found.set(word, bytes.subarray(reader.at, reader.at + size));
+      reader.at += size;
+    }
+    return found;
+  }
+
+  /* Page number → { n: occurrences, title: in the title }, in page order. */
   function postings(bytes) {
     var reader = new Reader(bytes);
     var pages = new Map();
@@ -105,11 +113,7 @@
     for (var i = 0; i < count; i++) {
       page += reader.next();
       var flags = reader.next();
-      var n = Math.floor(flags / 2);
-      var positions = new Array(n);
-      var position = 0;
-      for (var j = 0; j < n; j++) { position += reader.next(); positions[j] = position; }
-      pages.set(page, { n: n, title: flags % 2 === 1, positions: positions });
+      pages.set(page, { n: Math.floor(flags / 2), title: flags % 2 === 1 });
     }
     return pages;
   }
@@ -128,7 +132,7 @@
   }
 
   /* The pages a query word is on: page → score. A prefix (the word being typed) also matches longer words, which
-     count less than the word itself. Positions are kept for phrases. */
+     count less than the word itself. The word's own pages are kept, with its chunk's positions file, for phrases. */
   var lookups = new Map();
   function lookup(word, prefix) {
     var key = word + (prefix ? '*' : '');
@@ -138,10 +142,10 @@
   function find(word, prefix) {
     return chunkFiles(word, prefix).then(function (chunks) {
       return Promise.all(chunks.map(function (entry) { return chunk(entry[1]); }));
-    }).then(function (maps) {
-      var found = { scores: new Map(), positions: new Map() };
-      maps.forEach(function (entries) {
-        entries.forEach(function (bytes, term) {
+    }).then(function (chunks) {
+      var found = { scores: new Map(), exact: null };
+      chunks.forEach(function (c) {
+        c.words.forEach(function (bytes, term) {
           var exact = term === word;
           if (!exact && !(prefix && term.lastIndexOf(word, 0) === 0)) return;
           var pages = postings(bytes);
@@ -149,11 +153,33 @@
           pages.forEach(function (hit, page) {
             var score = idf * (Math.log(1 + hit.n) + (hit.title ? 4 : 0)) * (exact ? 1 : 0.5);
             if (!(found.scores.get(page) >= score)) found.scores.set(page, score);
-            if (exact) found.positions.set(page, hit.positions);
           });
+          if (exact) found.exact = { pages: pages, positions: c.positions };
         });
       });
       return found;
+    });
+  }
+
+  /* A word's lookup with its positions (page → positions), read from its chunk's positions file: for quoted
+     phrases only, the one part of the index that is much larger than the pages it lists. */
+  function withPositions(word) {
+    return lookup(word, false).then(function (found) {
+      if (!found.exact) return { scores: found.scores, positions: new Map() };
+      return load(found.exact.positions, 'arrayBuffer', function (buffer) {
+        var bytes = new Uint8Array(buffer);
+        return entries(bytes, new Reader(bytes));
+      }).then(function (words) {
+        var reader = new Reader(words.get(word) || new Uint8Array(0));
+        var positions = new Map();
+        found.exact.pages.forEach(function (hit, page) {
+          var list = new Array(hit.n);
+          var position = 0;
+          for (var j = 0; j < hit.n; j++) { position += reader.next(); list[j] = position; }
+          positions.set(page, list);
+        });
+        return { scores: found.scores, positions: positions };
+      });
     });
   }
 
@@ -209,7 +235,7 @@
       wanted.push(lookup(w, parsed.prefix !== null && i === parsed.free.length - 1));
     });
     var phraseLookups = parsed.phrases.map(function (phrase) {
-      return Promise.all(phrase.map(function (w) { return lookup(w, false); }));
+      return Promise.all(phrase.map(withPositions));
     });
     return Promise.all([Promise.all(wanted), Promise.all(phraseLookups), allowed]).then(function (found) {
       var sets = found[2];

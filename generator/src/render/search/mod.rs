@@ -49,7 +49,7 @@ pub const BUNDLE_DIR: &str = "search";
 /// The entry file, relative to the output root.
 pub const ENTRY: &str = "search/index.json";
 /// Chunks of the word index hold about this many bytes (a word with more pages gets a chunk of its own).
-const CHUNK_BYTES: usize = 24 * 1024;
+const CHUNK_BYTES: usize = 8 * 1024;
 /// Pages whose addresses one address chunk holds.
 pub const PAGES_PER_ADDRESS_CHUNK: usize = 64;
 /// Entries of one directory level: the entry's lists and each directory page hold at most this many.
@@ -101,17 +101,23 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     }
     let mut sorted: Vec<(&str, Vec<(u32, &Occurrences)>)> = words.into_iter().collect();
     sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let entries: Vec<Vec<u8>> = sorted.par_iter().map(|(word, pages)| encode_word(word, pages)).collect();
+    let entries: Vec<(Vec<u8>, Vec<u8>)> = sorted.par_iter().map(|(word, pages)| encode_word(word, pages)).collect();
 
     let mut files = Files::default();
     let mut word_chunks: Vec<(&str, String)> = Vec::new();
-    let mut chunk = Vec::with_capacity(CHUNK_BYTES * 2);
+    let (mut chunk, mut positions) = (Vec::with_capacity(CHUNK_BYTES * 2), Vec::new());
     let mut first = 0;
-    for (i, entry) in entries.iter().enumerate() {
+    for (i, (entry, entry_positions)) in entries.iter().enumerate() {
         chunk.extend_from_slice(entry);
+        positions.extend_from_slice(entry_positions);
         let last = i + 1 == entries.len();
         if chunk.len() >= CHUNK_BYTES || last {
-            word_chunks.push((sorted[first].0, files.add(std::mem::take(&mut chunk), "bin")));
+            let positions_file = files.add(std::mem::take(&mut positions), "pos");
+            let mut bytes = Vec::with_capacity(chunk.len() + 32);
+            varint(&mut bytes, positions_file.len() as u64);
+            bytes.extend_from_slice(positions_file.as_bytes());
+            bytes.append(&mut chunk);
+            word_chunks.push((sorted[first].0, files.add(bytes, "bin")));
             first = i + 1;
         }
     }
@@ -280,11 +286,15 @@ fn address_chunk<'a>(pages: impl Iterator<Item = (usize, &'a str)>) -> String {
     out
 }
 
-/// One word's entry in a chunk: the word, the length of what follows, the number of pages, then for each page
-/// the difference from the previous page number, `occurrences × 2 + in title`, and the positions as differences.
-/// All numbers are LEB128 varints.
-fn encode_word(word: &str, pages: &[(u32, &Occurrences)]) -> Vec<u8> {
-    let mut postings = Vec::with_capacity(pages.len() * 8);
+/// One word's entries, in its word chunk and in that chunk's positions file. Each is the word, the length of what
+/// follows, then what follows. In the word chunk: the number of pages, then for each page the difference from the
+/// previous page number and `occurrences × 2 + in title`. In the positions file: for each page in the same order,
+/// its `occurrences` positions as differences. All numbers are LEB128 varints. Positions are needed only for
+/// quoted phrases and are most of the bytes (a word on every page of a large site has its page list in a few
+/// kilobytes, its positions in hundreds), so a query without quotes never downloads them.
+fn encode_word(word: &str, pages: &[(u32, &Occurrences)]) -> (Vec<u8>, Vec<u8>) {
+    let mut postings = Vec::with_capacity(pages.len() * 3);
+    let mut positions = Vec::with_capacity(pages.len() * 8);
     varint(&mut postings, pages.len() as u64);
     let mut previous_page = 0;
     for (page, occurrences) in pages {
@@ -293,15 +303,19 @@ fn encode_word(word: &str, pages: &[(u32, &Occurrences)]) -> Vec<u8> {
         varint(&mut postings, (occurrences.positions.len() as u64) << 1 | u64::from(occurrences.in_title));
         let mut previous = 0;
         for &position in &occurrences.positions {
-            varint(&mut postings, u64::from(position - previous));
+            varint(&mut positions, u64::from(position - previous));
             previous = position;
         }
     }
-    let mut entry = Vec::with_capacity(postings.len() + word.len() + 8);
+    (word_entry(word, &postings), word_entry(word, &positions))
+}
+
+fn word_entry(word: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(bytes.len() + word.len() + 8);
     varint(&mut entry, word.len() as u64);
     entry.extend_from_slice(word.as_bytes());
-    varint(&mut entry, postings.len() as u64);
-    entry.extend_from_slice(&postings);
+    varint(&mut entry, bytes.len() as u64);
+    entry.extend_from_slice(bytes);
     entry
 }
 
@@ -361,15 +375,18 @@ mod tests {
     fn a_word_entry_reads_back() {
         let title = Occurrences { in_title: true, positions: vec![0, 130] };
         let body = Occurrences { in_title: false, positions: vec![200] };
-        let bytes = encode_word("cach", &[(3, &title), (300, &body)]);
-        let mut at = 0;
-        let len = read_varint(&bytes, &mut at) as usize;
-        assert_eq!(&bytes[at..at + len], b"cach");
-        at += len;
-        let postings = read_varint(&bytes, &mut at) as usize;
-        assert_eq!(at + postings, bytes.len());
-        let read: Vec<u64> = std::iter::from_fn(|| (at < bytes.len()).then(|| read_varint(&bytes, &mut at))).collect();
-        assert_eq!(read, [2, 3, 2 << 1 | 1, 0, 130, 297, 1 << 1, 200]);
+        let (pages, positions) = encode_word("cach", &[(3, &title), (300, &body)]);
+        let numbers = |bytes: &[u8]| {
+            let mut at = 0;
+            let len = read_varint(bytes, &mut at) as usize;
+            assert_eq!(&bytes[at..at + len], b"cach");
+            at += len;
+            let rest = read_varint(bytes, &mut at) as usize;
+            assert_eq!(at + rest, bytes.len());
+            std::iter::from_fn(|| (at < bytes.len()).then(|| read_varint(bytes, &mut at))).collect::<Vec<u64>>()
+        };
+        assert_eq!(numbers(&pages), [2, 3, 2 << 1 | 1, 297, 1 << 1], "pages, occurrences, in title");
+        assert_eq!(numbers(&positions), [0, 130, 200], "positions, page by page");
     }
 
     #[test]
