@@ -10,8 +10,9 @@ script, level 6, as a CDN sends text). Each query is opened as `/tim-kiem/?q=…
 times; the table gives, before the first result is listed: requests, KB gzipped (all fetches, and the index's
 share), ms from navigation; and ms until the whole first screen (20 results) is listed. Median and min-max.
 
-With `--before REV` the same sites are also built by REV (its generator built in a temporary worktree, or the
-binary BEFORE_BIN names; its theme from `git archive REV themes`), and the results (counts and the first screen's
+CCHC_BIN names a binary to use instead of building this worktree's. With `--before REV` the same sites are also
+built by REV (its generator built in a temporary worktree, or the binary BEFORE_BIN names; its theme from
+`git archive REV themes`), and the results (counts and the first screen's
 addresses, in order) must be equal: the one check that fails the script. Timings never do.
 """
 import argparse, functools, http.server, json, os, pathlib, shutil, socketserver, statistics, subprocess, sys
@@ -55,6 +56,8 @@ def theme_of(rev):
 def binary_of(rev):
     """The release cchc of REV (None: this worktree's)."""
     if rev is None:
+        if os.environ.get("CCHC_BIN"):
+            return pathlib.Path(os.environ["CCHC_BIN"])
         run("cargo", "build", "--release", "--locked", "-q", "-p", "cchc-generator", cwd=ROOT)
         return TARGET / "release" / "cchc"
     if os.environ.get("BEFORE_BIN"):
@@ -85,6 +88,7 @@ def site_dir(site, rev):
             shutil.copytree(corpus / "content", dest / "content")
         (dest / "site.yaml").write_text(SITE_YAML)
         (dest / "content" / "documents" / "_index.md").write_text("---\ntitle: Văn bản\npage_kind: document\n---\n")
+        (dest / "content" / "tim-kiem.md").write_text("---\nsearch: false\ntitle: Tìm kiếm\ntemplate: search.html\n---\n")
     shutil.rmtree(dest / "themes", ignore_errors=True)
     shutil.copytree(theme_of(rev), dest / "themes")
     return dest
@@ -106,9 +110,12 @@ def measure(binary, site, rev, queries, runs):
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         env = dict(os.environ, CCHC_URL=f"http://127.0.0.1:{server.server_address[1]}/", RUNS=str(runs))
-        lines = subprocess.run(["node", "bench-search.mjs", "--first", *queries], cwd=ROOT / "tests" / "browser",
-                               env=env, check=True, capture_output=True, text=True).stdout
+        done = subprocess.run(["node", "bench-search.mjs", "--first", *queries], cwd=ROOT / "tests" / "browser",
+                              env=env, capture_output=True, text=True)
         server.shutdown()
+    if done.returncode != 0:
+        sys.exit(f"bench-search.mjs failed on {folder}:\n{done.stderr}")
+    lines = done.stdout
     import gzip
     return len(gzip.compress(entry, 6)), [json.loads(line) for line in lines.splitlines() if line.startswith("{")]
 
@@ -132,9 +139,14 @@ def main():
     WORK.mkdir(parents=True, exist_ok=True)
     if not (ROOT / "tests" / "browser" / "node_modules").exists():
         run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=ROOT / "tests" / "browser")
-    versions = [(args.before, binary_of(args.before))] if args.before else []
-    # Copied aside: building REV and this worktree share one target folder.
-    versions = [(rev, shutil.copy(b, WORK / f"cchc-{rev}")) for rev, b in versions] + [(None, binary_of(None))]
+    versions = []
+    if args.before:
+        # Copied aside: building REV and this worktree share one target folder.
+        before, kept = binary_of(args.before), WORK / f"cchc-{args.before}"
+        if before.resolve() != kept.resolve():
+            shutil.copy(before, kept)
+        versions.append((args.before, kept))
+    versions.append((None, binary_of(None)))
     print("site | version | query | results | before the first result: requests, KB gzipped (index KB) | "
           "ms to first result | ms to first screen (20)")
     print("--- | --- | --- | ---: | --- | --- | ---")

@@ -122,8 +122,10 @@ test('the search box on any page leads to results, by keyboard; the address keep
   await page.locator('#o-tim-kiem').fill('cai cach hanh chinh');
   await page.locator('#o-tim-kiem').press('Enter');
   await page.waitForURL(/\/tim-kiem\/\?q=/);
-  await page.waitForFunction(() => document.querySelectorAll('#ket-qua-tim-kiem > li').length > 0, null, { timeout: 10000 });
+  // Results are listed one by one as their pages arrive; the count is announced once all of the first screen are.
+  await page.waitForFunction(() => /kết quả/.test(document.getElementById('trang-thai-tim').textContent), null, { timeout: 10000 });
   assert.match(await page.locator('#trang-thai-tim').innerText(), /Có \d+ kết quả cho «cai cach hanh chinh»/);
+  assert.ok(await page.locator('#ket-qua-tim-kiem > li').count() > 0);
   // Tab from the box reaches the filters, then the results' links, in order.
   const first = page.locator('#ket-qua-tim-kiem a').first();
   await first.focus();

@@ -288,14 +288,15 @@
     });
   }
 
-  /* What a result shows, read from its page: title, date and text (the article without its title). The first
-     result's page is asked for first, so on a slow line it is not shared with the other nineteen. */
-  function fragment(page, first) {
+  /* What a result shows, read from its page: title, date and text (the article without its title). The page is
+     asked for once `after` settles: the other results of a screen wait for the first, so that on a slow line the
+     first result's page does not share the line with nineteen others (their addresses are read meanwhile). */
+  function fragment(page, after) {
     var url, muc;
-    return address(page).then(function (found) {
-      url = found.url;
-      muc = found.muc;
-      return fetch(url, { priority: first ? 'high' : 'low' });
+    return Promise.all([address(page), after]).then(function (found) {
+      url = found[0].url;
+      muc = found[0].muc;
+      return fetch(url);
     }).then(function (r) {
       if (!r.ok) throw new Error(url);
       return r.text();
@@ -483,11 +484,14 @@
       shown();
     }
     if (batch.length === 0) { listReady(); return; }
+    var first = null;
     batch.forEach(function (r, i) {
-      fragment(r.page, i === 0).then(function (data) {
+      var loaded = fragment(r.page, first).then(function (data) {
         items[i] = data;
         listReady();
-      }).catch(function () { stale(ticket); });
+      });
+      loaded.catch(function () { stale(ticket); });
+      if (i === 0) first = loaded.catch(function () {});
     });
   }
 
@@ -526,7 +530,8 @@
   });
 
   var wanted = new URLSearchParams(location.search);
-  input.value = wanted.get('q') || '';
+  // Text typed before the script ran (a slow line, or the preview's reload) is kept when the address has no query.
+  if (wanted.has('q') || !input.value) input.value = wanted.get('q') || '';
   status.textContent = 'Đang tải chỉ mục tìm kiếm…';
   function failed() {
     list.removeAttribute('aria-busy');

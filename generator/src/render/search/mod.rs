@@ -50,6 +50,9 @@ pub const BUNDLE_DIR: &str = "search";
 pub const ENTRY: &str = "search/index.json";
 /// Chunks of the word index hold about this many bytes (a word with more pages gets a chunk of its own).
 const CHUNK_BYTES: usize = 8 * 1024;
+/// A word chunk also ends when its positions file reaches this size, so that a quoted phrase of common words
+/// downloads about its own words' positions, not those of every word beside them.
+const POSITIONS_BYTES: usize = 32 * 1024;
 /// Pages whose addresses one address chunk holds.
 pub const PAGES_PER_ADDRESS_CHUNK: usize = 64;
 /// Entries of one directory level: the entry's lists and each directory page hold at most this many.
@@ -111,7 +114,7 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
         chunk.extend_from_slice(entry);
         positions.extend_from_slice(entry_positions);
         let last = i + 1 == entries.len();
-        if chunk.len() >= CHUNK_BYTES || last {
+        if chunk.len() >= CHUNK_BYTES || positions.len() >= POSITIONS_BYTES || last {
             let positions_file = files.add(std::mem::take(&mut positions), "pos");
             let mut bytes = Vec::with_capacity(chunk.len() + 32);
             varint(&mut bytes, positions_file.len() as u64);
