@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Search benchmark: what a reader's first query downloads and how long it takes to its first result, in headless
 Chromium (tests/browser/bench-search.mjs --first), on generated sites of 1,000 and 10,000 pages
-(../shared/bench/make-corpus.py, prepared as compare.sh does) and on the repository's own site.
+(../shared/bench/make-corpus.py, prepared as compare.sh does), 10,000 pages of real Markdown (real-10000:
+tests/bench/real-corpus.py, or the script REAL_CORPUS names) and the repository's own site.
 
-    python3 tests/bench/search.py [--sites 1000,10000,repo] [--runs 5] [--before REV] [QUERY ...]
+    python3 tests/bench/search.py [--sites 1000,10000,real-10000,repo] [--runs 5] [--before REV] [QUERY ...]
 
 Each site is built with the release binary and served as static files (no compression: sizes are gzipped by the
 script, level 6, as a CDN sends text). Each query is opened as `/tim-kiem/?q=…` in a fresh browser context, RUNS
@@ -24,6 +25,7 @@ TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.
 WORK = pathlib.Path(os.environ.get("BENCH_DIR", "/tmp/cchc-bench-search"))
 QUERIES = {
     "corpus": ["cải cách hành chính", "chu ky so", '"dịch vụ công trực tuyến"', "minh bạch", "hài lòng 2024"],
+    "real": ["install", "error handling", '"pull request"', "license", "async runtime"],
     "repo": ["cải cách hành chính", "sipas", '"dịch vụ công trực tuyến"', "nghị quyết 76", "cai cach"],
 }
 SITE_YAML = """title: Bench
@@ -81,8 +83,11 @@ def site_dir(site, rev):
         corpus = WORK / f"corpus-{site}"
         if not (corpus / ".done").exists():
             shutil.rmtree(corpus, ignore_errors=True)
-            run(sys.executable, str(SHARED / "bench" / "make-corpus.py"), str(corpus), "--pages", site,
-                stdout=subprocess.DEVNULL)
+            make = SHARED / "bench" / "make-corpus.py"
+            if site.startswith("real-"):
+                make = pathlib.Path(os.environ.get("REAL_CORPUS", ROOT / "tests" / "bench" / "real-corpus.py"))
+            run(sys.executable, str(make), str(corpus), "--pages", site.removeprefix("real-"),
+                stdout=subprocess.DEVNULL, env=dict(os.environ, SHARED=str(SHARED)))
             (corpus / ".done").touch()
         if not dest.exists():
             shutil.copytree(corpus / "content", dest / "content")
@@ -131,7 +136,7 @@ def spread(values, unit=""):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sites", default="1000,10000,repo")
+    parser.add_argument("--sites", default="1000,10000,real-10000,repo")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--before")
     parser.add_argument("queries", nargs="*")
@@ -152,7 +157,8 @@ def main():
     print("--- | --- | --- | ---: | --- | --- | ---")
     failures = []
     for site in args.sites.split(","):
-        queries = args.queries or QUERIES["repo" if site == "repo" else "corpus"]
+        kind = "repo" if site == "repo" else "real" if site.startswith("real-") else "corpus"
+        queries = args.queries or QUERIES[kind]
         seen = {}
         for rev, binary in versions:
             name = rev or "this tree"

@@ -61,7 +61,9 @@
       var chosen = pick(list).map(function (i) { return list[i]; });
       if (depth === 0) return Promise.resolve(chosen);
       return Promise.all(chosen.map(function (entry) {
-        return load(entry[1], 'json', function (x) { return x; }).then(function (sub) { return level(sub, depth - 1); });
+        return load(entry[1], 'json', function (x) { return x; }).then(function (sub) {
+          return level(sub, depth - 1);
+        });
       })).then(function (lists) { return [].concat.apply([], lists); });
     }
     return level(tree.list, tree.depth);
@@ -288,14 +290,16 @@
     });
   }
 
-  /* What a result shows, read from its page: title, date and text (the article without its title). The page is
-     asked for once `after` settles: the other results of a screen wait for the first, so that on a slow line the
-     first result's page does not share the line with nineteen others (their addresses are read meanwhile). */
+  /* What a result shows, read from its page: title, date and text (the article without its title). Its address
+     and page are asked for once `after` settles: the other results of a screen wait for the first, so that on a
+     slow line the first result does not share the line with nineteen others. */
   function fragment(page, after) {
     var url, muc;
-    return Promise.all([address(page), after]).then(function (found) {
-      url = found[0].url;
-      muc = found[0].muc;
+    return Promise.resolve(after).then(function () {
+      return address(page);
+    }).then(function (found) {
+      url = found.url;
+      muc = found.muc;
       return fetch(url);
     }).then(function (r) {
       if (!r.ok) throw new Error(url);

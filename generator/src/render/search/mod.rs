@@ -4,27 +4,39 @@
 //! Written under `search/` in the output:
 //! - `index.json`, the entry (short cache, revalidated): the number of pages, the section names, the top of the word
 //!   directory, the top of the address directory, and each filter's values with their page counts and the file of
-//!   their pages. Nothing in it grows with every page or every word, so it stays a few kilobytes at any size.
+//!   their pages. Nothing in it grows with every page or every word.
 //! - `i/<hash>.*`, everything else, named by its content (cached for good; a deploy uploads only what changed):
-//!   - `.bin`, word chunks: words in byte order, each with its pages, how often and where the word occurs there,
-//!     and whether it is in the title. Positions let a quoted phrase match only words side by side.
-//!   - `.txt` address chunks: the address and section of [`PAGES_PER_ADDRESS_CHUNK`] pages in page order; fetched
+//!   - `.bin`, word chunks: words in byte order, each with its pages, how often it occurs there and whether it is
+//!     in the title; and the name of the chunk's positions file.
+//!   - `.pos`, positions files: where each word of one word chunk occurs on each of its pages, read only for quoted
+//!     phrases (a phrase matches only words side by side).
+//!   - `.txt` address chunks: the address and section of [`PAGES_PER_ADDRESS_CHUNK`] pages in page order, read
 //!     for the results shown.
-//!   - `.txt` filter lists: the pages of one filter value, fetched when that filter is chosen.
-//!   - `.json` directory pages: when a list of chunks is longer than [`FANOUT`], it is cut into directory pages of
-//!     [`FANOUT`] entries and the level above lists those (a B-tree of depth `depth`), so the entry holds at most
-//!     [`FANOUT`] words and [`FANOUT`] addresses' chunk names however large the site.
+//!   - `.txt` filter lists: the pages of one filter value, read when that filter is chosen.
+//!   - `.json` directory pages: a list of chunks longer than [`FANOUT`] is cut into directory pages of [`FANOUT`]
+//!     entries, listed by the level above (a B-tree of depth `depth`), so the entry names at most [`FANOUT`] files
+//!     of each list however large the site.
 //!
 //! The results' titles, dates and excerpts come from the pages themselves, which the script fetches for the
 //! results it shows (and the browser then has when the reader opens one): no second copy of every page's text.
+//! The first result's page is fetched alone, the others after it.
 //!
-//! What a first query downloads before its first result (gzipped, as a CDN sends text): the entry (about 2-4 KB: at
-//! most 128 words and 128 chunk names of 12 hex digits each for words and addresses, and the filters' values), one
-//! directory page per level of depth (about 2 KB each; depth 1 from 128 word chunks = about 2 MB of postings, depth
-//! 2 from 16,384), one word chunk per query word (at most [`CHUNK_BYTES`] unless one word's pages fill more), one
-//! address chunk (64 addresses, about 1 KB) and the first result's page. A word found on most pages of a large site
-//! has a chunk of its own as large as its pages and positions: that, not the entry, is what grows with the site
-//! (`tests/bench/search.py` measures it).
+//! What a first query downloads before its first result, gzipped (figures from `tests/bench/search.py`, whose
+//! table is in `tests/bench/README.md`):
+//! - the entry: at most 128 word keys and 128 page numbers with a 12-hex-digit name each, and the filter values:
+//!   0.7 KB at 10,000 pages, at most about 5 KB plus about 40 bytes a filter value at any size (was: every address
+//!   and every filter's page list, 104 KB at 38,000 pages);
+//! - per level of depth, one directory page per list (about 2.5 KB): depth 1 past 128 word chunks (about 1 MB of
+//!   page lists), depth 2 past 16,384;
+//! - one word chunk per query word (8 KB of page lists, 3-5 KB gzipped, unless a single word's list is longer);
+//! - one address chunk (64 addresses, 0.1-1 KB) and the first result's page (5-10 KB).
+//!
+//! So a query of up to three ordinary words stays under 30 KB at any size. What still grows with the site is a
+//! single word's page list, about 2 bytes a page it is on: a word on every page of a 10,000-page site is a chunk
+//! of 25 KB (8 KB gzipped), of 38,000 pages about 30 KB gzipped. A query of several such words passes the budget
+//! on a large site; reaching it there needs page lists cut in blocks read as the results are shown (best pages
+//! first), which this format does not do. A quoted phrase also reads its words' positions files (up to
+//! `POSITIONS_BYTES` each unless one word's positions fill more: hundreds of kilobytes for words on every page).
 //!
 //! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet.
 
