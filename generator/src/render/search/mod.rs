@@ -31,12 +31,14 @@
 //! - one word chunk per query word (8 KB of page lists, 3-5 KB gzipped, unless a single word's list is longer);
 //! - one address chunk (64 addresses, 0.1-1 KB) and the first result's page (5-10 KB).
 //!
-//! So a query of up to three ordinary words stays under 30 KB at any size. What still grows with the site is a
-//! single word's page list, about 2 bytes a page it is on: a word on every page of a 10,000-page site is a chunk
-//! of 25 KB (8 KB gzipped), of 38,000 pages about 30 KB gzipped. A query of several such words passes the budget
-//! on a large site; reaching it there needs page lists cut in blocks read as the results are shown (best pages
-//! first), which this format does not do. A quoted phrase also reads its words' positions files (up to
-//! `POSITIONS_BYTES` each unless one word's positions fill more: hundreds of kilobytes for words on every page).
+//! So a query of three words found on a few thousand pages each stays about 30 KB at any size (2 KB entry, 4 KB
+//! of directory pages at depth 1, 3 × 5 KB word chunks, 1 KB of addresses, an 8 KB page). What still grows with
+//! the site is a single word's page list, about 2 bytes a page it is on: a word on every page of a 10,000-page
+//! site is a chunk of 25 KB (8-10 KB gzipped), of 38,000 pages about 30 KB gzipped. A query of three such words
+//! passes the budget at 10,000 pages; reaching it there needs page lists cut in blocks read as the results are
+//! shown (best pages first), which this format does not do. A quoted phrase also reads its words' positions files
+//! (up to `POSITIONS_BYTES` each unless one word's positions fill more: hundreds of kilobytes for words on every
+//! page).
 //!
 //! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet.
 
