@@ -1,7 +1,8 @@
-/* Site search on /tim-kiem/: the index built with the site (generator/src/search/), queried in the browser as the
-   reader types. Only the chunks holding the query's words are downloaded, then the pages of the results shown
-   (their title, date and excerpt are read from the page itself). Without JavaScript the page offers the category
-   lists. */
+/* Site search on /tim-kiem/: the index built with the site (generator/src/render/search/), queried in the browser as
+   the reader types. The entry is a few kilobytes at any size; only the chunks holding the query's words are
+   downloaded, then the addresses and pages of the results shown (their title, date and excerpt are read from the
+   page itself; each result is listed as soon as it and those above it are in). Without JavaScript the page offers
+   the category lists. */
 (function () {
   'use strict';
   var form = document.getElementById('tim-kiem');
@@ -40,33 +41,72 @@
     return n;
   };
 
-  var chunks = {};
-  /* A chunk's words → their postings (still encoded), fetched once. */
-  function chunk(file) {
-    if (!chunks[file]) {
-      chunks[file] = fetch(BASE + file).then(function (r) {
+  /* Every file of the index but the entry is named by its content: fetched once, kept for the page's life. */
+  var files = new Map();
+  function load(file, as, parse) {
+    if (!files.has(file)) {
+      files.set(file, fetch(BASE + file).then(function (r) {
         if (!r.ok) throw new Error(file);
-        return r.arrayBuffer();
-      }).then(function (buffer) {
-        var bytes = new Uint8Array(buffer);
-        var reader = new Reader(bytes);
-        var decoder = new TextDecoder();
-        var entries = new Map();
-        while (reader.at < bytes.length) {
-          var length = reader.next();
-          var word = decoder.decode(bytes.subarray(reader.at, reader.at + length));
-          reader.at += length;
-          var size = reader.next();
-          entries.set(word, bytes.subarray(reader.at, reader.at + size));
-          reader.at += size;
-        }
-        return entries;
-      });
+        return r[as]();
+      }).then(parse));
     }
-    return chunks[file];
+    return files.get(file);
   }
 
-  /* Page number → { n: occurrences, title: in the title, positions }. */
+  /* The chunks of a tree (the entry's `words` or `addresses`) whose keys `pick` chooses, level by level through
+     the directory pages: `pick(list)` returns the positions in a [[first key, file], …] list to follow. Resolves to
+     the chosen [first key, file] entries of the chunks. */
+  function treeFiles(tree, pick) {
+    function level(list, depth) {
+      var chosen = pick(list).map(function (i) { return list[i]; });
+      if (depth === 0) return Promise.resolve(chosen);
+      return Promise.all(chosen.map(function (entry) {
+        return load(entry[1], 'json', function (x) { return x; }).then(function (sub) {
+          return level(sub, depth - 1);
+        });
+      })).then(function (lists) { return [].concat.apply([], lists); });
+    }
+    return level(tree.list, tree.depth);
+  }
+
+  /* The last position in `list` whose first key is at most `key` (0 if none is). */
+  function floor(list, key) {
+    var lo = 0, hi = list.length - 1, at = 0;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (list[mid][0] <= key) { at = mid; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    return at;
+  }
+
+  /* A word chunk: the name of its positions file, and its words → their pages (still encoded). */
+  function chunk(file) {
+    return load(file, 'arrayBuffer', function (buffer) {
+      var bytes = new Uint8Array(buffer);
+      var reader = new Reader(bytes);
+      var length = reader.next();
+      var positions = new TextDecoder().decode(bytes.subarray(reader.at, reader.at + length));
+      reader.at += length;
+      return { positions: positions, words: entries(bytes, reader) };
+    });
+  }
+
+  /* `<word><bytes>` entries, each with its length before it, to the end of `bytes`: word → bytes. */
+  function entries(bytes, reader) {
+    var decoder = new TextDecoder();
+    var found = new Map();
+    while (reader.at < bytes.length) {
+      var length = reader.next();
+      var word = decoder.decode(bytes.subarray(reader.at, reader.at + length));
+      reader.at += length;
+      var size = reader.next();
+      found.set(word, bytes.subarray(reader.at, reader.at + size));
+      reader.at += size;
+    }
+    return found;
+  }
+
+  /* Page number → { n: occurrences, title: in the title }, in page order. */
   function postings(bytes) {
     var reader = new Reader(bytes);
     var pages = new Map();
@@ -75,34 +115,26 @@
     for (var i = 0; i < count; i++) {
       page += reader.next();
       var flags = reader.next();
-      var n = Math.floor(flags / 2);
-      var positions = new Array(n);
-      var position = 0;
-      for (var j = 0; j < n; j++) { position += reader.next(); positions[j] = position; }
-      pages.set(page, { n: n, title: flags % 2 === 1, positions: positions });
+      pages.set(page, { n: Math.floor(flags / 2), title: flags % 2 === 1 });
     }
     return pages;
   }
 
   /* The chunks that may hold `word` (or, for a prefix, every word starting with it). */
   function chunkFiles(word, prefix) {
-    var list = index.chunks;
-    if (list.length === 0) return [];
-    var lo = 0, hi = list.length - 1, at = -1;
-    while (lo <= hi) {
-      var mid = (lo + hi) >> 1;
-      if (list[mid][0] <= word) { at = mid; lo = mid + 1; } else { hi = mid - 1; }
-    }
-    if (at < 0) at = 0;
-    var files = [list[at][1]];
-    if (prefix) {
-      for (var i = at + 1; i < list.length && list[i][0].lastIndexOf(word, 0) === 0; i++) files.push(list[i][1]);
-    }
-    return files;
+    return treeFiles(index.words, function (list) {
+      if (list.length === 0) return [];
+      var at = floor(list, word);
+      var picked = [at];
+      if (prefix) {
+        for (var i = at + 1; i < list.length && list[i][0].lastIndexOf(word, 0) === 0; i++) picked.push(i);
+      }
+      return picked;
+    });
   }
 
   /* The pages a query word is on: page → score. A prefix (the word being typed) also matches longer words, which
-     count less than the word itself. Positions are kept for phrases. */
+     count less than the word itself. The word's own pages are kept, with its chunk's positions file, for phrases. */
   var lookups = new Map();
   function lookup(word, prefix) {
     var key = word + (prefix ? '*' : '');
@@ -110,10 +142,12 @@
     return lookups.get(key);
   }
   function find(word, prefix) {
-    return Promise.all(chunkFiles(word, prefix).map(chunk)).then(function (maps) {
-      var found = { scores: new Map(), positions: new Map() };
-      maps.forEach(function (entries) {
-        entries.forEach(function (bytes, term) {
+    return chunkFiles(word, prefix).then(function (chunks) {
+      return Promise.all(chunks.map(function (entry) { return chunk(entry[1]); }));
+    }).then(function (chunks) {
+      var found = { scores: new Map(), exact: null };
+      chunks.forEach(function (c) {
+        c.words.forEach(function (bytes, term) {
           var exact = term === word;
           if (!exact && !(prefix && term.lastIndexOf(word, 0) === 0)) return;
           var pages = postings(bytes);
@@ -121,11 +155,33 @@
           pages.forEach(function (hit, page) {
             var score = idf * (Math.log(1 + hit.n) + (hit.title ? 4 : 0)) * (exact ? 1 : 0.5);
             if (!(found.scores.get(page) >= score)) found.scores.set(page, score);
-            if (exact) found.positions.set(page, hit.positions);
           });
+          if (exact) found.exact = { pages: pages, positions: c.positions };
         });
       });
       return found;
+    });
+  }
+
+  /* A word's lookup with its positions (page → positions), read from its chunk's positions file: for quoted
+     phrases only, the one part of the index that is much larger than the pages it lists. */
+  function withPositions(word) {
+    return lookup(word, false).then(function (found) {
+      if (!found.exact) return { scores: found.scores, positions: new Map() };
+      return load(found.exact.positions, 'arrayBuffer', function (buffer) {
+        var bytes = new Uint8Array(buffer);
+        return entries(bytes, new Reader(bytes));
+      }).then(function (words) {
+        var reader = new Reader(words.get(word) || new Uint8Array(0));
+        var positions = new Map();
+        found.exact.pages.forEach(function (hit, page) {
+          var list = new Array(hit.n);
+          var position = 0;
+          for (var j = 0; j < hit.n; j++) { position += reader.next(); list[j] = position; }
+          positions.set(page, list);
+        });
+        return { scores: found.scores, positions: positions };
+      });
     });
   }
 
@@ -139,18 +195,18 @@
     });
   }
 
-  var filterSets = {};
+  /* The pages of a filter's value, fetched when the filter is chosen. */
   function filterSet(name, value) {
-    var key = name + '\u0000' + value;
-    if (!filterSets[key]) {
+    var known = (index.filters[name] || {})[value];
+    if (!known) return Promise.resolve(new Set());
+    return load(known[1], 'text', function (text) {
       var set = new Set();
       var page = 0;
-      ((index.filters[name] || {})[value] || '').split(',').forEach(function (d) {
+      text.split(',').forEach(function (d) {
         if (d) { page += Number(d); set.add(page); }
       });
-      filterSets[key] = set;
-    }
-    return filterSets[key];
+      return set;
+    });
   }
 
   /* The query: quoted phrases, loose words, and the last word as a prefix while it is being typed. */
@@ -175,15 +231,16 @@
       return Promise.resolve({ results: [], parsed: parsed });
     }
     var names = Object.keys(filters);
-    var allowed = names.map(function (name) { return filterSet(name, filters[name]); });
+    var allowed = Promise.all(names.map(function (name) { return filterSet(name, filters[name]); }));
     var wanted = [];
     parsed.free.forEach(function (w, i) {
       wanted.push(lookup(w, parsed.prefix !== null && i === parsed.free.length - 1));
     });
     var phraseLookups = parsed.phrases.map(function (phrase) {
-      return Promise.all(phrase.map(function (w) { return lookup(w, false); }));
+      return Promise.all(phrase.map(withPositions));
     });
-    return Promise.all([Promise.all(wanted), Promise.all(phraseLookups)]).then(function (found) {
+    return Promise.all([Promise.all(wanted), Promise.all(phraseLookups), allowed]).then(function (found) {
+      var sets = found[2];
       var groups = found[0].concat.apply(found[0], found[1]);
       var candidates;
       if (groups.length === 0) {
@@ -195,7 +252,7 @@
       }
       var results = [];
       candidates.forEach(function (page) {
-        if (!allowed.every(function (set) { return set.has(page); })) return;
+        if (!sets.every(function (set) { return set.has(page); })) return;
         var score = 0;
         for (var i = 0; i < groups.length; i++) {
           var s = groups[i].scores.get(page);
@@ -210,31 +267,41 @@
     });
   }
 
-  /* Page number → address, from the front-coded list (`<shared with the previous>,<rest>` per line). */
-  function decodeUrls(coded) {
-    var urls = [];
-    var previous = '';
-    coded.split('\n').forEach(function (line) {
-      var comma = line.indexOf(',');
-      previous = previous.slice(0, Number(line.slice(0, comma))) + line.slice(comma + 1);
-      urls.push(previous);
+  /* A page's address and top-level section, from its address chunk (one line per page:
+     `<section number>,<shared with the previous address>,<rest>`). */
+  function address(page) {
+    var first;
+    return treeFiles(index.addresses, function (list) { return [floor(list, page)]; }).then(function (found) {
+      first = found[0][0];
+      return load(found[0][1], 'text', function (text) {
+        var pages = [];
+        var previous = '';
+        text.split('\n').forEach(function (line) {
+          if (!line) return;
+          var a = line.indexOf(','), b = line.indexOf(',', a + 1);
+          previous = previous.slice(0, Number(line.slice(a + 1, b))) + line.slice(b + 1);
+          pages.push({ url: previous, muc: index.sections[Number(line.slice(0, a))] });
+        });
+        return pages;
+      });
+    }).then(function (pages) {
+      if (!pages[page - first]) throw new Error('page ' + page);
+      return pages[page - first];
     });
-    return urls;
   }
 
-  /* Page number → top-level section, from the section filter. */
-  function sectionsOf(entry) {
-    var sections = [];
-    Object.keys(entry.filters.muc || {}).forEach(function (value) {
-      filterSet('muc', value).forEach(function (page) { sections[page] = value; });
-    });
-    return sections;
-  }
-
-  /* What a result shows, read from its page: title, date and text (the article without its title). */
-  function fragment(page) {
-    var url = index.urls[page];
-    return fetch(url).then(function (r) {
+  /* What a result shows, read from its page: title, date and text (the article without its title). Its address
+     and page are asked for once `after` settles: the other results of a screen wait for the first, so that on a
+     slow line the first result does not share the line with nineteen others. */
+  function fragment(page, after) {
+    var url, muc;
+    return Promise.resolve(after).then(function () {
+      return address(page);
+    }).then(function (found) {
+      url = found.url;
+      muc = found.muc;
+      return fetch(url);
+    }).then(function (r) {
       if (!r.ok) throw new Error(url);
       return r.text();
     }).then(function (html) {
@@ -252,7 +319,7 @@
         url: url,
         title: title,
         sample: sample,
-        muc: index.sections[page],
+        muc: muc,
         ngay: time ? time.textContent.trim() : '',
         text: parts.join(' ').replace(/\s+/g, ' ').trim()
       };
@@ -377,6 +444,7 @@
 
   /* Announced once the results are on the page, so a screen reader hears the count of what it can read. */
   function announce(total, query) {
+    retried = false;
     var words = query ? '«' + query + '»' : 'bộ lọc đã chọn';
     list.removeAttribute('aria-busy');
     status.textContent = total
@@ -402,19 +470,33 @@
     search(query, filters).then(function (found) {
       if (ticket !== latest) return;
       showFrom(found, 0, ticket, function () { announce(found.results.length, query); });
-    }).catch(failed);
+    }).catch(function () { stale(ticket); });
   }
 
-  /* Loads and lists PAGE_SIZE results from `from` on (the first batch replaces the list), then offers the next. */
+  /* Loads and lists PAGE_SIZE results from `from` on (the first batch replaces the list), each as soon as it and
+     those above it are in, then offers the next. */
   function showFrom(found, from, ticket, shown) {
     var batch = found.results.slice(from, from + PAGE_SIZE);
-    Promise.all(batch.map(function (r) { return fragment(r.page); })).then(function (items) {
+    var items = new Array(batch.length);
+    var listed = 0;
+    function listReady() {
       if (ticket !== latest) return;
-      if (from === 0) list.textContent = '';
-      items.forEach(function (data) { list.appendChild(resultItem(data, found.parsed)); });
-      if (found.results.length > from + items.length) addMore(found, from + items.length, ticket);
+      if (from === 0 && listed === 0 && (batch.length === 0 || items[0])) list.textContent = '';
+      while (listed < batch.length && items[listed]) list.appendChild(resultItem(items[listed++], found.parsed));
+      if (listed < batch.length) return;
+      if (found.results.length > from + listed) addMore(found, from + listed, ticket);
       shown();
-    }).catch(failed);
+    }
+    if (batch.length === 0) { listReady(); return; }
+    var first = null;
+    batch.forEach(function (r, i) {
+      var loaded = fragment(r.page, first).then(function (data) {
+        items[i] = data;
+        listReady();
+      });
+      loaded.catch(function () { stale(ticket); });
+      if (i === 0) first = loaded.catch(function () {});
+    });
   }
 
   function addMore(found, from, ticket) {
@@ -439,6 +521,9 @@
   var timer = null;
   function schedule() {
     clearTimeout(timer);
+    // The address follows the box at once, so a reload while the query waits (the preview reloads the page when the
+    // site is rebuilt) runs it rather than losing it.
+    syncUrl(input.value.trim());
     timer = setTimeout(run, 150);
   }
 
@@ -449,7 +534,8 @@
   });
 
   var wanted = new URLSearchParams(location.search);
-  input.value = wanted.get('q') || '';
+  // Text typed before the script ran (a slow line, or the preview's reload) is kept when the address has no query.
+  if (wanted.has('q') || !input.value) input.value = wanted.get('q') || '';
   status.textContent = 'Đang tải chỉ mục tìm kiếm…';
   function failed() {
     list.removeAttribute('aria-busy');
@@ -458,14 +544,35 @@
     if (note) note.hidden = false;
   }
 
-  // The entry is small and changes with every build: revalidated each time (the chunks it names never change).
-  fetch(BASE + 'index.json', { cache: 'no-cache' }).then(function (r) {
-    if (!r.ok) throw new Error('index.json');
-    return r.json();
-  }).then(function (entry) {
-    index = entry;
-    index.urls = decodeUrls(entry.urls);
-    index.sections = sectionsOf(entry);
+  /* The entry is small and changes with every build: revalidated each time (the files it names never change, but
+     a build or a deploy deletes those the new entry no longer names). */
+  function loadEntry() {
+    return fetch(BASE + 'index.json', { cache: 'no-cache' }).then(function (r) {
+      if (!r.ok) throw new Error('index.json');
+      return r.json();
+    }).then(function (entry) {
+      index = entry;
+      files.clear();
+      lookups.clear();
+    });
+  }
+
+  /* A file the entry named could not be read: the site was rebuilt since the entry was. Read the new entry and run
+     the query again, once; a second failure is reported. */
+  var retried = false;
+  var reloading = false;
+  function stale(ticket) {
+    if (ticket !== latest || reloading) return;
+    if (retried) return failed();
+    retried = reloading = true;
+    loadEntry().then(function () {
+      reloading = false;
+      run();
+    }).catch(failed);
+  }
+
+  loadEntry().then(function () {
+    var entry = index;
     fillFilters(entry.filters, wanted);
     status.textContent = '';
     input.addEventListener('input', schedule);

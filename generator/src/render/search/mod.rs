@@ -1,18 +1,46 @@
 //! Site search: an index built with the site and queried in the browser by `search.js`, so search needs no server
-//! and a query downloads only the parts of the index its words are in.
+//! and a query downloads only the parts of the index its words and its results are in.
 //!
 //! Written under `search/` in the output:
-//! - `index.json`, the entry (short cache): each page's address, the first word of each index chunk with the
-//!   chunk's file, and the filters (page numbers for each value).
-//! - `i/<hash>.bin`, the chunks (named by their content, cached for good): words in byte order, each with its
-//!   pages, how often and where the word occurs there, and whether it is in the title. Positions let a quoted
-//!   phrase match only words side by side.
+//! - `index.json`, the entry (short cache, revalidated): the number of pages, the section names, the top of the word
+//!   directory, the top of the address directory, and each filter's values with their page counts and the file of
+//!   their pages. Nothing in it grows with every page or every word.
+//! - `i/<hash>.*`, everything else, named by its content (cached for good; a deploy uploads only what changed):
+//!   - `.bin`, word chunks: words in byte order, each with its pages, how often it occurs there and whether it is
+//!     in the title; and the name of the chunk's positions file.
+//!   - `.pos`, positions files: where each word of one word chunk occurs on each of its pages, read only for quoted
+//!     phrases (a phrase matches only words side by side).
+//!   - `.txt` address chunks: the address and section of [`PAGES_PER_ADDRESS_CHUNK`] pages in page order, read
+//!     for the results shown.
+//!   - `.txt` filter lists: the pages of one filter value, read when that filter is chosen.
+//!   - `.json` directory pages: a list of chunks longer than [`FANOUT`] is cut into directory pages of [`FANOUT`]
+//!     entries, listed by the level above (a B-tree of depth `depth`), so the entry names at most [`FANOUT`] files
+//!     of each list however large the site.
 //!
 //! The results' titles, dates and excerpts come from the pages themselves, which the script fetches for the
 //! results it shows (and the browser then has when the reader opens one): no second copy of every page's text.
+//! The first result's page is fetched alone, the others after it.
 //!
-//! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet. Same content, same
-//! bytes: a deploy uploads only the chunks that changed.
+//! What a first query downloads before its first result, gzipped (figures from `tests/bench/search.py`, whose
+//! table is in `tests/bench/README.md`):
+//! - the entry: at most 128 word keys and 128 page numbers with a 12-hex-digit name each, and the filter values:
+//!   0.7 KB at 10,000 pages, at most about 5 KB plus about 40 bytes a filter value at any size (was: every address
+//!   and every filter's page list, 104 KB at 38,000 pages);
+//! - per level of depth, one directory page per list (about 2.5 KB): depth 1 past 128 word chunks (about 1 MB of
+//!   page lists), depth 2 past 16,384;
+//! - one word chunk per query word (8 KB of page lists, 3-5 KB gzipped, unless a single word's list is longer);
+//! - one address chunk (64 addresses, 0.1-1 KB) and the first result's page (5-10 KB).
+//!
+//! So a query of three words found on a few thousand pages each stays about 30 KB at any size (2 KB entry, 4 KB
+//! of directory pages at depth 1, 3 × 5 KB word chunks, 1 KB of addresses, an 8 KB page). What still grows with
+//! the site is a single word's page list, about 2 bytes a page it is on: a word on every page of a 10,000-page
+//! site is a chunk of 25 KB (8-10 KB gzipped), of 38,000 pages about 30 KB gzipped. A query of three such words
+//! passes the budget at 10,000 pages; reaching it there needs page lists cut in blocks read as the results are
+//! shown (best pages first), which this format does not do. A quoted phrase also reads its words' positions files
+//! (up to `POSITIONS_BYTES` each unless one word's positions fill more: hundreds of kilobytes for words on every
+//! page).
+//!
+//! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet.
 
 mod text;
 
@@ -35,13 +63,20 @@ pub const BUNDLE_DIR: &str = "search";
 /// The entry file, relative to the output root.
 pub const ENTRY: &str = "search/index.json";
 /// Chunks of the word index hold about this many bytes (a word with more pages gets a chunk of its own).
-const CHUNK_BYTES: usize = 24 * 1024;
+const CHUNK_BYTES: usize = 8 * 1024;
+/// A word chunk also ends when its positions file reaches this size, so that a quoted phrase of common words
+/// downloads about its own words' positions, not those of every word beside them.
+const POSITIONS_BYTES: usize = 32 * 1024;
+/// Pages whose addresses one address chunk holds.
+pub const PAGES_PER_ADDRESS_CHUNK: usize = 64;
+/// Entries of one directory level: the entry's lists and each directory page hold at most this many.
+pub const FANOUT: usize = 128;
 /// Positions of the title, the other fields and the body are this far apart, so a phrase never spans two of them.
 const FIELD_GAP: u32 = 8;
 /// Hex digits of a content hash in a file name.
 const KEY_LEN: usize = 12;
-/// Addresses are front-coded: each says how many leading bytes it shares with the previous one.
-const URL_SEPARATOR: char = '\n';
+/// Folder of the content-named files, relative to [`BUNDLE_DIR`].
+const CHUNK_DIR: &str = "i";
 
 /// One file of the index, relative to the output root.
 pub struct IndexFile {
@@ -63,6 +98,9 @@ struct Indexed {
     filters: Vec<(&'static str, String)>,
 }
 
+/// The section filter, whose values are also each result's section.
+const SECTION_FILTER: &str = "muc";
+
 /// Builds the index of every page that does not say `search: false`.
 pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     let pages: Vec<&Page> = site.pages.iter().filter(|p| p.meta.search).collect();
@@ -80,32 +118,59 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     }
     let mut sorted: Vec<(&str, Vec<(u32, &Occurrences)>)> = words.into_iter().collect();
     sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let entries: Vec<Vec<u8>> = sorted.par_iter().map(|(word, pages)| encode_word(word, pages)).collect();
+    let entries: Vec<(Vec<u8>, Vec<u8>)> = sorted.par_iter().map(|(word, pages)| encode_word(word, pages)).collect();
 
-    let mut files = Vec::with_capacity(entries.len() / 8 + 2);
-    let mut chunks: Vec<(&str, String)> = Vec::new();
-    let mut chunk = Vec::with_capacity(CHUNK_BYTES * 2);
+    let mut files = Files::default();
+    let mut word_chunks: Vec<(&str, String)> = Vec::new();
+    let (mut chunk, mut positions) = (Vec::with_capacity(CHUNK_BYTES * 2), Vec::new());
     let mut first = 0;
-    for (i, entry) in entries.iter().enumerate() {
+    for (i, (entry, entry_positions)) in entries.iter().enumerate() {
         chunk.extend_from_slice(entry);
+        positions.extend_from_slice(entry_positions);
         let last = i + 1 == entries.len();
-        if chunk.len() >= CHUNK_BYTES || last {
-            let rel = format!("{BUNDLE_DIR}/i/{}.bin", content_key(&chunk));
-            chunks.push((sorted[first].0, rel.clone()));
-            files.push(IndexFile { rel, bytes: std::mem::take(&mut chunk) });
+        if chunk.len() >= CHUNK_BYTES || positions.len() >= POSITIONS_BYTES || last {
+            let positions_file = files.add(std::mem::take(&mut positions), "pos");
+            let mut bytes = Vec::with_capacity(chunk.len() + 32);
+            varint(&mut bytes, positions_file.len() as u64);
+            bytes.extend_from_slice(positions_file.as_bytes());
+            bytes.append(&mut chunk);
+            word_chunks.push((sorted[first].0, files.add(bytes, "bin")));
             first = i + 1;
         }
     }
+
+    let sections: Vec<&str> =
+        filters.get(SECTION_FILTER).map(|values| values.keys().copied().collect()).unwrap_or_default();
+    let mut address_chunks: Vec<(u32, String)> = Vec::new();
+    for (n, group) in (0u32..).zip(pages.chunks(PAGES_PER_ADDRESS_CHUNK)) {
+        let first_page = n * PAGES_PER_ADDRESS_CHUNK as u32;
+        let addresses = group.iter().zip(&indexed[first_page as usize..]).map(|(page, indexed)| {
+            let section = indexed.filters.iter().find(|(name, _)| *name == SECTION_FILTER);
+            let section = section.and_then(|(_, title)| sections.binary_search(&title.as_str()).ok()).unwrap_or(0);
+            (section, page.permalink.as_str())
+        });
+        address_chunks.push((first_page, files.add(address_chunk(addresses).into_bytes(), "txt")));
+    }
+
+    let filters = filters
+        .into_iter()
+        .map(|(name, values)| {
+            let values = values
+                .into_iter()
+                .map(|(value, ids)| (value, (ids.len(), files.add(delta_list(&ids).into_bytes(), "txt"))))
+                .collect();
+            (name, values)
+        })
+        .collect();
     let entry = Entry {
         pages: indexed.len(),
-        urls: front_coded(pages.iter().map(|p| p.permalink.as_str())),
-        chunks: chunks.iter().map(|(word, rel)| (*word, rel.trim_start_matches("search/"))).collect(),
-        filters: filters
-            .into_iter()
-            .map(|(name, values)| (name, values.into_iter().map(|(v, ids)| (v, delta_list(&ids))).collect()))
-            .collect(),
+        sections,
+        words: files.tree(word_chunks)?,
+        addresses: files.tree(address_chunks)?,
+        filters,
     };
     let entry = serde_json::to_vec(&entry).map_err(|e| BuildError::Search(e.to_string()))?;
+    let mut files = files.list;
     files.push(IndexFile { rel: ENTRY.to_string(), bytes: entry });
     Ok(files)
 }
@@ -114,13 +179,56 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
 #[derive(Serialize)]
 struct Entry<'a> {
     pages: usize,
-    /// Each page's address in page order, front-coded: `<bytes shared with the previous one>,<the rest>`, one per
-    /// line (`/tin-tuc/a/` then `/tin-tuc/b/` is `0,/tin-tuc/a/` and `9,b/`).
-    urls: String,
-    /// First word of each chunk, and its file relative to `search/`.
-    chunks: Vec<(&'a str, &'a str)>,
-    /// Filter → value → page numbers as differences (`3,1,1,7`: pages 3, 4, 5 and 12).
-    filters: BTreeMap<&'a str, BTreeMap<&'a str, String>>,
+    /// The section names, in the order address chunks number them.
+    sections: Vec<&'a str>,
+    /// First word of each word chunk (or directory page), and its file relative to `search/`.
+    words: Tree<&'a str>,
+    /// First page number of each address chunk (or directory page), and its file.
+    addresses: Tree<u32>,
+    /// Filter → value → (number of pages, the file listing them).
+    filters: BTreeMap<&'a str, BTreeMap<&'a str, (usize, String)>>,
+}
+
+/// The top of a list of chunks: `list` names chunks when `depth` is 0, else directory pages whose lists are one
+/// level less deep. Each entry is the first key its file covers, and the file relative to `search/`.
+#[derive(Serialize)]
+struct Tree<K> {
+    depth: u32,
+    list: Vec<(K, String)>,
+}
+
+/// The content-named files of the index, each once.
+#[derive(Default)]
+struct Files {
+    list: Vec<IndexFile>,
+    names: std::collections::HashSet<String>,
+}
+
+impl Files {
+    /// Stores `bytes` under a name made of their hash; returns that name relative to `search/`.
+    fn add(&mut self, bytes: Vec<u8>, extension: &str) -> String {
+        let rel = format!("{CHUNK_DIR}/{}.{extension}", content_key(&bytes));
+        if self.names.insert(rel.clone()) {
+            self.list.push(IndexFile { rel: format!("{BUNDLE_DIR}/{rel}"), bytes });
+        }
+        rel
+    }
+
+    /// Cuts `level` into directory pages of [`FANOUT`] entries, and those into pages of their own, until the top
+    /// fits in [`FANOUT`].
+    fn tree<K: Serialize + Clone>(&mut self, mut level: Vec<(K, String)>) -> Result<Tree<K>, BuildError> {
+        let mut depth = 0;
+        while level.len() > FANOUT {
+            let mut up = Vec::with_capacity(level.len().div_ceil(FANOUT));
+            for group in level.chunks(FANOUT) {
+                let bytes = serde_json::to_vec(group).map_err(|e| BuildError::Search(e.to_string()))?;
+                up.push((group[0].0.clone(), self.add(bytes, "json")));
+            }
+            level = up;
+            depth += 1;
+        }
+        Ok(Tree { depth, list: level })
+    }
 }
 
 fn index_page(site: &Site, page: &Page) -> Indexed {
@@ -174,11 +282,13 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
     Indexed { words: words.into_iter().collect(), filters }
 }
 
-fn front_coded<'a>(urls: impl Iterator<Item = &'a str>) -> String {
+/// An address chunk: one line per page, `<section number>,<UTF-16 units shared with the previous address>,<the
+/// rest>` (`/tin-tuc/a/` then `/tin-tuc/b/` in section 2 is `2,0,/tin-tuc/a/` and `2,9,b/`). Units, not bytes,
+/// because the script's strings count in UTF-16.
+fn address_chunk<'a>(pages: impl Iterator<Item = (usize, &'a str)>) -> String {
     let mut out = String::new();
     let mut previous = "";
-    for url in urls {
-        // Counted in UTF-16 units, as the script's strings are.
+    for (section, url) in pages {
         let (mut bytes, mut units) = (0, 0);
         for (a, b) in url.chars().zip(previous.chars()) {
             if a != b {
@@ -187,20 +297,21 @@ fn front_coded<'a>(urls: impl Iterator<Item = &'a str>) -> String {
             bytes += a.len_utf8();
             units += a.len_utf16();
         }
-        if !out.is_empty() {
-            out.push(URL_SEPARATOR);
-        }
-        let _ = write!(out, "{units},{}", &url[bytes..]);
+        let _ = writeln!(out, "{section},{units},{}", &url[bytes..]);
         previous = url;
     }
     out
 }
 
-/// One word's entry in a chunk: the word, the length of what follows, the number of pages, then for each page
-/// the difference from the previous page number, `occurrences × 2 + in title`, and the positions as differences.
-/// All numbers are LEB128 varints.
-fn encode_word(word: &str, pages: &[(u32, &Occurrences)]) -> Vec<u8> {
-    let mut postings = Vec::with_capacity(pages.len() * 8);
+/// One word's entries, in its word chunk and in that chunk's positions file. Each is the word, the length of what
+/// follows, then what follows. In the word chunk: the number of pages, then for each page the difference from the
+/// previous page number and `occurrences × 2 + in title`. In the positions file: for each page in the same order,
+/// its `occurrences` positions as differences. All numbers are LEB128 varints. Positions are needed only for
+/// quoted phrases and are most of the bytes (a word on every page of a large site has its page list in a few
+/// kilobytes, its positions in hundreds), so a query without quotes never downloads them.
+fn encode_word(word: &str, pages: &[(u32, &Occurrences)]) -> (Vec<u8>, Vec<u8>) {
+    let mut postings = Vec::with_capacity(pages.len() * 3);
+    let mut positions = Vec::with_capacity(pages.len() * 8);
     varint(&mut postings, pages.len() as u64);
     let mut previous_page = 0;
     for (page, occurrences) in pages {
@@ -209,15 +320,19 @@ fn encode_word(word: &str, pages: &[(u32, &Occurrences)]) -> Vec<u8> {
         varint(&mut postings, (occurrences.positions.len() as u64) << 1 | u64::from(occurrences.in_title));
         let mut previous = 0;
         for &position in &occurrences.positions {
-            varint(&mut postings, u64::from(position - previous));
+            varint(&mut positions, u64::from(position - previous));
             previous = position;
         }
     }
-    let mut entry = Vec::with_capacity(postings.len() + word.len() + 8);
+    (word_entry(word, &postings), word_entry(word, &positions))
+}
+
+fn word_entry(word: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(bytes.len() + word.len() + 8);
     varint(&mut entry, word.len() as u64);
     entry.extend_from_slice(word.as_bytes());
-    varint(&mut entry, postings.len() as u64);
-    entry.extend_from_slice(&postings);
+    varint(&mut entry, bytes.len() as u64);
+    entry.extend_from_slice(bytes);
     entry
 }
 
@@ -277,21 +392,54 @@ mod tests {
     fn a_word_entry_reads_back() {
         let title = Occurrences { in_title: true, positions: vec![0, 130] };
         let body = Occurrences { in_title: false, positions: vec![200] };
-        let bytes = encode_word("cach", &[(3, &title), (300, &body)]);
-        let mut at = 0;
-        let len = read_varint(&bytes, &mut at) as usize;
-        assert_eq!(&bytes[at..at + len], b"cach");
-        at += len;
-        let postings = read_varint(&bytes, &mut at) as usize;
-        assert_eq!(at + postings, bytes.len());
-        let read: Vec<u64> = std::iter::from_fn(|| (at < bytes.len()).then(|| read_varint(&bytes, &mut at))).collect();
-        assert_eq!(read, [2, 3, 2 << 1 | 1, 0, 130, 297, 1 << 1, 200]);
+        let (pages, positions) = encode_word("cach", &[(3, &title), (300, &body)]);
+        let numbers = |bytes: &[u8]| {
+            let mut at = 0;
+            let len = read_varint(bytes, &mut at) as usize;
+            assert_eq!(&bytes[at..at + len], b"cach");
+            at += len;
+            let rest = read_varint(bytes, &mut at) as usize;
+            assert_eq!(at + rest, bytes.len());
+            std::iter::from_fn(|| (at < bytes.len()).then(|| read_varint(bytes, &mut at))).collect::<Vec<u64>>()
+        };
+        assert_eq!(numbers(&pages), [2, 3, 2 << 1 | 1, 297, 1 << 1], "pages, occurrences, in title");
+        assert_eq!(numbers(&positions), [0, 130, 200], "positions, page by page");
     }
 
     #[test]
     fn addresses_are_front_coded() {
-        let urls = ["/tin-tuc/a/", "/tin-tuc/b/", "/van-ban/đổi-mới/", "/van-ban/đổi-mới-2/"];
-        assert_eq!(front_coded(urls.into_iter()), "0,/tin-tuc/a/\n9,b/\n1,van-ban/đổi-mới/\n16,-2/");
+        let urls = [(0, "/tin-tuc/a/"), (0, "/tin-tuc/b/"), (1, "/van-ban/đổi-mới/"), (1, "/van-ban/đổi-mới-2/")];
+        assert_eq!(address_chunk(urls.into_iter()), "0,0,/tin-tuc/a/\n0,9,b/\n1,1,van-ban/đổi-mới/\n1,16,-2/\n");
+    }
+
+    #[test]
+    fn long_lists_become_directory_pages_and_the_top_stays_small() {
+        let mut files = Files::default();
+        let leaves: Vec<(u32, String)> =
+            (0..FANOUT as u32 * FANOUT as u32 + 1).map(|n| (n * 7, format!("i/{n}.txt"))).collect();
+        let tree = files.tree(leaves).expect("a tree");
+        assert_eq!(tree.depth, 2, "128 × 128 + 1 chunks need two levels of directory pages");
+        assert_eq!(tree.list.len(), 2);
+        assert_eq!(tree.list[1].0, (FANOUT * FANOUT) as u32 * 7, "each entry is the first key its file covers");
+        let top: Vec<(u32, String)> = serde_json::from_slice(&files.list.last().expect("pages").bytes).expect("JSON");
+        assert_eq!(top, [((FANOUT * FANOUT) as u32 * 7, top[0].1.clone())], "the last page of the upper level");
+        assert!(files.list.iter().all(|f| f.rel.starts_with("search/i/") && f.rel.ends_with(".json")));
+        let pages: Vec<Vec<(u32, String)>> =
+            files.list.iter().map(|f| serde_json::from_slice(&f.bytes).expect("JSON")).collect();
+        assert!(pages.iter().all(|p| p.len() <= FANOUT));
+        assert_eq!(pages.len(), FANOUT + 1 + 2, "129 pages of the lower level, 2 of the upper");
+
+        let small = Files::default().tree(vec![("a", "i/x.bin".to_string())]).expect("a tree");
+        assert_eq!((small.depth, small.list.len()), (0, 1), "a small site keeps its chunks in the entry");
+    }
+
+    #[test]
+    fn the_same_bytes_are_one_file() {
+        let mut files = Files::default();
+        let a = files.add(b"1,2".to_vec(), "txt");
+        assert_eq!(files.add(b"1,2".to_vec(), "txt"), a);
+        assert_eq!(files.list.len(), 1);
+        assert_eq!(a.len(), "i/".len() + KEY_LEN + ".txt".len());
     }
 
     #[test]
