@@ -145,6 +145,28 @@ fn a_template_edit_rewrites_only_the_outputs_that_use_it() {
 }
 
 #[test]
+fn a_template_that_fails_on_one_page_leaves_every_output_as_it_was() {
+    // Outputs are written over the previous ones only once all of them rendered: the pages rendered before the
+    // failing one must not reach the output folder either.
+    let mut site = Site::new();
+    let before = files(&site.out);
+    let template = site.root.join("themes/default/templates/page.html");
+    let original = std::fs::read_to_string(&template).expect("read");
+    let failing = original.replacen(
+        "{% block content %}",
+        "{% block content %}<!-- sửa -->{% if current_path is containing(\"chi-thi-23\") %}{{ khong_co_bien_nay }}{% endif %}",
+        1,
+    );
+    assert_ne!(failing, original, "page.html has a content block");
+    std::fs::write(&template, failing).expect("write");
+    assert!(site.live.rebuild(std::slice::from_ref(&template), today()).is_err(), "an undefined variable fails");
+    assert_eq!(files(&site.out), before, "a failed rebuild leaves the output untouched");
+    std::fs::write(&template, &original).expect("write");
+    site.live.rebuild(std::slice::from_ref(&template), today()).expect("mended");
+    assert_same(&site.out, &site.root, "page.html mended");
+}
+
+#[test]
 fn added_removed_and_broken_pages() {
     let mut site = Site::new();
     let new_page = "content/tin-tuc/bai-moi-incremental.md";

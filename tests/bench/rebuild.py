@@ -5,10 +5,12 @@ get (the `build` event on the live-reload stream), on a corpus site (tests/bench
     python3 tests/bench/rebuild.py SITE_DIR [--runs 5]
 
 Each run edits one page's body (a sentence appended, then removed), its title, a template used by list pages only
-and the one every page uses. Prints median
-and min-max. A benchmark, not a test: it fails only if no reload message comes.
+and the one every page uses. Prints median and min-max, the median of each stage the preview reports for that kind
+of save (its `Đã dựng` line), and a clean `cchc build` of the same site in the same sitting (fresh output folder,
+the previous one deleted untimed), which a save must never be slower than. A benchmark, not a test: it fails only
+if no reload message comes.
 """
-import argparse, http.client, os, pathlib, re, socket, statistics, subprocess, sys, threading, time
+import argparse, http.client, os, pathlib, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/cchc/target"))
@@ -56,6 +58,9 @@ def main():
         threading.Thread(target=listen, daemon=True).start()
         time.sleep(1.0)
 
+        log_path = site / ".serve.log"
+        stages = []
+
         def timed(path, change):
             original = path.read_text()
             results = []
@@ -70,6 +75,9 @@ def main():
                     if '"ok":true' not in data.replace(" ", ""):
                         sys.exit(f"the rebuild failed: {data}")
                     results.append((at - started) * 1000)
+                    builds = re.findall(r"Đã dựng: .*", log_path.read_text(errors="replace"))
+                    if builds:
+                        stages.append(builds[-1])
                 time.sleep(0.5)
             return results
 
@@ -86,18 +94,36 @@ def main():
              lambda t: t.replace("</article>", "</article><!-- đo -->", 1)),
         ]:
             times = []
+            stages.clear()
             for _ in range(args.runs):
                 times += timed(path, change)
-            rows.append(f"{label:<20} {statistics.median(times):8.0f} ms  ({min(times):.0f}-{max(times):.0f}, {len(times)} saves)")
+            rows.append(f"{label:<22} {statistics.median(times):8.0f} ms  ({min(times):.0f}-{max(times):.0f}, {len(times)} saves)")
+            rows.append(f"{'':<22} {stage_medians(stages)}")
         pages_count = len(pages)
         print(f"{site.name}: {pages_count} Markdown files; file saved → reload message, median (min-max)")
         print("\n".join(rows))
-        summary = re.findall(r"→ .*", (site / ".serve.log").read_text(errors="replace"))
-        if summary:
-            print("last build:", summary[-1])
     finally:
         server.terminate()
         server.wait()
+    clean = []
+    with tempfile.TemporaryDirectory(dir=site.parent) as scratch:
+        for i in range(args.runs):
+            out = pathlib.Path(scratch) / f"public-{i}"
+            started = time.perf_counter()
+            subprocess.run([f"{TARGET}/release/cchc", "build", "--root", str(site), "--out", str(out)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            clean.append((time.perf_counter() - started) * 1000)
+            shutil.rmtree(out)
+    print(f"{'clean cchc build':<22} {statistics.median(clean):8.0f} ms  ({min(clean):.0f}-{max(clean):.0f}, {len(clean)} builds)")
+
+
+def stage_medians(lines):
+    """The median of each stage over the preview's `Đã dựng` lines: `đọc 0 ms · phân tích 21 ms · …`."""
+    per_stage = {}
+    for line in lines:
+        for name, ms in re.findall(r"([^(·]+?) (\d+) ms(?= ·|\))", line.rsplit("(", 1)[-1] + ")"):
+            per_stage.setdefault(name.strip(), []).append(int(ms))
+    return " · ".join(f"{name} {statistics.median(v):.0f}" for name, v in per_stage.items()) + " (ms, median per stage)"
 
 
 if __name__ == "__main__":

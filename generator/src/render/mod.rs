@@ -326,6 +326,18 @@ pub fn render_jobs(
     today: ContentDate,
     jobs: &[Job],
 ) -> Result<Vec<Made>, BuildError> {
+    render_jobs_into(site, theme, today, jobs, |path, text| staging.write(&path, text.as_bytes()))
+}
+
+/// Renders `jobs` (from `plan`), handing each output's path and text to `sink` (called from rendering threads),
+/// and says how each was made. Every template error is collected; identical ones are reported once.
+pub fn render_jobs_into(
+    site: &Site,
+    theme: &Theme,
+    today: ContentDate,
+    jobs: &[Job],
+    sink: impl Fn(String, String) -> Result<(), BuildError> + Sync,
+) -> Result<Vec<Made>, BuildError> {
     let views = Views::new(site, today);
     let communes = if jobs.iter().any(|j| matches!(j, Job::SurveyProvince { .. })) {
         crate::content::survey_files::communes(&site.data).ok()
@@ -356,7 +368,7 @@ pub fn render_jobs(
                 error.file = theme.template_file(template);
                 BuildError::Content(vec![error])
             })?;
-            staging.write(&path, text.as_bytes())?;
+            sink(path, text)?;
             Ok(Made { job, template: template.to_string(), reads })
         })
         .collect();

@@ -3,11 +3,16 @@
 //! only the files the watcher named, parses and renders only those pages, and re-renders only the outputs that
 //! showed something that changed (or whose template changed); the search index follows afterwards
 //! (`update_search`). What it cannot reason about (`site.yaml`, data, surveys, attachments, static files, pages
-//! added, removed or moved) gets the whole pipeline, still without re-parsing unchanged pages.
+//! added, removed or moved) gets the whole pipeline, still without re-parsing unchanged pages. An incremental
+//! rebuild renders its outputs into memory and, once all of them succeeded, writes the changed ones over the
+//! previous files in place (`write_in_place`), not through a staging folder as a full build does.
 
 use std::collections::HashSet;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use rayon::prelude::*;
 
 use crate::commands::sync;
 use crate::content::date::ContentDate;
@@ -172,15 +177,17 @@ impl LiveSite {
                             .map_err(BuildError::Content)?
                     }
                 };
+                timer.lap("phân tích");
                 if let Some(path) = &self.options.results_from {
                     (site.results, site.answers) = sync::results_snapshot(path, &site)?;
+                    timer.lap("kết quả khảo sát");
                 }
                 site.images =
                     crate::render::images::prepare(&site.assets, &crate::pipeline::image_cache(&self.options.root))?;
+                timer.lap("ảnh");
                 Arc::new(site)
             }
         };
-        timer.lap("phân tích");
 
         if self.theme.is_none() || changed.other || !changed.templates.is_empty() {
             // Forgotten first: if loading fails, the next rebuild must try again whatever it is for.
@@ -210,11 +217,17 @@ impl LiveSite {
                 return Err(BuildError::Content(errors));
             }
         }
-        let staging = Staging::partial(&self.out, &[])?;
         let picked: Vec<Job> = selected.jobs.iter().map(|&i| last.made[i].job).collect();
-        let made = render::render_jobs(&site, theme, &staging, today, &picked)?;
+        // Held until every output is rendered: a failed rebuild leaves the output folder as it was.
+        let rendered = Mutex::new(Vec::with_capacity(picked.len()));
+        let made = render::render_jobs_into(&site, theme, today, &picked, |path, text| {
+            rendered.lock().unwrap_or_else(PoisonError::into_inner).push((path, text));
+            Ok(())
+        })?;
         timer.lap("dựng trang");
-        let changes = commit(staging, &self.committed, content_changed)?;
+        let rendered = rendered.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let changes = write_in_place(&self.out, &rendered, &self.committed, content_changed)?;
+        drop(rendered);
         timer.lap("ghi");
         let Some(last) = self.last.as_mut() else { unreachable!("checked above") };
         for (i, m) in selected.jobs.into_iter().zip(made) {
@@ -334,6 +347,62 @@ fn commit(staging: Staging, committed: &Mutex<u64>, pages_changed: bool) -> Resu
         *count += 1;
     }
     Ok(changes)
+}
+
+/// Writes the outputs of an incremental rebuild over the previous ones, in place and in parallel, one build at a
+/// time, and counts the build if its pages changed (as `commit` does).
+///
+/// Not through a staging folder: on this machine's ext4 (no journal) every file created there is a new inode and
+/// every file it replaces a freed one, and the allocator skips inodes freed in the last minutes one by one, so a
+/// template every page uses took seconds more to write each time it was saved (`tests/bench/README.md`,
+/// "The preview's rebuilds"). Writing over the file keeps its inode and folder. The price: a browser asking for a
+/// page while it is being written may get part of it, and then reloads on this build's message.
+fn write_in_place(
+    out: &Path,
+    files: &[(String, String)],
+    committed: &Mutex<u64>,
+    pages_changed: bool,
+) -> Result<Changes, BuildError> {
+    let mut count = committed.lock().unwrap_or_else(PoisonError::into_inner);
+    let written = files
+        .par_iter()
+        .map(|(rel, text)| overwrite(out, rel, text.as_bytes()).map(usize::from))
+        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+    if pages_changed {
+        *count += 1;
+    }
+    Ok(Changes { written, unchanged: files.len() - written, deleted: 0 })
+}
+
+/// Writes `bytes` over the file at `rel` inside `out` unless it holds them already; whether it wrote.
+fn overwrite(out: &Path, rel: &str, bytes: &[u8]) -> Result<bool, BuildError> {
+    let rel = rel.trim_start_matches('/');
+    if rel.split('/').any(|part| part == ".." || part == "." || part.is_empty()) {
+        return Err(BuildError::usage(Path::new(rel), "đường dẫn đầu ra không hợp lệ"));
+    }
+    let path = out.join(rel);
+    let old_len = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
+    let new_len = bytes.len() as u64;
+    if old_len == Some(new_len) && std::fs::read(&path).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
+    // Not truncated first: the new text goes over the old one's blocks, and only a longer old file is cut.
+    let open = || std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path);
+    let file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+            }
+            open()
+        }
+        other => other,
+    };
+    file.and_then(|mut f| {
+        f.write_all(bytes)?;
+        if old_len.is_some_and(|old| old > new_len) { f.set_len(new_len) } else { Ok(()) }
+    })
+    .map_err(|e| BuildError::io(&path, e))?;
+    Ok(true)
 }
 
 /// Reads one Markdown file again (or forgets it, if it is gone).
