@@ -91,19 +91,41 @@ fn the_search_index_holds_every_searchable_page_and_no_utility_page() {
     assert!(searchable < site.pages.len(), "the search and thank-you pages say `search: false`");
     let entry: serde_json::Value = serde_json::from_str(&read(out.join("search/index.json"))).expect("json");
     assert_eq!(entry["pages"], searchable);
-    let urls = entry["urls"].as_str().expect("urls");
-    assert_eq!(urls.lines().count(), searchable, "one address per searchable page");
-    let mut url = String::new();
-    for line in urls.lines() {
-        let (shared, rest) = line.split_once(',').expect("front-coded");
-        url = format!("{}{rest}", &url[..shared.parse::<usize>().expect("count")]);
-        assert!(out.join(url.trim_start_matches('/')).join("index.html").is_file(), "{url} is a page");
+    // Every address, read as the script reads them: the address directory down to its chunks, each line
+    // `section,shared,rest` front-coded on the one before (shared counted in UTF-16 units; addresses are ASCII).
+    let leaves = |tree: &serde_json::Value| -> Vec<String> {
+        let mut level: Vec<String> = tree["list"].as_array().expect("list").iter().map(|e| e[1].to_string()).collect();
+        for _ in 0..tree["depth"].as_u64().expect("depth") {
+            level = level
+                .iter()
+                .flat_map(|file| {
+                    let page: serde_json::Value =
+                        serde_json::from_str(&read(out.join("search").join(file.trim_matches('"')))).expect("json");
+                    page.as_array().expect("a directory page").iter().map(|e| e[1].to_string()).collect::<Vec<_>>()
+                })
+                .collect();
+        }
+        level.into_iter().map(|f| f.trim_matches('"').to_string()).collect()
+    };
+    let mut addresses = 0;
+    for file in leaves(&entry["addresses"]) {
+        let mut url = String::new();
+        for line in read(out.join("search").join(&file)).lines() {
+            let mut parts = line.splitn(3, ',');
+            let (section, shared, rest) = (parts.next(), parts.next(), parts.next().expect("front-coded"));
+            assert!(section.and_then(|s| s.parse::<usize>().ok()).is_some(), "{line}: a section number");
+            url = format!("{}{rest}", &url[..shared.and_then(|s| s.parse::<usize>().ok()).expect("count")]);
+            assert!(out.join(url.trim_start_matches('/')).join("index.html").is_file(), "{url} is a page");
+            addresses += 1;
+        }
     }
-    for chunk in entry["chunks"].as_array().expect("chunks") {
-        let file = chunk[1].as_str().expect("file");
-        assert!(out.join("search").join(file).is_file(), "chunk {file} is published");
+    assert_eq!(addresses, searchable, "one address per searchable page");
+    for file in leaves(&entry["words"]) {
+        assert!(out.join("search").join(&file).is_file(), "word chunk {file} is published");
     }
-    assert!(entry["filters"]["muc"]["Văn bản"].is_string(), "documents can be filtered by section");
+    let section_filter = &entry["filters"]["muc"]["Văn bản"];
+    assert!(section_filter[0].as_u64().is_some_and(|n| n > 0), "documents can be filtered by section");
+    assert!(out.join("search").join(section_filter[1].as_str().expect("file")).is_file(), "with its list");
     let search_page = read(out.join("tim-kiem/index.html"));
     assert!(search_page.contains("cần bật JavaScript"), "the search page says what works without JavaScript");
 }

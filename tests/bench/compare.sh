@@ -44,16 +44,7 @@ if command -v zola >/dev/null; then tools+=(zola); else echo "zola not on PATH (
 # Our site around a generated corpus (pages untouched): site.yaml, the default theme, documents as documents.
 prepare_cchc() {
   local site="$1"
-  cat > "$site/site.yaml" <<'YAML'
-title: Bench
-base_url: https://example.gov.vn
-paginate_by: 20
-menu:
-  - { name: Tin tức, url: /news/ }
-  - { name: Văn bản, url: /documents/ }
-  - { name: Báo cáo, url: /reports/ }
-  - { name: Mô hình, url: /models/ }
-YAML
+  cp "$ROOT/tests/bench/corpus-site.yaml" "$site/site.yaml"
   printf -- '---\ntitle: Văn bản\npage_kind: document\n---\n' > "$site/content/documents/_index.md"
   rm -rf "$site/themes" && cp -r "$ROOT/themes" "$site/themes"
 }

@@ -28,15 +28,7 @@ QUERIES = {
     "real": ["install", "error handling", '"pull request"', "license", "async runtime"],
     "repo": ["cải cách hành chính", "sipas", '"dịch vụ công trực tuyến"', "nghị quyết 76", "cai cach"],
 }
-SITE_YAML = """title: Bench
-base_url: https://example.gov.vn
-paginate_by: 20
-menu:
-  - { name: Tin tức, url: /news/ }
-  - { name: Văn bản, url: /documents/ }
-  - { name: Báo cáo, url: /reports/ }
-  - { name: Mô hình, url: /models/ }
-"""
+SITE_YAML = (ROOT / "tests/bench/corpus-site.yaml").read_text(encoding="utf-8")
 
 
 def run(*args, **kw):

@@ -63,18 +63,7 @@ pub async fn publish<S: Store>(
     consultations: &[Consultation],
     surveys: &[Survey],
 ) -> Result<Published, StoreError> {
-    let mut published = Published::default();
-    for consultation in consultations {
-        store.put_consultation(consultation).await?;
-        published.consultations += 1;
-    }
-    for survey in surveys {
-        match store.put_survey(survey).await? {
-            Publication::New => published.new_surveys += 1,
-            Publication::Unchanged => published.unchanged_surveys += 1,
-        }
-    }
-    Ok(published)
+    publish_with(store, consultations, surveys, async |survey| store.put_survey(survey).await).await
 }
 
 /// `publish` for the preview's own store (`cchc serve`): a survey version whose definition changed replaces the
@@ -84,13 +73,23 @@ pub async fn publish_preview(
     consultations: &[Consultation],
     surveys: &[Survey],
 ) -> Result<Published, StoreError> {
+    publish_with(store, consultations, surveys, async |survey| store.put_survey_draft(survey).await).await
+}
+
+/// Writes every consultation, then every survey with `put_survey`, counting what each did.
+async fn publish_with<S: Store>(
+    store: &S,
+    consultations: &[Consultation],
+    surveys: &[Survey],
+    put_survey: impl AsyncFn(&Survey) -> Result<Publication, StoreError>,
+) -> Result<Published, StoreError> {
     let mut published = Published::default();
     for consultation in consultations {
         store.put_consultation(consultation).await?;
         published.consultations += 1;
     }
     for survey in surveys {
-        match store.put_survey_draft(survey).await? {
+        match put_survey(survey).await? {
             Publication::New => published.new_surveys += 1,
             Publication::Unchanged => published.unchanged_surveys += 1,
         }

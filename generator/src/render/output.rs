@@ -1,5 +1,7 @@
-//! The only writer: output goes to a fresh staging folder beside the target and reaches the target only when the
-//! whole build succeeded. A failed build leaves the previous output as it was.
+//! The build's writer: output goes to a fresh staging folder beside the target and reaches the target only when the
+//! whole build succeeded. A failed build leaves the previous output as it was. (The preview's incremental rebuilds
+//! keep the same promise another way: `serve::live` renders into memory and writes only after every output
+//! rendered.)
 //!
 //! The disk sees only changes: a file whose bytes equal the previous output's is not written again. The first
 //! build's staging folder simply becomes the target; a later build moves its changed files into the target one by
