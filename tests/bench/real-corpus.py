@@ -10,7 +10,8 @@ other scripts: what the synthetic corpus does not have.
 Writes OUT/content/ in the shared corpus's layout (../shared/bench/make-corpus.py: the sections news, documents,
 reports and models, so the peers' skeletons build it unchanged): crates under news, npm packages under reports, the
 rest under models; documents stays empty (its pages need fields a README has not). Existing front matter is
-dropped; links to a package's own files (which are not in the corpus) become absolute addresses. Shortcode openers (`{{<`, `{{%` for Hugo; every `{{` and `{%` for Zola, whose Markdown is a template) are
+dropped; links to a package's own files and headings (which are not in the corpus, or are anchored by GitHub's
+rules) become absolute addresses. Shortcode openers (`{{<`, `{{%` for Hugo; every `{{` and `{%` for Zola, whose Markdown is a template) are
 spaced apart in every tool's copy alike, so the peers do not fail on text that is only text.
 """
 import argparse
@@ -72,14 +73,15 @@ def without_front_matter(text):
 
 
 LOCAL_LINK = re.compile(
-    r"(\]\([ \t]*<?|\b(?:href|src)\s*=\s*[\"']|^ {0,3}\[[^\]]+\]:[ \t]*<?)(?!(?:https?|mailto|ftp|tel|data|irc):|#|//)",
+    r"(\]\([ \t]*<?|\b(?:href|src)\s*=\s*[\"']|^ {0,3}\[[^\]]+\]:[ \t]*<?)(?!(?:https?|mailto|ftp|tel|data|irc):|//)",
     re.I | re.M,
 )
 
 
 def absolute_links(text, source):
     """Links between a package's own files point nowhere in the corpus: they go to an absolute address of the
-    package instead (as on a registry's page), and so do its images, so no tool reports them broken."""
+    package instead (as on a registry's page), and so do its images and its links to its own headings (their
+    anchors follow GitHub's rules, not every tool's), so no tool reports them broken."""
     return LOCAL_LINK.sub(lambda m: m.group(1) + f"https://example.org/{source}/", text)
 
 
