@@ -32,14 +32,9 @@ CCHC="${CCHC_BIN:-$CARGO_TARGET_DIR/release/cchc}"
 LOAD="$CARGO_TARGET_DIR/release/examples/load"
 CONSULTATION="du-thao-ke-hoach-cai-cach-hanh-chinh-2027"
 
-work="$(mktemp -d)"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-cp -r "$ROOT/site.yaml" "$ROOT/content" "$ROOT/themes" "$work/"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CCHC_TODAY=2026-11-23 CCHC_SPAM_CHECKS=off "$CCHC" serve --root "$work" --port "$port" 2> "$work/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "Đang phục vụ" "$work/serve.log" && break; sleep 0.1; done
+# shellcheck source=tests/bench/local-server.sh
+. "$ROOT/tests/bench/local-server.sh"
+start_local_server
 if [ "$KIND" = survey ]; then
   url="http://127.0.0.1:$port/api/surveys/sipas-dich-vu-cong/responses"
   query="select count(*) from survey_responses"
@@ -49,12 +44,7 @@ else
 fi
 echo "$KIND: POST $url"
 
-stored() {
-  python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$work/.cchc/cchc.sqlite3" "$query"
-}
-
-# $1 name, $2 RESULT line → the number after ` name=`.
-field() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$2"; }
+stored() { stored_rows "$query"; }
 
 # $1 mode, $2 run → runs the load and prints its RESULT line; fails if an acknowledged write is missing.
 run_load() {

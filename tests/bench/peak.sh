@@ -25,21 +25,13 @@ fi
 CCHC="${CCHC_BIN:-$CARGO_TARGET_DIR/release/cchc}"
 LOAD="${LOAD_BIN:-$CARGO_TARGET_DIR/release/examples/load}"
 
-work="$(mktemp -d)"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-cp -r "$ROOT/site.yaml" "$ROOT/content" "$ROOT/themes" "$work/"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CCHC_TODAY=2026-11-23 CCHC_SPAM_CHECKS=off "$CCHC" serve --root "$work" --port "$port" 2> "$work/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "Đang phục vụ" "$work/serve.log" && break; sleep 0.1; done
+# shellcheck source=tests/bench/local-server.sh
+. "$ROOT/tests/bench/local-server.sh"
+start_local_server
 url="http://127.0.0.1:$port/api/surveys/sipas-dich-vu-cong/responses"
 echo "SIPAS peak: POST $url, $RUNS runs of ${DURATION}s at each rate ($RATES responses/s), 16 connections"
 
-stored() {
-  python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from survey_responses").fetchone()[0])' "$work/.cchc/cchc.sqlite3"
-}
-field() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$2"; }
+stored() { stored_rows "select count(*) from survey_responses"; }
 
 for rate in $RATES; do
   lines=()
