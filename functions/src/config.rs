@@ -30,7 +30,7 @@ fn required(name: &str) -> anyhow::Result<String> {
 pub async fn settings_from_env() -> anyhow::Result<Settings> {
     let attachments = match (var("CCHC_ATTACHMENTS_BUCKET"), var("CCHC_ATTACHMENTS_DIR")) {
         (Some(bucket), _) => {
-            let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+            let config = crate::aws::config_loader().load().await;
             Attachments::S3 { client: aws_sdk_s3::Client::new(&config), bucket }
         }
         (None, Some(dir)) => Attachments::Dir(dir.into()),
@@ -38,7 +38,7 @@ pub async fn settings_from_env() -> anyhow::Result<Settings> {
     };
     let mut secrets = Secrets::new(&required("CCHC_CHALLENGE_KEY")?, &required("CCHC_ADDRESS_SALT")?);
     if let Some(name) = var("CCHC_ACCESS_CODE_SECRET_PARAMETER") {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let config = crate::aws::config_loader().load().await;
         secrets = secrets.with_code_key(&access_code_key(&config, &name).await?);
     }
     Ok(Settings {
@@ -71,7 +71,7 @@ async fn back_office_from_env() -> anyhow::Result<Option<BackOffice>> {
         var("CCHC_OIDC_GROUPS_CLAIM").unwrap_or_else(|| "cognito:groups".into()),
     )?
     .with_logout_url(var("CCHC_OIDC_LOGOUT_URL"));
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let config = crate::aws::config_loader().load().await;
     let session_key = secure_parameter(&config, &required("CCHC_SESSION_KEY_PARAMETER")?).await?;
     let mail = match var("CCHC_MAIL_FROM") {
         Some(from) => Some(Mail {
@@ -119,7 +119,7 @@ pub async fn secure_parameter(config: &aws_config::SdkConfig, name: &str) -> any
 pub async fn sealer_from_env() -> anyhow::Result<Sealer> {
     match (var("CCHC_PERSONAL_DATA_KEY"), var("CCHC_PERSONAL_DATA_KEY_FILE")) {
         (Some(key), _) => {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            let mut loader = crate::aws::config_loader();
             if let Some(url) = var("CCHC_KMS_ENDPOINT") {
                 loader = loader.endpoint_url(url);
             }

@@ -7,6 +7,7 @@
 pub mod access_codes;
 pub mod aggregate;
 pub mod auth;
+pub mod aws;
 // A refused request is a whole page (`Response`), returned once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 pub mod backoffice;

@@ -730,6 +730,7 @@ async fn on_aws_an_attachment_goes_to_the_private_bucket() {
     });
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(cchc_functions::aws::http_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .endpoint_url(endpoint)

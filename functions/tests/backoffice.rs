@@ -603,7 +603,7 @@ impl Drop for Moto {
 async fn the_ses_mailer_sends_raw_mime_through_the_api() {
     let moto = Moto::start();
     let endpoint = moto.endpoint.clone();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let config = cchc_functions::aws::config_loader()
         .endpoint_url(&endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sesv2::config::Credentials::new("test", "test", None, None, "test"))

@@ -194,6 +194,7 @@ async fn dynamodb_holds_ciphertext_under_a_kms_key_and_the_back_office_reads_it(
     let dynamo = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(cchc_functions::aws::http_client())
             .region(Region::new("us-east-1"))
             .credentials_provider(credentials.clone())
             .endpoint_url(&endpoint)
@@ -202,6 +203,7 @@ async fn dynamodb_holds_ciphertext_under_a_kms_key_and_the_back_office_reads_it(
     let kms = aws_sdk_kms::Client::from_conf(
         aws_sdk_kms::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(cchc_functions::aws::http_client())
             .region(Region::new("us-east-1"))
             .credentials_provider(credentials)
             .endpoint_url(&endpoint)

@@ -43,6 +43,7 @@ pub fn dynamo_client() -> aws_sdk_dynamodb::Client {
     });
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(cchc_functions::aws::http_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .endpoint_url(endpoint)

@@ -26,6 +26,7 @@ async fn clients() -> (aws_sdk_s3::Client, aws_sdk_cloudfront::Client) {
     let credentials = Credentials::new("test", "test", None, None, "tests");
     let s3 = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(cchc_functions::aws::http_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(credentials.clone())
         .endpoint_url(endpoint())
@@ -33,6 +34,7 @@ async fn clients() -> (aws_sdk_s3::Client, aws_sdk_cloudfront::Client) {
         .build();
     let cf = aws_sdk_cloudfront::Config::builder()
         .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
+        .http_client(cchc_functions::aws::http_client())
         .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
         .credentials_provider(credentials)
         .endpoint_url(endpoint())

@@ -31,7 +31,7 @@ fn cchc(args: &[&str]) -> Output {
 #[tokio::test]
 async fn sync_codes_and_results_work_on_dynamodb() {
     let table = format!("cchc-cmd-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let config = cchc_functions::aws::config_loader()
         .region(aws_config::Region::new("ap-southeast-1"))
         .endpoint_url(endpoint())
         .load()

@@ -119,6 +119,20 @@ fn front_matter_edits_reorder_lists_and_rename_links() {
         t.replacen(&title, "title: \"Tiêu đề đã sửa\"", 1)
     });
     assert_same(&site.out, &site.root, "a new title");
+    // The title's new length moves the body in the file: the body the cache keeps must still be found.
+    site.edit(NEWS, |t| format!("{t}\nMột câu mới sau khi đổi tiêu đề.\n"));
+    assert_same(&site.out, &site.root, "a body edit after a new title");
+    site.edit(NEWS, |t| t.replacen("title: ", "summary: \"Tóm tắt mới do biên tập viên viết.\"\ntitle: ", 1));
+    assert_same(&site.out, &site.root, "a summary added");
+    let broken = site.root.join(NEWS);
+    let before = std::fs::read_to_string(&broken).expect("read");
+    std::fs::write(&broken, before.replacen("title: ", "title: [không đóng\ntitle2: ", 1)).expect("write");
+    assert!(site.live.rebuild(std::slice::from_ref(&broken), today()).is_err(), "a broken title is an error");
+    std::fs::write(&broken, before.replacen("title: \"Tiêu đề đã sửa\"", "title: \"Tiêu đề sửa lần hai\"", 1))
+        .expect("write");
+    site.live.rebuild(std::slice::from_ref(&broken), today()).expect("fixed");
+    site.live.update_search().expect("search index");
+    assert_same(&site.out, &site.root, "a broken title fixed with another one");
     site.edit(NEWS, |t| {
         let tags = t.lines().find(|l| l.starts_with("tags:")).expect("tags").to_string();
         t.replacen(&tags, "tags: [\"Từ khoá mới riêng\"]", 1)
@@ -222,4 +236,16 @@ fn a_documents_year_or_a_reports_tables_edit_updates_the_derived_pages() {
     assert_same(&site.out, &site.root, "a report page no longer showing its table");
     let unit = common::read(site.out.join("bao-cao/cai-cach-hanh-chinh/bo-nganh/bo-tu-phap/index.html"));
     assert!(!unit.contains("Bình quân năm tiêu chí"), "the unit's page no longer shows that table");
+}
+
+#[test]
+fn a_new_title_reorders_a_section_sorted_by_title() {
+    let mut site = Site::new();
+    site.edit("content/tin-tuc/_index.md", |t| t.replacen("title: ", "sort_by: title\ntitle: ", 1));
+    assert_same(&site.out, &site.root, "a section now sorted by title");
+    site.edit(NEWS, |t| {
+        let title = t.lines().find(|l| l.starts_with("title:")).expect("a title").to_string();
+        t.replacen(&title, "title: \"Ấn định lịch kiểm tra: tiêu đề đứng đầu theo thứ tự chữ cái\"", 1)
+    });
+    assert_same(&site.out, &site.root, "a title that moves the page to the top of its list");
 }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tokio::sync::Mutex;
@@ -87,7 +87,8 @@ fn aes_key(bytes: &[u8]) -> anyhow::Result<LessSafeKey> {
 
 fn random<const N: usize>() -> anyhow::Result<[u8; N]> {
     let mut bytes = [0u8; N];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow!("no randomness from the system"))?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| anyhow!("no randomness from the system"))?;
     Ok(bytes)
 }
 

@@ -3,7 +3,7 @@
 //! before the first request so that what is missing is said in Vietnamese, not as an SDK message.
 
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::config::ProvideCredentials as _;
 
 /// What is missing to talk to AWS.
@@ -24,8 +24,7 @@ pub enum AwsSetupError {
 /// The SDK's settings for `region` (or the usual chain) and `endpoint_url` (a test server), with throttling
 /// retried five times; fails when the region or the credentials cannot be found.
 pub async fn sdk_config(region: Option<&str>, endpoint_url: Option<&str>) -> Result<SdkConfig, AwsSetupError> {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::standard().with_max_attempts(5));
+    let mut loader = cchc_functions::aws::config_loader().retry_config(RetryConfig::standard().with_max_attempts(5));
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }

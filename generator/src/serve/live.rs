@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::commands::sync;
 use crate::content::date::ContentDate;
 use crate::content::discover::{self, ContentFiles, SourceFile, slash_path};
+use crate::content::meta::{PageFrontMatter, SortBy};
 use crate::error::{BuildError, ContentError};
 use crate::markdown::highlight::{self, Highlighter};
 use crate::pipeline::{BuildOptions, BuildReport, Timer};
@@ -168,7 +169,7 @@ impl LiveSite {
             // The content is as it was: the site too (survey results are read again with the next content change).
             Some(last) => last.site.clone(),
             None => {
-                let mut site = match self.body_edits(&changed) {
+                let mut site = match self.page_edits(&changed) {
                     Some(site) => site?,
                     None => {
                         let config = self.options.config()?;
@@ -268,9 +269,11 @@ impl LiveSite {
         Ok(BuildReport::new(&site, files, None, changes, timer))
     }
 
-    /// When only the bodies of existing pages changed: the last site with those bodies rendered again (the link
-    /// map is the same, so nothing else can differ). `None` when anything else may have changed.
-    fn body_edits(&mut self, changed: &Changed) -> Option<Result<Site, BuildError>> {
+    /// When only existing pages changed, each in its body or only in what lists and links show of it (its
+    /// title or summary; `shown_only`): the last site with those bodies rendered again and those fields replaced.
+    /// The link map, the order and the groups are then the same, so nothing else can differ. `None` when anything
+    /// else may have changed.
+    fn page_edits(&mut self, changed: &Changed) -> Option<Result<Site, BuildError>> {
         let last = self.last.as_ref().filter(|_| self.patchable)?;
         if !changed.only_pages() {
             return None;
@@ -285,8 +288,16 @@ impl LiveSite {
         }
         let mut site = (*last.site).clone();
         for (rel, id, text) in edits {
-            match self.cache.body_only(rel, &text, &self.highlighter)? {
-                Ok(rendered) => site.pages[id].rendered = rendered,
+            if let Some(body) = self.cache.body_only(rel, &text, &self.highlighter) {
+                match body {
+                    Ok(rendered) => site.pages[id].rendered = rendered,
+                    Err(errors) => return Some(Err(BuildError::Content(errors))),
+                }
+                continue;
+            }
+            let by_title = site.sections[site.pages[id].section].meta.sort_by == SortBy::Title;
+            match self.cache.front_only(rel, &text, |old, new| shown_only(old, new, by_title))? {
+                Ok(front) => site.pages[id].meta = front.meta,
                 Err(errors) => return Some(Err(BuildError::Content(errors))),
             }
         }
@@ -327,6 +338,18 @@ impl LiveSite {
         }
         changed
     }
+}
+
+/// Whether the front matter `new` differs from `old` only in what a page's own output, its list entries and links
+/// show (its title, unless its section is sorted by title, and its summary), not in anything that places, orders,
+/// groups or relates pages.
+fn shown_only(old: &PageFrontMatter, new: &PageFrontMatter, sorted_by_title: bool) -> bool {
+    let mut placed = new.clone();
+    placed.meta.summary.clone_from(&old.meta.summary);
+    if !sorted_by_title {
+        placed.meta.title.clone_from(&old.meta.title);
+    }
+    placed == *old
 }
 
 /// Lets every other thread of the machine go first on this one (the nicest priority, 19): the next rebuild must

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::content::front_matter;
 use crate::content::meta::{PageFrontMatter, PageKind};
 use crate::error::ContentError;
 use crate::markdown::highlight::Highlighter;
@@ -67,6 +68,36 @@ impl ParseCache {
             }
             rendered
         }))
+    }
+
+    /// The front matter of the page at `rel` parsed from its new `text`, when its body is unchanged and `allowed`
+    /// accepts the change from the cached front matter to the new one; `None` when it is new, its body changed, or
+    /// the change is not allowed. Errors of the new front matter are returned as a full build would report them.
+    /// The cache then holds the new text (only when it parsed and was allowed).
+    pub fn front_only(
+        &mut self,
+        rel: &str,
+        text: &Arc<str>,
+        allowed: impl FnOnce(&PageFrontMatter, &PageFrontMatter) -> bool,
+    ) -> Option<Result<PageFrontMatter, Vec<ContentError>>> {
+        let cached = self.pages.get_mut(rel)?;
+        cached.body.as_ref()?;
+        let file = site_path(rel);
+        let split = front_matter::split(&file, text).ok()?;
+        if split.body != &cached.text[cached.body_start..] || split.body_line != cached.body_line {
+            return None;
+        }
+        let front = match PageFrontMatter::parse(&file, &split, cached.kind) {
+            Ok(front) => front,
+            Err(errors) => return Some(Err(errors)),
+        };
+        if !allowed(&cached.front, &front) {
+            return None;
+        }
+        cached.body_start = split.body.as_ptr() as usize - text.as_ptr() as usize;
+        cached.text = text.clone();
+        cached.front = front.clone();
+        Some(Ok(front))
     }
 
     /// The cached page at `rel` if its text and kind are the ones given.

@@ -134,7 +134,7 @@ impl DynamoStore {
 
     /// Builds a client from the environment (region, credentials; `endpoint_url` for a local server).
     pub async fn client_from_env(endpoint_url: Option<&str>) -> Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let mut loader = crate::aws::config_loader();
         if let Some(url) = endpoint_url {
             loader = loader.endpoint_url(url);
         }

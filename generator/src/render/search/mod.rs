@@ -101,33 +101,82 @@ struct Indexed {
 /// The section filter, whose values are also each result's section.
 const SECTION_FILTER: &str = "muc";
 
+/// Pages indexed side by side before their words join the page lists: what one page gives (every distinct word
+/// with its positions, ~100 bytes a word) is held only for the pages of one batch, not for the whole site.
+const BATCH: usize = 256;
+
+/// One word's page list and positions, encoded as its pages arrive (in page order), so the index holds only the
+/// encoded bytes. `entries` gives the word's entries in its word chunk and in that chunk's positions file. Each is
+/// the word, the length of what follows, then what follows. In the word chunk: the number of pages, then for each page the difference from the
+/// previous page number and `occurrences × 2 + in title`. In the positions file: for each page in the same order,
+/// its `occurrences` positions as differences. All numbers are LEB128 varints. Positions are needed only for
+/// quoted phrases and are most of the bytes (a word on every page of a large site has its page list in a few
+/// kilobytes, its positions in hundreds), so a query without quotes never downloads them.
+#[derive(Default)]
+struct WordList {
+    pages: u32,
+    last_page: u32,
+    postings: Vec<u8>,
+    positions: Vec<u8>,
+}
+
+impl WordList {
+    fn push(&mut self, page: u32, occurrences: &Occurrences) {
+        varint(&mut self.postings, u64::from(page - self.last_page));
+        self.last_page = page;
+        self.pages += 1;
+        varint(&mut self.postings, (occurrences.positions.len() as u64) << 1 | u64::from(occurrences.in_title));
+        let mut previous = 0;
+        for &position in &occurrences.positions {
+            varint(&mut self.positions, u64::from(position - previous));
+            previous = position;
+        }
+    }
+
+    /// The word's entries in its word chunk and in its positions file.
+    fn entries(&self, word: &str) -> (Vec<u8>, Vec<u8>) {
+        let mut postings = Vec::with_capacity(self.postings.len() + 5);
+        varint(&mut postings, u64::from(self.pages));
+        postings.extend_from_slice(&self.postings);
+        (word_entry(word, &postings), word_entry(word, &self.positions))
+    }
+}
+
 /// Builds the index of every page that does not say `search: false`.
 pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     let pages: Vec<&Page> = site.pages.iter().filter(|p| p.meta.search).collect();
-    let indexed: Vec<Indexed> = pages.par_iter().map(|page| index_page(site, page)).collect();
-
-    let mut words: HashMap<&str, Vec<(u32, &Occurrences)>> = HashMap::new();
-    let mut filters: BTreeMap<&str, BTreeMap<&str, Vec<u32>>> = BTreeMap::new();
-    for (id, page) in (0u32..).zip(&indexed) {
-        for (word, occurrences) in &page.words {
-            words.entry(word.as_str()).or_default().push((id, occurrences));
+    let mut words: HashMap<String, WordList> = HashMap::new();
+    let mut page_filters: Vec<Vec<(&'static str, String)>> = Vec::with_capacity(pages.len());
+    for (batch, group) in (0u32..).zip(pages.chunks(BATCH)) {
+        let indexed: Vec<Indexed> = group.par_iter().map(|page| index_page(site, page)).collect();
+        for (id, page) in (batch * BATCH as u32..).zip(indexed) {
+            for (word, occurrences) in page.words {
+                match words.get_mut(word.as_str()) {
+                    Some(list) => list.push(id, &occurrences),
+                    None => words.entry(word).or_default().push(id, &occurrences),
+                }
+            }
+            page_filters.push(page.filters);
         }
-        for (name, value) in &page.filters {
+    }
+    let mut filters: BTreeMap<&str, BTreeMap<&str, Vec<u32>>> = BTreeMap::new();
+    for (id, page) in (0u32..).zip(&page_filters) {
+        for (name, value) in page {
             filters.entry(name).or_default().entry(value.as_str()).or_default().push(id);
         }
     }
-    let mut sorted: Vec<(&str, Vec<(u32, &Occurrences)>)> = words.into_iter().collect();
+    let mut sorted: Vec<(&str, &WordList)> = words.iter().map(|(word, list)| (word.as_str(), list)).collect();
     sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let entries: Vec<(Vec<u8>, Vec<u8>)> = sorted.par_iter().map(|(word, pages)| encode_word(word, pages)).collect();
 
     let mut files = Files::default();
     let mut word_chunks: Vec<(&str, String)> = Vec::new();
     let (mut chunk, mut positions) = (Vec::with_capacity(CHUNK_BYTES * 2), Vec::new());
     let mut first = 0;
-    for (i, (entry, entry_positions)) in entries.iter().enumerate() {
-        chunk.extend_from_slice(entry);
-        positions.extend_from_slice(entry_positions);
-        let last = i + 1 == entries.len();
+    for (i, (word, list)) in sorted.iter().enumerate() {
+        let (entry, entry_positions) = list.entries(word);
+        chunk.extend_from_slice(&entry);
+        positions.extend_from_slice(&entry_positions);
+        let last = i + 1 == sorted.len();
         if chunk.len() >= CHUNK_BYTES || positions.len() >= POSITIONS_BYTES || last {
             let positions_file = files.add(std::mem::take(&mut positions), "pos");
             let mut bytes = Vec::with_capacity(chunk.len() + 32);
@@ -144,8 +193,8 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     let mut address_chunks: Vec<(u32, String)> = Vec::new();
     for (n, group) in (0u32..).zip(pages.chunks(PAGES_PER_ADDRESS_CHUNK)) {
         let first_page = n * PAGES_PER_ADDRESS_CHUNK as u32;
-        let addresses = group.iter().zip(&indexed[first_page as usize..]).map(|(page, indexed)| {
-            let section = indexed.filters.iter().find(|(name, _)| *name == SECTION_FILTER);
+        let addresses = group.iter().zip(&page_filters[first_page as usize..]).map(|(page, filters)| {
+            let section = filters.iter().find(|(name, _)| *name == SECTION_FILTER);
             let section = section.and_then(|(_, title)| sections.binary_search(&title.as_str()).ok()).unwrap_or(0);
             (section, page.permalink.as_str())
         });
@@ -163,7 +212,7 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
         })
         .collect();
     let entry = Entry {
-        pages: indexed.len(),
+        pages: pages.len(),
         sections,
         words: files.tree(word_chunks)?,
         addresses: files.tree(address_chunks)?,
@@ -303,30 +352,6 @@ fn address_chunk<'a>(pages: impl Iterator<Item = (usize, &'a str)>) -> String {
     out
 }
 
-/// One word's entries, in its word chunk and in that chunk's positions file. Each is the word, the length of what
-/// follows, then what follows. In the word chunk: the number of pages, then for each page the difference from the
-/// previous page number and `occurrences × 2 + in title`. In the positions file: for each page in the same order,
-/// its `occurrences` positions as differences. All numbers are LEB128 varints. Positions are needed only for
-/// quoted phrases and are most of the bytes (a word on every page of a large site has its page list in a few
-/// kilobytes, its positions in hundreds), so a query without quotes never downloads them.
-fn encode_word(word: &str, pages: &[(u32, &Occurrences)]) -> (Vec<u8>, Vec<u8>) {
-    let mut postings = Vec::with_capacity(pages.len() * 3);
-    let mut positions = Vec::with_capacity(pages.len() * 8);
-    varint(&mut postings, pages.len() as u64);
-    let mut previous_page = 0;
-    for (page, occurrences) in pages {
-        varint(&mut postings, u64::from(page - previous_page));
-        previous_page = *page;
-        varint(&mut postings, (occurrences.positions.len() as u64) << 1 | u64::from(occurrences.in_title));
-        let mut previous = 0;
-        for &position in &occurrences.positions {
-            varint(&mut positions, u64::from(position - previous));
-            previous = position;
-        }
-    }
-    (word_entry(word, &postings), word_entry(word, &positions))
-}
-
 fn word_entry(word: &str, bytes: &[u8]) -> Vec<u8> {
     let mut entry = Vec::with_capacity(bytes.len() + word.len() + 8);
     varint(&mut entry, word.len() as u64);
@@ -392,7 +417,10 @@ mod tests {
     fn a_word_entry_reads_back() {
         let title = Occurrences { in_title: true, positions: vec![0, 130] };
         let body = Occurrences { in_title: false, positions: vec![200] };
-        let (pages, positions) = encode_word("cach", &[(3, &title), (300, &body)]);
+        let mut list = WordList::default();
+        list.push(3, &title);
+        list.push(300, &body);
+        let (pages, positions) = list.entries("cach");
         let numbers = |bytes: &[u8]| {
             let mut at = 0;
             let len = read_varint(bytes, &mut at) as usize;
