@@ -6,7 +6,8 @@
 use std::sync::OnceLock;
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-use aws_smithy_http_client::{Builder, SharedHttpClient};
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::Builder;
 
 /// The HTTP client (HTTPS, and plain HTTP for local endpoints), made once: its connection pools and the system's
 /// root certificates are shared by every SDK client of the process.
