@@ -5,9 +5,9 @@
 
 use std::sync::OnceLock;
 
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_smithy_http_client::Builder;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 /// The HTTP client (HTTPS, and plain HTTP for local endpoints), made once: its connection pools and the system's
 /// root certificates are shared by every SDK client of the process.
