@@ -50,8 +50,8 @@ const LOCAL_WRAP: &[u8] = b"cchc data key";
 enum Master {
     /// The stack's KMS key (its ARN or alias).
     Kms { client: aws_sdk_kms::Client, key_id: String },
-    /// A local key (from the key file).
-    Local(LessSafeKey),
+    /// A local key (from the key file); boxed: ring's key schedule is half a kilobyte.
+    Local(Box<LessSafeKey>),
 }
 
 /// A data key in use for sealing.
@@ -126,7 +126,7 @@ impl Sealer {
 
     /// Data keys wrapped by a local 256-bit key.
     pub fn local(key: &[u8; 32]) -> anyhow::Result<Self> {
-        Ok(Self::with_master(Master::Local(aes_key(key)?)))
+        Ok(Self::with_master(Master::Local(Box::new(aes_key(key)?))))
     }
 
     /// Data keys wrapped by the key in `path` (base64, 32 bytes), which is made (0600) with a random key if absent.
