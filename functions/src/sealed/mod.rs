@@ -279,6 +279,32 @@ mod tests {
         Sealer::local(&[7u8; 32]).expect("key")
     }
 
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex")).collect()
+    }
+
+    /// Values sealed before the switch from aws-lc-rs to ring still open: both are AES-256-GCM, checked here
+    /// against the algorithm's published test case 16 (McGrew and Viega, "The Galois/Counter Mode of Operation").
+    #[test]
+    fn sealing_is_standard_aes_256_gcm() {
+        let key = aes_key(&hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")).expect("key");
+        let aad = hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+        let plain = hex(concat!(
+            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72",
+            "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39"
+        ));
+        let sealed = hex(concat!(
+            "cafebabefacedbaddecaf888",
+            "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa",
+            "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+            "76fc6ece0f4e1768cddf8853bb2d551b"
+        ));
+        assert_eq!(decrypt(&key, &aad, &sealed).expect("the test vector opens"), plain);
+        let mut altered = sealed.clone();
+        altered[20] ^= 1;
+        assert!(decrypt(&key, &aad, &altered).is_err(), "an altered ciphertext does not open");
+    }
+
     #[tokio::test]
     async fn a_sealed_value_opens_only_for_its_binding() {
         let s = sealer();
