@@ -2,7 +2,7 @@
 """Rebuild benchmark for `cchc serve`: the time from saving a file to the reload message the open browser tabs
 get (the `build` event on the live-reload stream), on a corpus site (tests/bench/compare.sh makes them) or ours.
 
-    python3 tests/bench/rebuild.py SITE_DIR [--runs 5]
+    python3 tests/bench/rebuild.py SITE_DIR [--runs 5] [--no-build]
 
 Each run edits one page's body (a sentence appended, then removed), its title, a template used by list pages only
 and the one every page uses. Prints median and min-max, the median of each stage the preview reports for that kind
@@ -24,9 +24,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("site")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-build", action="store_true",
+                        help="measure the release binary already in CARGO_TARGET_DIR instead of building it first")
     args = parser.parse_args()
     site = pathlib.Path(args.site).resolve()
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "cchc-generator"], cwd=ROOT, check=True)
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "cchc-generator"], cwd=ROOT, check=True)
     port = free_port()
     log = open(site / ".serve.log", "w")
     server = subprocess.Popen([f"{TARGET}/release/cchc", "serve", "--root", str(site), "--port", str(port)],
