@@ -106,7 +106,7 @@ const SECTION_FILTER: &str = "muc";
 const BATCH: usize = 256;
 
 /// One word's page list and positions, encoded as its pages arrive (in page order), so the index holds only the
-/// encoded bytes. `entries` gives the word's entries in its word chunk and in that chunk's positions file. Each is
+/// encoded bytes. `append_to` writes the word's entries in its word chunk and in that chunk's positions file. Each is
 /// the word, the length of what follows, then what follows. In the word chunk: the number of pages, then for each
 /// page the difference from the previous page number and `occurrences × 2 + in title`. In the positions file: for each page in the same order,
 /// its `occurrences` positions as differences. All numbers are LEB128 varints. Positions are needed only for
@@ -133,12 +133,12 @@ impl WordList {
         }
     }
 
-    /// The word's entries in its word chunk and in its positions file.
-    fn entries(&self, word: &str) -> (Vec<u8>, Vec<u8>) {
-        let mut postings = Vec::with_capacity(self.postings.len() + 5);
-        varint(&mut postings, u64::from(self.pages));
-        postings.extend_from_slice(&self.postings);
-        (word_entry(word, &postings), word_entry(word, &self.positions))
+    /// Appends the word's entries to its word chunk and to that chunk's positions file.
+    fn append_to(&self, word: &str, chunk: &mut Vec<u8>, positions: &mut Vec<u8>) {
+        let mut count = Vec::with_capacity(5);
+        varint(&mut count, u64::from(self.pages));
+        append_entry(chunk, word, &[&count, &self.postings]);
+        append_entry(positions, word, &[&self.positions]);
     }
 }
 
@@ -173,9 +173,7 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
     let (mut chunk, mut positions) = (Vec::with_capacity(CHUNK_BYTES * 2), Vec::new());
     let mut first = 0;
     for (i, (word, list)) in sorted.iter().enumerate() {
-        let (entry, entry_positions) = list.entries(word);
-        chunk.extend_from_slice(&entry);
-        positions.extend_from_slice(&entry_positions);
+        list.append_to(word, &mut chunk, &mut positions);
         let last = i + 1 == sorted.len();
         if chunk.len() >= CHUNK_BYTES || positions.len() >= POSITIONS_BYTES || last {
             let positions_file = files.add(std::mem::take(&mut positions), "pos");
@@ -352,13 +350,12 @@ fn address_chunk<'a>(pages: impl Iterator<Item = (usize, &'a str)>) -> String {
     out
 }
 
-fn word_entry(word: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut entry = Vec::with_capacity(bytes.len() + word.len() + 8);
-    varint(&mut entry, word.len() as u64);
-    entry.extend_from_slice(word.as_bytes());
-    varint(&mut entry, bytes.len() as u64);
-    entry.extend_from_slice(bytes);
-    entry
+/// Appends `word`, the length of `parts` together, then `parts`.
+fn append_entry(out: &mut Vec<u8>, word: &str, parts: &[&[u8]]) {
+    varint(out, word.len() as u64);
+    out.extend_from_slice(word.as_bytes());
+    varint(out, parts.iter().map(|p| p.len() as u64).sum());
+    parts.iter().for_each(|p| out.extend_from_slice(p));
 }
 
 fn varint(out: &mut Vec<u8>, mut n: u64) {
@@ -420,7 +417,8 @@ mod tests {
         let mut list = WordList::default();
         list.push(3, &title);
         list.push(300, &body);
-        let (pages, positions) = list.entries("cach");
+        let (mut pages, mut positions) = (Vec::new(), Vec::new());
+        list.append_to("cach", &mut pages, &mut positions);
         let numbers = |bytes: &[u8]| {
             let mut at = 0;
             let len = read_varint(bytes, &mut at) as usize;
