@@ -66,12 +66,16 @@ test('an editor writes an article with a photo and tags, and finds the file and 
   const view = page.getByRole('link', { name: 'Xem trên trang' });
   await view.waitFor();
   assert.equal(await view.getAttribute('href'), `/tin-tuc/${slug}/`);
-  const article = await context.newPage();
-  for (let i = 0; i < 100; i += 1) {
-    const response = await article.goto(url(`/tin-tuc/${slug}/`));
-    if (response?.status() === 200) break;
-    await article.waitForTimeout(100);
+  // Wait for the rebuild by asking over HTTP: a tab showing the "not found" page would be reloaded
+  // by the preview when the build lands, interrupting a navigation of our own.
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 200; i += 1) {
+    status = (await context.request.get(url(`/tin-tuc/${slug}/`))).status();
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  assert.equal(status, 200, 'the preview built the new article');
+  const article = await context.newPage();
+  await article.goto(url(`/tin-tuc/${slug}/`));
   assert.equal(await article.locator('h1').innerText(), title);
   assert.equal(await article.locator(`img[src$="anh-${RUN}.png"]`).getAttribute('alt'), 'Ảnh minh hoạ bài thử');
   // Reported, not required: Decap CMS is a third-party interface.
