@@ -11,9 +11,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+#[cfg(feature = "aws")]
 use serde_json::{Value, json};
 
-use crate::store::{Store, StoreError, streamed_response};
+use crate::store::{Store, StoreError};
 use crate::survey::{Record, Survey, chunk_count, chunks};
 
 /// Counts responses into a store's counters.
@@ -84,6 +85,7 @@ impl<S: Store> Aggregator<S> {
     /// response in order and answers the partial-batch response (`ReportBatchItemFailures`): the first record that
     /// failed, from which Lambda retries (the ones before it are done; those after it come again, and their markers
     /// make that harmless).
+    #[cfg(feature = "aws")]
     pub async fn stream_batch(&self, event: &Value) -> Value {
         let records = event.get("Records").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for record in records {
@@ -92,7 +94,7 @@ impl<S: Store> Aggregator<S> {
                 continue;
             }
             let image = record.pointer("/dynamodb/NewImage").unwrap_or(&Value::Null);
-            let outcome = match streamed_response(image) {
+            let outcome = match crate::store::streamed_response(image) {
                 Ok(Some(streamed)) if streamed.chunks.is_some() => {
                     self.count(&streamed.survey, &streamed.record, streamed.chunks).await.map(|_| ())
                 }

@@ -7,11 +7,13 @@
 pub mod access_codes;
 pub mod aggregate;
 pub mod auth;
+#[cfg(feature = "aws")]
 pub mod aws;
 // A refused request is a whole page (`Response`), returned once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 pub mod backoffice;
 pub mod chart;
+#[cfg(feature = "aws")]
 pub mod config;
 pub mod domain;
 pub mod export;

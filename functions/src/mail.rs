@@ -14,6 +14,7 @@ pub enum Mailer {
     /// `.eml` files in a folder (readable by their owner only: they hold a citizen's address).
     Outbox(PathBuf),
     /// Amazon SES v2.
+    #[cfg(feature = "aws")]
     Ses {
         /// Client, created once.
         client: aws_sdk_sesv2::Client,
@@ -70,6 +71,7 @@ impl Mail {
                 std::io::Write::write_all(&mut file, &bytes).context("writing the message")?;
                 Ok(path.display().to_string())
             }
+            #[cfg(feature = "aws")]
             Mailer::Ses { client, configuration_set } => {
                 use aws_sdk_sesv2::types::{EmailContent, RawMessage};
                 let raw = RawMessage::builder()

@@ -15,7 +15,7 @@ use cchc_functions::domain::CodeBatch;
 use cchc_generator::commands::codes::{self, AddCodes};
 use cchc_generator::commands::new_page::new_page;
 use cchc_generator::commands::sync::{self, Publish};
-use cchc_generator::commands::{StoreTarget, aws, deploy};
+use cchc_generator::commands::{StoreTarget, aws};
 use cchc_generator::content::date::ContentDate;
 use cchc_generator::serve::{ServeOptions, serve};
 use cchc_generator::{BuildError, BuildOptions, build, error_lines, load_site};
@@ -260,8 +260,13 @@ async fn code_key(store: &StoreArgs) -> anyhow::Result<String> {
     if store.dynamodb_table.is_none() {
         return Ok(cchc_generator::local_code_key(&store.root)?);
     }
-    let config = aws::sdk_config(store.region.as_deref(), store.endpoint_url.as_deref()).await?;
-    cchc_functions::config::access_code_key(&config, &store.code_key_parameter).await
+    #[cfg(feature = "aws")]
+    {
+        let config = aws::sdk_config(store.region.as_deref(), store.endpoint_url.as_deref()).await?;
+        cchc_functions::config::access_code_key(&config, &store.code_key_parameter).await
+    }
+    #[cfg(not(feature = "aws"))]
+    Err(aws::AwsSetupError::NotBuilt.into())
 }
 
 /// `cchc codes generate`: the codes go to the store as hashes, in a new batch for `unit`, and to standard output
@@ -351,6 +356,48 @@ fn run_export(what: ExportWhat) -> ExitCode {
                 if args.personal_data { ", có dữ liệu cá nhân" } else { ", không có dữ liệu cá nhân" },
                 done.dir.display()
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lỗi: {e:#}");
+            ExitCode::from(EXIT_CONTENT)
+        }
+    }
+}
+
+/// `cchc deploy`: uploads what changed and invalidates its paths.
+#[cfg(feature = "aws")]
+fn run_deploy(
+    out: &std::path::Path,
+    bucket: &str,
+    distribution: Option<&str>,
+    region: Option<&str>,
+    endpoint_url: Option<&str>,
+    dry_run: bool,
+) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(cchc_generator::commands::deploy::deploy(
+        out,
+        bucket,
+        distribution,
+        region,
+        endpoint_url,
+        dry_run,
+    ));
+    match result {
+        Ok(outcome) => {
+            if !dry_run {
+                eprintln!(
+                    "Đã tải lên {} tệp, giữ nguyên {}, xoá {}, làm mới {} đường dẫn.",
+                    outcome.uploaded,
+                    outcome.unchanged,
+                    outcome.deleted,
+                    outcome.invalidated.len()
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -500,37 +547,14 @@ fn main() -> ExitCode {
         Command::Codes { action: CodesAction::Generate { survey, count, unit, store } } => {
             generate_codes(&survey, &unit, count, &store)
         }
+        #[cfg(feature = "aws")]
         Command::Deploy { out, bucket, distribution, region, endpoint_url, dry_run } => {
-            let runtime = match runtime() {
-                Ok(rt) => rt,
-                Err(code) => return code,
-            };
-            let result = runtime.block_on(deploy::deploy(
-                &out,
-                &bucket,
-                distribution.as_deref(),
-                region.as_deref(),
-                endpoint_url.as_deref(),
-                dry_run,
-            ));
-            match result {
-                Ok(outcome) => {
-                    if !dry_run {
-                        eprintln!(
-                            "Đã tải lên {} tệp, giữ nguyên {}, xoá {}, làm mới {} đường dẫn.",
-                            outcome.uploaded,
-                            outcome.unchanged,
-                            outcome.deleted,
-                            outcome.invalidated.len()
-                        );
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("lỗi: {e:#}");
-                    ExitCode::from(EXIT_CONTENT)
-                }
-            }
+            run_deploy(&out, &bucket, distribution.as_deref(), region.as_deref(), endpoint_url.as_deref(), dry_run)
+        }
+        #[cfg(not(feature = "aws"))]
+        Command::Deploy { .. } => {
+            eprintln!("lỗi: {}", aws::AwsSetupError::NotBuilt);
+            ExitCode::from(2)
         }
         Command::New { section, title, root } => match new_page(&root, &section, &title, ContentDate::now()) {
             Ok(path) => {

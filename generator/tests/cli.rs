@@ -261,6 +261,7 @@ fn cchc_without_aws(home: &std::path::Path) -> Command {
     command
 }
 
+#[cfg(feature = "aws")]
 #[test]
 fn aws_commands_say_in_vietnamese_what_is_missing() {
     let site = fixture("site");
@@ -285,6 +286,30 @@ fn aws_commands_say_in_vietnamese_what_is_missing() {
     assert_eq!(deploy.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&deploy.stderr);
     assert!(stderr.contains("không tìm thấy thông tin đăng nhập AWS"), "{stderr}");
+}
+
+/// The README's `cargo run --release -- serve` builds `cchc` without its AWS commands: asked for one, it says how
+/// to build it, and touches nothing.
+#[cfg(not(feature = "aws"))]
+#[test]
+fn without_the_aws_feature_aws_commands_say_how_to_get_them() {
+    let site = fixture("site");
+    let home = tempfile::tempdir().expect("home");
+    let out = site.path().join("public");
+    assert!(cchc().args(["build", "--root"]).arg(site.path()).status().expect("build").success());
+    let commands: [&[&str]; 3] = [
+        &["sync", "--dynamodb-table", "cchc", "--root"],
+        &["build", "--results-table", "cchc", "--out", "/nonexistent/khong-ghi", "--root"],
+        &["deploy", "--bucket", "b", "--out"],
+    ];
+    for args in commands {
+        let path = if args[0] == "deploy" { &out } else { site.path() };
+        let output = cchc_without_aws(home.path()).args(args).arg(path).output().expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains("không kèm phần AWS") && stderr.contains("--features aws"), "{args:?}: {stderr}");
+    }
+    assert!(!site.path().join(".cchc/cchc.sqlite3").exists(), "no local store was made instead");
 }
 
 #[test]

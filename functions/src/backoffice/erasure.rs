@@ -182,6 +182,7 @@ async fn delete_files<S>(
                     _ => {}
                 }
             }
+            #[cfg(feature = "aws")]
             Attachments::S3 { client, bucket } => {
                 client.delete_object().bucket(bucket).key(*key).send().await.map_err(anyhow::Error::new)?;
             }

@@ -360,6 +360,7 @@ async fn attachment<S: Store>(
                 Err(_) => gone(),
             }
         }
+        #[cfg(feature = "aws")]
         Attachments::S3 { client, bucket } => {
             // A link good for five minutes: the object itself is never public.
             let presigning = aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(300));

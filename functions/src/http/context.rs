@@ -16,6 +16,7 @@ pub enum ModerationAuth {
     /// A bearer token (locally: from the environment, printed by `cchc serve`).
     Token(String),
     /// API Gateway's JWT authorizer has already checked the caller (on AWS).
+    #[cfg(feature = "aws")]
     Gateway,
 }
 
@@ -23,6 +24,7 @@ impl std::fmt::Debug for ModerationAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             ModerationAuth::Token(_) => "Token(…)",
+            #[cfg(feature = "aws")]
             ModerationAuth::Gateway => "Gateway",
         })
     }
@@ -42,6 +44,7 @@ pub enum Attachments {
         sealer: crate::sealed::Sealer,
     },
     /// A private S3 bucket, under a prefix (on AWS).
+    #[cfg(feature = "aws")]
     S3 {
         /// Client, created once.
         client: aws_sdk_s3::Client,
@@ -95,6 +98,7 @@ impl<S> AppState<S> {
 
 /// The client's address: API Gateway's source IP on Lambda, the socket's peer locally.
 pub fn client_address(parts: &Parts) -> String {
+    #[cfg(feature = "aws")]
     if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
         parts.extensions.get::<lambda_http::request::RequestContext>()
         && let Some(ip) = &context.http.source_ip

@@ -80,6 +80,7 @@ fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<Staff, ApiError> {
         return Ok(session.staff);
     }
     match &state.settings.moderation {
+        #[cfg(feature = "aws")]
         ModerationAuth::Gateway => match gateway_staff(parts) {
             Some(Some(staff)) => Ok(staff),
             // A token the authorizer accepted, for someone in none of the back office's groups.
@@ -108,6 +109,7 @@ fn authorize<S>(state: &AppState<S>, parts: &Parts) -> Result<Staff, ApiError> {
 /// The staff member API Gateway's JWT authorizer verified, with the roles among their groups (`cognito:groups`,
 /// which HTTP APIs pass as `[a b]`, or `groups`): `None` without a verified token, `Some(None)` for a person in
 /// no staff group.
+#[cfg(feature = "aws")]
 fn gateway_staff(parts: &Parts) -> Option<Option<Staff>> {
     let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
         parts.extensions.get::<lambda_http::request::RequestContext>()

@@ -201,6 +201,7 @@ async fn store_attachment(attachments: &Attachments, upload: &Upload, meta: &Att
             let sealed = sealer.seal_bytes(key, &upload.bytes).await.map_err(ApiError::Unavailable)?;
             write_private(&dir.join(key), &sealed).await?
         }
+        #[cfg(feature = "aws")]
         Attachments::S3 { client, bucket } => {
             client
                 .put_object()

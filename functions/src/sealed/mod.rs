@@ -41,6 +41,7 @@ pub const DATA_KEY_USES: u32 = 10_000;
 const OPENED_KEYS: usize = 1024;
 
 /// KMS encryption context of every data key: a key wrapped for something else does not unwrap as ours.
+#[cfg(feature = "aws")]
 const CONTEXT: (&str, &str) = ("cchc", "personal-data");
 
 /// Associated data of a locally wrapped data key.
@@ -49,6 +50,7 @@ const LOCAL_WRAP: &[u8] = b"cchc data key";
 /// The master key that wraps data keys.
 enum Master {
     /// The stack's KMS key (its ARN or alias).
+    #[cfg(feature = "aws")]
     Kms { client: aws_sdk_kms::Client, key_id: String },
     /// A local key (from the key file); boxed: ring's key schedule is half a kilobyte.
     Local(Box<LessSafeKey>),
@@ -75,6 +77,7 @@ pub struct Sealer(Arc<Inner>);
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self.0.master {
+            #[cfg(feature = "aws")]
             Master::Kms { .. } => "Sealer(KMS)",
             Master::Local(_) => "Sealer(local key)",
         })
@@ -120,6 +123,7 @@ fn decrypt(key: &LessSafeKey, aad: &[u8], sealed: &[u8]) -> anyhow::Result<Vec<u
 
 impl Sealer {
     /// Data keys from KMS key `key_id` (an ARN or alias): `GenerateDataKey` to seal, `Decrypt` to open.
+    #[cfg(feature = "aws")]
     pub fn kms(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Self {
         Self::with_master(Master::Kms { client, key_id: key_id.into() })
     }
@@ -173,6 +177,7 @@ impl Sealer {
             return Ok((k.key.clone(), k.wrapped.clone()));
         }
         let (plain, wrapped) = match &self.0.master {
+            #[cfg(feature = "aws")]
             Master::Kms { client, key_id } => {
                 let out = client
                     .generate_data_key()
@@ -203,6 +208,7 @@ impl Sealer {
             return Ok(key.clone());
         }
         let plain = match &self.0.master {
+            #[cfg(feature = "aws")]
             Master::Kms { client, key_id } => {
                 let out = client
                     .decrypt()

@@ -2,6 +2,7 @@
 //! for `cchc serve`) and `DynamoStore` (AWS) implement it, and one contract test suite runs against both.
 
 mod cursor;
+#[cfg(feature = "aws")]
 mod dynamo;
 mod sqlite;
 
@@ -16,6 +17,7 @@ use crate::domain::{
 use crate::survey::{Record, Survey};
 
 pub use cursor::Cursor;
+#[cfg(feature = "aws")]
 pub use dynamo::{DynamoStore, StreamedResponse, TABLE_DEFINITION, TableDefinition, streamed_response};
 pub use sqlite::SqliteStore;
 

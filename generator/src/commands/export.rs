@@ -12,12 +12,15 @@ use cchc_functions::domain::{Actor, AuditAction, AuditEntry, Comment, CommentCon
 use cchc_functions::hash::sha256_hex;
 use cchc_functions::sealed::Sealer;
 use cchc_functions::sealed::store::Sealed;
-use cchc_functions::store::{DynamoStore, SqliteStore, Store, StoreError};
+#[cfg(feature = "aws")]
+use cchc_functions::store::DynamoStore;
+use cchc_functions::store::{SqliteStore, Store, StoreError};
 use cchc_functions::survey::{Answer, QuestionKind, Record};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::commands::StoreTarget;
+#[cfg(feature = "aws")]
 use crate::commands::aws::sdk_config;
 
 /// The format's name and version, in every manifest.
@@ -121,6 +124,9 @@ pub async fn export(
                 PersonalData::Omitted => write_subject(&store, subject, &mut folder, false, actor).await?,
             }
         }
+        #[cfg(not(feature = "aws"))]
+        StoreTarget::DynamoDb { .. } => return Err(crate::commands::aws::AwsSetupError::NotBuilt.into()),
+        #[cfg(feature = "aws")]
         StoreTarget::DynamoDb { table, region, endpoint_url } => {
             let config = sdk_config(region.as_deref(), endpoint_url.as_deref()).await?;
             let store = DynamoStore::new(DynamoStore::client(&config), table.clone());

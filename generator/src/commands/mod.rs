@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod codes;
+#[cfg(feature = "aws")]
 pub mod deploy;
 pub mod export;
 pub mod new_page;
@@ -10,9 +11,11 @@ pub mod sync;
 
 use std::path::PathBuf;
 
-use cchc_functions::store::{DynamoStore, SqliteStore, Store, StoreError};
+#[cfg(feature = "aws")]
+use cchc_functions::store::DynamoStore;
+use cchc_functions::store::{SqliteStore, Store, StoreError};
 
-use crate::commands::aws::{AwsSetupError, sdk_config};
+use crate::commands::aws::AwsSetupError;
 
 /// The store a command reads or writes: an embedded store file (`.cchc/cchc.sqlite3` is the one `cchc serve`
 /// uses) or a DynamoDB table.
@@ -63,10 +66,13 @@ impl StoreTarget {
     pub async fn run<J: StoreJob>(&self, job: J) -> Result<J::Output, StoreCommandError> {
         Ok(match self {
             StoreTarget::Sqlite(path) => job.run(&SqliteStore::open(path)?).await?,
+            #[cfg(feature = "aws")]
             StoreTarget::DynamoDb { table, region, endpoint_url } => {
-                let config = sdk_config(region.as_deref(), endpoint_url.as_deref()).await?;
+                let config = aws::sdk_config(region.as_deref(), endpoint_url.as_deref()).await?;
                 job.run(&DynamoStore::new(DynamoStore::client(&config), table.clone())).await?
             }
+            #[cfg(not(feature = "aws"))]
+            StoreTarget::DynamoDb { .. } => return Err(AwsSetupError::NotBuilt.into()),
         })
     }
 }
