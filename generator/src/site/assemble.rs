@@ -33,10 +33,10 @@ pub(crate) fn assemble(
     // Nothing a draft left out owns reaches the output, nor can a published page link to it.
     let draft_owned = parsed.draft_owned();
     assets.retain(|asset| !draft_owned(&asset.rel));
-    let parsed = parsed.pages;
+    let mut parsed = parsed.pages;
     // Markdown needs the full link map, so it comes after every URL is known.
     let mut links = LinkMap::build(&tree, &parsed, &assets, &mut errors);
-    let bodies = pages::render(&parsed, &links, &assets, highlighter, previous);
+    let bodies = pages::render(&mut parsed, &links, &assets, highlighter, previous);
     let mut sections = tree.render(&links, config.paginate_by, highlighter, &mut errors);
     let aliases = std::mem::take(&mut links.aliases);
     if let Some(cache) = cache {

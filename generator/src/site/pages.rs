@@ -143,9 +143,10 @@ fn parse_one(
 }
 
 /// Renders every page's body and resolves its kind, in parallel; a page the cache holds, rendered against the
-/// same links, is taken from it.
+/// same links, is taken from it. Without a cache to fill (`cchc build`), each page's source is let go once its
+/// body is rendered: holding every source beside every body was the build's peak of memory.
 pub(crate) fn render(
-    pages: &[ParsedPage],
+    pages: &mut [ParsedPage],
     links: &LinkMap,
     assets: &[AssetFile],
     highlighter: &Highlighter,
@@ -153,8 +154,9 @@ pub(crate) fn render(
 ) -> Vec<PageResult> {
     let attachments = Attachments::new(assets);
     let reusable = previous.filter(|c| c.same_links(links));
+    let release_sources = previous.is_none();
     pages
-        .par_iter()
+        .par_iter_mut()
         .map(|p| {
             if let Some(cached) = reusable.and_then(|c| c.body(p)) {
                 return Ok(cached);
@@ -162,6 +164,9 @@ pub(crate) fn render(
             let context = links.context(&p.dir);
             let body = render_body(&p.text[p.body_start..], p.body_line, &context, &p.file, highlighter);
             let kind = attachments.resolve_kind(&p.front.kind, &p.dir, &p.file, &p.text);
+            if release_sources {
+                p.text = Arc::from("");
+            }
             match (body, kind) {
                 (Ok(b), Ok(k)) => Ok((Arc::new(b), k)),
                 (b, k) => Err(b.err().into_iter().flatten().chain(k.err().into_iter().flatten()).collect()),
