@@ -290,14 +290,14 @@ impl LiveSite {
         for (rel, id, text) in edits {
             if let Some(body) = self.cache.body_only(rel, &text, &self.highlighter) {
                 match body {
-                    Ok(rendered) => site.pages[id].rendered = rendered,
+                    Ok(rendered) => Arc::make_mut(&mut site.pages[id]).rendered = rendered,
                     Err(errors) => return Some(Err(BuildError::Content(errors))),
                 }
                 continue;
             }
             let by_title = site.sections[site.pages[id].section].meta.sort_by == SortBy::Title;
             match self.cache.front_only(rel, &text, |old, new| shown_only(old, new, by_title))? {
-                Ok(front) => site.pages[id].meta = front.meta,
+                Ok(front) => Arc::make_mut(&mut site.pages[id]).meta = front.meta,
                 Err(errors) => return Some(Err(BuildError::Content(errors))),
             }
         }
@@ -475,7 +475,7 @@ fn same_structure(old: &Site, new: &Site) -> bool {
     } = old;
     *config == new.config
         && same_all(sections, &new.sections, same_section)
-        && same_all(pages, &new.pages, same_place)
+        && same_all(pages, &new.pages, |a, b| same_place(a, b))
         && same_all(taxonomies, &new.taxonomies, same_taxonomy)
         && same_all(surveys, &new.surveys, |(i, a), (j, b)| i == j && a.survey == b.survey)
         && *aliases == new.aliases

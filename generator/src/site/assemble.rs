@@ -71,7 +71,9 @@ pub(crate) fn assemble(
     Ok(Site {
         config,
         sections,
-        pages,
+        // Shared: the preview patches a copy of the last site page by page (`serve::live`), and a copy is then
+        // a few thousand reference counts, not every page's fields.
+        pages: pages.into_iter().map(std::sync::Arc::new).collect(),
         taxonomies,
         data,
         tables,

@@ -154,8 +154,8 @@ pub struct Site {
     pub config: SiteConfig,
     /// All sections; index 0 is the home page.
     pub sections: Vec<Section>,
-    /// All published pages.
-    pub pages: Vec<Page>,
+    /// All published pages, each shared: a copy of the site (the preview patches one per save) copies no page.
+    pub pages: Vec<Arc<Page>>,
     /// Tags, and for documents issuer, type and year.
     pub taxonomies: Vec<Taxonomy>,
     /// Files under `content/data/`, by path without extension (`bao-cao/par-index-2023`).

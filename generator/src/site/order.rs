@@ -1,6 +1,8 @@
 //! Order: each section's pages sorted as it asks (date, weight or title), previous/next links along that order,
 //! and subsections by weight then title.
 
+use std::borrow::Borrow;
+
 use crate::content::meta::SortBy;
 use crate::content::slug::slugify;
 use crate::site::model::{Page, PageId, Section};
@@ -33,16 +35,17 @@ pub(crate) fn arrange(sections: &mut [Section], pages: &mut [Page]) {
 }
 
 /// Newest first with undated pages last; ties broken by permalink so every build is the same.
-pub fn sort_pages(list: &mut [PageId], pages: &[Page], by: SortBy) {
+pub fn sort_pages(list: &mut [PageId], pages: &[impl Borrow<Page>], by: SortBy) {
+    let page = |id: PageId| -> &Page { pages[id].borrow() };
     match by {
         SortBy::Date => list.sort_by(|&a, &b| {
-            let (a, b) = (&pages[a], &pages[b]);
+            let (a, b) = (page(a), page(b));
             b.meta.date.cmp(&a.meta.date).then_with(|| a.permalink.cmp(&b.permalink))
         }),
         SortBy::Weight => list.sort_by(|&a, &b| {
-            let (a, b) = (&pages[a], &pages[b]);
+            let (a, b) = (page(a), page(b));
             (a.meta.weight.unwrap_or(i64::MAX), &a.permalink).cmp(&(b.meta.weight.unwrap_or(i64::MAX), &b.permalink))
         }),
-        SortBy::Title => list.sort_by_cached_key(|&p| (slugify(&pages[p].meta.title), pages[p].permalink.clone())),
+        SortBy::Title => list.sort_by_cached_key(|&p| (slugify(&page(p).meta.title), page(p).permalink.clone())),
     }
 }

@@ -144,7 +144,7 @@ impl WordList {
 
 /// Builds the index of every page that does not say `search: false`.
 pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
-    let pages: Vec<&Page> = site.pages.iter().filter(|p| p.meta.search).collect();
+    let pages: Vec<&Page> = site.pages.iter().map(|p| &**p).filter(|p| p.meta.search).collect();
     let mut words: HashMap<String, WordList> = HashMap::new();
     let mut page_filters: Vec<Vec<(&'static str, String)>> = Vec::with_capacity(pages.len());
     for (batch, group) in (0u32..).zip(pages.chunks(BATCH)) {
