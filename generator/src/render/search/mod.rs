@@ -108,10 +108,10 @@ const BATCH: usize = 256;
 /// One word's page list and positions, encoded as its pages arrive (in page order), so the index holds only the
 /// encoded bytes. `append_to` writes the word's entries in its word chunk and in that chunk's positions file. Each is
 /// the word, the length of what follows, then what follows. In the word chunk: the number of pages, then for each
-/// page the difference from the previous page number and `occurrences × 2 + in title`. In the positions file: for each page in the same order,
-/// its `occurrences` positions as differences. All numbers are LEB128 varints. Positions are needed only for
-/// quoted phrases and are most of the bytes (a word on every page of a large site has its page list in a few
-/// kilobytes, its positions in hundreds), so a query without quotes never downloads them.
+/// page the difference from the previous page number and `occurrences × 2 + in title`. In the positions file: for
+/// each page in the same order, its `occurrences` positions as differences. All numbers are LEB128 varints.
+/// Positions are needed only for quoted phrases and are most of the bytes (a word on every page of a large site has
+/// its page list in a few kilobytes, its positions in hundreds), so a query without quotes never downloads them.
 #[derive(Default)]
 struct WordList {
     pages: u32,
