@@ -79,7 +79,8 @@
     return at;
   }
 
-  /* A word chunk: the name of its positions file, and its words → their pages (still encoded). */
+  /* A word chunk: the name of its positions file, and its words → their entries (still encoded). A tail chunk has
+     the same form. */
   function chunk(file) {
     return load(file, 'arrayBuffer', function (buffer) {
       var bytes = new Uint8Array(buffer);
@@ -106,11 +107,9 @@
     return found;
   }
 
-  /* Page number → { n: occurrences, title: in the title }, in page order. */
-  function postings(bytes) {
-    var reader = new Reader(bytes);
+  /* `count` pages from `reader`: page number → { n: occurrences, title: in the title }, in page order. */
+  function readPages(reader, count) {
     var pages = new Map();
-    var count = reader.next();
     var page = 0;
     for (var i = 0; i < count; i++) {
       page += reader.next();
@@ -118,6 +117,11 @@
       pages.set(page, { n: Math.floor(flags / 2), title: flags % 2 === 1 });
     }
     return pages;
+  }
+
+  /* How much a word weighs on a page, before its rarity: the generator orders each word's pages by it. */
+  function weight(n, title) {
+    return Math.log(1 + n) + (title ? 4 : 0);
   }
 
   /* The chunks that may hold `word` (or, for a prefix, every word starting with it). */
@@ -133,8 +137,10 @@
     });
   }
 
-  /* The pages a query word is on: page → score. A prefix (the word being typed) also matches longer words, which
-     count less than the word itself. The word's own pages are kept, with its chunk's positions file, for phrases. */
+  /* The index words a query word matches: itself and, for a prefix (the word being typed), the longer words it
+     begins, which count less. Each term holds its head (the pages where it weighs most: all of them for most words)
+     and, if it has more pages, where the further blocks of its list are (each larger than the one before, the pages
+     where it weighs less and less) with the weight of the weightiest page in each. */
   var lookups = new Map();
   function lookup(word, prefix) {
     var key = word + (prefix ? '*' : '');
@@ -145,51 +151,104 @@
     return chunkFiles(word, prefix).then(function (chunks) {
       return Promise.all(chunks.map(function (entry) { return chunk(entry[1]); }));
     }).then(function (chunks) {
-      var found = { scores: new Map(), exact: null };
+      var terms = [];
       chunks.forEach(function (c) {
         c.words.forEach(function (bytes, term) {
           var exact = term === word;
           if (!exact && !(prefix && term.lastIndexOf(word, 0) === 0)) return;
-          var pages = postings(bytes);
-          var idf = Math.log(1 + index.pages / pages.size);
-          pages.forEach(function (hit, page) {
-            var score = idf * (Math.log(1 + hit.n) + (hit.title ? 4 : 0)) * (exact ? 1 : 0.5);
-            if (!(found.scores.get(page) >= score)) found.scores.set(page, score);
-          });
-          if (exact) found.exact = { pages: pages, positions: c.positions };
+          var reader = new Reader(bytes);
+          var total = reader.next();
+          var found = {
+            word: term,
+            exact: exact,
+            total: total,
+            idf: Math.log(1 + index.pages / total),
+            factor: exact ? 1 : 0.5,
+            head: { pages: readPages(reader, reader.next()), positions: c.positions },
+            blocks: []
+          };
+          while (reader.at < bytes.length) {
+            var flags = reader.next();
+            var length = reader.next();
+            found.blocks.push({
+              weight: weight(Math.floor(flags / 2), flags % 2 === 1),
+              file: new TextDecoder().decode(bytes.subarray(reader.at, reader.at + length)),
+              read: null
+            });
+            reader.at += length;
+          }
+          terms.push(found);
         });
       });
-      return found;
+      return terms;
     });
   }
 
-  /* A word's lookup with its positions (page → positions), read from its chunk's positions file: for quoted
-     phrases only, the one part of the index that is much larger than the pages it lists. */
-  function withPositions(word) {
-    return lookup(word, false).then(function (found) {
-      if (!found.exact) return { scores: found.scores, positions: new Map() };
-      return load(found.exact.positions, 'arrayBuffer', function (buffer) {
+  /* A block of a term's list after its head: its pages, and its positions file. Read once. */
+  function blockOf(term, block) {
+    if (!block.read) {
+      block.read = chunk(block.file).then(function (c) {
+        var reader = new Reader(c.words.get(term.word) || new Uint8Array(0));
+        return { pages: readPages(reader, reader.next()), positions: c.positions };
+      });
+    }
+    return block.read;
+  }
+
+  /* The parts of a term's list to score: its head and its first `depth` blocks. */
+  function partsOf(term, depth) {
+    var blocks = term.blocks.slice(0, depth).map(function (block) { return blockOf(term, block); });
+    return Promise.all(blocks).then(function (read) { return [term.head].concat(read); });
+  }
+
+  /* A query word's pages, scored: page → score (a page's best among the terms), and `bound`, the most a page not
+     listed, or listed below it, may still score in the blocks not read (-Infinity when every list was read whole). */
+  function scored(terms, parts) {
+    var group = { scores: new Map(), bound: -Infinity, size: 0 };
+    terms.forEach(function (term, t) {
+      group.size += term.total;
+      parts[t].forEach(function (part) {
+        part.pages.forEach(function (hit, page) {
+          var score = term.idf * weight(hit.n, hit.title) * term.factor;
+          if (!(group.scores.get(page) >= score)) group.scores.set(page, score);
+        });
+      });
+      var next = term.blocks[parts[t].length - 1];
+      if (next) group.bound = Math.max(group.bound, term.idf * next.weight * term.factor);
+    });
+    return group;
+  }
+
+  /* A phrase word's positions on the pages of `parts` (its head and the blocks read): page → positions, read from
+     each part's positions file. Positions are read for quoted phrases only: they are much larger than the pages. */
+  function positionsOf(word, parts) {
+    return Promise.all(parts.map(function (part) {
+      return load(part.positions, 'arrayBuffer', function (buffer) {
         var bytes = new Uint8Array(buffer);
         return entries(bytes, new Reader(bytes));
       }).then(function (words) {
         var reader = new Reader(words.get(word) || new Uint8Array(0));
         var positions = new Map();
-        found.exact.pages.forEach(function (hit, page) {
+        part.pages.forEach(function (hit, page) {
           var list = new Array(hit.n);
           var position = 0;
           for (var j = 0; j < hit.n; j++) { position += reader.next(); list[j] = position; }
           positions.set(page, list);
         });
-        return { scores: found.scores, positions: positions };
+        return positions;
       });
+    })).then(function (maps) {
+      var all = new Map();
+      maps.forEach(function (map) { map.forEach(function (list, page) { all.set(page, list); }); });
+      return all;
     });
   }
 
-  /* Whether the words of `phrase` (their lookups, in order) stand side by side on `page`. */
+  /* Whether the words of `phrase` (their positions, in order) stand side by side on `page`. */
   function together(page, phrase) {
-    var first = phrase[0].positions.get(page);
+    var first = phrase[0].get(page);
     if (!first) return false;
-    var rest = phrase.slice(1).map(function (found) { return new Set(found.positions.get(page) || []); });
+    var rest = phrase.slice(1).map(function (positions) { return new Set(positions.get(page) || []); });
     return first.some(function (p) {
       return rest.every(function (set, i) { return set.has(p + i + 1); });
     });
@@ -223,8 +282,12 @@
     return { phrases: phrases, free: free, prefix: prefix };
   }
 
-  /* Pages matching every word and phrase and every chosen filter, best first: [{ page, score }]. */
-  function search(query, filters) {
+  /* Pages matching every word and phrase and every chosen filter, best first: { results: [{ page, score }],
+     parsed }. Each word's head is read first, then its next blocks one level at a time until the first results are
+     certain (no page of a block not read could pass them); those are given to `early`, and the rest of the lists are
+     read once the promise it returns settles, so that on a slow line the first result does not share the line with
+     them. */
+  function search(query, filters, early) {
     var parsed = parse(query);
     // Text with no word in it (punctuation only) finds nothing, rather than everything.
     if (query.trim() && parsed.free.length === 0 && parsed.phrases.length === 0) {
@@ -232,39 +295,105 @@
     }
     var names = Object.keys(filters);
     var allowed = Promise.all(names.map(function (name) { return filterSet(name, filters[name]); }));
-    var wanted = [];
-    parsed.free.forEach(function (w, i) {
-      wanted.push(lookup(w, parsed.prefix !== null && i === parsed.free.length - 1));
-    });
-    var phraseLookups = parsed.phrases.map(function (phrase) {
-      return Promise.all(phrase.map(withPositions));
-    });
-    return Promise.all([Promise.all(wanted), Promise.all(phraseLookups), allowed]).then(function (found) {
-      var sets = found[2];
-      var groups = found[0].concat.apply(found[0], found[1]);
-      var candidates;
-      if (groups.length === 0) {
-        candidates = [];
-        for (var p = 0; p < index.pages; p++) candidates.push(p);
-      } else {
-        groups.sort(function (a, b) { return a.scores.size - b.scores.size; });
-        candidates = Array.from(groups[0].scores.keys());
+    var free = Promise.all(parsed.free.map(function (w, i) {
+      return lookup(w, parsed.prefix !== null && i === parsed.free.length - 1);
+    }));
+    var phrases = Promise.all(parsed.phrases.map(function (phrase) {
+      return Promise.all(phrase.map(function (w) { return lookup(w, false); }));
+    }));
+    return Promise.all([free, phrases, allowed]).then(function (found) {
+      var words = { free: found[0], phrases: found[1], sets: found[2], parsed: parsed };
+      function deeper(depth) {
+        return rank(words, depth).then(function (first) {
+          if (first.complete) return first;
+          if (first.results.length === 0 || !early) return deeper(depth + 1);
+          return Promise.resolve(early(first)).then(function () { return rank(words, Infinity); });
+        });
       }
-      var results = [];
-      candidates.forEach(function (page) {
-        if (!sets.every(function (set) { return set.has(page); })) return;
-        var score = 0;
-        for (var i = 0; i < groups.length; i++) {
-          var s = groups[i].scores.get(page);
-          if (s === undefined) return;
-          score += s;
-        }
-        if (!found[1].every(function (phrase) { return together(page, phrase); })) return;
-        results.push({ page: page, score: score });
-      });
-      results.sort(function (a, b) { return b.score - a.score || a.page - b.page; });
-      return { results: results, parsed: parsed };
+      return deeper(0);
     });
+  }
+
+  /* Ranks the pages the query's lists give, each read to its first `depth` blocks after the head (Infinity: whole).
+     `complete` says whether `results` are all the results; if not, they are those certain to come first, in order. */
+  function rank(words, depth) {
+    function parts(terms) { return Promise.all(terms.map(function (t) { return partsOf(t, depth); })); }
+    var free = Promise.all(words.free.map(parts));
+    var phrases = Promise.all(words.phrases.map(function (phrase) {
+      return Promise.all(phrase.map(function (terms) {
+        // A phrase word is looked up whole, not as a prefix: its one term is the word itself, if it is indexed.
+        return parts(terms).then(function (p) {
+          var positions = terms.length ? positionsOf(terms[0].word, p[0]) : Promise.resolve(new Map());
+          return positions.then(function (map) { return [scored(terms, p), map]; });
+        });
+      }));
+    }));
+    return Promise.all([free, phrases]).then(function (read) {
+      var groups = read[0].map(function (p, i) { return scored(words.free[i], p); });
+      var phraseGroups = read[1].map(function (phrase) {
+        phrase.forEach(function (word) { groups.push(word[0]); });
+        return phrase.map(function (word) { return word[1]; });
+      });
+      return order(groups, phraseGroups, words.sets, words.parsed);
+    });
+  }
+
+  /* The results of scored groups (every one must hold a page), phrases (each its words' positions) and filter
+     sets. A page some group has only a bound for is not ranked; the results ranked above every such bound are
+     certain, and `complete` says there was none. */
+  function order(groups, phrases, sets, parsed) {
+    var candidates;
+    var unseen = -Infinity;
+    // Scores are summed in the order of the lists' lengths, whichever parts were read, so that a page's score is
+    // the same number in the first results and in the whole list.
+    groups = groups.slice().sort(function (a, b) { return a.size - b.size; });
+    if (groups.length === 0) {
+      candidates = [];
+      for (var p = 0; p < index.pages; p++) candidates.push(p);
+    } else {
+      var whole = groups.filter(function (g) { return g.bound === -Infinity; });
+      if (whole.length > 0) {
+        // A page outside a list read whole is not a result: the smallest such list names every candidate.
+        whole.sort(function (a, b) { return a.scores.size - b.scores.size; });
+        candidates = Array.from(whole[0].scores.keys());
+      } else {
+        var union = new Set();
+        groups.forEach(function (g) { g.scores.forEach(function (_, page) { union.add(page); }); });
+        candidates = Array.from(union);
+        // A page in no head may still be in every tail.
+        unseen = 0;
+        groups.forEach(function (g) { unseen += g.bound; });
+      }
+    }
+    var results = [];
+    var undecided = unseen;
+    candidates.forEach(function (page) {
+      if (!sets.every(function (set) { return set.has(page); })) return;
+      var score = 0, most = 0, known = true;
+      for (var i = 0; i < groups.length; i++) {
+        var s = groups[i].scores.get(page);
+        var bound = groups[i].bound;
+        if (s === undefined && bound === -Infinity) return;
+        if (s !== undefined && s >= bound) {
+          score += s;
+          most += s;
+        } else {
+          known = false;
+          most += bound;
+        }
+      }
+      if (!known) {
+        undecided = Math.max(undecided, most);
+        return;
+      }
+      if (!phrases.every(function (phrase) { return together(page, phrase); })) return;
+      results.push({ page: page, score: score });
+    });
+    results.sort(function (a, b) { return b.score - a.score || a.page - b.page; });
+    if (undecided === -Infinity) return { results: results, parsed: parsed, complete: true };
+    var sure = 0;
+    while (sure < results.length && results[sure].score > undecided) sure++;
+    return { results: results.slice(0, sure), parsed: parsed, complete: false };
   }
 
   /* A page's address and top-level section, from its address chunk (one line per page:
@@ -292,8 +421,18 @@
 
   /* What a result shows, read from its page: title, date and text (the article without its title). Its address
      and page are asked for once `after` settles: the other results of a screen wait for the first, so that on a
-     slow line the first result does not share the line with nineteen others. */
+     slow line the first result does not share the line with nineteen others. Each page is read once (the first
+     results are listed again with the whole list). */
+  var fragments = new Map();
   function fragment(page, after) {
+    if (!fragments.has(page)) {
+      var read = readFragment(page, after);
+      fragments.set(page, read);
+      read.catch(function () { fragments.delete(page); });
+    }
+    return fragments.get(page);
+  }
+  function readFragment(page, after) {
     var url, muc;
     return Promise.resolve(after).then(function () {
       return address(page);
@@ -467,27 +606,34 @@
     }
     // Until the new results are listed, the list says it is being updated.
     list.setAttribute('aria-busy', 'true');
-    search(query, filters).then(function (found) {
+    // The first results the words' heads decide are listed while the rest of their lists load; the whole list then
+    // replaces them (the same results first, their pages already read).
+    search(query, filters, function (first) {
+      return ticket === latest ? showFrom(first, 0, ticket, function () {}, true) : null;
+    }).then(function (found) {
       if (ticket !== latest) return;
       showFrom(found, 0, ticket, function () { announce(found.results.length, query); });
     }).catch(function () { stale(ticket); });
   }
 
   /* Loads and lists PAGE_SIZE results from `from` on (the first batch replaces the list), each as soon as it and
-     those above it are in, then offers the next. */
-  function showFrom(found, from, ticket, shown) {
+     those above it are in, then offers the next (unless `partial`: the results are only the first of more). A
+     listing from 0 supersedes the one before it. Returns a promise settled once the first of them is loaded. */
+  var listing = 0;
+  function showFrom(found, from, ticket, shown, partial) {
     var batch = found.results.slice(from, from + PAGE_SIZE);
     var items = new Array(batch.length);
     var listed = 0;
+    var mine = from === 0 ? ++listing : listing;
     function listReady() {
-      if (ticket !== latest) return;
+      if (ticket !== latest || mine !== listing) return;
       if (from === 0 && listed === 0 && (batch.length === 0 || items[0])) list.textContent = '';
       while (listed < batch.length && items[listed]) list.appendChild(resultItem(items[listed++], found.parsed));
       if (listed < batch.length) return;
-      if (found.results.length > from + listed) addMore(found, from + listed, ticket);
+      if (!partial && found.results.length > from + listed) addMore(found, from + listed, ticket);
       shown();
     }
-    if (batch.length === 0) { listReady(); return; }
+    if (batch.length === 0) { listReady(); return null; }
     var first = null;
     batch.forEach(function (r, i) {
       var loaded = fragment(r.page, first).then(function (data) {
@@ -497,6 +643,7 @@
       loaded.catch(function () { stale(ticket); });
       if (i === 0) first = loaded.catch(function () {});
     });
+    return first;
   }
 
   function addMore(found, from, ticket) {
@@ -554,6 +701,7 @@
       index = entry;
       files.clear();
       lookups.clear();
+      fragments.clear();
     });
   }
 

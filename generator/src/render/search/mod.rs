@@ -6,9 +6,13 @@
 //!   directory, the top of the address directory, and each filter's values with their page counts and the file of
 //!   their pages. Nothing in it grows with every page or every word.
 //! - `i/<hash>.*`, everything else, named by its content (cached for good; a deploy uploads only what changed):
-//!   - `.bin`, word chunks: words in byte order, each with its pages, how often it occurs there and whether it is
-//!     in the title; and the name of the chunk's positions file.
-//!   - `.pos`, positions files: where each word of one word chunk occurs on each of its pages, read only for quoted
+//!   - `.bin`, word chunks: words in byte order, each with its *head*: the `HEAD_PAGES` pages where it weighs
+//!     most (all its pages, for most words), with how often it occurs on each and whether it is in the title. A word
+//!     on more pages also names the further *blocks* of its list, each `BLOCK_GROWTH` times the one before, the
+//!     pages where it weighs less and less, with the weight of the weightiest page in each. Blocks are chunks of
+//!     the same form, one set per level (every word's first block in the chunks of level 1, …). Each chunk begins
+//!     with the name of its positions file.
+//!   - `.pos`, positions files: where each word of one chunk occurs on each of its pages, read only for quoted
 //!     phrases (a phrase matches only words side by side).
 //!   - `.txt` address chunks: the address and section of [`PAGES_PER_ADDRESS_CHUNK`] pages in page order, read
 //!     for the results shown.
@@ -21,24 +25,27 @@
 //! results it shows (and the browser then has when the reader opens one): no second copy of every page's text.
 //! The first result's page is fetched alone, the others after it.
 //!
+//! How a query reads it (`search.js`): each query word's head, then its blocks one level at a time, until the first
+//! results are certain: a page all of whose words' lists have been read far enough is ranked, and a result is
+//! certain once it outscores the most any other page could still score in the blocks not read (the threshold
+//! algorithm of Fagin, Lotem and Naor). Those results are listed; then the rest of the lists is read and the whole
+//! ranking replaces them, the same results first.
+//!
 //! What a first query downloads before its first result, gzipped (figures from `tests/bench/search.py`, whose
 //! table is in `tests/bench/README.md`):
 //! - the entry: at most 128 word keys and 128 page numbers with a 12-hex-digit name each, and the filter values:
-//!   0.7 KB at 10,000 pages, at most about 5 KB plus about 40 bytes a filter value at any size (was: every address
+//!   2 KB at 10,000 pages, at most about 5 KB plus about 40 bytes a filter value at any size (was: every address
 //!   and every filter's page list, 104 KB at 38,000 pages);
-//! - per level of depth, one directory page per list (about 2.5 KB): depth 1 past 128 word chunks (about 1 MB of
-//!   page lists), depth 2 past 16,384;
-//! - one word chunk per query word (8 KB of page lists, 3-5 KB gzipped, unless a single word's list is longer);
+//! - per level of depth, one directory page per list (about 2.5 KB): depth 1 past 128 word chunks, depth 2 past
+//!   16,384;
+//! - one word chunk per query word (at most `HEAD_PAGES` pages of each word, 0.5-2 KB gzipped), and the blocks
+//!   the ranking needs (none when the words weigh most on the same pages; a 1,024-page block is 2-3 KB);
 //! - one address chunk (64 addresses, 0.1-1 KB) and the first result's page (5-10 KB).
 //!
-//! So a query of three words found on a few thousand pages each stays about 30 KB at any size (2 KB entry, 4 KB
-//! of directory pages at depth 1, 3 × 5 KB word chunks, 1 KB of addresses, an 8 KB page). What still grows with
-//! the site is a single word's page list, about 2 bytes a page it is on: a word on every page of a 10,000-page
-//! site is a chunk of 25 KB (8-10 KB gzipped), of 38,000 pages about 30 KB gzipped. A query of three such words
-//! passes the budget at 10,000 pages; reaching it there needs page lists cut in blocks read as the results are
-//! shown (best pages first), which this format does not do. A quoted phrase also reads its words' positions files
-//! (up to `POSITIONS_BYTES` each unless one word's positions fill more: hundreds of kilobytes for words on every
-//! page).
+//! So a query reads 10-20 KB before its first result at 10,000 pages, even of words found on every page, and does
+//! not grow with the site unless its words weigh most on different pages. A quoted phrase also reads its words'
+//! heads' positions (about `HEAD_POSITIONS_BYTES` each, 5-8 KB gzipped for words on every page: 46 KB for a
+//! phrase of five such words at 10,000 pages).
 //!
 //! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet.
 
@@ -67,6 +74,15 @@ const CHUNK_BYTES: usize = 8 * 1024;
 /// A word chunk also ends when its positions file reaches this size, so that a quoted phrase of common words
 /// downloads about its own words' positions, not those of every word beside them.
 const POSITIONS_BYTES: usize = 32 * 1024;
+/// Pages in a word's head: the pages where it weighs most, read first; the rest of its pages (its tail) are read
+/// only when the heads cannot tell the first result, or once it is shown. So what a query reads before its first
+/// result does not grow with the number of pages its words are on.
+const HEAD_PAGES: usize = 256;
+/// Each block of a word's list after its head holds this many times the pages of the one before.
+const BLOCK_GROWTH: usize = 4;
+/// A word chunk of heads ends when its positions file reaches this size: a quoted phrase reads its words' heads'
+/// positions before its first result.
+const HEAD_POSITIONS_BYTES: usize = 8 * 1024;
 /// Pages whose addresses one address chunk holds.
 pub const PAGES_PER_ADDRESS_CHUNK: usize = 64;
 /// Entries of one directory level: the entry's lists and each directory page hold at most this many.
@@ -106,12 +122,8 @@ const SECTION_FILTER: &str = "muc";
 const BATCH: usize = 256;
 
 /// One word's page list and positions, encoded as its pages arrive (in page order), so the index holds only the
-/// encoded bytes. `append_to` writes the word's entries in its word chunk and in that chunk's positions file. Each is
-/// the word, the length of what follows, then what follows. In the word chunk: the number of pages, then for each
-/// page the difference from the previous page number and `occurrences × 2 + in title`. In the positions file: for
-/// each page in the same order, its `occurrences` positions as differences. All numbers are LEB128 varints.
-/// Positions are needed only for quoted phrases and are most of the bytes (a word on every page of a large site has
-/// its page list in a few kilobytes, its positions in hundreds), so a query without quotes never downloads them.
+/// encoded bytes: for each page the difference from the previous page number and `occurrences × 2 + in title`
+/// (the page's *flags*), and apart from them each page's positions as differences. All numbers are LEB128 varints.
 #[derive(Default)]
 struct WordList {
     pages: u32,
@@ -133,12 +145,122 @@ impl WordList {
         }
     }
 
-    /// Appends the word's entries to its word chunk and to that chunk's positions file.
-    fn append_to(&self, word: &str, chunk: &mut Vec<u8>, positions: &mut Vec<u8>) {
-        let mut count = Vec::with_capacity(5);
-        varint(&mut count, u64::from(self.pages));
-        append_entry(chunk, word, &[&count, &self.postings]);
-        append_entry(positions, word, &[&self.positions]);
+    /// Cuts the list into blocks by weight: its head, the [`HEAD_PAGES`] pages where the word weighs most, then
+    /// blocks each [`BLOCK_GROWTH`] times the one before, the last holding the rest. Each block is in page order;
+    /// each after the head comes with the flags of its weightiest page.
+    fn split(self) -> (Part, Vec<(Part, u64)>) {
+        if self.pages as usize <= HEAD_PAGES {
+            return (Part { pages: self.pages, postings: self.postings, positions: self.positions }, Vec::new());
+        }
+        let mut postings = Vec::with_capacity(self.pages as usize);
+        let (mut at, mut at_positions, mut page) = (0, 0, 0u32);
+        while at < self.postings.len() {
+            page += read_varint(&self.postings, &mut at) as u32;
+            let flags = read_varint(&self.postings, &mut at);
+            let start = at_positions;
+            for _ in 0..flags >> 1 {
+                read_varint(&self.positions, &mut at_positions);
+            }
+            postings.push(Posting { page, flags, positions: start..at_positions });
+        }
+        postings.sort_by(|a, b| weight(b.flags).total_cmp(&weight(a.flags)).then(a.page.cmp(&b.page)));
+        let part = |postings: &mut [Posting]| {
+            postings.sort_unstable_by_key(|p| p.page);
+            let mut part = Part { pages: postings.len() as u32, postings: Vec::new(), positions: Vec::new() };
+            let mut previous = 0;
+            for posting in postings.iter() {
+                varint(&mut part.postings, u64::from(posting.page - previous));
+                varint(&mut part.postings, posting.flags);
+                part.positions.extend_from_slice(&self.positions[posting.positions.clone()]);
+                previous = posting.page;
+            }
+            part
+        };
+        let (head, mut rest) = postings.split_at_mut(HEAD_PAGES);
+        let mut blocks = Vec::new();
+        let mut size = HEAD_PAGES * BLOCK_GROWTH;
+        while !rest.is_empty() {
+            let (block, after) = rest.split_at_mut(size.min(rest.len()));
+            let bound = block[0].flags;
+            blocks.push((part(block), bound));
+            rest = after;
+            size *= BLOCK_GROWTH;
+        }
+        (part(head), blocks)
+    }
+}
+
+/// A page of one word's list, decoded to be sorted by weight.
+struct Posting {
+    page: u32,
+    flags: u64,
+    /// Its positions' bytes in the word's positions.
+    positions: std::ops::Range<usize>,
+}
+
+/// Where a block of a word's list after its head went: its chunk (numbered in the order that level's chunks are
+/// written), the flags of its weightiest page, and its number of pages.
+struct Block {
+    chunk: usize,
+    bound: u64,
+    pages: u32,
+}
+
+/// Part of a word's list, encoded as [`WordList`] encodes it.
+struct Part {
+    pages: u32,
+    postings: Vec<u8>,
+    positions: Vec<u8>,
+}
+
+/// How much a word weighs on a page, from the page's flags: what `search.js` multiplies by the word's rarity,
+/// `ln(1 + occurrences) + 4 if it is in the title`.
+fn weight(flags: u64) -> f64 {
+    ((flags >> 1) as f64 + 1.0).ln() + if flags & 1 == 1 { 4.0 } else { 0.0 }
+}
+
+/// Word chunks being filled, and the files they become.
+struct ChunkWriter {
+    /// A chunk ends when its positions file reaches this size.
+    positions_limit: usize,
+    chunk: Vec<u8>,
+    positions: Vec<u8>,
+    first: Option<String>,
+    done: Vec<(String, String)>,
+}
+
+impl ChunkWriter {
+    fn new(positions_limit: usize) -> Self {
+        let chunk = Vec::with_capacity(CHUNK_BYTES * 2);
+        Self { positions_limit, chunk, positions: Vec::new(), first: None, done: Vec::new() }
+    }
+
+    /// Appends `word`'s entry (`entry` in the chunk, `positions` in its positions file), in a chunk of its own if
+    /// its positions alone would fill one, and closes the chunk once it is full. Returns the number of the chunk the
+    /// word is in (its file is `done[number]` once closed).
+    fn add(&mut self, files: &mut Files, word: &str, entry: &[&[u8]], positions: &[u8]) -> usize {
+        if self.first.is_some() && self.positions.len() + positions.len() >= self.positions_limit {
+            self.close(files);
+        }
+        let number = self.done.len();
+        append_entry(&mut self.chunk, word, entry);
+        append_entry(&mut self.positions, word, &[positions]);
+        self.first.get_or_insert_with(|| word.to_string());
+        if self.chunk.len() >= CHUNK_BYTES || self.positions.len() >= self.positions_limit {
+            self.close(files);
+        }
+        number
+    }
+
+    /// Writes the chunk being filled, if any word is in it: its positions file's name, then its entries.
+    fn close(&mut self, files: &mut Files) {
+        let Some(first) = self.first.take() else { return };
+        let positions_file = files.add(std::mem::take(&mut self.positions), "pos");
+        let mut bytes = Vec::with_capacity(self.chunk.len() + 32);
+        varint(&mut bytes, positions_file.len() as u64);
+        bytes.extend_from_slice(positions_file.as_bytes());
+        bytes.append(&mut self.chunk);
+        self.done.push((first, files.add(bytes, "bin")));
     }
 }
 
@@ -165,27 +287,47 @@ pub fn index(site: &Site) -> Result<Vec<IndexFile>, BuildError> {
             filters.entry(name).or_default().entry(value.as_str()).or_default().push(id);
         }
     }
-    let mut sorted: Vec<(&str, &WordList)> = words.iter().map(|(word, list)| (word.as_str(), list)).collect();
-    sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut sorted: Vec<(String, WordList)> = words.into_iter().collect();
+    sorted.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
+    // The blocks after the heads first, so that each head names their files; the heads wait (each holds at most
+    // HEAD_PAGES pages). The n-th block of every word goes in the chunks of level n, read only by queries that need it.
     let mut files = Files::default();
-    let mut word_chunks: Vec<(&str, String)> = Vec::new();
-    let (mut chunk, mut positions) = (Vec::with_capacity(CHUNK_BYTES * 2), Vec::new());
-    let mut first = 0;
-    for (i, (word, list)) in sorted.iter().enumerate() {
-        list.append_to(word, &mut chunk, &mut positions);
-        let last = i + 1 == sorted.len();
-        if chunk.len() >= CHUNK_BYTES || positions.len() >= POSITIONS_BYTES || last {
-            let positions_file = files.add(std::mem::take(&mut positions), "pos");
-            let mut bytes = Vec::with_capacity(chunk.len() + 32);
-            varint(&mut bytes, positions_file.len() as u64);
-            bytes.extend_from_slice(positions_file.as_bytes());
-            bytes.append(&mut chunk);
-            word_chunks.push((sorted[first].0, files.add(bytes, "bin")));
-            first = i + 1;
-        }
+    let mut levels: Vec<ChunkWriter> = Vec::new();
+    let mut heads: Vec<(String, Part, Vec<Block>)> = Vec::with_capacity(sorted.len());
+    for (word, list) in sorted {
+        let (head, blocks) = list.split();
+        let blocks = (0..)
+            .zip(blocks)
+            .map(|(level, (block, bound))| {
+                if levels.len() == level {
+                    levels.push(ChunkWriter::new(POSITIONS_BYTES));
+                }
+                let mut count = Vec::with_capacity(5);
+                varint(&mut count, u64::from(block.pages));
+                let chunk = levels[level].add(&mut files, &word, &[&count, &block.postings], &block.positions);
+                Block { chunk, bound, pages: block.pages }
+            })
+            .collect();
+        heads.push((word, head, blocks));
     }
-
+    levels.iter_mut().for_each(|level| level.close(&mut files));
+    let mut chunks = ChunkWriter::new(HEAD_POSITIONS_BYTES);
+    for (word, head, blocks) in &heads {
+        let mut numbers = Vec::with_capacity(10);
+        varint(&mut numbers, u64::from(head.pages + blocks.iter().map(|b| b.pages).sum::<u32>()));
+        varint(&mut numbers, u64::from(head.pages));
+        let mut after = Vec::new();
+        for (block, level) in blocks.iter().zip(&levels) {
+            varint(&mut after, block.bound);
+            let file = &level.done[block.chunk].1;
+            varint(&mut after, file.len() as u64);
+            after.extend_from_slice(file.as_bytes());
+        }
+        chunks.add(&mut files, word, &[&numbers, &head.postings, &after], &head.positions);
+    }
+    chunks.close(&mut files);
+    let word_chunks = chunks.done;
     let sections: Vec<&str> =
         filters.get(SECTION_FILTER).map(|values| values.keys().copied().collect()).unwrap_or_default();
     let mut address_chunks: Vec<(u32, String)> = Vec::new();
@@ -229,7 +371,7 @@ struct Entry<'a> {
     /// The section names, in the order address chunks number them.
     sections: Vec<&'a str>,
     /// First word of each word chunk (or directory page), and its file relative to `search/`.
-    words: Tree<&'a str>,
+    words: Tree<String>,
     /// First page number of each address chunk (or directory page), and its file.
     addresses: Tree<u32>,
     /// Filter → value → (number of pages, the file listing them).
@@ -366,6 +508,21 @@ fn varint(out: &mut Vec<u8>, mut n: u64) {
     out.push(n as u8);
 }
 
+/// Reads the varint at `at` of bytes this module wrote, and moves `at` past it.
+fn read_varint(bytes: &[u8], at: &mut usize) -> u64 {
+    let mut n = 0;
+    let mut shift = 0;
+    while let Some(&b) = bytes.get(*at) {
+        *at += 1;
+        n |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+    }
+    n
+}
+
 fn delta_list(ids: &[u32]) -> String {
     let mut out = String::with_capacity(ids.len() * 2);
     let mut previous = 0;
@@ -396,40 +553,73 @@ fn top_section_title<'a>(site: &'a Site, page: &Page) -> &'a str {
 mod tests {
     use super::*;
 
-    fn read_varint(bytes: &[u8], at: &mut usize) -> u64 {
-        let mut n = 0;
-        let mut shift = 0;
-        loop {
-            let b = bytes[*at];
-            *at += 1;
-            n |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return n;
+    /// A part's pages as the script reads them: (page, flags, positions).
+    fn decode(part: &Part) -> Vec<(u32, u64, Vec<u64>)> {
+        let (mut at, mut at_positions, mut page) = (0, 0, 0);
+        let mut pages = Vec::new();
+        while at < part.postings.len() {
+            page += read_varint(&part.postings, &mut at) as u32;
+            let flags = read_varint(&part.postings, &mut at);
+            let mut positions = Vec::new();
+            let mut position = 0;
+            for _ in 0..flags >> 1 {
+                position += read_varint(&part.positions, &mut at_positions);
+                positions.push(position);
             }
-            shift += 7;
+            pages.push((page, flags, positions));
         }
+        assert_eq!((pages.len(), at_positions), (part.pages as usize, part.positions.len()), "counts agree");
+        pages
     }
 
     #[test]
-    fn a_word_entry_reads_back() {
-        let title = Occurrences { in_title: true, positions: vec![0, 130] };
-        let body = Occurrences { in_title: false, positions: vec![200] };
+    fn a_short_list_is_its_head_in_page_order() {
         let mut list = WordList::default();
-        list.push(3, &title);
-        list.push(300, &body);
-        let (mut pages, mut positions) = (Vec::new(), Vec::new());
-        list.append_to("cach", &mut pages, &mut positions);
-        let numbers = |bytes: &[u8]| {
-            let mut at = 0;
-            let len = read_varint(bytes, &mut at) as usize;
-            assert_eq!(&bytes[at..at + len], b"cach");
-            at += len;
-            let rest = read_varint(bytes, &mut at) as usize;
-            assert_eq!(at + rest, bytes.len());
-            std::iter::from_fn(|| (at < bytes.len()).then(|| read_varint(bytes, &mut at))).collect::<Vec<u64>>()
-        };
-        assert_eq!(numbers(&pages), [2, 3, 2 << 1 | 1, 297, 1 << 1], "pages, occurrences, in title");
-        assert_eq!(numbers(&positions), [0, 130, 200], "positions, page by page");
+        list.push(3, &Occurrences { in_title: true, positions: vec![0, 130] });
+        list.push(300, &Occurrences { in_title: false, positions: vec![200] });
+        let (head, blocks) = list.split();
+        assert!(blocks.is_empty());
+        assert_eq!(decode(&head), [(3, 2 << 1 | 1, vec![0, 130]), (300, 1 << 1, vec![200])]);
+        // 297 as a varint: its low 7 bits with the high bit set (0x80 | 41), then 297 >> 7.
+        assert_eq!(head.postings, [3, 2 << 1 | 1, 0x80 | 41, 2, 1 << 1], "varint differences and flags");
+    }
+
+    #[test]
+    fn a_long_list_is_cut_by_weight_into_growing_blocks() {
+        let pages = HEAD_PAGES as u32 * 6;
+        let mut list = WordList::default();
+        for page in 0..pages {
+            // 1 to 7 occurrences; one page has the word in its title, which outweighs any count here.
+            let positions = (0..page % 7 + 1).map(|i| page * 10 + i).collect();
+            list.push(page * 2, &Occurrences { in_title: page == 1000, positions });
+        }
+        let (head, blocks) = list.split();
+        let sizes: Vec<u32> = blocks.iter().map(|(b, _)| b.pages).collect();
+        assert_eq!(sizes, [HEAD_PAGES as u32 * BLOCK_GROWTH as u32, pages - 5 * HEAD_PAGES as u32]);
+        let head = decode(&head);
+        assert_eq!(head.len(), HEAD_PAGES);
+        assert!(head.iter().any(|(page, flags, _)| *page == 2000 && flags & 1 == 1), "the title page is in the head");
+        let mut seen = Vec::new();
+        let mut above = f64::INFINITY;
+        for part in std::iter::once(head).chain(blocks.iter().map(|(b, bound)| {
+            let decoded = decode(b);
+            let weightiest = decoded.iter().map(|(_, f, _)| weight(*f)).fold(f64::MIN, f64::max);
+            assert_eq!(weight(*bound), weightiest, "a block's bound is its weightiest page");
+            decoded
+        })) {
+            assert!(part.windows(2).all(|w| w[0].0 < w[1].0), "each part in page order");
+            let weights: Vec<f64> = part.iter().map(|(_, f, _)| weight(*f)).collect();
+            assert!(weights.iter().all(|w| *w <= above), "no page outweighs one of an earlier part");
+            above = weights.iter().copied().fold(f64::INFINITY, f64::min);
+            for (page, flags, positions) in &part {
+                let n = page / 2;
+                assert_eq!(positions, &(0..u64::from(n % 7 + 1)).map(|i| u64::from(n) * 10 + i).collect::<Vec<_>>());
+                assert_eq!(flags >> 1, positions.len() as u64);
+            }
+            seen.extend(part.iter().map(|(page, _, _)| *page));
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..pages).map(|p| p * 2).collect::<Vec<_>>(), "every page once");
     }
 
     #[test]
