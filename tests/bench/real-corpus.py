@@ -100,7 +100,10 @@ def summary_of(text):
         line = line.strip()
         if line and not line.startswith(("#", "<", "[", "!", "|", "`", "-", "*", "+", ">", "=")) \
                 and not re.match(r"\d+[.)](\s|$)", line):
-            line = re.sub(r"<[^>]*>", "", re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line))
+            # Links and images keep their text; until none is left, for badges (`[![alt](image)](link)`).
+            while (unlinked := re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)) != line:
+                line = unlinked
+            line = re.sub(r"<[^>]*>", "", line)
             return re.sub(r"[`*_<>]", "", line)[:160].strip()
     return ""
 

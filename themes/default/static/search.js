@@ -1,8 +1,9 @@
 /* Site search on /tim-kiem/: the index built with the site (generator/src/render/search/), queried in the browser as
    the reader types. The entry is a few kilobytes at any size; only the chunks holding the query's words are
-   downloaded, then the addresses and pages of the results shown (their title, date and excerpt are read from the
-   page itself; each result is listed as soon as it and those above it are in). Without JavaScript the page offers
-   the category lists. */
+   downloaded, each word's best pages first and the rest of its pages once the first results are listed, then the
+   addresses and pages of the results shown (their title, date and excerpt are read from the page itself; each
+   result is listed as soon as it and those above it are in). Without JavaScript the page offers the category
+   lists. */
 (function () {
   'use strict';
   var form = document.getElementById('tim-kiem');
@@ -79,8 +80,8 @@
     return at;
   }
 
-  /* A word chunk: the name of its positions file, and its words → their entries (still encoded). A tail chunk has
-     the same form. */
+  /* A word chunk: the name of its positions file, and its words → their entries (still encoded). The chunks of
+     the blocks after the heads have the same form. */
   function chunk(file) {
     return load(file, 'arrayBuffer', function (buffer) {
       var bytes = new Uint8Array(buffer);

@@ -74,9 +74,9 @@ const CHUNK_BYTES: usize = 8 * 1024;
 /// A word chunk also ends when its positions file reaches this size, so that a quoted phrase of common words
 /// downloads about its own words' positions, not those of every word beside them.
 const POSITIONS_BYTES: usize = 32 * 1024;
-/// Pages in a word's head: the pages where it weighs most, read first; the rest of its pages (its tail) are read
-/// only when the heads cannot tell the first result, or once it is shown. So what a query reads before its first
-/// result does not grow with the number of pages its words are on.
+/// Pages in a word's head: the pages where it weighs most, read first; the blocks of the rest are read only as far
+/// as the first results need, and whole once they are listed. So what a query reads before its first result does not
+/// grow with the number of pages its words are on.
 const HEAD_PAGES: usize = 256;
 /// Each block of a word's list after its head holds this many times the pages of the one before.
 const BLOCK_GROWTH: usize = 4;
