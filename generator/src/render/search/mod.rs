@@ -152,17 +152,7 @@ impl WordList {
         if self.pages as usize <= HEAD_PAGES {
             return (Part { pages: self.pages, postings: self.postings, positions: self.positions }, Vec::new());
         }
-        let mut postings = Vec::with_capacity(self.pages as usize);
-        let (mut at, mut at_positions, mut page) = (0, 0, 0u32);
-        while at < self.postings.len() {
-            page += read_varint(&self.postings, &mut at) as u32;
-            let flags = read_varint(&self.postings, &mut at);
-            let start = at_positions;
-            for _ in 0..flags >> 1 {
-                read_varint(&self.positions, &mut at_positions);
-            }
-            postings.push(Posting { page, flags, positions: start..at_positions });
-        }
+        let mut postings: Vec<Posting> = postings(&self.postings, &self.positions).collect();
         postings.sort_by(|a, b| weight(b.flags).total_cmp(&weight(a.flags)).then(a.page.cmp(&b.page)));
         let part = |postings: &mut [Posting]| {
             postings.sort_unstable_by_key(|p| p.page);
@@ -188,6 +178,23 @@ impl WordList {
         }
         (part(head), blocks)
     }
+}
+
+/// Reads back a list encoded as [`WordList`] encodes it: each page with its flags and where its positions are.
+fn postings<'a>(postings: &'a [u8], positions: &'a [u8]) -> impl Iterator<Item = Posting> + 'a {
+    let (mut at, mut at_positions, mut page) = (0, 0, 0u32);
+    std::iter::from_fn(move || {
+        if at >= postings.len() {
+            return None;
+        }
+        page += read_varint(postings, &mut at) as u32;
+        let flags = read_varint(postings, &mut at);
+        let start = at_positions;
+        for _ in 0..flags >> 1 {
+            read_varint(positions, &mut at_positions);
+        }
+        Some(Posting { page, flags, positions: start..at_positions })
+    })
 }
 
 /// A page of one word's list, decoded to be sorted by weight.
@@ -555,21 +562,21 @@ mod tests {
 
     /// A part's pages as the script reads them: (page, flags, positions).
     fn decode(part: &Part) -> Vec<(u32, u64, Vec<u64>)> {
-        let (mut at, mut at_positions, mut page) = (0, 0, 0);
-        let mut pages = Vec::new();
-        while at < part.postings.len() {
-            page += read_varint(&part.postings, &mut at) as u32;
-            let flags = read_varint(&part.postings, &mut at);
-            let mut positions = Vec::new();
-            let mut position = 0;
-            for _ in 0..flags >> 1 {
-                position += read_varint(&part.positions, &mut at_positions);
-                positions.push(position);
-            }
-            pages.push((page, flags, positions));
-        }
-        assert_eq!((pages.len(), at_positions), (part.pages as usize, part.positions.len()), "counts agree");
-        pages
+        let decoded: Vec<Posting> = postings(&part.postings, &part.positions).collect();
+        let ends = decoded.last().map_or(0, |p| p.positions.end);
+        assert_eq!((decoded.len(), ends), (part.pages as usize, part.positions.len()), "counts agree");
+        let pages = decoded.into_iter().map(|posting| {
+            let (mut at, mut position) = (0, 0);
+            let bytes = &part.positions[posting.positions];
+            let positions = std::iter::from_fn(|| {
+                (at < bytes.len()).then(|| {
+                    position += read_varint(bytes, &mut at);
+                    position
+                })
+            });
+            (posting.page, posting.flags, positions.collect())
+        });
+        pages.collect()
     }
 
     #[test]
