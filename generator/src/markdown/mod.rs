@@ -2,6 +2,9 @@
 //! headings get anchors and a table of contents; code is highlighted; a summary is cut out.
 
 pub mod highlight;
+mod packed;
+
+pub use packed::{Html, PackedHtml};
 
 use std::collections::{HashMap, HashSet};
 
@@ -49,8 +52,8 @@ pub struct Heading {
 /// A Markdown text rendered to HTML.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Body {
-    /// The whole body.
-    pub html: String,
+    /// The whole body, compressed: it is held from parsing to output.
+    pub html: PackedHtml,
     /// The part before `<!-- more -->`, or the first paragraph.
     pub summary_html: String,
     /// Whether the editor placed a `<!-- more -->` marker.
@@ -208,7 +211,7 @@ pub fn render(
     };
     let mut summary_html = String::new();
     html::push_html(&mut summary_html, summary_events.iter().cloned());
-    Ok(Body { html: out, summary_html, has_more: more_at.is_some(), toc, fragments })
+    Ok(Body { html: PackedHtml::new(&out), summary_html, has_more: more_at.is_some(), toc, fragments })
 }
 
 /// A link to a heading: this page's (`#muc`) or another Markdown page's (`a.md#muc`, resolved to `/a/#muc`).
@@ -357,7 +360,7 @@ mod tests {
     #[test]
     fn markdown_links_become_permalinks_keeping_the_fragment() {
         let r = ok("Xem [NQ 76](../van-ban/nq-76.md#dieu-1) và [B](b.md) và ![ảnh](anh.png).");
-        insta::assert_snapshot!(r.html, @r#"<p>Xem <a href="/van-ban/nghi-quyet-76/#dieu-1">NQ 76</a> và <a href="/tin-tuc/b/">B</a> và <img loading="lazy" decoding="async" src="/tin-tuc/anh.png" alt="ảnh" />.</p>"#);
+        insta::assert_snapshot!(r.html.unpack().as_str(), @r#"<p>Xem <a href="/van-ban/nghi-quyet-76/#dieu-1">NQ 76</a> và <a href="/tin-tuc/b/">B</a> và <img loading="lazy" decoding="async" src="/tin-tuc/anh.png" alt="ảnh" />.</p>"#);
     }
 
     #[test]
@@ -386,14 +389,18 @@ mod tests {
     #[test]
     fn external_and_root_relative_links_are_left_alone() {
         let r = ok("[a](https://dichvucong.gov.vn) [b](/tin-tuc/) [c](#muc) [d](mailto:a@b.vn)");
-        assert!(r.html.contains("href=\"https://dichvucong.gov.vn\""));
-        assert!(r.html.contains("href=\"/tin-tuc/\""));
+        assert!(r.html.unpack().as_str().contains("href=\"https://dichvucong.gov.vn\""));
+        assert!(r.html.unpack().as_str().contains("href=\"/tin-tuc/\""));
     }
 
     #[test]
     fn an_email_autolink_is_an_address_not_a_broken_page_link() {
         let r = ok("Liên hệ <banbientap@moha.gov.vn> hoặc [ban biên tập](mailto:banbientap@moha.gov.vn).");
-        assert!(r.html.contains("<a href=\"mailto:banbientap@moha.gov.vn\">banbientap@moha.gov.vn</a>"), "{}", r.html);
+        assert!(
+            r.html.unpack().as_str().contains("<a href=\"mailto:banbientap@moha.gov.vn\">banbientap@moha.gov.vn</a>"),
+            "{:?}",
+            r.html
+        );
     }
 
     #[test]
@@ -404,7 +411,7 @@ mod tests {
             ids,
             vec![(2, "cai-cach-the-che"), (2, "cai-cach-the-che-1"), (3, "danh-gia-par"), (2, "rieng-biet")]
         );
-        assert!(r.html.contains("<h2 id=\"cai-cach-the-che-1\">"));
+        assert!(r.html.unpack().as_str().contains("<h2 id=\"cai-cach-the-che-1\">"));
     }
 
     #[test]
@@ -415,7 +422,7 @@ mod tests {
         let r = ok("Đoạn một.\n\nĐoạn hai.\n\n<!-- more -->\n\nĐoạn ba.");
         assert_eq!(r.summary_html, "<p>Đoạn một.</p>\n<p>Đoạn hai.</p>\n");
         assert!(r.has_more);
-        assert!(r.html.contains("Đoạn ba"));
+        assert!(r.html.unpack().as_str().contains("Đoạn ba"));
     }
 
     #[test]
@@ -423,14 +430,22 @@ mod tests {
         let r = ok(
             "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~cũ~~\n\n- [x] xong\n\nChú thích[^1]\n\n[^1]: Ghi chú.\n\n\"Trích dẫn\"",
         );
-        insta::assert_snapshot!(r.html);
+        insta::assert_snapshot!(r.html.unpack().as_str());
     }
 
     #[test]
     fn code_is_highlighted_with_classes_and_unknown_languages_escaped() {
         let r = ok("```json\n{\"a\": 1}\n```\n\n```khong-ro\n<b>\n```");
-        assert!(r.html.contains("<pre class=\"code\" data-lang=\"json\"><code><span class=\"hl-"), "{}", r.html);
-        assert!(r.html.contains("<pre class=\"code\"><code>&lt;b&gt;\n</code></pre>"), "{}", r.html);
+        assert!(
+            r.html.unpack().as_str().contains("<pre class=\"code\" data-lang=\"json\"><code><span class=\"hl-"),
+            "{:?}",
+            r.html
+        );
+        assert!(
+            r.html.unpack().as_str().contains("<pre class=\"code\"><code>&lt;b&gt;\n</code></pre>"),
+            "{:?}",
+            r.html
+        );
     }
 
     #[test]

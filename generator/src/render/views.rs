@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::content::date::ContentDate;
 use crate::content::slug::slugify;
-use crate::markdown::Heading;
+use crate::markdown::{Heading, Html};
 use crate::site::{Attachment, Consultation, Document, Kind, Page, PageId, Section, SectionId, Site};
 use crate::site::{Taxonomy, TaxonomyKind, Term};
 
@@ -220,8 +220,8 @@ pub struct PageView<'a> {
     /// The fields a list shows.
     #[serde(flatten)]
     pub summary: PageSummaryView<'a>,
-    /// The body, HTML.
-    pub content: &'a str,
+    /// The body, HTML (unpacked for this view).
+    pub content: Html,
     /// Whether the editor placed a `<!-- more -->`.
     pub has_more: bool,
     /// Headings.
@@ -245,8 +245,8 @@ pub struct SectionView<'a> {
     pub description: Option<&'a str>,
     /// Root-relative URL.
     pub permalink: &'a str,
-    /// Intro text, HTML.
-    pub content: &'a str,
+    /// Intro text, HTML (unpacked for this view).
+    pub content: Html,
     /// Folder under `content/`.
     pub dir: &'a str,
     /// Number of pages.
@@ -481,7 +481,7 @@ impl<'a> Views<'a> {
         let p: &'a Page = &self.site.pages[id];
         PageView {
             summary: self.summary(id),
-            content: &p.rendered.html,
+            content: p.rendered.html.unpack(),
             has_more: p.rendered.has_more,
             toc: &p.rendered.toc,
             breadcrumbs: self.site.ancestors(p.section).into_iter().map(|s| self.link_section(s)).collect(),
@@ -501,7 +501,7 @@ impl<'a> Views<'a> {
             title: &s.meta.title,
             description: s.meta.description.as_deref(),
             permalink: &s.permalink,
-            content: &s.rendered.html,
+            content: s.rendered.html.unpack(),
             dir: &s.dir,
             page_count: s.pages.len(),
             subsections: s.subsections.iter().map(|&i| self.link_section(i)).collect(),

@@ -456,7 +456,7 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
         field(summary);
     }
     let fields_end = fields.len();
-    text::html_to_text(&page.rendered.html, &mut fields);
+    text::html_to_text(page.rendered.html.unpack().as_str(), &mut fields);
 
     let mut words: HashMap<String, Occurrences> = HashMap::new();
     let mut position = 0u32;
