@@ -357,10 +357,15 @@ mod tests {
         render(md, 1, &ctx(&p, &a), &Highlighter::new()).expect("renders")
     }
 
+    /// The whole body's HTML, unpacked.
+    fn html(body: &Body) -> String {
+        body.html.unpack().as_str().to_string()
+    }
+
     #[test]
     fn markdown_links_become_permalinks_keeping_the_fragment() {
         let r = ok("Xem [NQ 76](../van-ban/nq-76.md#dieu-1) và [B](b.md) và ![ảnh](anh.png).");
-        insta::assert_snapshot!(r.html.unpack().as_str(), @r#"<p>Xem <a href="/van-ban/nghi-quyet-76/#dieu-1">NQ 76</a> và <a href="/tin-tuc/b/">B</a> và <img loading="lazy" decoding="async" src="/tin-tuc/anh.png" alt="ảnh" />.</p>"#);
+        insta::assert_snapshot!(html(&r), @r#"<p>Xem <a href="/van-ban/nghi-quyet-76/#dieu-1">NQ 76</a> và <a href="/tin-tuc/b/">B</a> và <img loading="lazy" decoding="async" src="/tin-tuc/anh.png" alt="ảnh" />.</p>"#);
     }
 
     #[test]
@@ -389,15 +394,15 @@ mod tests {
     #[test]
     fn external_and_root_relative_links_are_left_alone() {
         let r = ok("[a](https://dichvucong.gov.vn) [b](/tin-tuc/) [c](#muc) [d](mailto:a@b.vn)");
-        assert!(r.html.unpack().as_str().contains("href=\"https://dichvucong.gov.vn\""));
-        assert!(r.html.unpack().as_str().contains("href=\"/tin-tuc/\""));
+        assert!(html(&r).contains("href=\"https://dichvucong.gov.vn\""));
+        assert!(html(&r).contains("href=\"/tin-tuc/\""));
     }
 
     #[test]
     fn an_email_autolink_is_an_address_not_a_broken_page_link() {
         let r = ok("Liên hệ <banbientap@moha.gov.vn> hoặc [ban biên tập](mailto:banbientap@moha.gov.vn).");
         assert!(
-            r.html.unpack().as_str().contains("<a href=\"mailto:banbientap@moha.gov.vn\">banbientap@moha.gov.vn</a>"),
+            html(&r).contains("<a href=\"mailto:banbientap@moha.gov.vn\">banbientap@moha.gov.vn</a>"),
             "{:?}",
             r.html
         );
@@ -411,7 +416,7 @@ mod tests {
             ids,
             vec![(2, "cai-cach-the-che"), (2, "cai-cach-the-che-1"), (3, "danh-gia-par"), (2, "rieng-biet")]
         );
-        assert!(r.html.unpack().as_str().contains("<h2 id=\"cai-cach-the-che-1\">"));
+        assert!(html(&r).contains("<h2 id=\"cai-cach-the-che-1\">"));
     }
 
     #[test]
@@ -422,7 +427,7 @@ mod tests {
         let r = ok("Đoạn một.\n\nĐoạn hai.\n\n<!-- more -->\n\nĐoạn ba.");
         assert_eq!(r.summary_html, "<p>Đoạn một.</p>\n<p>Đoạn hai.</p>\n");
         assert!(r.has_more);
-        assert!(r.html.unpack().as_str().contains("Đoạn ba"));
+        assert!(html(&r).contains("Đoạn ba"));
     }
 
     #[test]
@@ -430,22 +435,14 @@ mod tests {
         let r = ok(
             "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~cũ~~\n\n- [x] xong\n\nChú thích[^1]\n\n[^1]: Ghi chú.\n\n\"Trích dẫn\"",
         );
-        insta::assert_snapshot!(r.html.unpack().as_str());
+        insta::assert_snapshot!(html(&r));
     }
 
     #[test]
     fn code_is_highlighted_with_classes_and_unknown_languages_escaped() {
         let r = ok("```json\n{\"a\": 1}\n```\n\n```khong-ro\n<b>\n```");
-        assert!(
-            r.html.unpack().as_str().contains("<pre class=\"code\" data-lang=\"json\"><code><span class=\"hl-"),
-            "{:?}",
-            r.html
-        );
-        assert!(
-            r.html.unpack().as_str().contains("<pre class=\"code\"><code>&lt;b&gt;\n</code></pre>"),
-            "{:?}",
-            r.html
-        );
+        assert!(html(&r).contains("<pre class=\"code\" data-lang=\"json\"><code><span class=\"hl-"), "{:?}", r.html);
+        assert!(html(&r).contains("<pre class=\"code\"><code>&lt;b&gt;\n</code></pre>"), "{:?}", r.html);
     }
 
     #[test]

@@ -27,11 +27,6 @@ impl PackedHtml {
         // The bytes were made by `new`: this fails only if memory is corrupt.
         Html(lz4_flex::decompress_size_prepended(&self.0).expect("bytes compressed by PackedHtml::new"))
     }
-
-    /// Whether there is no HTML.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl fmt::Debug for PackedHtml {
@@ -76,7 +71,7 @@ mod tests {
         assert_eq!(packed.unpack().as_str(), html);
         assert!(packed.0.len() < html.len() / 4, "repeated text packs small: {} bytes", packed.0.len());
         assert_eq!(PackedHtml::new("").unpack().as_str(), "");
-        assert!(PackedHtml::new("").is_empty() && !packed.is_empty());
+        assert!(PackedHtml::new("").0.is_empty() && !packed.0.is_empty());
         assert_eq!(PackedHtml::new(&html), packed, "the same text packs to the same bytes");
         assert_eq!(
             serde_json::to_string(&packed.unpack()).ok(),
