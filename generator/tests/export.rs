@@ -41,9 +41,12 @@ fn seeded() -> tempfile::TempDir {
             })
             .await
             .expect("consultation");
+        let first = Ulid::new();
         for (i, text) in ["Góp ý một", "=Góp ý hai"].iter().enumerate() {
+            // One millisecond apart: two ids made in the same millisecond have no order between them.
+            let at = first.timestamp_ms() + i as u64;
             let comment = Comment {
-                id: Ulid::new(),
+                id: Ulid::from_parts(at, Ulid::new().random()),
                 consultation: id.clone(),
                 status: Status::Pending,
                 created_at: Utc::now(),
