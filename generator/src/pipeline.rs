@@ -5,8 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
 use crate::commands::{StoreTarget, sync};
 use crate::content::config::{CONFIG_FILE, SiteConfig};
 use crate::content::date::ContentDate;
@@ -301,13 +299,15 @@ pub(crate) fn render_all(
     today: ContentDate,
     timer: &mut Timer,
 ) -> Result<(render::RenderedSite, usize), BuildError> {
-    let (rendered, index) = rayon::join(|| render::render_site(site, theme, staging, today), || search::index(site));
+    // The index's files are written as they are made, not held until the pages are done.
+    let (rendered, index) = rayon::join(
+        || render::render_site(site, theme, staging, today),
+        || search::index_into(site, &mut |file| staging.write(&file.rel, &file.bytes)),
+    );
     let rendered = rendered?;
-    timer.lap("dựng trang");
     let index = index?;
-    index.par_iter().try_for_each(|file| staging.write(&file.rel, &file.bytes))?;
-    timer.lap("chỉ mục tìm kiếm");
-    let files = rendered.made.len() + rendered.copied + index.len();
+    timer.lap("dựng trang");
+    let files = rendered.made.len() + rendered.copied + index;
     Ok((rendered, files))
 }
 
