@@ -11,29 +11,32 @@ use serde::{Serialize, Serializer};
 /// LZ4 looks back at most this far, so a larger dictionary would not be read.
 const DICTIONARY_BYTES: usize = 64 * 1024;
 
-/// The dictionary: the last [`DICTIONARY_BYTES`] of the first bodies this process packed. Set once and never
-/// changed, so every body packed with it is unpacked with the same bytes. Which bodies fill it depends on which
-/// are parsed first; the output does not (packing is lossless), only how small the bodies pack.
-static DICTIONARY: OnceLock<Box<[u8]>> = OnceLock::new();
-/// The first bodies, until they fill the dictionary.
-static GATHERED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
 /// The first byte of a packed body: how it was packed.
 const PLAIN: u8 = 0;
 const WITH_DICTIONARY: u8 = 1;
 
-/// HTML kept LZ4-compressed; [`PackedHtml::unpack`] gives the text back.
-#[derive(Clone, Default)]
-pub struct PackedHtml(Box<[u8]>);
+/// The dictionary every body of this process is packed with.
+static DICTIONARY: Dictionary = Dictionary::new();
 
-impl PackedHtml {
-    /// Compresses `html`.
-    pub fn new(html: &str) -> Self {
+/// An LZ4 dictionary made of the last [`DICTIONARY_BYTES`] of the first bodies packed. Set once and never changed,
+/// so every body packed with it is unpacked with the same bytes. Which bodies fill it depends on which are parsed
+/// first; the output does not (packing is lossless), only how small the bodies pack.
+struct Dictionary {
+    bytes: OnceLock<Box<[u8]>>,
+    /// The first bodies, until they fill the dictionary.
+    gathered: Mutex<Vec<u8>>,
+}
+
+impl Dictionary {
+    const fn new() -> Self {
+        Self { bytes: OnceLock::new(), gathered: Mutex::new(Vec::new()) }
+    }
+
+    fn pack(&self, html: &str) -> PackedHtml {
         if html.is_empty() {
-            return Self::default();
+            return PackedHtml::default();
         }
-        let dictionary = DICTIONARY.get().map(|d| &**d).or_else(|| gather(html.as_bytes()));
-        let (tag, packed) = match dictionary {
+        let (tag, packed) = match self.for_packing(html.as_bytes()) {
             Some(dictionary) => {
                 (WITH_DICTIONARY, lz4_flex::block::compress_prepend_size_with_dict(html.as_bytes(), dictionary))
             }
@@ -42,50 +45,74 @@ impl PackedHtml {
         let mut bytes = Vec::with_capacity(packed.len() + 1);
         bytes.push(tag);
         bytes.extend_from_slice(&packed);
-        Self(bytes.into_boxed_slice())
+        PackedHtml(bytes.into_boxed_slice())
     }
 
-    /// The HTML, as it was given to [`PackedHtml::new`].
-    pub fn unpack(&self) -> Html {
-        // The bytes were made by `new`, which set the dictionary before packing with it: these fail only if memory
+    /// The dictionary to pack `html` with, or none while the bodies gathered (`html` now among them) do not fill
+    /// it yet.
+    fn for_packing(&self, html: &[u8]) -> Option<&[u8]> {
+        if let Some(bytes) = self.bytes.get() {
+            return Some(bytes);
+        }
+        let mut gathered = self.gathered.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bytes) = self.bytes.get() {
+            return Some(bytes);
+        }
+        gathered.extend_from_slice(html);
+        if gathered.len() < DICTIONARY_BYTES {
+            return None;
+        }
+        let bytes = self.bytes.get_or_init(|| gathered[gathered.len() - DICTIONARY_BYTES..].into());
+        *gathered = Vec::new();
+        Some(bytes)
+    }
+
+    fn unpack(&self, packed: &PackedHtml) -> Html {
+        // The bytes were made by `pack`, which set the dictionary before packing with it: these fail only if memory
         // is corrupt.
-        let bytes = match self.0.split_first() {
+        let bytes = match packed.0.split_first() {
             None => Vec::new(),
             Some((&WITH_DICTIONARY, packed)) => {
-                let dictionary = DICTIONARY.get().expect("the dictionary its body was packed with");
+                let dictionary = self.bytes.get().expect("the dictionary its body was packed with");
                 lz4_flex::block::decompress_size_prepended_with_dict(packed, dictionary)
-                    .expect("bytes compressed by PackedHtml::new")
+                    .expect("bytes compressed by Dictionary::pack")
             }
             Some((_, packed)) => {
-                lz4_flex::decompress_size_prepended(packed).expect("bytes compressed by PackedHtml::new")
+                lz4_flex::decompress_size_prepended(packed).expect("bytes compressed by Dictionary::pack")
             }
         };
         Html(bytes)
     }
+
+    /// Whether `a` and `b` hold the same HTML, however each was packed.
+    fn same(&self, a: &PackedHtml, b: &PackedHtml) -> bool {
+        match (a.0.first(), b.0.first()) {
+            (Some(x), Some(y)) if x != y => self.unpack(a) == self.unpack(b),
+            _ => a.0 == b.0,
+        }
+    }
 }
 
-/// Adds `html` to the bodies gathered for the dictionary; once they fill it, sets it and returns it.
-fn gather(html: &[u8]) -> Option<&'static [u8]> {
-    let mut gathered = GATHERED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(dictionary) = DICTIONARY.get() {
-        return Some(&**dictionary);
+/// HTML kept LZ4-compressed; [`PackedHtml::unpack`] gives the text back.
+#[derive(Clone, Default)]
+pub struct PackedHtml(Box<[u8]>);
+
+impl PackedHtml {
+    /// Compresses `html`.
+    pub fn new(html: &str) -> Self {
+        DICTIONARY.pack(html)
     }
-    gathered.extend_from_slice(html);
-    if gathered.len() < DICTIONARY_BYTES {
-        return None;
+
+    /// The HTML, as it was given to [`PackedHtml::new`].
+    pub fn unpack(&self) -> Html {
+        DICTIONARY.unpack(self)
     }
-    let dictionary = DICTIONARY.get_or_init(|| gathered[gathered.len() - DICTIONARY_BYTES..].into());
-    *gathered = Vec::new();
-    Some(&**dictionary)
 }
 
 /// Equal when the HTML is: a body packed before the dictionary was set and the same body packed after it are equal.
 impl PartialEq for PackedHtml {
     fn eq(&self, other: &Self) -> bool {
-        match (self.0.first(), other.0.first()) {
-            (Some(a), Some(b)) if a != b => self.unpack() == other.unpack(),
-            _ => self.0 == other.0,
-        }
+        DICTIONARY.same(self, other)
     }
 }
 
@@ -147,16 +174,22 @@ mod tests {
     fn bodies_packed_before_and_after_the_dictionary_is_set_come_back_and_compare_equal() {
         let body =
             |n: usize| format!("<p>Thủ tục số {n}: hồ sơ nộp trực tuyến qua cổng dịch vụ công.</p>\n").repeat(40);
-        let before = PackedHtml::new(&body(0));
+        let dictionary = Dictionary::new();
+        let before = dictionary.pack(&body(0));
+        assert_eq!(before.0[0], PLAIN, "no dictionary until the first bodies fill it");
         let mut n = 1;
-        while DICTIONARY.get().is_none() {
-            PackedHtml::new(&body(n));
+        while dictionary.bytes.get().is_none() {
+            dictionary.pack(&body(n));
             n += 1;
         }
-        let after = PackedHtml::new(&body(0));
+        assert_eq!(dictionary.bytes.get().map(|d| d.len()), Some(DICTIONARY_BYTES));
+        let after = dictionary.pack(&body(0));
         assert_eq!(after.0[0], WITH_DICTIONARY);
-        assert_eq!((before.unpack().as_str(), after.unpack().as_str()), (body(0).as_str(), body(0).as_str()));
-        assert_eq!(before, after, "equal whichever way each was packed");
-        assert_eq!(PackedHtml::new(&body(n + 1)).unpack().as_str(), body(n + 1));
+        assert!(after.0.len() < before.0.len(), "packed smaller with a dictionary of like text");
+        assert_eq!(dictionary.unpack(&before).as_str(), body(0));
+        assert_eq!(dictionary.unpack(&after).as_str(), body(0));
+        assert!(dictionary.same(&before, &after), "equal whichever way each was packed");
+        assert!(!dictionary.same(&before, &dictionary.pack(&body(1))));
+        assert!(!dictionary.same(&after, &dictionary.pack(&body(1))));
     }
 }
