@@ -2,7 +2,7 @@
 // the error over the page while the previous version stays readable.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { launch, url, SITE_ROOT } from './lib.mjs';
 
@@ -51,6 +51,15 @@ test('a saved Markdown change appears in the open tab by itself', async () => {
     await writeFile(file, `${original}\n${stamp}\n`);
     await page.waitForFunction((text) => document.body.innerText.includes(text), stamp, { timeout: 15000 });
     assert.equal(await settled(page, () => window.notReloaded), undefined, 'the page was reloaded by the server\'s event');
+    await quietFor(1000);
+    await page.waitForFunction(() => document.documentElement.dataset.cchcLive === '1');
+
+    // Saved as many editors do: the new text written to a hidden file beside it, renamed over the old one.
+    const replaced = `Dòng thay lúc ${Date.now()}`;
+    const temporary = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+    await writeFile(temporary, `${original}\n${replaced}\n`);
+    await rename(temporary, file);
+    await page.waitForFunction((text) => document.body.innerText.includes(text), replaced, { timeout: 15000 });
     const before = await quietFor(1000);
     await page.waitForFunction(() => document.documentElement.dataset.cchcLive === '1');
     await writeFile(file, original.replace('title:', 'tittle:'));
@@ -59,7 +68,7 @@ test('a saved Markdown change appears in the open tab by itself', async () => {
     const message = await overlay.innerText();
     assert.match(message, /content\/tin-tuc\/thanh-hoa-so-hoa-ho-so\.md:2: trường `tittle`/);
     assert.equal(await loads(), before, 'a failed build does not reload the page');
-    assert.ok((await page.innerText('main')).includes(stamp), 'the previous version stays readable');
+    assert.ok((await page.innerText('main')).includes(replaced), 'the previous version stays readable');
   } finally {
     await writeFile(file, original);
     await page.close();

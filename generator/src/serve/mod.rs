@@ -2,6 +2,7 @@
 //! `site.yaml` change, and tells open browser tabs to reload (or shows the build's errors over the page).
 
 mod api;
+mod burst;
 pub mod headers;
 pub mod live;
 
@@ -17,7 +18,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio_stream::StreamExt as _;
@@ -31,6 +32,7 @@ use cchc_functions::survey::Survey;
 use crate::commands::StoreTarget;
 use crate::pipeline::{BuildOptions, BuildReport};
 use crate::serve::api::{LocalApi, fixed_today, local_api};
+use crate::serve::burst::Burst;
 use crate::serve::live::LiveSite;
 use crate::site::document_filters::query_target;
 
@@ -42,9 +44,6 @@ pub const RELOAD_SCRIPT_PATH: &str = "/__cchc/live-reload.js";
 
 /// The live-reload script: reloads on a newer successful build, shows a failed build's errors over the page.
 const RELOAD_SCRIPT: &str = include_str!("../../builtin/live-reload.js");
-
-/// How long the watcher waits for a burst of file events to settle.
-const DEBOUNCE: Duration = Duration::from_millis(20);
 
 /// How long editing must pause before the search index catches up with the pages (on a thread of its own).
 const SEARCH_PAUSE: Duration = Duration::from_millis(300);
@@ -339,15 +338,17 @@ fn watch_and_rebuild(
                     Err(_) => return,
                 }
             };
-            let mut changed = changed_paths(first);
-            // A save is often several events (truncate, write, rename): wait until they stop coming.
+            let mut burst = Burst::default();
+            burst.add(first, is_editor_noise);
+            // A save is often several events (truncate, write, close; or a rename): wait until they stop coming.
             loop {
-                match rx.recv_timeout(DEBOUNCE) {
-                    Ok(event) => changed.extend(changed_paths(event)),
+                match rx.recv_timeout(burst.wait()) {
+                    Ok(event) => burst.add(event, is_editor_noise),
                     Err(mpsc::RecvTimeoutError::Timeout) => break,
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 }
             }
+            let changed = burst.into_changed();
             let Some(path) = changed.first() else { continue };
             let others = changed.iter().filter(|p| *p != path).count();
             let more = if others > 0 { format!(" (và {others} thay đổi khác)") } else { String::new() };
@@ -361,16 +362,6 @@ fn watch_and_rebuild(
         }
     });
     Ok(watcher)
-}
-
-/// The paths an event changed; none for reads, errors and editors' swap files.
-fn changed_paths(event: notify::Result<notify::Event>) -> Vec<PathBuf> {
-    match event {
-        Ok(event) if !matches!(event.kind, EventKind::Access(_)) => {
-            event.paths.into_iter().filter(|p| !is_editor_noise(p)).collect()
-        }
-        _ => Vec::new(),
-    }
 }
 
 /// Swap and backup files editors write next to the real one.
