@@ -23,7 +23,7 @@ use crate::error::{BuildError, ContentError};
 use crate::render::output::Staging;
 use crate::render::theme::{StaticFile, Theme, template_content_error};
 use crate::render::views::{DateView, PageSummaryView, Reads, Views, page_count};
-use crate::site::{PageId, SectionId, Site};
+use crate::site::{PageId, SectionId, Site, order};
 
 /// Entries in a feed.
 const FEED_SIZE: usize = 20;
@@ -404,10 +404,8 @@ fn feed_pages(site: &Site, section: Option<SectionId>) -> Vec<PageId> {
             .take(FEED_SIZE)
             .collect(),
         None => {
-            let mut all: Vec<PageId> = (0..site.pages.len()).filter(|&p| site.pages[p].meta.date.is_some()).collect();
-            crate::site::order::sort_pages(&mut all, &site.pages, crate::content::meta::SortBy::Date);
-            all.truncate(FEED_SIZE);
-            all
+            let dated = (0..site.pages.len()).filter(|&p| site.pages[p].meta.date.is_some()).collect();
+            order::first_n(dated, FEED_SIZE, |&a, &b| order::newest_first(&site.pages[a], &site.pages[b]))
         }
     }
 }

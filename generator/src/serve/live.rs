@@ -475,7 +475,7 @@ fn same_structure(old: &Site, new: &Site) -> bool {
     } = old;
     *config == new.config
         && same_all(sections, &new.sections, same_section)
-        && same_all(pages, &new.pages, |a, b| same_place(a, b))
+        && same_all(pages, &new.pages, |a, b| Arc::ptr_eq(a, b) || same_place(a, b))
         && same_all(taxonomies, &new.taxonomies, same_taxonomy)
         && same_all(surveys, &new.surveys, |(i, a), (j, b)| i == j && a.survey == b.survey)
         && *aliases == new.aliases
@@ -534,14 +534,20 @@ struct Outdated {
 
 fn outdated(last: &Last, new: &Site, templates: &HashSet<String>) -> Outdated {
     let old = &last.site;
-    let summary: Vec<bool> = old.pages.iter().zip(&new.pages).map(|(a, b)| !same_summary(a, b)).collect();
-    let whole: Vec<bool> =
-        old.pages.iter().zip(&new.pages).zip(&summary).map(|((a, b), &s)| s || !same_beyond_summary(a, b)).collect();
+    // A patched site shares every page it did not edit (`page_edits`): those are skipped without comparing fields.
+    let pairs = || old.pages.iter().zip(&new.pages).filter(|(a, b)| !Arc::ptr_eq(a, b));
+    let mut summary = vec![false; old.pages.len()];
+    let mut whole = vec![false; old.pages.len()];
+    for (id, (a, b)) in old.pages.iter().zip(&new.pages).enumerate() {
+        if !Arc::ptr_eq(a, b) {
+            summary[id] = !same_summary(a, b);
+            whole[id] = summary[id] || !same_beyond_summary(a, b);
+        }
+    }
     let content_changed = whole.iter().any(|&c| c);
     // Lists are ordered and grouped by front matter: while it is the same, so are they.
-    let fronts_changed = old.pages.iter().zip(&new.pages).any(|(a, b)| a.meta != b.meta || a.kind != b.kind);
-    let dates_changed =
-        old.pages.iter().zip(&new.pages).any(|(a, b)| a.meta.date != b.meta.date || a.meta.updated != b.meta.updated);
+    let fronts_changed = pairs().any(|(a, b)| a.meta != b.meta || a.kind != b.kind);
+    let dates_changed = pairs().any(|(a, b)| a.meta.date != b.meta.date || a.meta.updated != b.meta.updated);
     let jobs = (0..last.made.len())
         .filter(|&i| {
             let made = &last.made[i];
