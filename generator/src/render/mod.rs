@@ -27,6 +27,11 @@ use crate::site::{PageId, SectionId, Site, order};
 
 /// Entries in a feed.
 const FEED_SIZE: usize = 20;
+
+/// Room made for an output before rendering it: about a page of the default theme, so most outputs are written
+/// without the buffer growing.
+const OUTPUT_CAPACITY: usize = 16 * 1024;
+
 /// Newest pages shown per section on the home page.
 const HOME_SECTION_SIZE: usize = 5;
 /// URLs per sitemap file, the protocol's limit.
@@ -326,17 +331,20 @@ pub fn render_jobs(
     today: ContentDate,
     jobs: &[Job],
 ) -> Result<Vec<Made>, BuildError> {
-    render_jobs_into(site, theme, today, jobs, |path, text| staging.write(&path, text.as_bytes()))
+    render_jobs_into(site, theme, today, jobs, |path, bytes| staging.write(&path, &bytes))
 }
 
-/// Renders `jobs` (from `plan`), handing each output's path and text to `sink` (called from rendering threads),
+/// Renders `jobs` (from `plan`), handing each output's path and bytes to `sink` (called from rendering threads),
 /// and says how each was made. Every template error is collected; identical ones are reported once.
+///
+/// The bytes are UTF-8 (tera writes only `str`s) but are not checked again: `Tera::render` checked every output
+/// with the standard library's validation, a tenth of a 10,000-page build's CPU on Vietnamese text.
 pub fn render_jobs_into(
     site: &Site,
     theme: &Theme,
     today: ContentDate,
     jobs: &[Job],
-    sink: impl Fn(String, String) -> Result<(), BuildError> + Sync,
+    sink: impl Fn(String, Vec<u8>) -> Result<(), BuildError> + Sync,
 ) -> Result<Vec<Made>, BuildError> {
     let views = Views::new(site, today);
     let communes = if jobs.iter().any(|j| matches!(j, Job::SurveyProvince { .. })) {
@@ -361,7 +369,8 @@ pub fn render_jobs_into(
         .map(|&job| {
             let ((template, text), reads) = views::record(|| {
                 let (template, path, context) = prepare(site, theme, &views, &base, &sitemap, communes.as_ref(), job);
-                (template, theme.tera.render(template, &context).map(|text| (path, text)))
+                let mut bytes = Vec::with_capacity(OUTPUT_CAPACITY);
+                (template, theme.tera.render_to(template, &context, &mut bytes).map(|()| (path, bytes)))
             });
             let (path, text) = text.map_err(|e| {
                 let mut error = template_content_error(&theme.templates_dir, Some(template), &e);

@@ -221,8 +221,8 @@ impl LiveSite {
         let picked: Vec<Job> = selected.jobs.iter().map(|&i| last.made[i].job).collect();
         // Held until every output is rendered: a failed rebuild leaves the output folder as it was.
         let rendered = Mutex::new(Vec::with_capacity(picked.len()));
-        let made = render::render_jobs_into(&site, theme, today, &picked, |path, text| {
-            rendered.lock().unwrap_or_else(PoisonError::into_inner).push((path, text));
+        let made = render::render_jobs_into(&site, theme, today, &picked, |path, bytes| {
+            rendered.lock().unwrap_or_else(PoisonError::into_inner).push((path, bytes));
             Ok(())
         })?;
         timer.lap("dựng trang");
@@ -382,14 +382,14 @@ fn commit(staging: Staging, committed: &Mutex<u64>, pages_changed: bool) -> Resu
 /// page while it is being written may get part of it, and then reloads on this build's message.
 fn write_in_place(
     out: &Path,
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     committed: &Mutex<u64>,
     pages_changed: bool,
 ) -> Result<Changes, BuildError> {
     let mut count = committed.lock().unwrap_or_else(PoisonError::into_inner);
     let written = files
         .par_iter()
-        .map(|(rel, text)| overwrite(out, rel, text.as_bytes()).map(usize::from))
+        .map(|(rel, bytes)| overwrite(out, rel, bytes).map(usize::from))
         .try_reduce(|| 0, |a, b| Ok(a + b))?;
     if pages_changed {
         *count += 1;
