@@ -434,9 +434,9 @@ fn update_markdown(files: &mut ContentFiles, content_dir: &Path, rel: &str) -> R
     let shown = Path::new("content").join(rel);
     files.unreadable.retain(|e| e.file != shown);
     let position = files.markdown.iter().position(|f| f.rel == rel);
-    match (std::fs::read_to_string(&path), position) {
-        (Ok(text), Some(i)) => files.markdown[i].text = text.into(),
-        (Ok(text), None) => files.markdown.push(SourceFile { rel: rel.to_string(), text: text.into() }),
+    match (discover::read_text(&path), position) {
+        (Ok(text), Some(i)) => files.markdown[i].text = text,
+        (Ok(text), None) => files.markdown.push(SourceFile { rel: rel.to_string(), text }),
         (Err(e), position) => {
             if let Some(i) = position {
                 files.markdown.remove(i);
