@@ -108,6 +108,30 @@ struct Occurrences {
     positions: Vec<u32>,
 }
 
+/// A page's words as they are read: where each occurs, and whether in the title.
+#[derive(Default)]
+struct PageWords {
+    words: HashMap<String, Occurrences>,
+    position: u32,
+}
+
+impl PageWords {
+    fn add(&mut self, word: &str, in_title: bool) {
+        let occurrences = match self.words.get_mut(word) {
+            Some(found) => found,
+            None => self.words.entry(word.to_string()).or_insert(Occurrences { in_title, positions: Vec::new() }),
+        };
+        occurrences.in_title |= in_title;
+        occurrences.positions.push(self.position);
+        self.position += 1;
+    }
+
+    /// A phrase does not run from one field into the next.
+    fn end_field(&mut self) {
+        self.position += FIELD_GAP;
+    }
+}
+
 /// What one page gives the index.
 struct Indexed {
     words: Vec<(String, Occurrences)>,
@@ -500,27 +524,14 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
     if let Some(summary) = &page.meta.summary {
         field(summary);
     }
-    let fields_end = fields.len();
-    text::html_to_text(page.rendered.html.unpack().as_str(), &mut fields);
-
-    let mut words: HashMap<String, Occurrences> = HashMap::new();
-    let mut position = 0u32;
-    let mut add = |text: &str, in_title: bool, position: &mut u32| {
-        for_each_word(text, |word| {
-            let occurrences = match words.get_mut(word) {
-                Some(found) => found,
-                None => words.entry(word.to_string()).or_insert(Occurrences { in_title, positions: Vec::new() }),
-            };
-            occurrences.in_title |= in_title;
-            occurrences.positions.push(*position);
-            *position += 1;
-        });
-        *position += FIELD_GAP;
-    };
-    add(&page.meta.title, true, &mut position);
-    add(&fields[..fields_end], false, &mut position);
-    add(&fields[fields_end..], false, &mut position);
-    Indexed { words: words.into_iter().collect(), filters }
+    let mut words = PageWords::default();
+    for_each_word(&page.meta.title, |word| words.add(word, true));
+    words.end_field();
+    for_each_word(&fields, |word| words.add(word, false));
+    words.end_field();
+    text::for_each_word_of_html(page.rendered.html.unpack().as_str(), |word| words.add(word, false));
+    words.end_field();
+    Indexed { words: words.words.into_iter().collect(), filters }
 }
 
 /// An address chunk: one line per page, `<section number>,<UTF-16 units shared with the previous address>,<the

@@ -7,25 +7,43 @@ use unicode_normalization::char::decompose_canonical;
 
 /// Calls `each` with every folded word of `text`, in order.
 pub fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
-    let table = &*FOLDS;
-    let mut word = String::with_capacity(16);
-    for c in text.chars() {
-        let inside = match table.get(c as usize).copied().unwrap_or(SLOW) {
-            SEPARATOR => false,
-            MARK => true,
-            SLOW => fold_char(c, &mut word),
-            ascii => {
-                word.push(char::from(ascii));
-                true
+    let mut words = Words::default();
+    words.feed(text, &mut each);
+    words.end(&mut each);
+}
+
+/// A word being folded, fed text piece by piece.
+#[derive(Default)]
+struct Words {
+    word: String,
+}
+
+impl Words {
+    /// Folds `text` onto the word, calling `each` with every word a separator in it ends.
+    fn feed(&mut self, text: &str, each: &mut impl FnMut(&str)) {
+        let table = &*FOLDS;
+        for c in text.chars() {
+            let inside = match table.get(c as usize).copied().unwrap_or(SLOW) {
+                SEPARATOR => false,
+                MARK => true,
+                SLOW => fold_char(c, &mut self.word),
+                ascii => {
+                    self.word.push(char::from(ascii));
+                    true
+                }
+            };
+            if !inside {
+                self.end(each);
             }
-        };
-        if !inside && !word.is_empty() {
-            each(&word);
-            word.clear();
         }
     }
-    if !word.is_empty() {
-        each(&word);
+
+    /// Ends the word, if one has begun.
+    fn end(&mut self, each: &mut impl FnMut(&str)) {
+        if !self.word.is_empty() {
+            each(&self.word);
+            self.word.clear();
+        }
     }
 }
 
@@ -84,24 +102,25 @@ const MARK: u8 = 1;
 /// Folded by [`fold_char`] each time (folds to more than one letter, or is not in the table).
 const SLOW: u8 = 2;
 
-/// The readable text of rendered HTML: tags dropped (a space where a block ends, so words of two cells or two
-/// paragraphs do not run together), the entities pulldown-cmark writes decoded, spaces collapsed.
-pub fn html_to_text(html: &str, out: &mut String) {
+/// Calls `each` with every folded word of the readable text of rendered HTML, in order: tags dropped (a word ends
+/// where a block ends, so words of two cells or two paragraphs do not run together; an inline tag does not end
+/// one), the entities pulldown-cmark writes decoded. The text itself is not made: only its words are wanted.
+pub fn for_each_word_of_html(html: &str, mut each: impl FnMut(&str)) {
+    let mut words = Words::default();
     let mut rest = html;
-    let mut space = !out.is_empty();
     while !rest.is_empty() {
         let Some(open) = rest.find(['<', '&']) else {
-            push_text(out, rest, &mut space);
+            words.feed(rest, &mut each);
             break;
         };
-        push_text(out, &rest[..open], &mut space);
+        words.feed(&rest[..open], &mut each);
         rest = &rest[open..];
         if rest.starts_with('<') {
             let end = rest.find('>').map_or(rest.len(), |i| i + 1);
             let name = rest[1..end].trim_start_matches('/');
             let name = &name[..name.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(name.len())];
             if !INLINE_TAGS.contains(&name) {
-                space = true;
+                words.end(&mut each);
             }
             rest = &rest[end..];
         } else {
@@ -110,10 +129,11 @@ pub fn html_to_text(html: &str, out: &mut String) {
                 None => ('&', 1),
             };
             let mut buffer = [0; 4];
-            push_text(out, decoded.encode_utf8(&mut buffer), &mut space);
+            words.feed(decoded.encode_utf8(&mut buffer), &mut each);
             rest = &rest[len..];
         }
     }
+    words.end(&mut each);
 }
 
 /// Tags inside a line of text: no space where they open or close.
@@ -123,22 +143,6 @@ const INLINE_TAGS: [&str; 14] =
 /// What pulldown-cmark's HTML escaping writes.
 const ENTITIES: [(&str, char); 6] =
     [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"'), ("&#39;", '\''), ("&#x27;", '\'')];
-
-fn push_text(out: &mut String, text: &str, space: &mut bool) {
-    for (i, part) in text.split(char::is_whitespace).enumerate() {
-        if i > 0 {
-            *space = true;
-        }
-        if part.is_empty() {
-            continue;
-        }
-        if *space && !out.is_empty() {
-            out.push(' ');
-        }
-        *space = false;
-        out.push_str(part);
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -189,15 +193,13 @@ mod tests {
     }
 
     #[test]
-    fn html_becomes_text_with_words_kept_apart() {
-        let mut text = String::new();
-        html_to_text(
-            "<h2 id=\"a\">Một <em>cửa</em></h2><p>A &amp; B &lt;c&gt;</p><table><tr><td>x</td><td>y</td></tr></table>",
-            &mut text,
+    fn html_gives_the_words_of_its_text_kept_apart_where_blocks_end() {
+        let mut found = Vec::new();
+        for_each_word_of_html(
+            "<h2 id=\"a\">Một <em>cửa</em></h2><p>A &amp; B &lt;c&gt;</p><table><tr><td>x</td><td>y</td></tr></table>\
+             <p>Hành<strong>chính</strong>&#39;s&nbsp;x</p>",
+            |w| found.push(w.to_string()),
         );
-        assert_eq!(text, "Một cửa A & B <c> x y");
-        let mut more = String::from("Tóm tắt");
-        html_to_text("<p>thân\n  bài</p>", &mut more);
-        assert_eq!(more, "Tóm tắt thân bài");
+        assert_eq!(found, ["mot", "cua", "a", "b", "c", "x", "y", "hanhchinh", "s", "nbsp", "x"]);
     }
 }
