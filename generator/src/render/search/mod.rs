@@ -180,7 +180,8 @@ impl WordList {
             return (Part { pages: self.pages, postings: self.postings, positions: self.positions }, Vec::new());
         }
         let mut postings: Vec<Posting> = postings(&self.postings, &self.positions).collect();
-        postings.sort_by(|a, b| weight(b.flags).total_cmp(&weight(a.flags)).then(a.page.cmp(&b.page)));
+        // Weightiest first. A weight is positive, so its bits order as it does; each is worked out once.
+        postings.sort_by_cached_key(|p| (std::cmp::Reverse(weight(p.flags).to_bits()), p.page));
         let part = |postings: &mut [Posting]| {
             postings.sort_unstable_by_key(|p| p.page);
             let mut part = Part { pages: postings.len() as u32, postings: Vec::new(), positions: Vec::new() };
