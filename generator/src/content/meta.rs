@@ -323,6 +323,17 @@ impl RawPage {
     }
 }
 
+/// A tag as written on a page, with its slug: the URL segment of its list, and what makes two spellings one tag.
+/// Found once, as the front matter is read, not wherever the tag is shown (a tag is shown in every list its page is
+/// in: slugifying it there was 3.5 % of a 10,000-page build's CPU).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tag {
+    /// As written, trimmed.
+    pub name: String,
+    /// Its slug, never empty.
+    pub slug: String,
+}
+
 /// Fields every page has.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageMeta {
@@ -335,7 +346,7 @@ pub struct PageMeta {
     /// A summary written by the editor (plain text).
     pub summary: Option<String>,
     /// Tags, trimmed, never empty.
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
     /// Drafts are left out unless `--drafts`.
     pub draft: bool,
     /// Illustrative content that must never pass for real: badged wherever it appears, left out of the sitemap,
@@ -461,10 +472,13 @@ impl PageFrontMatter {
                 format!("tóm tắt là văn bản thuần, hiển thị nguyên văn ở danh sách và kết quả tìm kiếm: bỏ {markup}"),
             ));
         }
-        let tags: Vec<String> = raw.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
-        for tag in &tags {
-            if slugify(tag).is_empty() {
-                errors.push(at("tags", format!("từ khóa `{tag}` không có chữ hay số nào")));
+        let mut tags = Vec::with_capacity(raw.tags.len());
+        for name in raw.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            let slug = slugify(name);
+            if slug.is_empty() {
+                errors.push(at("tags", format!("từ khóa `{name}` không có chữ hay số nào")));
+            } else {
+                tags.push(Tag { name: name.to_string(), slug });
             }
         }
         for key in raw.present_keys() {
@@ -706,7 +720,7 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(fm.meta.title, "Tin A");
-        assert_eq!(fm.meta.tags, vec!["Chuyển đổi số"]);
+        assert_eq!(fm.meta.tags, [Tag { name: "Chuyển đổi số".into(), slug: "chuyen-doi-so".into() }]);
         assert_eq!(fm.meta.slug.as_deref(), Some("tin-a"));
         assert_eq!(fm.meta.aliases, vec!["/cu/tin-a/"]);
         assert!(fm.meta.draft);

@@ -446,7 +446,7 @@ impl<'a> Views<'a> {
                 .meta
                 .tags
                 .iter()
-                .map(|t| TagView { name: t, permalink: format!("/{}/{}/", TaxonomyKind::Tags.segment(), slugify(t)) })
+                .map(|t| TagView { name: &t.name, permalink: format!("/{}/{}/", TaxonomyKind::Tags.segment(), t.slug) })
                 .collect(),
             image: p.meta.image.as_deref(),
             image_alt: p.meta.image_alt.as_deref(),

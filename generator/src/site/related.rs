@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::content::slug::slugify;
 use crate::site::model::{Page, PageId, Taxonomy, TaxonomyKind};
 
 /// How many related pages each page links to.
@@ -27,7 +26,7 @@ fn related_pages(pages: &[Page], taxonomies: &[Taxonomy]) -> Vec<Vec<PageId>> {
     let term_of: HashMap<&str, usize> = tags.terms.iter().enumerate().map(|(i, t)| (t.slug.as_str(), i)).collect();
     let page_terms: Vec<Vec<usize>> = pages
         .iter()
-        .map(|p| p.meta.tags.iter().filter_map(|t| term_of.get(slugify(t).as_str()).copied()).collect())
+        .map(|p| p.meta.tags.iter().filter_map(|t| term_of.get(t.slug.as_str()).copied()).collect())
         .collect();
     (0..pages.len())
         .into_par_iter()

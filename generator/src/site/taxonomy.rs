@@ -40,7 +40,7 @@ pub fn collect(kind: TaxonomyKind, pages: &[Page]) -> Taxonomy {
 /// The terms a page belongs to, as (sort key, display name).
 fn terms_of(kind: TaxonomyKind, page: &Page) -> Vec<(String, String)> {
     match (kind, &page.kind) {
-        (TaxonomyKind::Tags, _) => page.meta.tags.iter().map(|t| (slugify(t), t.clone())).collect(),
+        (TaxonomyKind::Tags, _) => page.meta.tags.iter().map(|t| (t.slug.clone(), t.name.clone())).collect(),
         (TaxonomyKind::Issuer, Kind::Document(doc)) => {
             let position = Issuer::ALL.iter().position(|i| *i == doc.meta.issuer).unwrap_or_default();
             vec![(format!("{position}"), doc.meta.issuer.label().to_string())]
