@@ -534,20 +534,25 @@ struct Outdated {
 
 fn outdated(last: &Last, new: &Site, templates: &HashSet<String>) -> Outdated {
     let old = &last.site;
-    // A patched site shares every page it did not edit (`page_edits`): those are skipped without comparing fields.
-    let pairs = || old.pages.iter().zip(&new.pages).filter(|(a, b)| !Arc::ptr_eq(a, b));
+    // A patched site shares every page it did not edit (`page_edits`): only the others are compared.
+    let edited: Vec<(usize, &Page, &Page)> = old
+        .pages
+        .iter()
+        .zip(&new.pages)
+        .enumerate()
+        .filter(|(_, (a, b))| !Arc::ptr_eq(a, b))
+        .map(|(id, (a, b))| (id, &**a, &**b))
+        .collect();
     let mut summary = vec![false; old.pages.len()];
     let mut whole = vec![false; old.pages.len()];
-    for (id, (a, b)) in old.pages.iter().zip(&new.pages).enumerate() {
-        if !Arc::ptr_eq(a, b) {
-            summary[id] = !same_summary(a, b);
-            whole[id] = summary[id] || !same_beyond_summary(a, b);
-        }
+    for &(id, a, b) in &edited {
+        summary[id] = !same_summary(a, b);
+        whole[id] = summary[id] || !same_beyond_summary(a, b);
     }
-    let content_changed = whole.iter().any(|&c| c);
+    let content_changed = edited.iter().any(|&(id, _, _)| whole[id]);
     // Lists are ordered and grouped by front matter: while it is the same, so are they.
-    let fronts_changed = pairs().any(|(a, b)| a.meta != b.meta || a.kind != b.kind);
-    let dates_changed = pairs().any(|(a, b)| a.meta.date != b.meta.date || a.meta.updated != b.meta.updated);
+    let fronts_changed = edited.iter().any(|(_, a, b)| a.meta != b.meta || a.kind != b.kind);
+    let dates_changed = edited.iter().any(|(_, a, b)| a.meta.date != b.meta.date || a.meta.updated != b.meta.updated);
     let jobs = (0..last.made.len())
         .filter(|&i| {
             let made = &last.made[i];
