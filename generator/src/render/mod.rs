@@ -338,7 +338,7 @@ pub fn render_jobs(
 /// and says how each was made. Every template error is collected; identical ones are reported once.
 ///
 /// The bytes are UTF-8 (tera writes only `str`s) but are not checked again: `Tera::render` checked every output
-/// with the standard library's validation, a tenth of a 10,000-page build's CPU on Vietnamese text.
+/// with the standard library's validation, 5 % of a 10,000-page build's CPU on Vietnamese text.
 pub fn render_jobs_into(
     site: &Site,
     theme: &Theme,

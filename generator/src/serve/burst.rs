@@ -28,10 +28,10 @@ pub struct Burst {
 }
 
 impl Burst {
-    /// Takes in one event; `ignored` says which paths are not the site's (editors' swap files).
-    pub fn add(&mut self, event: notify::Result<Event>, ignored: impl Fn(&Path) -> bool) {
+    /// Takes in one event. Editors' swap and backup files are not the site's: their events are left out.
+    pub fn add(&mut self, event: notify::Result<Event>) {
         let Ok(event) = event else { return };
-        let paths = event.paths.into_iter().filter(|p| !ignored(p));
+        let paths = event.paths.into_iter().filter(|p| !is_editor_noise(p));
         match event.kind {
             EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
                 for path in paths {
@@ -73,6 +73,12 @@ impl Burst {
     }
 }
 
+/// Swap and backup files editors write next to the real one.
+fn is_editor_noise(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    name.starts_with(".#") || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".swx") || name == "4913"
+}
+
 #[cfg(test)]
 mod tests {
     use notify::event::{DataChange, RemoveKind};
@@ -83,22 +89,18 @@ mod tests {
         Ok(paths.iter().fold(Event::new(kind), |e, p| e.add_path(PathBuf::from(p))))
     }
 
-    fn none(_: &Path) -> bool {
-        false
-    }
-
     const WRITE: EventKind = EventKind::Modify(ModifyKind::Data(DataChange::Any));
     const CLOSE_WRITE: EventKind = EventKind::Access(AccessKind::Close(AccessMode::Write));
 
     #[test]
     fn a_save_in_place_settles_once_the_file_is_closed() {
         let mut burst = Burst::default();
-        burst.add(event(EventKind::Access(AccessKind::Open(AccessMode::Any)), &["c/a.md"]), none);
+        burst.add(event(EventKind::Access(AccessKind::Open(AccessMode::Any)), &["c/a.md"]));
         assert_eq!(burst.wait(), PAUSE, "nothing written yet");
-        burst.add(event(WRITE, &["c/a.md"]), none);
-        burst.add(event(WRITE, &["c/a.md"]), none);
+        burst.add(event(WRITE, &["c/a.md"]));
+        burst.add(event(WRITE, &["c/a.md"]));
         assert_eq!(burst.wait(), PAUSE, "still open for writing");
-        burst.add(event(CLOSE_WRITE, &["c/a.md"]), none);
+        burst.add(event(CLOSE_WRITE, &["c/a.md"]));
         assert_eq!(burst.wait(), GRACE);
         assert_eq!(burst.into_changed(), [PathBuf::from("c/a.md")]);
     }
@@ -106,11 +108,11 @@ mod tests {
     #[test]
     fn a_file_still_being_written_keeps_the_pause() {
         let mut burst = Burst::default();
-        burst.add(event(WRITE, &["c/a.md"]), none);
-        burst.add(event(WRITE, &["c/b.md"]), none);
-        burst.add(event(CLOSE_WRITE, &["c/a.md"]), none);
+        burst.add(event(WRITE, &["c/a.md"]));
+        burst.add(event(WRITE, &["c/b.md"]));
+        burst.add(event(CLOSE_WRITE, &["c/a.md"]));
         assert_eq!(burst.wait(), PAUSE, "b.md is not closed");
-        burst.add(event(CLOSE_WRITE, &["c/b.md"]), none);
+        burst.add(event(CLOSE_WRITE, &["c/b.md"]));
         assert_eq!(burst.wait(), GRACE);
         assert_eq!(burst.into_changed(), [PathBuf::from("c/a.md"), PathBuf::from("c/b.md")]);
     }
@@ -118,13 +120,13 @@ mod tests {
     #[test]
     fn a_replace_settles_when_the_new_file_is_renamed_into_place_not_when_the_old_one_goes() {
         let mut burst = Burst::default();
-        burst.add(event(EventKind::Remove(RemoveKind::File), &["c/a.md"]), none);
+        burst.add(event(EventKind::Remove(RemoveKind::File), &["c/a.md"]));
         assert_eq!(burst.wait(), PAUSE, "a removal may be the first half of a replace");
-        burst.add(event(EventKind::Create(CreateKind::File), &["c/.a.md.tmp"]), none);
-        burst.add(event(WRITE, &["c/.a.md.tmp"]), none);
-        burst.add(event(CLOSE_WRITE, &["c/.a.md.tmp"]), none);
-        burst.add(event(EventKind::Modify(ModifyKind::Name(RenameMode::From)), &["c/.a.md.tmp"]), none);
-        burst.add(event(EventKind::Modify(ModifyKind::Name(RenameMode::To)), &["c/a.md"]), none);
+        burst.add(event(EventKind::Create(CreateKind::File), &["c/.a.md.tmp"]));
+        burst.add(event(WRITE, &["c/.a.md.tmp"]));
+        burst.add(event(CLOSE_WRITE, &["c/.a.md.tmp"]));
+        burst.add(event(EventKind::Modify(ModifyKind::Name(RenameMode::From)), &["c/.a.md.tmp"]));
+        burst.add(event(EventKind::Modify(ModifyKind::Name(RenameMode::To)), &["c/a.md"]));
         assert_eq!(burst.wait(), GRACE);
         assert_eq!(burst.into_changed(), [PathBuf::from("c/a.md"), PathBuf::from("c/.a.md.tmp")]);
     }
@@ -132,19 +134,26 @@ mod tests {
     #[test]
     fn without_word_of_completion_the_pause_holds() {
         let mut burst = Burst::default();
-        burst.add(event(EventKind::Modify(ModifyKind::Metadata(notify::event::MetadataKind::Any)), &["c/a.md"]), none);
+        burst.add(event(EventKind::Modify(ModifyKind::Metadata(notify::event::MetadataKind::Any)), &["c/a.md"]));
         assert_eq!(burst.wait(), PAUSE);
-        burst.add(event(CLOSE_WRITE, &["c/other.md"]), none);
+        burst.add(event(CLOSE_WRITE, &["c/other.md"]));
         assert_eq!(burst.wait(), PAUSE, "closing a file the burst did not write says nothing");
-        burst.add(Err(notify::Error::generic("lost")), none);
+        burst.add(Err(notify::Error::generic("lost")));
         assert_eq!(burst.into_changed(), [PathBuf::from("c/a.md")]);
+    }
+
+    #[test]
+    fn editor_swap_files_are_ignored() {
+        assert!(is_editor_noise(Path::new("content/.a.md.swp")));
+        assert!(is_editor_noise(Path::new("content/a.md~")));
+        assert!(!is_editor_noise(Path::new("content/a.md")));
     }
 
     #[test]
     fn reads_and_ignored_paths_are_not_changes() {
         let mut burst = Burst::default();
-        burst.add(event(EventKind::Access(AccessKind::Read), &["c/a.md"]), none);
-        burst.add(event(WRITE, &["c/.a.md.swp"]), |p| p.extension().is_some_and(|e| e == "swp"));
+        burst.add(event(EventKind::Access(AccessKind::Read), &["c/a.md"]));
+        burst.add(event(WRITE, &["c/.a.md.swp"]));
         assert_eq!(burst.wait(), PAUSE);
         assert!(burst.into_changed().is_empty());
     }

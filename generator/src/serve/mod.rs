@@ -339,18 +339,18 @@ fn watch_and_rebuild(
                 }
             };
             let mut burst = Burst::default();
-            burst.add(first, is_editor_noise);
+            burst.add(first);
             // A save is often several events (truncate, write, close; or a rename): wait until they stop coming.
             loop {
                 match rx.recv_timeout(burst.wait()) {
-                    Ok(event) => burst.add(event, is_editor_noise),
+                    Ok(event) => burst.add(event),
                     Err(mpsc::RecvTimeoutError::Timeout) => break,
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 }
             }
             let changed = burst.into_changed();
             let Some(path) = changed.first() else { continue };
-            let others = changed.iter().filter(|p| *p != path).count();
+            let others = changed.len() - 1;
             let more = if others > 0 { format!(" (và {others} thay đổi khác)") } else { String::new() };
             eprintln!("Thay đổi: {}{more}", path.display());
             generation += 1;
@@ -364,22 +364,9 @@ fn watch_and_rebuild(
     Ok(watcher)
 }
 
-/// Swap and backup files editors write next to the real one.
-fn is_editor_noise(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    name.starts_with(".#") || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".swx") || name == "4913"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn editor_swap_files_are_ignored() {
-        assert!(is_editor_noise(Path::new("content/.a.md.swp")));
-        assert!(is_editor_noise(Path::new("content/a.md~")));
-        assert!(!is_editor_noise(Path::new("content/a.md")));
-    }
 
     #[tokio::test]
     async fn html_gets_the_reload_script_and_nothing_is_cached() {

@@ -501,13 +501,11 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
     let mut filters = Vec::new();
     let section = top_section_title(site, page);
     filters.push(("muc", section.to_string()));
-    let mut fields = String::new();
-    let mut field = |text: &str| {
-        if !fields.is_empty() {
-            fields.push(' ');
-        }
-        fields.push_str(text);
-    };
+    let mut words = PageWords::default();
+    for_each_word(&page.meta.title, |word| words.add(word, true));
+    words.end_field();
+    // The fields besides title and body count as one: a phrase may run from one into the next.
+    let mut field = |text: &str| for_each_word(text, |word| words.add(word, false));
     match &page.kind {
         Kind::Document(document) => {
             let meta = &document.meta;
@@ -525,10 +523,6 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
     if let Some(summary) = &page.meta.summary {
         field(summary);
     }
-    let mut words = PageWords::default();
-    for_each_word(&page.meta.title, |word| words.add(word, true));
-    words.end_field();
-    for_each_word(&fields, |word| words.add(word, false));
     words.end_field();
     text::for_each_word_of_html(page.rendered.html.unpack().as_str(), |word| words.add(word, false));
     words.end_field();
