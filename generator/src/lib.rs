@@ -5,6 +5,7 @@
 //! [`render`] turns it into files (templates, feeds, search index) and writes them. [`pipeline`] runs the stages
 //! in order; [`serve`] reruns them on every save; [`commands`] are the other things `cchc` does.
 
+pub mod cli;
 pub mod cms;
 pub mod commands;
 pub mod content;
