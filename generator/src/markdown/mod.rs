@@ -214,11 +214,9 @@ pub fn render(
     Ok(Body { html: PackedHtml::new(&out), summary_html, has_more: more_at.is_some(), toc, fragments })
 }
 
-/// A link to a heading: this page's (`#muc`) or another Markdown page's (`a.md#muc`, resolved to `/a/#muc`).
-/// Links to files, other sites and root-relative addresses are not checked.
 /// The file line of a byte offset in a body, counted on from the offset asked for last. Links come in the order
 /// they are written, so a body's newlines are counted about once. Counting from the body's start for every link
-/// (as before) was a fifth of the CPU of building 10,000 real READMEs and changelogs, which carry hundreds of links.
+/// was a fifth of the CPU of building 10,000 real READMEs and changelogs, which carry hundreds of links.
 struct Lines<'a> {
     body: &'a str,
     first_line: usize,
@@ -227,6 +225,7 @@ struct Lines<'a> {
 }
 
 impl Lines<'_> {
+    /// The file line of the byte at `offset` (an earlier offset than the last is counted again from the start).
     fn at(&mut self, offset: usize) -> usize {
         if offset < self.offset {
             self.offset = 0;
@@ -239,6 +238,8 @@ impl Lines<'_> {
     }
 }
 
+/// A link to a heading: this page's (`#muc`) or another Markdown page's (`a.md#muc`, resolved to `/a/#muc`).
+/// Links to files, other sites and root-relative addresses are not checked.
 fn fragment_link(written: &str, resolved: &str, line: impl FnOnce() -> usize) -> Option<FragmentLink> {
     let (path, fragment) = written.split_once('#')?;
     if fragment.is_empty() {
