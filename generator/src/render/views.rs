@@ -279,10 +279,13 @@ pub struct PagerLink {
 /// a keyboard, and 154,000 links rendered for a 10,000-page site); the pattern of GOV.UK's pagination instead.
 const PAGER_NEIGHBOURS: usize = 2;
 
-/// The page numbers a paginator links to: the first, the last, and [`PAGER_NEIGHBOURS`] on each side of `current`.
-fn pager_numbers(current: usize, total: usize) -> impl Iterator<Item = usize> {
+/// The page numbers a paginator links to, in order: the first, the last, and [`PAGER_NEIGHBOURS`] on each side of
+/// `current` (of `total`, at least 1). Made directly, not by filtering every number of the list for each of its pages.
+fn pager_numbers(current: usize, total: usize) -> Vec<usize> {
     let near = current.saturating_sub(PAGER_NEIGHBOURS).max(1)..=(current + PAGER_NEIGHBOURS).min(total);
-    (1..=total).filter(move |&n| n == 1 || n == total || near.contains(&n))
+    let mut numbers: Vec<usize> = std::iter::once(1).chain(near).chain(std::iter::once(total)).collect();
+    numbers.dedup();
+    numbers
 }
 
 /// One page of a paginated list.
@@ -535,17 +538,16 @@ impl<'a> Views<'a> {
             previous: (number > 1).then(|| url(number - 1)),
             next: (number < total_pages).then(|| url(number + 1)),
             links: {
-                let mut before = 0;
-                pager_numbers(number, total_pages)
-                    .map(|n| {
-                        let link = PagerLink {
-                            number: n,
-                            permalink: url(n),
-                            current: n == number,
-                            gap_before: n > before + 1,
-                        };
-                        before = n;
-                        link
+                let numbers = pager_numbers(number, total_pages);
+                let before = std::iter::once(0).chain(numbers.iter().copied());
+                numbers
+                    .iter()
+                    .zip(before)
+                    .map(|(&n, before)| PagerLink {
+                        number: n,
+                        permalink: url(n),
+                        current: n == number,
+                        gap_before: n > before + 1,
                     })
                     .collect()
             },
@@ -603,7 +605,7 @@ mod tests {
 
     #[test]
     fn a_paginator_links_the_first_the_last_and_the_pages_near_the_current_one() {
-        let numbers = |current, total| pager_numbers(current, total).collect::<Vec<_>>();
+        let numbers = pager_numbers;
         assert_eq!(numbers(1, 1), [1]);
         assert_eq!(numbers(2, 5), [1, 2, 3, 4, 5], "a short list links every page");
         assert_eq!(numbers(1, 124), [1, 2, 3, 124]);
