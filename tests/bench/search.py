@@ -7,7 +7,7 @@ tests/bench/real-corpus.py, or the script REAL_CORPUS names) and the repository'
     python3 tests/bench/search.py [--sites 1000,10000,real-10000,repo] [--runs 5] [--before REV] [QUERY ...]
 
 Each site is built with the release binary and served as static files (no compression: sizes are gzipped by the
-script, level 6, as a CDN sends text). Each query is opened as `/tim-kiem/?q=…` in a fresh browser context, RUNS
+script, level 6, as a CDN sends text; a byte range, which a CDN sends as it is, is counted as sent). Each query is opened as `/tim-kiem/?q=…` in a fresh browser context, RUNS
 times; the table gives, before the first result is listed: requests, KB gzipped (all fetches, and the index's
 share), ms from navigation; and ms until the whole first screen (20 results) is listed. Median and min-max.
 
@@ -16,7 +16,7 @@ built by REV (its generator built in a temporary worktree, or the binary BEFORE_
 `git archive REV themes`), and the results (counts and the first screen's
 addresses, in order) must be equal: the one check that fails the script. Timings never do.
 """
-import argparse, functools, http.server, json, os, pathlib, shutil, socketserver, statistics, subprocess, sys
+import argparse, functools, http.server, io, json, os, pathlib, re, shutil, socketserver, statistics, subprocess, sys
 import tempfile, threading
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -92,8 +92,27 @@ def site_dir(site, rev):
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
+    """Static files, and one byte range of a file when asked (`Range: bytes=a-b`), as S3 and CloudFront answer."""
+
     def log_message(self, *args):
         pass
+
+    def send_head(self):
+        asked = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+        path = self.translate_path(self.path)
+        if not asked or not os.path.isfile(path):
+            return super().send_head()
+        data = pathlib.Path(path).read_bytes()
+        start, end = int(asked[1]), min(int(asked[2]), len(data) - 1)
+        if start > end:
+            self.send_error(416)
+            return None
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end + 1 - start))
+        self.end_headers()
+        return io.BytesIO(data[start:end + 1])
 
 
 def measure(binary, site, rev, queries, runs):

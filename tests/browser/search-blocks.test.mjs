@@ -1,12 +1,14 @@
 // Site search on a site large enough that a word's list is cut into blocks (generator/src/render/search/: a head of
 // the 256 pages where the word weighs most, then larger blocks): a site of its own, built by the `cchc` under test
 // (CCHC_BIN) and served as static files. The first results are listed from the heads before the other blocks are
-// read, and they and the whole list are ranked exactly as if every page had been read.
+// read, and they and the whole list are ranked exactly as if every page had been read. A quoted phrase's first
+// results are checked from byte ranges of its words' positions, as S3 and CloudFront serve them; a server that
+// ignores ranges gives the same results.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, mkdir, writeFile, cp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, cp, rm, stat, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,8 +18,17 @@ import { launch } from './lib.mjs';
 const PAGES = 700;
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let browser, server, base, dir;
+/** Whether the server answers `Range: bytes=a-b` with those bytes (206), or ignores it (200, the whole file). */
+let ranges = true;
 
 /** Page i says "minh bạch" i + 1 times (more on later pages), so the ranking is known: page PAGES - 1 first. */
+/** And "gọn", "nhẹ", "rõ" and "đều" each 7 times on pages 0-99, 6 times on 100-199, …, once on 600-699, but "gọn nhẹ
+ *  rõ" side by side only on every fiftieth page from 7 on: the pages where those words weigh most do not hold the
+ *  phrase, so its first result is checked candidate after candidate (pages 0 to 6 are not it; 7 is). */
+const times = (i) => 1 + Math.floor((PAGES - 1 - i) / 100);
+const tidy = (i) => (i % 50 === 7 ? 'Gọn nhẹ rõ đều. ' : 'Rõ gọn nhẹ đều. ') + 'Rõ gọn nhẹ đều. '.repeat(times(i) - 1);
+/** "Lạ" only on pages 5 and 650, before their first "công khai": a list read whole beside two cut ones. */
+const holding = Array.from({ length: PAGES }, (_, i) => i).filter((i) => i % 50 === 7);
 const slug = (i) => `p-${String(i).padStart(4, '0')}`;
 
 before(async () => {
@@ -28,7 +39,7 @@ before(async () => {
   await writeFile(path.join(dir, 'content/tim-kiem.md'), '---\nsearch: false\ntitle: Tìm kiếm\ntemplate: search.html\n---\n');
   await writeFile(path.join(dir, 'content/tin-tuc/_index.md'), '---\ntitle: Tin tức\n---\n');
   for (let i = 0; i < PAGES; i++) {
-    const body = `Trang thử nghiệm số ${i}. ` + 'Công khai minh bạch. '.repeat(i + 1);
+    const body = `Trang thử nghiệm số ${i}. ` + (i === 5 || i === 650 ? 'Lạ. ' : '') + 'Công khai minh bạch. '.repeat(i + 1) + tidy(i);
     await writeFile(path.join(dir, `content/tin-tuc/${slug(i)}.md`), `---\ntitle: Tin số ${i}\ndate: 2026-01-01\n---\n\n${body}\n`);
   }
   await cp(path.join(ROOT, 'themes'), path.join(dir, 'themes'), { recursive: true });
@@ -45,6 +56,14 @@ before(async () => {
     }
     const type = file.endsWith('.html') ? 'text/html; charset=utf-8' : file.endsWith('.js') ? 'text/javascript'
       : file.endsWith('.css') ? 'text/css' : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+    const range = ranges && /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const data = await readFile(file);
+      const [start, end] = [Number(range[1]), Math.min(Number(range[2]), data.length - 1)];
+      res.writeHead(206, { 'content-type': type, 'content-range': `bytes ${start}-${end}/${data.length}` });
+      res.end(data.subarray(start, end + 1));
+      return;
+    }
     res.writeHead(200, { 'content-type': type });
     createReadStream(file).pipe(res);
   });
@@ -79,6 +98,8 @@ async function firstQuery(query) {
     paths: [...document.querySelectorAll('#ket-qua-tim-kiem > li:not(.search-more) h2 a')].map((a) => new URL(a.href).pathname),
     first: window.__first,
     chunks: performance.getEntriesByType('resource').filter((e) => /\/search\/i\/.*\.bin$/.test(e.name)).map((e) => e.startTime),
+    positions: performance.getEntriesByType('resource').filter((e) => /\/search\/i\/.*\.pos$/.test(e.name))
+      .map((e) => ({ start: e.startTime, end: e.responseEnd, status: e.responseStatus, bytes: e.encodedBodySize })),
   }));
   await context.close();
   return seen;
@@ -98,3 +119,43 @@ for (const query of ['minh bạch', 'minh bach', '"công khai minh bạch"']) {
       `word chunks were read before the first result (${before}) and the further blocks after it (${afterwards})`);
   });
 }
+
+test('a phrase\'s first result is checked from byte ranges of its words\' positions, the whole files after', async () => {
+  const seen = await firstQuery('"công khai minh bạch"');
+  assert.deepEqual(seen.paths, expected);
+  const before = seen.positions.filter((e) => e.end <= seen.first);
+  assert.ok(before.length > 0, 'positions were read before the first result');
+  assert.ok(before.every((e) => e.status === 206), 'only byte ranges before the first result');
+  const whole = seen.positions.filter((e) => e.status === 200 && e.start > seen.first);
+  assert.ok(whole.length > 0, 'the whole files after it');
+  const [ranged, all] = [before, whole].map((list) => list.reduce((n, e) => n + e.bytes, 0));
+  assert.ok(ranged * 4 < all, `the ranges (${ranged} bytes) are a small part of the files (${all} bytes)`);
+});
+
+test('a server that ignores byte ranges gives a phrase the same results', async () => {
+  ranges = false;
+  try {
+    const seen = await firstQuery('"công khai minh bạch"');
+    assert.match(seen.status, new RegExp(`Có ${PAGES} kết quả`));
+    assert.deepEqual(seen.paths, expected);
+    assert.ok(seen.positions.length > 0 && seen.positions.every((e) => e.status === 200), 'whole files only');
+  } finally {
+    ranges = true;
+  }
+});
+
+test('a phrase the best candidates do not hold: the first that does, then all, as if every page were read', async () => {
+  const seen = await firstQuery('"gọn nhẹ rõ"');
+  assert.match(seen.status, new RegExp(`Có ${holding.length} kết quả`));
+  assert.deepEqual(seen.paths, holding.map((i) => `/tin-tuc/${slug(i)}/`), 'most said first, then in page order');
+  assert.ok(seen.first !== null && seen.positions.some((e) => e.end <= seen.first), 'positions read before it');
+  assert.ok(seen.positions.filter((e) => e.end <= seen.first).every((e) => e.status === 206), 'ranges only');
+});
+
+test('a phrase of a rare word and common ones: the rare word\'s positions whole, the others\' in ranges', async () => {
+  const seen = await firstQuery('"lạ công khai"');
+  assert.match(seen.status, /Có 2 kết quả/);
+  assert.deepEqual(seen.paths, [`/tin-tuc/${slug(650)}/`, `/tin-tuc/${slug(5)}/`], 'the page saying "công khai" more first');
+  const before = seen.positions.filter((e) => e.end <= seen.first);
+  assert.ok(before.some((e) => e.status === 206) && before.some((e) => e.status === 200), 'ranges and a whole file');
+});

@@ -120,6 +120,15 @@
     return pages;
   }
 
+  /* The byte length of the positions of each GROUP_PAGES pages of a part of `count` pages: where one page's
+     positions are in the part's positions file. Only a list cut into head and blocks has them. */
+  var GROUP_PAGES = 8;
+  function readGroups(reader, count) {
+    var lengths = [];
+    for (var i = 0; i < count; i += GROUP_PAGES) lengths.push(reader.next());
+    return lengths;
+  }
+
   /* How much a word weighs on a page, before its rarity: the generator orders each word's pages by it. */
   function weight(n, title) {
     return Math.log(1 + n) + (title ? 4 : 0);
@@ -159,13 +168,18 @@
           if (!exact && !(prefix && term.lastIndexOf(word, 0) === 0)) return;
           var reader = new Reader(bytes);
           var total = reader.next();
+          var head = { pages: readPages(reader, reader.next()), positions: c.positions };
+          if (total > head.pages.size) {
+            head.at = reader.next();
+            head.groups = readGroups(reader, head.pages.size);
+          }
           var found = {
             word: term,
             exact: exact,
             total: total,
             idf: Math.log(1 + index.pages / total),
             factor: exact ? 1 : 0.5,
-            head: { pages: readPages(reader, reader.next()), positions: c.positions },
+            head: head,
             blocks: []
           };
           while (reader.at < bytes.length) {
@@ -190,7 +204,8 @@
     if (!block.read) {
       block.read = chunk(block.file).then(function (c) {
         var reader = new Reader(c.words.get(term.word) || new Uint8Array(0));
-        return { pages: readPages(reader, reader.next()), positions: c.positions };
+        var pages = readPages(reader, reader.next());
+        return { pages: pages, positions: c.positions, at: reader.next(), groups: readGroups(reader, pages.size) };
       });
     }
     return block.read;
@@ -243,6 +258,62 @@
       maps.forEach(function (map) { map.forEach(function (list, page) { all.set(page, list); }); });
       return all;
     });
+  }
+
+  /* A word's positions on `page` from the part of its list that holds the page: only the group of GROUP_PAGES
+     pages it is in, an HTTP range of the part's positions file (a server that ignores the range sends the whole
+     file, and the group is cut from it). What a quoted phrase reads to check its first results, a few hundred bytes
+     a word rather than whole positions files. A list read whole says nowhere where its positions are: its file is
+     read whole. */
+  var ranges = new Map();
+  function positionsOn(word, part, page) {
+    if (!part.groups) {
+      if (!part.whole) part.whole = positionsOf(word, [part]);
+      return part.whole.then(function (map) { return map.get(page); });
+    }
+    if (!part.list) {
+      part.list = Array.from(part.pages.keys());
+      part.order = new Map(part.list.map(function (p, i) { return [p, i]; }));
+    }
+    var first = Math.floor(part.order.get(page) / GROUP_PAGES) * GROUP_PAGES;
+    var start = part.at;
+    for (var g = 0; g < first / GROUP_PAGES; g++) start += part.groups[g];
+    var end = start + part.groups[first / GROUP_PAGES];
+    var key = part.positions + '#' + start;
+    if (!ranges.has(key)) {
+      var range = 'bytes=' + start + '-' + (end - 1);
+      ranges.set(key, fetch(BASE + part.positions, { headers: { Range: range } }).then(function (r) {
+        if (!r.ok) throw new Error(part.positions);
+        return r.arrayBuffer().then(function (buffer) {
+          var bytes = new Uint8Array(buffer);
+          return r.status === 206 ? bytes : bytes.subarray(start, end);
+        });
+      }).then(function (bytes) {
+        var reader = new Reader(bytes);
+        var group = new Map();
+        part.list.slice(first, first + GROUP_PAGES).forEach(function (p) {
+          var n = part.pages.get(p).n;
+          var list = new Array(n);
+          var position = 0;
+          for (var j = 0; j < n; j++) { position += reader.next(); list[j] = position; }
+          group.set(p, list);
+        });
+        return group;
+      }));
+    }
+    return ranges.get(key).then(function (group) { return group.get(page); });
+  }
+
+  /* Whether every phrase (each word's parts read) stands on `page`, from its words' positions there alone. */
+  function phrasesOn(page, phrases) {
+    return Promise.all(phrases.map(function (phrase) {
+      return Promise.all(phrase.map(function (word) {
+        var part = word.parts.filter(function (p) { return p.pages.has(page); })[0];
+        return part ? positionsOn(word.word, part, page) : null;
+      })).then(function (lists) {
+        return together(page, lists.map(function (list) { return new Map(list ? [[page, list]] : []); }));
+      });
+    })).then(function (each) { return each.every(Boolean); });
   }
 
   /* Whether the words of `phrase` (their positions, in order) stand side by side on `page`. */
@@ -324,25 +395,71 @@
       return Promise.all(phrase.map(function (terms) {
         // A phrase word is looked up whole, not as a prefix: its one term is the word itself, if it is indexed.
         return parts(terms).then(function (p) {
-          var positions = terms.length ? positionsOf(terms[0].word, p[0]) : Promise.resolve(new Map());
-          return positions.then(function (map) { return [scored(terms, p), map]; });
+          return { group: scored(terms, p), word: terms.length ? terms[0].word : null, parts: p[0] || [] };
         });
       }));
     }));
     return Promise.all([free, phrases]).then(function (read) {
       var groups = read[0].map(function (p, i) { return scored(words.free[i], p); });
-      var phraseGroups = read[1].map(function (phrase) {
-        phrase.forEach(function (word) { groups.push(word[0]); });
-        return phrase.map(function (word) { return word[1]; });
+      read[1].forEach(function (phrase) { phrase.forEach(function (word) { groups.push(word.group); }); });
+      var found = order(groups, words.sets);
+      if (read[1].length === 0) return settle(found, words.parsed, null);
+      if (depth === Infinity || found.undecided === -Infinity) return wholePhrases(found, read[1], words.parsed);
+      return firstOfPhrases(found, read[1]).then(function (first) {
+        return first ? { results: first, parsed: words.parsed, complete: false }
+          : wholePhrases(found, read[1], words.parsed);
       });
-      return order(groups, phraseGroups, words.sets, words.parsed);
     });
   }
 
-  /* The results of scored groups (every one must hold a page), phrases (each its words' positions) and filter
-     sets. A page some group has only a bound for is not ranked; the results ranked above every such bound are
-     certain, and `complete` says there was none. */
-  function order(groups, phrases, sets, parsed) {
+  /* The first results of a quoted phrase, checked candidate by candidate (best first, then CHECKS_AT_ONCE at once)
+     from its words' positions on that page alone: the first that hold the phrase, once every candidate above
+     them was checked; none (an empty list) if no candidate certain to come first holds it, so that the lists are
+     read deeper; null past MOST_CHECKS candidates, so that whole positions files are read instead. */
+  var CHECKS_AT_ONCE = 4;
+  var MOST_CHECKS = 16;
+  function firstOfPhrases(found, phrases) {
+    var sure = found.results.filter(function (r) { return r.score > found.undecided; });
+    function from(at) {
+      if (at >= sure.length) return Promise.resolve([]);
+      if (at >= MOST_CHECKS) return Promise.resolve(null);
+      // The best candidate alone first: it is the first result unless the phrase is rare among them.
+      var batch = sure.slice(at, at + (at === 0 ? 1 : CHECKS_AT_ONCE));
+      return Promise.all(batch.map(function (r) { return phrasesOn(r.page, phrases); })).then(function (held) {
+        var first = batch.filter(function (_, i) { return held[i]; });
+        return first.length ? first : from(at + batch.length);
+      });
+    }
+    return from(0);
+  }
+
+  /* The results whose pages hold every phrase, from its words' whole positions files (the parts read). */
+  function wholePhrases(found, phrases, parsed) {
+    return Promise.all(phrases.map(function (phrase) {
+      return Promise.all(phrase.map(function (word) {
+        return word.word === null ? new Map() : positionsOf(word.word, word.parts);
+      }));
+    })).then(function (positions) {
+      return settle(found, parsed, function (page) {
+        return positions.every(function (phrase) { return together(page, phrase); });
+      });
+    });
+  }
+
+  /* The ranked results that `keep` keeps (all, if it is null): all of them if no page is undecided
+     (`complete`), else those ranked above every undecided page. */
+  function settle(found, parsed, keep) {
+    var results = keep ? found.results.filter(function (r) { return keep(r.page); }) : found.results;
+    if (found.undecided === -Infinity) return { results: results, parsed: parsed, complete: true };
+    var sure = 0;
+    while (sure < results.length && results[sure].score > found.undecided) sure++;
+    return { results: results.slice(0, sure), parsed: parsed, complete: false };
+  }
+
+  /* The pages of scored groups (every one must hold a page) and filter sets, best first, and the most a page some
+     group has only a bound for (`undecided`) may score: such a page is not ranked, and only the results ranked
+     above it are certain. */
+  function order(groups, sets) {
     var candidates;
     var unseen = -Infinity;
     // Scores are summed in the order of the lists' lengths, whichever parts were read, so that a page's score is
@@ -387,14 +504,10 @@
         undecided = Math.max(undecided, most);
         return;
       }
-      if (!phrases.every(function (phrase) { return together(page, phrase); })) return;
       results.push({ page: page, score: score });
     });
     results.sort(function (a, b) { return b.score - a.score || a.page - b.page; });
-    if (undecided === -Infinity) return { results: results, parsed: parsed, complete: true };
-    var sure = 0;
-    while (sure < results.length && results[sure].score > undecided) sure++;
-    return { results: results.slice(0, sure), parsed: parsed, complete: false };
+    return { results: results, undecided: undecided };
   }
 
   /* A page's address and top-level section, from its address chunk (one line per page:
@@ -701,6 +814,7 @@
     }).then(function (entry) {
       index = entry;
       files.clear();
+      ranges.clear();
       lookups.clear();
       fragments.clear();
     });

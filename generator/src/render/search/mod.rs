@@ -11,9 +11,11 @@
 //!     on more pages also names the further *blocks* of its list, each `BLOCK_GROWTH` times the one before, the
 //!     pages where it weighs less and less, with the weight of the weightiest page in each. Blocks are chunks of
 //!     the same form, one set per level (every word's first block in the chunks of level 1, …). Each chunk begins
-//!     with the name of its positions file.
+//!     with the name of its positions file; each word's entry, with the offset of its positions in that file, and
+//!     its pages are followed by the byte length of each [`GROUP_PAGES`] pages' positions.
 //!   - `.pos`, positions files: where each word of one chunk occurs on each of its pages, read only for quoted
-//!     phrases (a phrase matches only words side by side).
+//!     phrases (a phrase matches only words side by side): a byte range of one group of pages to check a phrase's
+//!     first results, whole files for the rest.
 //!   - `.txt` address chunks: the address and section of [`PAGES_PER_ADDRESS_CHUNK`] pages in page order, read
 //!     for the results shown.
 //!   - `.txt` filter lists: the pages of one filter value, read when that filter is chosen.
@@ -28,8 +30,9 @@
 //! How a query reads it (`search.js`): each query word's head, then its blocks one level at a time, until the first
 //! results are certain: a page all of whose words' lists have been read far enough is ranked, and a result is
 //! certain once it outscores the most any other page could still score in the blocks not read (the threshold
-//! algorithm of Fagin, Lotem and Naor). Those results are listed; then the rest of the lists is read and the whole
-//! ranking replaces them, the same results first.
+//! algorithm of Fagin, Lotem and Naor). For a quoted phrase, the certain candidates are then checked best first from
+//! their words' positions on that page alone (one group's byte range a word), up to 16 of them. Those results are
+//! listed; then the rest of the lists is read and the whole ranking replaces them, the same results first.
 //!
 //! What a first query downloads before its first result, gzipped (figures from `tests/bench/search.py`, whose
 //! table is in `tests/bench/README.md`):
@@ -43,9 +46,10 @@
 //! - one address chunk (64 addresses, 0.1-1 KB) and the first result's page (5-10 KB).
 //!
 //! So a query reads 10-20 KB before its first result at 10,000 pages, even of words found on every page, and does
-//! not grow with the site unless its words weigh most on different pages. A quoted phrase also reads its words'
-//! heads' positions (about `HEAD_POSITIONS_BYTES` each, 5-8 KB gzipped for words on every page: 46 KB for a
-//! phrase of five such words at 10,000 pages).
+//! not grow with the site unless its words weigh most on different pages. A quoted phrase also reads one group's
+//! positions of each word for each candidate it checks (a few hundred bytes for a word on every page): 12 KB for a
+//! phrase of five such words at 10,000 pages (46 KB when it read its words' heads' positions whole). The groups'
+//! lengths cost a word in the head about 0.4 KB gzipped.
 //!
 //! Words are folded (`text::for_each_word`), so `cải cách`, `cai cach` and `CẢI CÁCH` meet.
 
@@ -87,6 +91,10 @@ const HEAD_POSITIONS_BYTES: usize = 8 * 1024;
 pub const PAGES_PER_ADDRESS_CHUNK: usize = 64;
 /// Entries of one directory level: the entry's lists and each directory page hold at most this many.
 pub const FANOUT: usize = 128;
+/// Pages of one *group* of a part's positions: each word entry gives the byte length of each group's positions, so
+/// that a quoted phrase's first result can be checked by reading a few hundred bytes of each word's positions (an
+/// HTTP range) rather than whole positions files.
+const GROUP_PAGES: usize = 8;
 /// Positions of the title, the other fields and the body are this far apart, so a phrase never spans two of them.
 const FIELD_GAP: u32 = 8;
 /// Hex digits of a content hash in a file name.
@@ -257,6 +265,23 @@ struct Part {
     positions: Vec<u8>,
 }
 
+impl Part {
+    /// The byte length of the positions of each [`GROUP_PAGES`] pages, in page order, as varints: where the script
+    /// finds one page's positions in the part's positions file without reading the rest.
+    fn group_lengths(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.pages.div_ceil(GROUP_PAGES as u32) as usize * 2);
+        let mut start = 0;
+        let ends = postings(&self.postings, &self.positions).map(|p| p.positions.end);
+        for (n, end) in (1..).zip(ends) {
+            if n % GROUP_PAGES == 0 || n == self.pages as usize {
+                varint(&mut out, (end - start) as u64);
+                start = end;
+            }
+        }
+        out
+    }
+}
+
 /// How much a word weighs on a page, from the page's flags: what `search.js` multiplies by the word's rarity,
 /// `ln(1 + occurrences) + 4 if it is in the title`.
 fn weight(flags: u64) -> f64 {
@@ -280,15 +305,29 @@ impl ChunkWriter {
     }
 
     /// Appends `word`'s entry (`entry` in the chunk, `positions` in its positions file), in a chunk of its own if
-    /// its positions alone would fill one, and closes the chunk once it is full. Returns the number of the chunk the
+    /// its positions alone would fill one, and closes the chunk once it is full. With `locate`, the offset of the
+    /// word's positions in the positions file goes before that part of the entry. Returns the number of the chunk the
     /// word is in (its file is `done[number]` once closed).
-    fn add(&mut self, files: &mut Files<'_>, word: &str, entry: &[&[u8]], positions: &[u8]) -> usize {
+    fn add(
+        &mut self,
+        files: &mut Files<'_>,
+        word: &str,
+        entry: &[&[u8]],
+        positions: &[u8],
+        locate: Option<usize>,
+    ) -> usize {
         if self.first.is_some() && self.positions.len() + positions.len() >= self.positions_limit {
             self.close(files);
         }
         let number = self.done.len();
-        append_entry(&mut self.chunk, word, entry);
         append_entry(&mut self.positions, word, &[positions]);
+        let mut offset = Vec::with_capacity(5);
+        let mut parts = entry.to_vec();
+        if let Some(at) = locate {
+            varint(&mut offset, (self.positions.len() - positions.len()) as u64);
+            parts.insert(at, &offset);
+        }
+        append_entry(&mut self.chunk, word, &parts);
         self.first.get_or_insert_with(|| word.to_string());
         if self.chunk.len() >= CHUNK_BYTES || self.positions.len() >= self.positions_limit {
             self.close(files);
@@ -362,7 +401,8 @@ pub fn index_into(site: &Site, sink: &mut dyn FnMut(IndexFile) -> Result<(), Bui
                 }
                 let mut count = Vec::with_capacity(5);
                 varint(&mut count, u64::from(block.pages));
-                let chunk = levels[level].add(&mut files, &word, &[&count, &block.postings], &block.positions);
+                let entry: [&[u8]; 3] = [&count, &block.postings, &block.group_lengths()];
+                let chunk = levels[level].add(&mut files, &word, &entry, &block.positions, Some(2));
                 Block { chunk, bound, pages: block.pages }
             })
             .collect();
@@ -381,7 +421,13 @@ pub fn index_into(site: &Site, sink: &mut dyn FnMut(IndexFile) -> Result<(), Bui
             varint(&mut after, file.len() as u64);
             after.extend_from_slice(file.as_bytes());
         }
-        chunks.add(&mut files, word, &[&numbers, &head.postings, &after], &head.positions);
+        // A list read whole by every query has its positions read whole too: only a cut list says where they are.
+        if blocks.is_empty() {
+            chunks.add(&mut files, word, &[&numbers, &head.postings], &head.positions, None);
+        } else {
+            let entry: [&[u8]; 4] = [&numbers, &head.postings, &head.group_lengths(), &after];
+            chunks.add(&mut files, word, &entry, &head.positions, Some(2));
+        }
     }
     chunks.close(&mut files);
     let word_chunks = chunks.done;
@@ -678,6 +724,79 @@ mod tests {
         }
         seen.sort_unstable();
         assert_eq!(seen, (0..pages).map(|p| p * 2).collect::<Vec<_>>(), "every page once");
+    }
+
+    #[test]
+    fn group_lengths_cut_the_positions_at_every_eighth_page() {
+        let mut list = WordList::default();
+        for page in 0..GROUP_PAGES as u32 * 2 + 3 {
+            // 1 to 3 positions, some past 127 (two bytes as a varint).
+            let positions = (0..page % 3 + 1).map(|i| page * 50 + i).collect();
+            list.push(page, &Occurrences { in_title: false, positions });
+        }
+        let (head, _) = list.split();
+        let pages = decode(&head);
+        let (mut at, mut lengths) = (0, Vec::new());
+        let groups = head.group_lengths();
+        while at < groups.len() {
+            lengths.push(read_varint(&groups, &mut at) as usize);
+        }
+        assert_eq!(lengths.len(), 3, "two whole groups and three pages");
+        let mut start = 0;
+        for (group, length) in pages.chunks(GROUP_PAGES).zip(&lengths) {
+            // The group's bytes alone give its pages' positions, as the script reads them from a range.
+            let bytes = &head.positions[start..start + length];
+            let mut at = 0;
+            for (_, flags, positions) in group {
+                let mut position = 0;
+                let read: Vec<u64> = (0..flags >> 1)
+                    .map(|_| {
+                        position += read_varint(bytes, &mut at);
+                        position
+                    })
+                    .collect();
+                assert_eq!(&read, positions);
+            }
+            assert_eq!(at, bytes.len(), "a group ends where its pages' positions do");
+            start += length;
+        }
+        assert_eq!(start, head.positions.len());
+    }
+
+    #[test]
+    fn each_entry_says_where_its_positions_are() {
+        let mut given = Vec::new();
+        let mut sink = |file: IndexFile| {
+            given.push(file);
+            Ok(())
+        };
+        let mut files = Files::new(&mut sink);
+        let mut chunks = ChunkWriter::new(HEAD_POSITIONS_BYTES);
+        chunks.add(&mut files, "công", &[b"a", b"z"], &[1, 2, 3], Some(1));
+        chunks.add(&mut files, "khai", &[b"bc"], &[200, 1, 7], None);
+        chunks.close(&mut files);
+        assert_eq!(files.finish().ok(), Some(2));
+        let (positions, chunk) = (&given[0].bytes, &given[1].bytes);
+        assert!(given[0].rel.ends_with(".pos") && given[1].rel.ends_with(".bin"));
+        let mut at = 0;
+        let name_length = read_varint(chunk, &mut at) as usize;
+        at += name_length;
+        let mut entries = Vec::new();
+        while at < chunk.len() {
+            let length = read_varint(chunk, &mut at) as usize;
+            let word = std::str::from_utf8(&chunk[at..at + length]).expect("a word");
+            at += length;
+            let size = read_varint(chunk, &mut at) as usize;
+            entries.push((word, &chunk[at..at + size]));
+            at += size;
+        }
+        assert_eq!(entries[0].0, "công");
+        let (mut at, entry) = (1, entries[0].1);
+        assert_eq!(entry[0], b'a', "the caller's first part");
+        let offset = read_varint(entry, &mut at) as usize;
+        assert_eq!(&positions[offset..offset + 3], [1, 2, 3], "the offset of its positions");
+        assert_eq!(&entry[at..], b"z", "then the caller's other part");
+        assert_eq!(entries[1], ("khai", &b"bc"[..]), "no offset unless asked for");
     }
 
     #[test]
