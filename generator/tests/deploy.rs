@@ -108,6 +108,19 @@ async fn deploys_upload_only_what_changed_and_invalidate_only_changed_pages() {
     let head = s3.head_object().bucket(&bucket).key(&css.key).send().await.expect("head");
     assert_eq!(head.cache_control(), Some("public, max-age=31536000, immutable"));
 
+    // The search index's word chunks are stored gzipped, to be sent so (CloudFront compresses text types only).
+    let chunk = local_files(&out).expect("local").into_iter().find(|f| f.key.ends_with(".bin")).expect("a word chunk");
+    let object = s3.get_object().bucket(&bucket).key(&chunk.key).send().await.expect("get");
+    assert_eq!(object.content_encoding(), Some("gzip"));
+    assert_eq!(object.content_type(), Some("application/octet-stream"));
+    let stored = object.body.collect().await.expect("body").into_bytes();
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&stored[..]), &mut unzipped).expect("gunzip");
+    assert_eq!(unzipped, std::fs::read(&chunk.path).expect("the chunk"), "the chunk's own bytes once unzipped");
+    let positions = local_files(&out).expect("local").into_iter().find(|f| f.key.ends_with(".pos")).expect("positions");
+    let head = s3.head_object().bucket(&bucket).key(&positions.key).send().await.expect("head");
+    assert_eq!(head.content_encoding(), None, "positions are read by byte ranges: stored as they are");
+
     let second = deploy().await;
     assert_eq!((second.uploaded, second.unchanged, second.deleted), (0, files, 0), "nothing changed, nothing sent");
     assert_eq!(second.invalidation_requests, 0);

@@ -2,10 +2,11 @@
 //!
 //! A file is uploaded only when its MD5 differs from the object's ETag (the MD5 of a single-part upload with
 //! SSE-S3, which is how this command uploads); objects with no local file are deleted; each upload sets
-//! Content-Type (UTF-8 for text) and a Cache-Control for its kind; only the HTML pages that changed or went away
-//! are invalidated, in batches.
+//! Content-Type (UTF-8 for text) and a Cache-Control for its kind; the search index's word chunks are uploaded
+//! gzipped ([`gzipped`]); only the HTML pages that changed or went away are invalidated, in batches.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,6 +42,8 @@ pub struct LocalFile {
     pub content_type: String,
     /// Cache-Control header.
     pub cache_control: &'static str,
+    /// The bytes to upload with `Content-Encoding: gzip`, for a file sent gzipped ([`gzipped`]); `md5` is theirs.
+    pub gzip: Option<Vec<u8>>,
 }
 
 /// What a deploy will do.
@@ -86,6 +89,22 @@ pub fn content_type(key: &str) -> String {
     if text { format!("{}; charset=utf-8", mime.essence_str()) } else { mime.essence_str().to_string() }
 }
 
+/// Whether a file is uploaded gzipped, with `Content-Encoding: gzip`: the search index's word chunks
+/// (`search/i/*.bin`). CloudFront compresses only text types, not `application/octet-stream`, and these chunks gzip
+/// to half their size: a first query's bytes in `tests/bench/search.py` count them gzipped. Not the positions files
+/// (`.pos`): the search script reads byte ranges of them, which must be ranges of the bytes it decodes.
+pub fn gzipped(key: &str) -> bool {
+    key.starts_with("search/i/") && key.ends_with(".bin")
+}
+
+/// `bytes` gzipped, the same bytes for the same input (no file name, no time in the header), so that a deploy
+/// that changed nothing finds the same MD5 as the object's ETag.
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::GzBuilder::new().write(Vec::with_capacity(bytes.len() / 2), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
 /// The CloudFront paths that show an HTML file: `/tin-tuc/` and `/tin-tuc/index.html` for `tin-tuc/index.html`.
 pub fn paths_of(key: &str) -> Vec<String> {
     match key.strip_suffix("index.html") {
@@ -110,13 +129,19 @@ pub fn local_files(out: &Path) -> anyhow::Result<Vec<LocalFile>> {
             .collect::<Vec<_>>()
             .join("/");
         let bytes = std::fs::read(entry.path()).with_context(|| format!("đọc {}", entry.path().display()))?;
-        let md5 = Md5::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let gzip = if gzipped(&key) {
+            Some(gzip(&bytes).with_context(|| format!("nén {}", entry.path().display()))?)
+        } else {
+            None
+        };
+        let md5 = Md5::digest(gzip.as_deref().unwrap_or(&bytes)).iter().map(|b| format!("{b:02x}")).collect();
         files.push(LocalFile {
             content_type: content_type(&key),
             cache_control: cache_control(&key),
             key,
             path: entry.path().to_path_buf(),
             md5,
+            gzip,
         });
     }
     Ok(files)
@@ -217,12 +242,18 @@ pub async fn apply(
         let (s3, bucket, limit) = (s3.clone(), bucket.to_string(), limit.clone());
         uploads.spawn(async move {
             let _permit = limit.acquire_owned().await?;
-            let body =
-                ByteStream::from_path(&file.path).await.with_context(|| format!("đọc {}", file.path.display()))?;
+            let encoding = file.gzip.is_some().then(|| "gzip".to_string());
+            let body = match file.gzip {
+                Some(bytes) => ByteStream::from(bytes),
+                None => {
+                    ByteStream::from_path(&file.path).await.with_context(|| format!("đọc {}", file.path.display()))?
+                }
+            };
             s3.put_object()
                 .bucket(&bucket)
                 .key(&file.key)
                 .body(body)
+                .set_content_encoding(encoding)
                 .content_type(&file.content_type)
                 .cache_control(file.cache_control)
                 .server_side_encryption(ServerSideEncryption::Aes256)
@@ -296,7 +327,8 @@ pub async fn deploy(
     );
     if dry_run {
         for f in &plan.uploads {
-            println!("tải lên  {}  ({}; {})", f.key, f.content_type, f.cache_control);
+            let encoding = if f.gzip.is_some() { "; gzip" } else { "" };
+            println!("tải lên  {}  ({}{encoding}; {})", f.key, f.content_type, f.cache_control);
         }
         for k in &plan.deletes {
             println!("xoá      {k}");
@@ -337,6 +369,20 @@ mod tests {
     }
 
     #[test]
+    fn word_chunks_are_sent_gzipped_the_same_bytes_each_time() {
+        assert!(gzipped("search/i/1a2b3c4d5e6f.bin"));
+        assert!(!gzipped("search/i/1a2b3c4d5e6f.pos"), "read by byte ranges");
+        assert!(!gzipped("search/index.json") && !gzipped("tep/a.bin"));
+        let bytes: Vec<u8> = (0..5_000u32).map(|n| (n % 7) as u8).collect();
+        let once = gzip(&bytes).expect("gzip");
+        assert_eq!(gzip(&bytes).expect("gzip"), once, "deterministic, so an unchanged chunk is not sent again");
+        assert!(once.len() < bytes.len() / 4);
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(once.as_slice()), &mut back).expect("gunzip");
+        assert_eq!(back, bytes);
+    }
+
+    #[test]
     fn a_page_is_invalidated_by_its_folder_and_file() {
         assert_eq!(paths_of("index.html"), vec!["/", "/index.html"]);
         assert_eq!(paths_of("tin-tuc/a/index.html"), vec!["/tin-tuc/a/", "/tin-tuc/a/index.html"]);
@@ -350,6 +396,7 @@ mod tests {
             md5: md5.into(),
             content_type: content_type(key),
             cache_control: cache_control(key),
+            gzip: None,
         }
     }
 
