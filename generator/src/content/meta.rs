@@ -323,9 +323,9 @@ impl RawPage {
     }
 }
 
-/// A tag as written on a page, with its slug: the URL segment of its list, and what makes two spellings one tag.
-/// Found once, as the front matter is read, not wherever the tag is shown (a tag is shown in every list its page is
-/// in: slugifying it there was 3.5 % of a 10,000-page build's CPU).
+/// A tag (or a document's type) as written on a page, with its slug: the URL segment of its list, and what makes
+/// two spellings one term. Found once, as the front matter is read, not wherever the term is shown (a tag is shown
+/// in every list its page is in: slugifying it there was 3.5 % of a 10,000-page build's CPU).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tag {
     /// As written, trimmed.
@@ -377,8 +377,8 @@ pub struct PageMeta {
 pub struct DocumentMeta {
     /// E.g. `76/NQ-CP`.
     pub number: String,
-    /// E.g. `Nghị quyết`.
-    pub doc_type: String,
+    /// E.g. `Nghị quyết`, with its slug (`nghi-quyet`: its list under `/loai-van-ban/`).
+    pub doc_type: Tag,
     /// Which of the four groups issued it.
     pub issuer: Issuer,
     /// E.g. `Chính phủ`, `Bộ Nội vụ`.
@@ -498,6 +498,15 @@ impl PageFrontMatter {
                 ));
             }
         }
+        // A document's type and its slug, the URL segment of its list: a type with no letter or digit has none.
+        let doc_type = raw.doc_type.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let doc_type = doc_type.map(|name| Tag { name: name.to_string(), slug: slugify(name) });
+        if let Some(t) = &doc_type
+            && t.slug.is_empty()
+            && kind == PageKind::Document
+        {
+            errors.push(at("doc_type", format!("loại văn bản `{}` không có chữ hay số nào", t.name)));
+        }
         let mut required = |key: &str, present: bool, what: &str| {
             if !present {
                 errors.push(at(key, format!("{what} cần trường này")));
@@ -507,9 +516,9 @@ impl PageFrontMatter {
             PageKind::Article => Some(KindMeta::Article),
             PageKind::Document => {
                 let number = raw.number.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-                let doc_type = raw.doc_type.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
                 required("number", number.is_some(), "văn bản");
                 required("doc_type", doc_type.is_some(), "văn bản");
+                let doc_type = doc_type.filter(|t| !t.slug.is_empty());
                 required("issuer", raw.issuer.is_some(), "văn bản (dang, chinh-phu, bo-nganh hoặc tinh-thanh)");
                 required("signed", raw.signed.is_some(), "văn bản");
                 match (number, doc_type, raw.issuer, raw.signed) {
@@ -772,6 +781,19 @@ mod tests {
         assert_eq!(doc.status, DocumentStatus::ConHieuLuc);
         assert_eq!(fm.meta.date, Some(doc.signed));
         assert_eq!(doc.attachments[0].label, "Toàn văn");
+        assert_eq!((doc.doc_type.name.as_str(), doc.doc_type.slug.as_str()), ("Nghị quyết", "nghi-quyet"));
+    }
+
+    #[test]
+    fn a_document_type_without_a_letter_or_digit_is_an_error_on_its_line() {
+        let errors = page(
+            "---\ntitle: A\nnumber: 1/QĐ\ndoc_type: \"—\"\nissuer: chinh-phu\nsigned: 2021-01-01\n---\n",
+            PageKind::Document,
+        )
+        .expect_err("no slug");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].line, errors[0].field.as_deref()), (Some(4), Some("doc_type")));
+        assert!(errors[0].message.contains("không có chữ hay số"), "{}", errors[0].message);
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use serde::Serialize;
 
 use crate::content::date::ContentDate;
-use crate::content::slug::slugify;
 use crate::markdown::{Heading, Html};
 use crate::site::{Attachment, Consultation, Document, Kind, Page, PageId, Section, SectionId, Site};
 use crate::site::{Taxonomy, TaxonomyKind, Term};
@@ -390,18 +389,18 @@ impl<'a> Views<'a> {
 
     fn document(&self, d: &'a Document) -> DocumentView<'a> {
         let term_link =
-            |kind: TaxonomyKind, slug: String| self.site.taxonomy(kind).map(|t| format!("{}{}/", t.permalink, slug));
+            |kind: TaxonomyKind, slug: &str| self.site.taxonomy(kind).map(|t| format!("{}{slug}/", t.permalink));
         DocumentView {
             number: &d.meta.number,
             doc_type: LabelView {
-                key: &d.meta.doc_type,
-                label: &d.meta.doc_type,
-                permalink: term_link(TaxonomyKind::DocType, slugify(&d.meta.doc_type)),
+                key: &d.meta.doc_type.name,
+                label: &d.meta.doc_type.name,
+                permalink: term_link(TaxonomyKind::DocType, &d.meta.doc_type.slug),
             },
             issuer: LabelView {
                 key: d.meta.issuer.key(),
                 label: d.meta.issuer.label(),
-                permalink: term_link(TaxonomyKind::Issuer, d.meta.issuer.key().to_string()),
+                permalink: term_link(TaxonomyKind::Issuer, d.meta.issuer.key()),
             },
             issuing_body: d.meta.issuing_body.as_deref(),
             signed: d.meta.signed.into(),

@@ -5,7 +5,6 @@
 //! the CDN's viewer-request function and `cchc serve` each turn that query into the path (`query_target`).
 
 use crate::content::meta::{Issuer, PageKind};
-use crate::content::slug::slugify;
 use crate::error::ContentError;
 use crate::site::model::{Kind, Page, PageId, Section, SectionId};
 
@@ -116,7 +115,7 @@ pub(crate) fn collect(
             .pages
             .iter()
             .filter_map(|&p| match &pages[p].kind {
-                Kind::Document(d) => Some((p, d.meta.issuer, slugify(&d.meta.doc_type), d.meta.signed.year())),
+                Kind::Document(d) => Some((p, d.meta.issuer, d.meta.doc_type.slug.clone(), d.meta.signed.year())),
                 _ => None,
             })
             .collect();
@@ -126,7 +125,7 @@ pub(crate) fn collect(
             if let Kind::Document(d) = &pages[p].kind
                 && !types.iter().any(|(_, s)| s == slug)
             {
-                types.push((d.meta.doc_type.clone(), slug.clone()));
+                types.push((d.meta.doc_type.name.clone(), slug.clone()));
             }
         }
         types.sort_by(|a, b| a.1.cmp(&b.1));

@@ -46,7 +46,7 @@ fn terms_of(kind: TaxonomyKind, page: &Page) -> Vec<(String, String)> {
             vec![(format!("{position}"), doc.meta.issuer.label().to_string())]
         }
         (TaxonomyKind::DocType, Kind::Document(doc)) => {
-            vec![(slugify(&doc.meta.doc_type), doc.meta.doc_type.clone())]
+            vec![(doc.meta.doc_type.slug.clone(), doc.meta.doc_type.name.clone())]
         }
         // Newest year first: sort on the complement.
         (TaxonomyKind::Year, Kind::Document(doc)) => {

@@ -556,9 +556,9 @@ fn index_page(site: &Site, page: &Page) -> Indexed {
         Kind::Document(document) => {
             let meta = &document.meta;
             filters.push(("co-quan", meta.issuer.label().to_string()));
-            filters.push(("loai", meta.doc_type.clone()));
+            filters.push(("loai", meta.doc_type.name.clone()));
             filters.push(("nam", meta.signed.year().to_string()));
-            field(&meta.doc_type);
+            field(&meta.doc_type.name);
             field(&meta.number);
             field(meta.issuing_body.as_deref().unwrap_or(meta.issuer.label()));
             document.attachments.iter().for_each(|a| field(&a.label));
