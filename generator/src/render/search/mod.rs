@@ -11,8 +11,9 @@
 //!     on more pages also names the further *blocks* of its list, each `BLOCK_GROWTH` times the one before, the
 //!     pages where it weighs less and less, with the weight of the weightiest page in each. Blocks are chunks of
 //!     the same form, one set per level (every word's first block in the chunks of level 1, …). Each chunk begins
-//!     with the name of its positions file; each word's entry, with the offset of its positions in that file, and
-//!     its pages are followed by the byte length of each [`GROUP_PAGES`] pages' positions.
+//!     with the name of its positions file. The entries of a cut list (a word on more than `HEAD_PAGES` pages: its
+//!     head, its blocks) give after their pages the offset of their positions in that file and the byte length of
+//!     each [`GROUP_PAGES`] pages' positions.
 //!   - `.pos`, positions files: where each word of one chunk occurs on each of its pages, read only for quoted
 //!     phrases (a phrase matches only words side by side): a byte range of one group of pages to check a phrase's
 //!     first results, whole files for the rest.
@@ -91,9 +92,9 @@ const HEAD_POSITIONS_BYTES: usize = 8 * 1024;
 pub const PAGES_PER_ADDRESS_CHUNK: usize = 64;
 /// Entries of one directory level: the entry's lists and each directory page hold at most this many.
 pub const FANOUT: usize = 128;
-/// Pages of one *group* of a part's positions: each word entry gives the byte length of each group's positions, so
-/// that a quoted phrase's first result can be checked by reading a few hundred bytes of each word's positions (an
-/// HTTP range) rather than whole positions files.
+/// Pages of one *group* of a part's positions: each entry of a cut list gives the byte length of each group's
+/// positions, so that a quoted phrase's first result can be checked by reading a few hundred bytes of each word's
+/// positions (an HTTP range) rather than whole positions files.
 const GROUP_PAGES: usize = 8;
 /// Positions of the title, the other fields and the body are this far apart, so a phrase never spans two of them.
 const FIELD_GAP: u32 = 8;
