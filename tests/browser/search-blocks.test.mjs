@@ -17,7 +17,9 @@ import { launch } from './lib.mjs';
 
 const PAGES = 700;
 const ROOT = path.resolve(import.meta.dirname, '../..');
-let browser, server, base, dir;
+let browser, server, base, dir, out;
+/** The paths the server was asked for, in order. */
+const asked = [];
 /** Whether the server answers `Range: bytes=a-b` with those bytes (206), or ignores it (200, the whole file). */
 let ranges = true;
 
@@ -43,9 +45,10 @@ before(async () => {
     await writeFile(path.join(dir, `content/tin-tuc/${slug(i)}.md`), `---\ntitle: Tin số ${i}\ndate: 2026-01-01\n---\n\n${body}\n`);
   }
   await cp(path.join(ROOT, 'themes'), path.join(dir, 'themes'), { recursive: true });
-  const out = path.join(dir, 'public');
+  out = path.join(dir, 'public');
   await promisify(execFile)(process.env.CCHC_BIN, ['build', '--root', dir, '--out', out], { maxBuffer: 1 << 24 });
   server = http.createServer(async (req, res) => {
+    asked.push(new URL(req.url, 'http://x').pathname);
     let file = path.join(out, decodeURIComponent(new URL(req.url, 'http://x').pathname));
     try {
       if ((await stat(file)).isDirectory()) file = path.join(file, 'index.html');
@@ -158,4 +161,23 @@ test('a phrase of a rare word and common ones: the rare word\'s positions whole,
   assert.deepEqual(seen.paths, [`/tin-tuc/${slug(650)}/`, `/tin-tuc/${slug(5)}/`], 'the page saying "công khai" more first');
   const before = seen.positions.filter((e) => e.end <= seen.first);
   assert.ok(before.some((e) => e.status === 206) && before.some((e) => e.status === 200), 'ranges and a whole file');
+});
+
+test('a page whose script reads another layout of the index loads again once, then says search is unavailable', async () => {
+  const entry = path.join(out, 'search/index.json');
+  const kept = await readFile(entry, 'utf8');
+  await writeFile(entry, JSON.stringify({ ...JSON.parse(kept), format: 999 }));
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const from = asked.length;
+    await page.goto(`${base}/tim-kiem/?q=${encodeURIComponent('minh bạch')}`);
+    await page.waitForFunction(() => /Không tải được chỉ mục/.test(document.getElementById('trang-thai-tim').textContent),
+      null, { timeout: 30000 });
+    const loads = asked.slice(from).filter((p) => p === '/tim-kiem/').length;
+    assert.equal(loads, 2, 'the page was loaded again once, not in a loop');
+    await context.close();
+  } finally {
+    await writeFile(entry, kept);
+  }
 });

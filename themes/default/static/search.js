@@ -812,12 +812,36 @@
       if (!r.ok) throw new Error('index.json');
       return r.json();
     }).then(function (entry) {
+      if (entry.format !== FORMAT) return reloadFor(entry.format);
+      forgetReload();
       index = entry;
       files.clear();
       ranges.clear();
       lookups.clear();
       fragments.clear();
     });
+  }
+
+  /* The layout of the index this script reads (the generator's search::FORMAT). Another means the index was written
+     by another version: a deploy since this page was loaded, or a cache still serving the older of the two. The page
+     is then loaded again, once for that layout (its new script reads it); if it still does not match, search is
+     reported unavailable. */
+  var FORMAT = 3;
+  var RELOADED = 'cchc-tim-kiem-tai-lai';
+  function reloadFor(format) {
+    var tried;
+    try {
+      tried = sessionStorage.getItem(RELOADED) === String(format);
+      sessionStorage.setItem(RELOADED, String(format));
+    } catch (e) {
+      tried = true;
+    }
+    if (tried) throw new Error('index format ' + format);
+    location.reload();
+    return new Promise(function () {});
+  }
+  function forgetReload() {
+    try { sessionStorage.removeItem(RELOADED); } catch (e) { /* nothing was kept */ }
   }
 
   /* A file the entry named could not be read: the site was rebuilt since the entry was. Read the new entry and run

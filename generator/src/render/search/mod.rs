@@ -98,6 +98,10 @@ pub const FANOUT: usize = 128;
 const GROUP_PAGES: usize = 8;
 /// Positions of the title, the other fields and the body are this far apart, so a phrase never spans two of them.
 const FIELD_GAP: u32 = 8;
+/// The layout of the index's files, which `search.js` checks (its `FORMAT`): a page open in a browser across a
+/// deploy that changed the layout holds the script of the old one. Raised with every change a script of the other
+/// layout would misread (3: the offsets and group lengths of cut lists).
+const FORMAT: u32 = 3;
 /// Hex digits of a content hash in a file name.
 const KEY_LEN: usize = 12;
 /// Folder of the content-named files, relative to [`BUNDLE_DIR`].
@@ -456,6 +460,7 @@ pub fn index_into(site: &Site, sink: &mut dyn FnMut(IndexFile) -> Result<(), Bui
         })
         .collect();
     let entry = Entry {
+        format: FORMAT,
         pages: pages.len(),
         sections,
         words: files.tree(word_chunks)?,
@@ -470,6 +475,8 @@ pub fn index_into(site: &Site, sink: &mut dyn FnMut(IndexFile) -> Result<(), Bui
 /// The entry file.
 #[derive(Serialize)]
 struct Entry<'a> {
+    /// [`FORMAT`].
+    format: u32,
     pages: usize,
     /// The section names, in the order address chunks number them.
     sections: Vec<&'a str>,
