@@ -29,8 +29,10 @@ let ranges = true;
  *  phrase, so its first result is checked candidate after candidate (pages 0 to 6 are not it; 7 is). */
 const times = (i) => 1 + Math.floor((PAGES - 1 - i) / 100);
 const tidy = (i) => (i % 50 === 7 ? 'Gọn nhẹ rõ đều. ' : 'Rõ gọn nhẹ đều. ') + 'Rõ gọn nhẹ đều. '.repeat(times(i) - 1);
-/** "Lạ" only on pages 5 and 650, before their first "công khai": a list read whole beside two cut ones. */
+/** The pages holding "gọn nhẹ rõ". */
 const holding = Array.from({ length: PAGES }, (_, i) => i).filter((i) => i % 50 === 7);
+/** "Lạ" only on pages 5 and 650, before their first "công khai": a list read whole beside two cut ones. */
+const rare = (i) => (i === 5 || i === 650 ? 'Lạ. ' : '');
 const slug = (i) => `p-${String(i).padStart(4, '0')}`;
 
 before(async () => {
@@ -41,7 +43,7 @@ before(async () => {
   await writeFile(path.join(dir, 'content/tim-kiem.md'), '---\nsearch: false\ntitle: Tìm kiếm\ntemplate: search.html\n---\n');
   await writeFile(path.join(dir, 'content/tin-tuc/_index.md'), '---\ntitle: Tin tức\n---\n');
   for (let i = 0; i < PAGES; i++) {
-    const body = `Trang thử nghiệm số ${i}. ` + (i === 5 || i === 650 ? 'Lạ. ' : '') + 'Công khai minh bạch. '.repeat(i + 1) + tidy(i);
+    const body = `Trang thử nghiệm số ${i}. ` + rare(i) + 'Công khai minh bạch. '.repeat(i + 1) + tidy(i);
     await writeFile(path.join(dir, `content/tin-tuc/${slug(i)}.md`), `---\ntitle: Tin số ${i}\ndate: 2026-01-01\n---\n\n${body}\n`);
   }
   await cp(path.join(ROOT, 'themes'), path.join(dir, 'themes'), { recursive: true });
