@@ -211,6 +211,8 @@ pub fn render(
     };
     let mut summary_html = String::new();
     html::push_html(&mut summary_html, summary_events.iter().cloned());
+    // Every page's summary is held until the last list is written: without the room its growth left (a third of it).
+    summary_html.shrink_to_fit();
     Ok(Body { html: PackedHtml::new(&out), summary_html, has_more: more_at.is_some(), toc, fragments })
 }
 

@@ -44,7 +44,11 @@ fn related_pages(pages: &[Page], taxonomies: &[Taxonomy]) -> Vec<Vec<PageId>> {
             scored.sort_by(|a, b| {
                 b.0.cmp(&a.0).then_with(|| pages[b.1].meta.date.cmp(&pages[a.1].meta.date)).then(a.1.cmp(&b.1))
             });
-            scored.into_iter().take(RELATED_COUNT).map(|(_, p)| p).collect()
+            // Into a list of its own size: collected from `scored` in place, the list kept that buffer (room for
+            // every candidate, ~0.85 KB a page; 40 MB at 50,000 pages).
+            let mut related = Vec::with_capacity(scored.len().min(RELATED_COUNT));
+            related.extend(scored.into_iter().take(RELATED_COUNT).map(|(_, p)| p));
+            related
         })
         .collect()
 }
