@@ -334,6 +334,14 @@ pub struct Tag {
     pub slug: String,
 }
 
+impl Tag {
+    /// The term `name` (trimmed), or `None` if it has no letter or digit to make a slug of.
+    pub fn new(name: &str) -> Option<Self> {
+        let slug = slugify(name);
+        (!slug.is_empty()).then(|| Self { name: name.to_string(), slug })
+    }
+}
+
 /// Fields every page has.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageMeta {
@@ -474,11 +482,9 @@ impl PageFrontMatter {
         }
         let mut tags = Vec::with_capacity(raw.tags.len());
         for name in raw.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-            let slug = slugify(name);
-            if slug.is_empty() {
-                errors.push(at("tags", format!("từ khóa `{name}` không có chữ hay số nào")));
-            } else {
-                tags.push(Tag { name: name.to_string(), slug });
+            match Tag::new(name) {
+                Some(tag) => tags.push(tag),
+                None => errors.push(at("tags", format!("từ khóa `{name}` không có chữ hay số nào"))),
             }
         }
         for key in raw.present_keys() {
@@ -498,14 +504,14 @@ impl PageFrontMatter {
                 ));
             }
         }
-        // A document's type and its slug, the URL segment of its list: a type with no letter or digit has none.
-        let doc_type = raw.doc_type.as_deref().map(str::trim).filter(|v| !v.is_empty());
-        let doc_type = doc_type.map(|name| Tag { name: name.to_string(), slug: slugify(name) });
-        if let Some(t) = &doc_type
-            && t.slug.is_empty()
+        // A document's type, with the slug of its list (checked here: `required` below holds `errors`).
+        let doc_type_name = raw.doc_type.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let doc_type = doc_type_name.and_then(Tag::new);
+        if let Some(name) = doc_type_name
+            && doc_type.is_none()
             && kind == PageKind::Document
         {
-            errors.push(at("doc_type", format!("loại văn bản `{}` không có chữ hay số nào", t.name)));
+            errors.push(at("doc_type", format!("loại văn bản `{name}` không có chữ hay số nào")));
         }
         let mut required = |key: &str, present: bool, what: &str| {
             if !present {
@@ -517,8 +523,7 @@ impl PageFrontMatter {
             PageKind::Document => {
                 let number = raw.number.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
                 required("number", number.is_some(), "văn bản");
-                required("doc_type", doc_type.is_some(), "văn bản");
-                let doc_type = doc_type.filter(|t| !t.slug.is_empty());
+                required("doc_type", doc_type_name.is_some(), "văn bản");
                 required("issuer", raw.issuer.is_some(), "văn bản (dang, chinh-phu, bo-nganh hoặc tinh-thanh)");
                 required("signed", raw.signed.is_some(), "văn bản");
                 match (number, doc_type, raw.issuer, raw.signed) {

@@ -238,26 +238,36 @@
   /* A phrase word's positions on the pages of `parts` (its head and the blocks read): page → positions, read from
      each part's positions file. Positions are read for quoted phrases only: they are much larger than the pages. */
   function positionsOf(word, parts) {
-    return Promise.all(parts.map(function (part) {
-      return load(part.positions, 'arrayBuffer', function (buffer) {
+    return Promise.all(parts.map(function (part) { return partPositions(word, part); })).then(function (maps) {
+      var all = new Map();
+      maps.forEach(function (map) { map.forEach(function (list, page) { all.set(page, list); }); });
+      return all;
+    });
+  }
+
+  /* A word's positions on each page of one part of its list, from the part's whole positions file. Decoded once a
+     part (a part is one word's). */
+  function partPositions(word, part) {
+    if (!part.decoded) {
+      part.decoded = load(part.positions, 'arrayBuffer', function (buffer) {
         var bytes = new Uint8Array(buffer);
         return entries(bytes, new Reader(bytes));
       }).then(function (words) {
         var reader = new Reader(words.get(word) || new Uint8Array(0));
         var positions = new Map();
-        part.pages.forEach(function (hit, page) {
-          var list = new Array(hit.n);
-          var position = 0;
-          for (var j = 0; j < hit.n; j++) { position += reader.next(); list[j] = position; }
-          positions.set(page, list);
-        });
+        part.pages.forEach(function (hit, page) { positions.set(page, readPositions(reader, hit.n)); });
         return positions;
       });
-    })).then(function (maps) {
-      var all = new Map();
-      maps.forEach(function (map) { map.forEach(function (list, page) { all.set(page, list); }); });
-      return all;
-    });
+    }
+    return part.decoded;
+  }
+
+  /* `n` positions, each written as its difference from the one before (from 0 on each page). */
+  function readPositions(reader, n) {
+    var list = new Array(n);
+    var position = 0;
+    for (var j = 0; j < n; j++) { position += reader.next(); list[j] = position; }
+    return list;
   }
 
   /* A word's positions on `page` from the part of its list that holds the page: only the group of GROUP_PAGES
@@ -267,10 +277,7 @@
      read whole. */
   var ranges = new Map();
   function positionsOn(word, part, page) {
-    if (!part.groups) {
-      if (!part.whole) part.whole = positionsOf(word, [part]);
-      return part.whole.then(function (map) { return map.get(page); });
-    }
+    if (!part.groups) return partPositions(word, part).then(function (map) { return map.get(page); });
     if (!part.list) {
       part.list = Array.from(part.pages.keys());
       part.order = new Map(part.list.map(function (p, i) { return [p, i]; }));
@@ -292,11 +299,7 @@
         var reader = new Reader(bytes);
         var group = new Map();
         part.list.slice(first, first + GROUP_PAGES).forEach(function (p) {
-          var n = part.pages.get(p).n;
-          var list = new Array(n);
-          var position = 0;
-          for (var j = 0; j < n; j++) { position += reader.next(); list[j] = position; }
-          group.set(p, list);
+          group.set(p, readPositions(reader, part.pages.get(p).n));
         });
         return group;
       }));
