@@ -202,7 +202,7 @@ pub fn load_site(options: &BuildOptions) -> Result<Site, BuildError> {
 pub(crate) fn load_site_timed(options: &BuildOptions, timer: &mut Timer) -> Result<Site, BuildError> {
     let highlighter = Highlighter::new();
     let config = options.config()?;
-    let files = discover::discover(&options.root.join("content"))?;
+    let files = discover::discover(&options.root.join("content"), discover::Reading::SectionsOnly)?;
     timer.lap("đọc");
     let mut site = Site::assemble(config, files, options.drafts, &highlighter).map_err(BuildError::Content)?;
     timer.lap("phân tích");

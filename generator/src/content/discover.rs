@@ -1,5 +1,5 @@
-//! Finds and reads the files under `content/`: Markdown and data are read into memory, other files are listed
-//! as assets to copy. The only stage that reads content from disk.
+//! Finds and reads the files under `content/`: Markdown and data are read into memory (a full build's pages only
+//! listed, each read as it is parsed), other files are listed as assets to copy.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +23,25 @@ pub struct SourceFile {
     pub text: Arc<str>,
 }
 
+/// A Markdown page listed, not read: a full build reads it when it parses it and again when it renders its body,
+/// so that it never holds every page's text at once (at 50,000 pages they were 181 MB of its peak).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    /// Path relative to `content/`, `/`-separated.
+    pub rel: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+}
+
+/// Which Markdown files `discover` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Every one: `cchc serve` keeps the texts between builds, to tell which pages changed.
+    All,
+    /// Sections' `_index.md` only; pages are listed (`ContentFiles::listed_pages`).
+    SectionsOnly,
+}
+
 /// A file copied to the output as it is (images, attachments).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssetFile {
@@ -37,8 +56,10 @@ pub struct AssetFile {
 /// Everything under `content/`.
 #[derive(Debug, Default, Clone)]
 pub struct ContentFiles {
-    /// `*.md` files.
+    /// `*.md` files read (with `Reading::SectionsOnly`, the sections' `_index.md` only).
     pub markdown: Vec<SourceFile>,
+    /// Markdown pages not read yet (with `Reading::SectionsOnly`).
+    pub listed_pages: Vec<ListedFile>,
     /// `data/**.yaml` files (and `data/**.csv` tables, kept as text).
     pub data: Vec<SourceFile>,
     /// `khao-sat/*.yaml` files: survey definitions.
@@ -53,13 +74,19 @@ impl ContentFiles {
     /// Whether a file at `rel` (relative to `content/`) is part of the content.
     pub fn has(&self, rel: &str) -> bool {
         let text = |files: &[SourceFile]| files.iter().any(|f| f.rel == rel);
-        text(&self.markdown) || text(&self.data) || text(&self.surveys) || self.assets.iter().any(|a| a.rel == rel)
+        text(&self.markdown)
+            || self.listed_pages.iter().any(|f| f.rel == rel)
+            || text(&self.data)
+            || text(&self.surveys)
+            || self.assets.iter().any(|a| a.rel == rel)
     }
 }
 
-/// Walks `content_dir` (hidden files and folders are skipped) and reads the text files in parallel.
-pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
+/// Walks `content_dir` (hidden files and folders are skipped) and reads the text files in parallel, the pages'
+/// only if `reading` says so.
+pub fn discover(content_dir: &Path, reading: Reading) -> Result<ContentFiles, BuildError> {
     let mut text_files = Vec::new();
+    let mut listed_pages = Vec::new();
     let mut assets = Vec::new();
     let walker = WalkDir::new(content_dir)
         .sort_by_file_name()
@@ -84,7 +111,9 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
         } else {
             None
         };
-        if let Some(kind) = kind {
+        if kind == Some(Text::Markdown) && !is_section_file(&rel) && reading == Reading::SectionsOnly {
+            listed_pages.push(ListedFile { rel, path: entry.path().to_path_buf() });
+        } else if let Some(kind) = kind {
             text_files.push((rel, entry.path().to_path_buf(), kind));
         } else {
             let size = entry
@@ -101,7 +130,7 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
             Err(e) => Err(ContentError::new(Path::new("content").join(&rel), unreadable(&e))),
         })
         .collect();
-    let mut files = ContentFiles { assets, ..ContentFiles::default() };
+    let mut files = ContentFiles { assets, listed_pages, ..ContentFiles::default() };
     for result in read {
         match result {
             Ok((file, Text::Markdown)) => files.markdown.push(file),
@@ -111,6 +140,11 @@ pub fn discover(content_dir: &Path) -> Result<ContentFiles, BuildError> {
         }
     }
     Ok(files)
+}
+
+/// Whether the Markdown file at `rel` is a section's `_index.md`, not a page.
+pub fn is_section_file(rel: &str) -> bool {
+    rel == "_index.md" || rel.ends_with("/_index.md")
 }
 
 /// The UTF-8 text of the file at `path`. Checked with SIMD (`simdutf8`), then copied once into the shared string:
@@ -138,7 +172,7 @@ pub fn unreadable(error: &std::io::Error) -> String {
 }
 
 /// The text files the build reads.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Text {
     Markdown,
     Data,
@@ -176,12 +210,23 @@ mod tests {
             std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
             std::fs::write(p, text).expect("write");
         }
-        let files = discover(root).expect("discover");
+        let files = discover(root, Reading::All).expect("discover");
         let md: Vec<_> = files.markdown.iter().map(|f| f.rel.as_str()).collect();
         assert_eq!(md, vec!["_index.md", "tin-tuc/a.md"]);
+        assert!(files.listed_pages.is_empty());
         assert_eq!(files.data[0].rel, "data/chi-so.yaml");
         assert_eq!(files.surveys[0].rel, "khao-sat/thu.yaml");
         assert_eq!((files.assets[0].rel.as_str(), files.assets[0].size), ("tin-tuc/anh.png", 3));
         assert_eq!(files.assets.len(), 1);
+
+        let listed = discover(root, Reading::SectionsOnly).expect("discover");
+        let md: Vec<_> = listed.markdown.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(md, vec!["_index.md"], "a section's text is read");
+        assert_eq!(
+            listed.listed_pages,
+            vec![ListedFile { rel: "tin-tuc/a.md".into(), path: root.join("tin-tuc/a.md") }]
+        );
+        assert!(listed.has("tin-tuc/a.md"));
+        assert_eq!((listed.data.len(), listed.surveys.len(), listed.assets.len()), (1, 1, 1));
     }
 }

@@ -159,7 +159,7 @@ impl LiveSite {
                     // An attachment may have changed, and its checksum is read with its page.
                     self.cache.clear();
                 }
-                self.files = Some(discover::discover(&content_dir)?);
+                self.files = Some(discover::discover(&content_dir, discover::Reading::All)?);
             }
         }
         timer.lap("đọc");

@@ -22,21 +22,21 @@ pub(crate) fn assemble(
     highlighter: &Highlighter,
     cache: Option<&mut ParseCache>,
 ) -> Result<Site, Vec<ContentError>> {
-    let ContentFiles { markdown, data, surveys, mut assets, unreadable } = files;
+    let ContentFiles { markdown, listed_pages, data, surveys, mut assets, unreadable } = files;
     let mut errors = unreadable;
     let previous = cache.as_deref();
 
     // Sections first: a page's kind comes from its section.
     let (index_files, page_files) = split_index_files(markdown);
     let tree = SectionTree::parse(index_files, &config, &mut errors);
-    let parsed = pages::parse(page_files, &tree, drafts, previous, &mut errors);
+    let parsed = pages::parse(page_files, listed_pages, &tree, drafts, previous, &mut errors);
     // Nothing a draft left out owns reaches the output, nor can a published page link to it.
     let draft_owned = parsed.draft_owned();
     assets.retain(|asset| !draft_owned(&asset.rel));
-    let mut parsed = parsed.pages;
+    let parsed = parsed.pages;
     // Markdown needs the full link map, so it comes after every URL is known.
     let mut links = LinkMap::build(&tree, &parsed, &assets, &mut errors);
-    let bodies = pages::render(&mut parsed, &links, &assets, highlighter, previous);
+    let bodies = pages::render(&parsed, &links, &assets, highlighter, previous);
     let mut sections = tree.render(&links, config.paginate_by, highlighter, &mut errors);
     let aliases = std::mem::take(&mut links.aliases);
     if let Some(cache) = cache {

@@ -12,7 +12,7 @@ use crate::markdown::highlight::Highlighter;
 use crate::markdown::{Body, LinkContext};
 use crate::site::links::{LinkMap, site_path};
 use crate::site::model::Kind;
-use crate::site::pages::{PageResult, ParsedPage, render_body};
+use crate::site::pages::{PageResult, PageText, ParsedPage, render_body};
 
 /// The previous build's pages, by path under `content/`, and the links their bodies were rendered against.
 #[derive(Debug, Default)]
@@ -110,12 +110,14 @@ impl ParseCache {
         self.links.as_ref().is_some_and(|(p, a)| *p == links.permalinks && *a == links.assets)
     }
 
-    /// The cached body and kind of `page`, if its text and kind are unchanged.
+    /// The cached body and kind of `page`, if its text (held) and kind are unchanged.
     pub(crate) fn body(&self, page: &ParsedPage) -> Option<(Arc<Body>, Kind)> {
-        self.get(&page.rel(), &page.text, page.kind).and_then(|c| c.body.clone())
+        let PageText::Held(text) = &page.text else { return None };
+        self.get(&page.rel(), text, page.kind).and_then(|c| c.body.clone())
     }
 
-    /// Replaces the cache with this build's pages and the links they were rendered against.
+    /// Replaces the cache with this build's pages (those whose text it held) and the links they were rendered
+    /// against.
     pub(crate) fn remember(
         &mut self,
         parsed: &[ParsedPage],
@@ -126,17 +128,18 @@ impl ParseCache {
         self.pages = parsed
             .iter()
             .zip(results)
-            .map(|(page, result)| {
+            .filter_map(|(page, result)| {
+                let PageText::Held(text) = &page.text else { return None };
                 let cached = CachedPage {
                     dir: page.dir.clone(),
-                    text: page.text.clone(),
+                    text: text.clone(),
                     kind: page.kind,
                     front: page.front.clone(),
                     body_start: page.body_start,
                     body_line: page.body_line,
                     body: result.as_ref().ok().cloned(),
                 };
-                (page.rel(), cached)
+                Some((page.rel(), cached))
             })
             .collect();
         self.links = Some((permalinks, assets));

@@ -47,7 +47,8 @@ impl LinkMap {
         for page in pages {
             for alias in &page.front.meta.aliases {
                 if let Some(other) = owners.insert(alias.clone(), &page.file) {
-                    let line = page.text.lines().position(|l| l.starts_with("aliases:")).map(|n| n + 1);
+                    let text = page.source().ok();
+                    let line = text.and_then(|t| t.lines().position(|l| l.starts_with("aliases:"))).map(|n| n + 1);
                     errors.push(
                         ContentError::new(
                             &page.file,

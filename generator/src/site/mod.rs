@@ -79,6 +79,7 @@ mod tests {
                 file("van-ban/c.md", &doc(3, "chinh-phu", "Quyết định", "2022-01-01", "a, b")),
                 file("van-ban/d.md", &doc(4, "dang", "Chỉ thị", "2020-01-01", "c")),
             ],
+            listed_pages: Vec::new(),
             data: vec![file("data/bao-cao/chi-so.yaml", "diem: 81.5\n")],
             surveys: Vec::new(),
             assets: Vec::new(),

@@ -2,12 +2,13 @@
 //! asked), given its URL, then its body rendered against the full link map and its kind's fields resolved.
 
 use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::content::discover::{AssetFile, SourceFile};
+use crate::content::discover::{self, AssetFile, ListedFile, SourceFile};
 use crate::content::front_matter;
 use crate::content::meta::{KindMeta, PageFrontMatter, PageKind};
 use crate::content::slug::slugify;
@@ -34,12 +35,38 @@ pub(crate) struct ParsedPage {
     pub(crate) kind: PageKind,
     pub(crate) body_start: usize,
     pub(crate) body_line: usize,
-    pub(crate) text: Arc<str>,
+    pub(crate) text: PageText,
     /// Whether it is a bundle (`folder/index.md`): then the files of its folder are its own.
     pub(crate) bundle: bool,
 }
 
+/// Where a page's text is between its parse and its body's rendering.
+pub(crate) enum PageText {
+    /// In memory: `cchc serve` keeps every text between builds.
+    Held(Arc<str>),
+    /// On disk, read again to render the body (a full build: `Reading::SectionsOnly`). `front` is a hash of the
+    /// front matter as parsed: a file whose front matter changed in between is an error, not a page made of two
+    /// versions.
+    OnDisk { path: PathBuf, front: u64 },
+}
+
 impl ParsedPage {
+    /// Its text: the one held, or read again from disk, its front matter still the one parsed.
+    pub(crate) fn source(&self) -> Result<Arc<str>, ContentError> {
+        let (path, front) = match &self.text {
+            PageText::Held(text) => return Ok(text.clone()),
+            PageText::OnDisk { path, front } => (path, *front),
+        };
+        let text = discover::read_text(path).map_err(|e| ContentError::new(&self.file, discover::unreadable(&e)))?;
+        match text.get(..self.body_start) {
+            Some(head) if hash(head) == front => Ok(text),
+            _ => Err(ContentError::new(
+                &self.file,
+                "tệp đã thay đổi phần đầu trang (front matter) trong khi đang dựng: dựng lại trang web",
+            )),
+        }
+    }
+
     /// Its path under `content/`.
     pub(crate) fn rel(&self) -> String {
         rel_of(&self.file)
@@ -77,16 +104,28 @@ impl ParsedPages {
     }
 }
 
-/// Parses every page in parallel, in file order; drafts are set apart unless `drafts`.
+/// Parses every page in parallel, in file order; drafts are set apart unless `drafts`. The `listed` pages are read
+/// here, one at a time on each thread, and their texts let go once parsed (`PageText::OnDisk`).
 pub(crate) fn parse(
     files: Vec<SourceFile>,
+    listed: Vec<ListedFile>,
     sections: &SectionTree,
     drafts: bool,
     previous: Option<&ParseCache>,
     errors: &mut Vec<ContentError>,
 ) -> ParsedPages {
-    let results: Vec<Result<ParsedPage, Vec<ContentError>>> =
-        files.into_par_iter().map(|source| parse_one(source, sections, previous)).collect();
+    let held = files.into_par_iter().map(|source| parse_one(source, sections, previous));
+    let read = listed.into_par_iter().map(|listed| {
+        let text = discover::read_text(&listed.path)
+            .map_err(|e| vec![ContentError::new(site_path(&listed.rel), discover::unreadable(&e))])?;
+        let mut page = parse_one(SourceFile { rel: listed.rel, text }, sections, None)?;
+        if let PageText::Held(text) = &page.text {
+            let front = hash(&text[..page.body_start]);
+            page.text = PageText::OnDisk { path: listed.path, front };
+        }
+        Ok(page)
+    });
+    let results: Vec<Result<ParsedPage, Vec<ContentError>>> = held.chain(read).collect();
     let mut parsed = ParsedPages { pages: Vec::new(), drafts: Vec::new() };
     for result in results {
         match result {
@@ -137,16 +176,22 @@ fn parse_one(
         kind,
         body_start,
         body_line,
-        text: source.text,
+        text: PageText::Held(source.text),
         bundle,
     })
 }
 
+/// A hash of a page's front matter, to tell whether it changed between two reads.
+fn hash(front: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    front.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Renders every page's body and resolves its kind, in parallel; a page the cache holds, rendered against the
-/// same links, is taken from it. Without a cache to fill (`cchc build`), each page's source is let go once its
-/// body is rendered: holding every source beside every body was the build's peak of memory.
+/// same links, is taken from it. A page on disk is read again, and its text let go once its body is rendered.
 pub(crate) fn render(
-    pages: &mut [ParsedPage],
+    pages: &[ParsedPage],
     links: &LinkMap,
     assets: &[AssetFile],
     highlighter: &Highlighter,
@@ -154,19 +199,16 @@ pub(crate) fn render(
 ) -> Vec<PageResult> {
     let attachments = Attachments::new(assets);
     let reusable = previous.filter(|c| c.same_links(links));
-    let release_sources = previous.is_none();
     pages
-        .par_iter_mut()
+        .par_iter()
         .map(|p| {
             if let Some(cached) = reusable.and_then(|c| c.body(p)) {
                 return Ok(cached);
             }
+            let text = p.source().map_err(|e| vec![e])?;
             let context = links.context(&p.dir);
-            let body = render_body(&p.text[p.body_start..], p.body_line, &context, &p.file, highlighter);
-            let kind = attachments.resolve_kind(&p.front.kind, &p.dir, &p.file, &p.text);
-            if release_sources {
-                p.text = Arc::from("");
-            }
+            let body = render_body(&text[p.body_start..], p.body_line, &context, &p.file, highlighter);
+            let kind = attachments.resolve_kind(&p.front.kind, &p.dir, &p.file, &text);
             match (body, kind) {
                 (Ok(b), Ok(k)) => Ok((Arc::new(b), k)),
                 (b, k) => Err(b.err().into_iter().flatten().chain(k.err().into_iter().flatten()).collect()),
@@ -215,4 +257,69 @@ pub(crate) fn render_body(
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::content::config::SiteConfig;
+
+    fn listed(dir: &Path, rel: &str, bytes: &[u8]) -> ListedFile {
+        let path = dir.join(rel);
+        std::fs::write(&path, bytes).expect("write");
+        ListedFile { rel: rel.into(), path }
+    }
+
+    fn parse_listed(files: Vec<ListedFile>) -> (ParsedPages, Vec<ContentError>) {
+        let mut errors = Vec::new();
+        let tree = SectionTree::parse(Vec::new(), &SiteConfig::default_for_test(), &mut errors);
+        let parsed = parse(Vec::new(), files, &tree, false, None, &mut errors);
+        (parsed, errors)
+    }
+
+    #[test]
+    fn a_listed_page_lets_its_text_go_once_parsed_and_reads_it_again_unless_its_front_matter_changed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (parsed, errors) =
+            parse_listed(vec![listed(dir.path(), "a.md", b"---\ntitle: A\n---\nTh\xc3\xa2n c\xc5\xa9.\n")]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let page = &parsed.pages[0];
+        assert_eq!(page.front.meta.title, "A");
+        assert!(matches!(page.text, PageText::OnDisk { .. }), "the text is not held after the parse");
+
+        let write = |text: &str| std::fs::write(dir.path().join("a.md"), text).expect("write");
+        write("---\ntitle: A\n---\nThân mới.\n");
+        assert_eq!(&page.source().expect("same front matter")[page.body_start..], "Thân mới.\n");
+
+        let changed = |text: &str| {
+            write(text);
+            let error = page.source().expect_err("front matter changed");
+            assert_eq!(error.file, Path::new("content/a.md"));
+            error.message
+        };
+        assert!(changed("---\ntitle: B\n---\nThân mới.\n").contains("front matter"));
+        // A letter of three bytes across where the front matter ended (byte 17): no slice inside it.
+        assert!(changed("---\ntitle: AAAAAẮ\n---\n").contains("front matter"));
+        assert!(changed("---\nt").contains("front matter"));
+        std::fs::remove_file(dir.path().join("a.md")).expect("remove");
+        assert_eq!(
+            page.source().expect_err("deleted").message,
+            discover::unreadable(&std::io::ErrorKind::NotFound.into())
+        );
+    }
+
+    #[test]
+    fn a_listed_page_that_is_not_utf8_is_an_error_of_its_file_and_the_others_are_parsed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (parsed, errors) = parse_listed(vec![
+            listed(dir.path(), "a.md", b"---\ntitle: A\n---\n"),
+            listed(dir.path(), "b.md", b"---\ntitle: B\n---\nTh\xe2n\n"),
+        ]);
+        assert_eq!(parsed.pages.len(), 1);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].file, Path::new("content/b.md"));
+        assert!(errors[0].message.contains("UTF-8"), "{}", errors[0].message);
+    }
 }

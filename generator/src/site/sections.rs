@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::content::config::SiteConfig;
-use crate::content::discover::SourceFile;
+use crate::content::discover::{SourceFile, is_section_file};
 use crate::content::front_matter;
 use crate::content::meta::{PageKind, SectionMeta, SortBy};
 use crate::error::ContentError;
@@ -33,7 +33,7 @@ pub(crate) struct SectionTree {
 
 /// Splits the Markdown files into sections' `_index.md` and pages.
 pub(crate) fn split_index_files(markdown: Vec<SourceFile>) -> (Vec<SourceFile>, Vec<SourceFile>) {
-    markdown.into_iter().partition(|f| f.rel == "_index.md" || f.rel.ends_with("/_index.md"))
+    markdown.into_iter().partition(|f| is_section_file(&f.rel))
 }
 
 impl SectionTree {
