@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::fixture;
+use rustix::process::{Pid, Signal, kill_process};
 
 fn cchc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cchc"))
@@ -83,15 +84,39 @@ struct Server {
     port: u16,
 }
 
+impl Server {
+    /// Sends `signal` and waits for the server to exit, at most `within`.
+    fn stop(&mut self, signal: Signal, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = kill_process(Pid::from_child(&self.child), signal);
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 impl Drop for Server {
+    /// Stopped as `tests/run` stops it (SIGTERM), so that it removes its temporary folder; killed if it does not stop.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if self.stop(Signal::TERM, Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
 fn start_server(root: &std::path::Path) -> Server {
-    let mut child = cchc()
+    start_server_with(root, |_| {})
+}
+
+fn start_server_with(root: &std::path::Path, setup: impl FnOnce(&mut Command)) -> Server {
+    let mut command = cchc();
+    setup(&mut command);
+    let mut child = command
         .args(["serve", "--port", "0", "--root"])
         .arg(root)
         .stderr(Stdio::piped())
@@ -168,6 +193,35 @@ fn serve_rebuilds_on_save_and_tells_the_browser() {
     assert!(seen.contains("content/tin-tuc/tin-1.md:3: trường `tittle`"), "{seen}");
     let (_, page) = get(server.port, "/tin-tuc/tin-1/");
     assert!(page.contains("Đoạn đầu đã sửa."), "a failed build keeps serving the previous output");
+}
+
+#[test]
+fn serve_stops_on_sigterm_or_ctrl_c_with_a_tab_open_and_removes_its_temporary_folder() {
+    let site = fixture("site");
+    for signal in [Signal::TERM, Signal::INT] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let folders = || std::fs::read_dir(tmp.path()).expect("read tmp").count();
+        let mut server = start_server_with(site.path(), |c| {
+            c.env("TMPDIR", tmp.path());
+        });
+        assert_eq!(folders(), 1, "the preview builds into a temporary folder");
+
+        // An open tab listens for builds; it must not hold the server up.
+        let mut events = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        events.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+        write!(events, "GET /__cchc/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
+        let mut seen = String::new();
+        wait_for_event(&mut events, &mut seen, "\"generation\":1");
+
+        let status = server.stop(signal, Duration::from_secs(20)).expect("the server stops");
+        assert!(status.success(), "{signal:?}: {status}");
+        assert_eq!(folders(), 0, "{signal:?}: the temporary folder is removed");
+        // The tab's stream was ended by the server (its last chunk sent), not cut when the process went.
+        let mut rest = Vec::new();
+        let _ = events.read_to_end(&mut rest);
+        seen.push_str(&String::from_utf8_lossy(&rest));
+        assert!(seen.ends_with("0\r\n\r\n"), "{signal:?}: {seen:?}");
+    }
 }
 
 #[test]
