@@ -247,7 +247,8 @@ fn cms_routes(out: &Path, base: &str, cms: crate::cms::local::LocalCms) -> Route
         .route(crate::cms::local::API_PATH, axum::routing::post(crate::cms::local::handle).with_state(cms))
 }
 
-/// The preview's routes: build events, then the built files (the API is merged in by `serve`).
+/// The preview's routes: build events (each tab's stream ends once `stop` turns true), then the built files (the
+/// API is merged in by `serve`).
 pub fn router(out: &Path, status: watch::Receiver<BuildStatus>, stop: watch::Receiver<bool>) -> Router {
     let files = ServeDir::new(out)
         .append_index_html_on_directories(true)
