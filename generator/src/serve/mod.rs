@@ -119,6 +119,12 @@ fn log_report(report: &BuildReport) {
 pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
     let out_parent = tempfile::Builder::new().prefix("cchc-serve-").tempdir().context("không tạo được thư mục tạm")?;
     let out = out_parent.path().join("site");
+    // Listened for from the start: Ctrl+C during the first build ends the preview the same way, folder removed.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop_tx.send(true);
+    });
     let listener = tokio::net::TcpListener::bind((options.bind, options.port))
         .await
         .with_context(|| format!("không mở được cổng {}:{}", options.bind, options.port))?;
@@ -160,11 +166,6 @@ pub async fn serve(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> 
     .await?;
     let (status_tx, status_rx) = watch::channel(first);
     let _watcher = watch_and_rebuild(&options.root, preview, status_tx, api)?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        stop_signal().await;
-        let _ = stop_tx.send(true);
-    });
 
     let cms = crate::cms::local::LocalCms { root: options.root.clone(), authorize: editor_check(&state) };
     let app = router(&out, status_rx, stop_rx.clone())
