@@ -118,11 +118,8 @@ pub(crate) fn parse(
     let read = listed.into_par_iter().map(|listed| {
         let text = discover::read_text(&listed.path)
             .map_err(|e| vec![ContentError::new(site_path(&listed.rel), discover::unreadable(&e))])?;
-        let mut page = parse_one(SourceFile { rel: listed.rel, text }, sections, None)?;
-        if let PageText::Held(text) = &page.text {
-            let front = hash(&text[..page.body_start]);
-            page.text = PageText::OnDisk { path: listed.path, front };
-        }
+        let mut page = parse_one(SourceFile { rel: listed.rel, text: text.clone() }, sections, None)?;
+        page.text = PageText::OnDisk { path: listed.path, front: hash(&text[..page.body_start]) };
         Ok(page)
     });
     let results: Vec<Result<ParsedPage, Vec<ContentError>>> = held.chain(read).collect();

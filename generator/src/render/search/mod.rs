@@ -190,22 +190,26 @@ impl WordList {
     /// each after the head comes with the flags of its weightiest page.
     fn split(self) -> (Part, Vec<(Part, u64)>) {
         if self.pages as usize <= HEAD_PAGES {
-            return (Part { pages: self.pages, postings: self.postings, positions: self.positions }, Vec::new());
+            let whole =
+                Part { pages: self.pages, postings: self.postings, positions: self.positions, groups: Vec::new() };
+            return (whole, Vec::new());
         }
         let mut postings: Vec<Posting> = postings(&self.postings, &self.positions).collect();
         // Weightiest first. A weight is positive, so its bits order as it does; each is worked out once.
         postings.sort_by_cached_key(|p| (std::cmp::Reverse(weight(p.flags).to_bits()), p.page));
         let part = |postings: &mut [Posting]| {
             postings.sort_unstable_by_key(|p| p.page);
-            let mut part = Part { pages: postings.len() as u32, postings: Vec::new(), positions: Vec::new() };
+            let (mut postings_bytes, mut positions, mut ends) = (Vec::new(), Vec::new(), Vec::new());
             let mut previous = 0;
             for posting in postings.iter() {
-                varint(&mut part.postings, u64::from(posting.page - previous));
-                varint(&mut part.postings, posting.flags);
-                part.positions.extend_from_slice(&self.positions[posting.positions.clone()]);
+                varint(&mut postings_bytes, u64::from(posting.page - previous));
+                varint(&mut postings_bytes, posting.flags);
+                positions.extend_from_slice(&self.positions[posting.positions.clone()]);
+                ends.push(positions.len());
                 previous = posting.page;
             }
-            part
+            let groups = group_lengths(ends, postings.len());
+            Part { pages: postings.len() as u32, postings: postings_bytes, positions, groups }
         };
         let (head, mut rest) = postings.split_at_mut(HEAD_PAGES);
         let mut blocks = Vec::new();
@@ -268,23 +272,23 @@ struct Part {
     pages: u32,
     postings: Vec<u8>,
     positions: Vec<u8>,
+    /// The [`group_lengths`] of its positions, for a part of a cut list (empty for a list read whole, whose
+    /// positions are read whole).
+    groups: Vec<u8>,
 }
 
-impl Part {
-    /// The byte length of the positions of each [`GROUP_PAGES`] pages, in page order, as varints: where the script
-    /// finds one page's positions in the part's positions file without reading the rest.
-    fn group_lengths(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.pages.div_ceil(GROUP_PAGES as u32) as usize * 2);
-        let mut start = 0;
-        let ends = postings(&self.postings, &self.positions).map(|p| p.positions.end);
-        for (n, end) in (1..).zip(ends) {
-            if n % GROUP_PAGES == 0 || n == self.pages as usize {
-                varint(&mut out, (end - start) as u64);
-                start = end;
-            }
+/// The byte length of the positions of each [`GROUP_PAGES`] pages, in page order, as varints, from where each
+/// page's positions end: where the script finds one page's positions in a positions file without reading the rest.
+fn group_lengths(ends: impl IntoIterator<Item = usize>, pages: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pages.div_ceil(GROUP_PAGES) * 2);
+    let mut start = 0;
+    for (n, end) in (1..).zip(ends) {
+        if n % GROUP_PAGES == 0 || n == pages {
+            varint(&mut out, (end - start) as u64);
+            start = end;
         }
-        out
     }
+    out
 }
 
 /// How much a word weighs on a page, from the page's flags: what `search.js` multiplies by the word's rarity,
@@ -406,7 +410,7 @@ pub fn index_into(site: &Site, sink: &mut dyn FnMut(IndexFile) -> Result<(), Bui
                 }
                 let mut count = Vec::with_capacity(5);
                 varint(&mut count, u64::from(block.pages));
-                let entry: [&[u8]; 3] = [&count, &block.postings, &block.group_lengths()];
+                let entry: [&[u8]; 3] = [&count, &block.postings, &block.groups];
                 let chunk = levels[level].add(&mut files, &word, &entry, &block.positions, Some(2));
                 Block { chunk, bound, pages: block.pages }
             })
@@ -430,7 +434,7 @@ pub fn index_into(site: &Site, sink: &mut dyn FnMut(IndexFile) -> Result<(), Bui
         if blocks.is_empty() {
             chunks.add(&mut files, word, &[&numbers, &head.postings], &head.positions, None);
         } else {
-            let entry: [&[u8]; 4] = [&numbers, &head.postings, &head.group_lengths(), &after];
+            let entry: [&[u8]; 4] = [&numbers, &head.postings, &head.groups, &after];
             chunks.add(&mut files, word, &entry, &head.positions, Some(2));
         }
     }
@@ -706,6 +710,10 @@ mod tests {
             list.push(page * 2, &Occurrences { in_title: page == 1000, positions });
         }
         let (head, blocks) = list.split();
+        for part in std::iter::once(&head).chain(blocks.iter().map(|(b, _)| b)) {
+            let ends = postings(&part.postings, &part.positions).map(|p| p.positions.end);
+            assert_eq!(part.groups, group_lengths(ends, part.pages as usize), "each part's groups made as it is cut");
+        }
         let sizes: Vec<u32> = blocks.iter().map(|(b, _)| b.pages).collect();
         assert_eq!(sizes, [HEAD_PAGES as u32 * BLOCK_GROWTH as u32, pages - 5 * HEAD_PAGES as u32]);
         let head = decode(&head);
@@ -745,7 +753,8 @@ mod tests {
         let (head, _) = list.split();
         let pages = decode(&head);
         let (mut at, mut lengths) = (0, Vec::new());
-        let groups = head.group_lengths();
+        let ends = postings(&head.postings, &head.positions).map(|p| p.positions.end);
+        let groups = group_lengths(ends, head.pages as usize);
         while at < groups.len() {
             lengths.push(read_varint(&groups, &mut at) as usize);
         }
